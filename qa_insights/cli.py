@@ -1,0 +1,109 @@
+"""The ``qa-insights`` command: sample data, validation and report builds.
+
+Exit codes: 0 success; 1 rows were quarantined (validate) or a report failed (build);
+2 a fatal input or usage problem, with a message that says what to fix.
+
+Examples
+--------
+::
+
+    qa-insights sample-data --out data_samples
+    qa-insights validate data_samples
+    qa-insights build --month 2026-10 --data data_samples --out reports
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+__all__ = ["main"]
+
+
+def _cmd_sample_data(args: argparse.Namespace) -> int:
+    from .sample_data import generate
+
+    paths = generate(args.out, months=args.months, audits_per_month=args.audits_per_month,
+                     seed=args.seed, end_month=args.end_month, fmt=args.format,
+                     partition_by_month=args.partition_by_month, planted=not args.null)
+    for name, path in paths.items():
+        print(f"{name:<12} {path}")
+    return 0
+
+
+def _cmd_validate(args: argparse.Namespace) -> int:
+    from .store import DataError, open_store
+
+    try:
+        store = open_store(args.data_dir)
+    except DataError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    with store:
+        summary = store.validation.summary()
+        print(f"Validated {args.data_dir} (fingerprint {store.fingerprint[:12]})")
+        print(summary.to_string(index=False))
+        if store.validation.clean:
+            print("All rows loaded.")
+            return 0
+        written = store.write_quarantine(args.quarantine_dir)
+        total = sum(t.quarantined_total for t in store.validation.tables.values())
+        print(f"{total} row(s) quarantined; see {', '.join(str(p) for p in written)}")
+        return 1
+
+
+def _cmd_build(args: argparse.Namespace) -> int:
+    from .reports import build_cli
+
+    return build_cli(args)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="qa-insights", description=__doc__.split("\n")[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("sample-data", help="write seeded sample data for all four tables")
+    p.add_argument("--out", type=Path, default=Path("data_samples"), help="output folder")
+    p.add_argument("--months", type=int, default=15, help="consecutive months (default 15)")
+    p.add_argument("--audits-per-month", type=int, default=2000,
+                   help="audits per month (default 2000)")
+    p.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
+    p.add_argument("--end-month", default="2026-10", help="last month, YYYY-MM")
+    p.add_argument("--format", choices=("csv", "parquet"), default="csv")
+    p.add_argument("--partition-by-month", action="store_true",
+                   help="write audits as hive partitions audits/month=YYYY-MM/")
+    p.add_argument("--null", action="store_true",
+                   help="no planted effects (a null world for testing false alarms)")
+    p.set_defaults(func=_cmd_sample_data)
+
+    p = sub.add_parser("validate", help="validate a data folder against the contract")
+    p.add_argument("data_dir", type=Path)
+    p.add_argument("--quarantine-dir", type=Path, default=Path("quarantine"),
+                   help="where quarantined rows are written (default ./quarantine)")
+    p.set_defaults(func=_cmd_validate)
+
+    p = sub.add_parser("build", help="execute and render the reports")
+    p.add_argument("--month", help="month to build, YYYY-MM (default: latest in the data)")
+    p.add_argument("--all-months", action="store_true", help="build every month in the data")
+    p.add_argument("--reports", default="all",
+                   help="comma-separated subset of mqr,mbr,calibration,rca (default all)")
+    p.add_argument("--data", type=Path, default=Path("data_samples"), help="data folder")
+    p.add_argument("--out", type=Path, default=Path("reports"), help="output folder")
+    p.add_argument("--jobs", type=int, default=None, help="parallel reports (default: cores)")
+    p.add_argument("--force", action="store_true", help="rebuild even if nothing changed")
+    p.add_argument("--analyst-mode", action="store_true",
+                   help="show raw moderator ids (never for manager-facing output)")
+    p.set_defaults(func=_cmd_build)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit code."""
+    args = _parser().parse_args(argv)
+    return int(args.func(args))
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
