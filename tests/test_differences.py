@@ -1,0 +1,156 @@
+"""Tests of difference against SciPy / statsmodels on the same data."""
+
+from __future__ import annotations
+
+import itertools
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+from statsmodels.stats.multitest import multipletests
+from statsmodels.stats.proportion import proportions_ztest
+
+from qa_insights.differences import (MONTE_CARLO_TABLES, anova_oneway, independence_test,
+                                     kruskal_wallis, pairwise_proportions, welch_t_test)
+
+
+def test_chi_square_and_cramers_v_against_scipy():
+    table = np.array([[120, 40, 15], [90, 70, 20], [60, 30, 45]])
+    r = independence_test(table)
+    chi2, p, dof, _ = stats.chi2_contingency(table, correction=False)
+    assert (r.test, r.dof) == ("chi-square", dof)
+    assert r.statistic == pytest.approx(chi2, rel=1e-12)
+    assert r.p_value == pytest.approx(p, rel=1e-12)
+    assert r.effect_size == pytest.approx(stats.contingency.association(table), rel=1e-12)
+    assert r.n == table.sum() and r.significant
+
+
+def test_sparse_two_by_two_uses_fisher_exact():
+    table = [[7, 27], [1, 33]]
+    r = independence_test(table)
+    assert r.test == "Fisher exact"
+    assert r.p_value == pytest.approx(stats.fisher_exact(table).pvalue, rel=1e-12)
+
+
+def _exact_rxc_p_value(table):
+    """Freeman-Halton exact p-value by enumerating every 2 x c table with these margins."""
+    table = np.asarray(table)
+    rows, cols, n = table.sum(axis=1), table.sum(axis=0), table.sum()
+
+    def log_p(t):
+        return (sum(math.lgamma(r + 1) for r in rows) + sum(math.lgamma(c + 1) for c in cols)
+                - math.lgamma(n + 1) - sum(math.lgamma(x + 1) for x in np.ravel(t)))
+
+    observed = log_p(table)
+    total = 0.0
+    for first in itertools.product(*(range(c + 1) for c in cols[:-1])):
+        last = rows[0] - sum(first)
+        if not 0 <= last <= cols[-1]:
+            continue
+        top = np.array([*first, last])
+        t = np.vstack([top, cols - top])
+        if log_p(t) <= observed + 1e-7:
+            total += math.exp(log_p(t))
+    return total
+
+
+def test_sparse_larger_table_uses_monte_carlo_fisher():
+    table = [[8, 2, 3, 0], [1, 5, 4, 2]]
+    r = independence_test(table, seed=3)
+    assert r.test == "Fisher exact (Monte Carlo)"
+    exact = _exact_rxc_p_value(table)
+    se = math.sqrt(exact * (1 - exact) / MONTE_CARLO_TABLES)
+    assert abs(r.p_value - exact) < 4 * se + 1 / MONTE_CARLO_TABLES
+    assert independence_test(table, seed=3).p_value == r.p_value  # reproducible
+
+
+def test_degenerate_tables():
+    r = independence_test([[5, 0], [3, 0]])        # one non-empty column
+    assert math.isnan(r.p_value) and not r.significant
+    with pytest.raises(ValueError):
+        independence_test([[1, -1], [2, 3]])
+
+
+COUNTS = pd.DataFrame({"site": ["a", "b", "c", "d"], "n_audits": [800, 600, 700, 90],
+                       "n_errors": [24, 42, 30, 2]})
+
+
+@pytest.mark.parametrize("method, sm_method", [("holm", "holm"), ("bh", "fdr_bh")])
+def test_pairwise_proportions_against_statsmodels(method, sm_method):
+    out = pairwise_proportions(COUNTS, "site", method=method)
+    assert len(out) == 6
+    c = COUNTS.set_index("site")
+    raw = {}
+    for a, b in itertools.combinations(c.index, 2):
+        x = c.loc[[a, b], "n_errors"].to_numpy()
+        n = c.loc[[a, b], "n_audits"].to_numpy()
+        pooled = x.sum() / n.sum()
+        if (np.outer(n, [pooled, 1 - pooled]) < 5).any():
+            raw[(a, b)] = stats.fisher_exact([[x[0], n[0] - x[0]],
+                                              [x[1], n[1] - x[1]]]).pvalue
+        else:
+            raw[(a, b)] = proportions_ztest(x, n)[1]
+    adjusted = dict(zip(raw, multipletests(list(raw.values()), method=sm_method)[1]))
+    for _, r in out.iterrows():
+        key = (r.group_a, r.group_b)
+        assert r.p_value == pytest.approx(raw[key], rel=1e-9)
+        assert r.p_adjusted == pytest.approx(adjusted[key], rel=1e-9)
+        assert r.significant == (adjusted[key] < 0.05)
+    assert (np.diff(out["p_adjusted"]) >= 0).all()
+
+
+def test_pairwise_refuses_duplicates_and_unknown_method():
+    with pytest.raises(ValueError, match="more than once"):
+        pairwise_proportions(pd.concat([COUNTS, COUNTS]), "site")
+    with pytest.raises(ValueError, match="holm"):
+        pairwise_proportions(COUNTS, "site", method="bonferroni")
+
+
+def _groups():
+    rng = np.random.default_rng(11)
+    return [rng.gamma(4, s / 4, n) for s, n in ((40, 30), (50, 25), (44, 40), (38, 8))]
+
+
+def test_anova_from_summaries_against_scipy():
+    groups = _groups()
+    r = anova_oneway([len(g) for g in groups], [g.mean() for g in groups],
+                     [g.var(ddof=1) for g in groups])
+    f = stats.f_oneway(*groups)
+    assert r.statistic == pytest.approx(f.statistic, rel=1e-10)
+    assert r.p_value == pytest.approx(f.pvalue, rel=1e-9)
+    pooled = np.concatenate(groups)
+    ssb = sum(len(g) * (g.mean() - pooled.mean()) ** 2 for g in groups)
+    assert r.effect_size == pytest.approx(ssb / ((pooled - pooled.mean()) ** 2).sum())
+
+
+def test_kruskal_from_rank_sums_against_scipy():
+    groups = [np.round(g) for g in _groups()]     # rounding creates ties
+    pooled = np.concatenate(groups)
+    ranks = stats.rankdata(pooled)
+    edges = np.cumsum([0] + [len(g) for g in groups])
+    rank_sums = [ranks[a:b].sum() for a, b in zip(edges[:-1], edges[1:])]
+    _, t = np.unique(pooled, return_counts=True)
+    r = kruskal_wallis([len(g) for g in groups], rank_sums, float((t**3 - t).sum()))
+    h = stats.kruskal(*groups)
+    assert r.statistic == pytest.approx(h.statistic, rel=1e-10)
+    assert r.p_value == pytest.approx(h.pvalue, rel=1e-9)
+
+
+def test_welch_from_summaries_against_scipy():
+    a, b = _groups()[:2]
+    r = welch_t_test(len(a), a.mean(), a.var(ddof=1), len(b), b.mean(), b.var(ddof=1))
+    t = stats.ttest_ind(a, b, equal_var=False)
+    assert r.statistic == pytest.approx(t.statistic, rel=1e-10)
+    assert r.p_value == pytest.approx(t.pvalue, rel=1e-9)
+    assert r.dof == pytest.approx(t.df, rel=1e-10)
+    ci = t.confidence_interval(0.95)
+    assert (r.ci_low, r.ci_high) == (pytest.approx(ci.low), pytest.approx(ci.high))
+    with pytest.raises(ValueError):
+        welch_t_test(1, 1.0, 0.0, 5, 2.0, 1.0)
+
+
+def test_single_group_has_no_test():
+    assert math.isnan(anova_oneway([10], [1.0], [2.0]).p_value)
+    assert math.isnan(kruskal_wallis([10], [55.0]).p_value)
