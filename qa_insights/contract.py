@@ -212,3 +212,23 @@ TARGETS = Table(
 
 #: Every contract table by name.
 TABLES: dict[str, Table] = {t.name: t for t in (AUDITS, CALIBRATION, VOLUMES, TARGETS)}
+
+
+def markdown_table(table: Table) -> str:
+    """The contract of ``table`` as a Markdown table (used by docs/data-contract.md, and
+    a test keeps the two identical).
+
+    >>> print(markdown_table(TABLES["targets"]).splitlines()[2])
+    | metric | string | yes |  | accuracy, critical_error_rate, calibration_accuracy, handle_time_s, cost_per_item (or another metric name). | accuracy |
+    """
+    lines = ["| column | type | required | allowed values | description | example |",
+             "|---|---|---|---|---|---|"]
+    for c in table.columns:
+        allowed = ", ".join(f"`{a}`" for a in c.allowed) if c.allowed else ""
+        if c.min_value is not None:
+            allowed = f">= {c.min_value:g}"
+        note = c.description + (" Personal data." if c.personal and "personal" not in
+                                c.description else "")
+        lines.append(f"| {c.name} | {c.type} | {'yes' if c.required else 'no'} | {allowed} "
+                     f"| {note} | {c.example} |")
+    return "\n".join(lines)
