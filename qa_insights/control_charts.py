@@ -37,8 +37,15 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-__all__ = ["D2", "RUN_LENGTH", "TREND_LENGTH", "run_rules", "laney_sigma_z", "p_chart",
-           "laney_p_chart"]
+__all__ = [
+    "D2",
+    "RUN_LENGTH",
+    "TREND_LENGTH",
+    "laney_p_chart",
+    "laney_sigma_z",
+    "p_chart",
+    "run_rules",
+]
 
 #: d2 constant for moving ranges of two points (1.128 to the usual three decimals).
 D2 = 1.128

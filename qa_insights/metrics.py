@@ -34,6 +34,7 @@ True
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -46,9 +47,17 @@ from .proportions import wilson_interval
 if TYPE_CHECKING:
     from .store import Store
 
-__all__ = ["DIMENSIONS", "TENURE_BANDS", "COUNT_COLUMNS", "wilson_interval",
-           "check_dimensions", "audit_counts_query", "audit_counts", "summarise_counts",
-           "quality_summary"]
+__all__ = [
+    "COUNT_COLUMNS",
+    "DIMENSIONS",
+    "TENURE_BANDS",
+    "audit_counts",
+    "audit_counts_query",
+    "check_dimensions",
+    "quality_summary",
+    "summarise_counts",
+    "wilson_interval",
+]
 
 #: Tenure bands (label, lower bound in days inclusive), in order; missing tenure is "unknown".
 TENURE_BANDS: tuple[tuple[str, int], ...] = (
@@ -57,7 +66,7 @@ TENURE_BANDS: tuple[tuple[str, int], ...] = (
 
 def _tenure_band_sql() -> str:
     whens = " ".join(f"WHEN moderator_tenure_days < {upper} THEN '{label}'"
-                     for (label, _), (_, upper) in zip(TENURE_BANDS, TENURE_BANDS[1:]))
+                     for (label, _), (_, upper) in itertools.pairwise(TENURE_BANDS))
     return (f"CASE WHEN moderator_tenure_days IS NULL THEN 'unknown' {whens} "
             f"ELSE '{TENURE_BANDS[-1][0]}' END")
 

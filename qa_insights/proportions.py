@@ -35,8 +35,13 @@ import numpy as np
 from numpy.typing import ArrayLike
 from scipy import stats
 
-__all__ = ["wilson_interval", "newcombe_interval", "compare_proportions", "Comparison",
-           "z_value"]
+__all__ = [
+    "Comparison",
+    "compare_proportions",
+    "newcombe_interval",
+    "wilson_interval",
+    "z_value",
+]
 
 #: Smallest expected cell count for which the z test is used instead of Fisher's exact test.
 MIN_EXPECTED_COUNT = 5.0

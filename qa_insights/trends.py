@@ -31,8 +31,14 @@ from .proportions import Comparison, compare_proportions
 if TYPE_CHECKING:
     from .store import Store
 
-__all__ = ["PERIODS", "rate_series", "shift_period", "period_changes", "month_over_month",
-           "year_over_year"]
+__all__ = [
+    "PERIODS",
+    "month_over_month",
+    "period_changes",
+    "rate_series",
+    "shift_period",
+    "year_over_year",
+]
 
 #: Period dimensions a series can be indexed by.
 PERIODS: tuple[str, ...] = ("month", "week")

@@ -3,7 +3,7 @@ tables that satisfy the data contract, written as CSV into a temporary folder an
 with :func:`qa_insights.store.open_store`, plus a plain-pandas reference of every count
 (computed row by row, independently of the SQL in :mod:`qa_insights.metrics`).
 
-Import with ``from fixtures_metrics import ...`` (pytest puts ``tests/`` on ``sys.path``).
+Import with ``from tests.fixtures_metrics import ...``.
 """
 
 from __future__ import annotations

@@ -177,7 +177,7 @@ def test_run_rules_named_cases():
 def test_chart_invariants(rows):
     series = pd.DataFrame({"month": [f"m{i:02d}" for i in range(len(rows))],
                            "n_audits": [n for n, _ in rows],
-                           "n_errors": [int(round(n * f)) for n, f in rows]})
+                           "n_errors": [round(n * f) for n, f in rows]})
     for chart in (p_chart(series), laney_p_chart(series)):
         assert ((chart.lcl >= 0) & (chart.ucl <= 1)).all()
         assert ((chart.lcl <= chart.centre + 1e-15) & (chart.centre <= chart.ucl + 1e-15)).all()

@@ -8,12 +8,11 @@ import doctest
 import numpy as np
 import pandas as pd
 import pytest
-from fixtures_metrics import random_audits, reference_counts, store_from
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from statsmodels.stats.proportion import proportion_confint
 
-import qa_insights.metrics as metrics
+from qa_insights import metrics
 from qa_insights.metrics import (
     COUNT_COLUMNS,
     audit_counts,
@@ -23,6 +22,7 @@ from qa_insights.metrics import (
     wilson_interval,
 )
 from qa_insights.proportions import wilson_interval as wilson_from_proportions
+from tests.fixtures_metrics import random_audits, reference_counts, store_from
 
 SEEDS = range(8)
 

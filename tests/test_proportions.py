@@ -90,7 +90,7 @@ def test_wilson_broadcasts_and_keeps_shape():
 @settings(max_examples=300, deadline=None)
 @given(n=st.integers(1, 10**6), frac=st.floats(0, 1), conf=st.floats(0.5, 0.999))
 def test_wilson_bounds_contain_estimate_within_unit_interval(n, frac, conf):
-    x = int(round(frac * n))
+    x = round(frac * n)
     low, high = wilson_interval(x, n, confidence=conf)
     assert 0.0 <= low <= x / n <= high <= 1.0
 

@@ -8,11 +8,10 @@ import doctest
 import numpy as np
 import pandas as pd
 import pytest
-from fixtures_metrics import random_audits, reference_counts, store_from
 from scipy import stats
 from statsmodels.stats.proportion import confint_proportions_2indep, proportions_ztest
 
-import qa_insights.trends as trends
+from qa_insights import trends
 from qa_insights.metrics import quality_summary
 from qa_insights.trends import (
     month_over_month,
@@ -21,6 +20,7 @@ from qa_insights.trends import (
     shift_period,
     year_over_year,
 )
+from tests.fixtures_metrics import random_audits, reference_counts, store_from
 
 
 def _months(start: str, count: int) -> list[str]:
