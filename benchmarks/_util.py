@@ -9,7 +9,7 @@ import time
 from dataclasses import asdict, dataclass
 from typing import Any, Callable
 
-__all__ = ["Result", "median_time", "peak_rss_mb"]
+__all__ = ["Result", "median_time", "peak_rss_mb", "peak_rss_in_subprocess"]
 
 
 @dataclass
@@ -51,3 +51,20 @@ def median_time(fn: Callable[[], object], repeat: int = 3, warmup: int = 1) -> f
 def peak_rss_mb() -> float:
     """Peak resident memory of this process so far, in MB (Linux ru_maxrss is in KB)."""
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def peak_rss_in_subprocess(code: str) -> tuple[float, float]:
+    """Run Python ``code`` in a fresh interpreter; return (wall seconds of ``code``, peak
+    resident memory of that process in MB), so one case's memory is not mixed with another's.
+    """
+    import json
+    import subprocess
+    import sys
+
+    wrapper = ("import json, resource, time\nstart = time.perf_counter()\n" + code +
+               "\nprint(json.dumps([time.perf_counter() - start, "
+               "resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024]))")
+    out = subprocess.run([sys.executable, "-c", wrapper], capture_output=True, text=True,
+                         check=True).stdout.strip().splitlines()[-1]
+    seconds, mb = json.loads(out)
+    return float(seconds), float(mb)

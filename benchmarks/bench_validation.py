@@ -1,0 +1,37 @@
+"""Validation of a generated audits dataset vs DuckDB simply copying the same Parquet into
+a table (the floor: reading and storing the rows with no checks)."""
+
+from __future__ import annotations
+
+import duckdb
+
+from qa_insights.store import open_store
+
+from ._util import Result, median_time, peak_rss_in_subprocess
+from .data import audits_parquet
+
+
+def run(full: bool) -> list[Result]:
+    n = 10_000_000 if full else 200_000
+    folder = audits_parquet(n)
+    files = sorted(str(p) for p in folder.glob("audits*.parquet"))
+
+    def ours() -> None:
+        open_store(folder).close()
+
+    def bare() -> None:
+        con = duckdb.connect()
+        con.execute("CREATE TABLE a AS SELECT * FROM read_parquet(?)", [files])
+        con.close()
+
+    repeat = 3
+    ours_s = median_time(ours, repeat=repeat, warmup=0 if full else 1)
+    _, rss = peak_rss_in_subprocess(
+        f"from qa_insights.store import open_store\nopen_store({str(folder)!r}).close()")
+    bare_s = median_time(bare, repeat=repeat, warmup=0 if full else 1)
+    rows = open_store(folder).validation.tables["audits"].read
+    return [Result(case=f"validate {rows:,} audits (Parquet)", ours_s=ours_s,
+                   baseline="DuckDB CREATE TABLE AS read_parquet (no checks)",
+                   baseline_s=bare_s, target="seconds at 10M; peak < 2 GB",
+                   met=(rss < 2048) if full else None,
+                   note=f"peak RSS {rss:.0f} MB (validation alone, fresh process)")]
