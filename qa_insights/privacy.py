@@ -124,7 +124,5 @@ def pseudonymise_columns(frame: pd.DataFrame, columns: Sequence[str] = ("moderat
         if len(set(mapping.values())) != len(mapping):
             raise ValueError(f"pseudonym collision in column {col!r}: increase length "
                              f"(now {length})")
-        present = out[col].notna()
-        out[col] = out[col].astype(object)
-        out.loc[present, col] = out.loc[present, col].astype(str).map(mapping)
+        out[col] = out[col].mask(out[col].notna(), out[col].astype(str).map(mapping))
     return out
