@@ -92,8 +92,9 @@ def _prepare(ratings: Any, level: str, categories: Sequence[Any] | None
     value = _alpha(counts, delta)
     if np.isnan(value):
         used = values[counts.sum(axis=0) > 0].tolist()
-        raise UndefinedAgreementError("Krippendorff's alpha is undefined: expected disagreement is 0 "
-                         f"(all pairable ratings are {used}), so 1 - D_o / D_e is 0/0")
+        raise UndefinedAgreementError(
+            "Krippendorff's alpha is undefined: expected disagreement is 0 (every pairable "
+            f"rating is the single value {used}), so 1 - D_o / D_e is 0/0")
     return counts, delta, value
 
 

@@ -66,7 +66,8 @@ def item_counts(ratings: Any, categories: Sequence[Any] | None) -> tuple[np.ndar
     return counts, enc.categories
 
 
-def undefined_error(name: str, categories: np.ndarray, counts: np.ndarray) -> UndefinedAgreementError:
+def undefined_error(name: str, categories: np.ndarray,
+                    counts: np.ndarray) -> UndefinedAgreementError:
     used = categories[counts.sum(axis=0) > 0].tolist()
     return UndefinedAgreementError(
         f"{name} is undefined: chance agreement pe is 1 (the ratings use the single "

@@ -142,9 +142,9 @@ def t_estimate(name: str, value: float, se: float, n_items: int, pa: float, pe: 
     df = n_items - 1
     half = stats.t.ppf((1 + confidence) / 2, df) * se
     statistic = _ratio(value, se)
-    return AgreementEstimate(name, value, se, float(value - half), float(min(1.0, value + half)), confidence,
-                             statistic, float(2 * stats.t.sf(abs(statistic), df)), f"t({df})",
-                             se_method, pa, pe, n_items)
+    return AgreementEstimate(name, value, se, float(value - half), float(min(1.0, value + half)),
+                             confidence, statistic, float(2 * stats.t.sf(abs(statistic), df)),
+                             f"t({df})", se_method, pa, pe, n_items)
 
 
 def _vector(x: Any, name: str) -> np.ndarray:
