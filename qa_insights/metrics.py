@@ -56,6 +56,7 @@ __all__ = [
     "check_dimensions",
     "quality_summary",
     "summarise_counts",
+    "where_clause",
     "wilson_interval",
 ]
 
@@ -141,8 +142,18 @@ def check_dimensions(names: Iterable[str], allowed: Mapping[str, str] = DIMENSIO
     return names
 
 
-def _where(filters: Mapping[str, Any]) -> tuple[str, list[Any]]:
-    """``WHERE`` clause and its parameters; None values mean "no filter"."""
+def where_clause(filters: Mapping[str, Any]) -> tuple[str, list[Any]]:
+    """``WHERE`` clause (with a leading space, or empty) and its parameters.
+
+    Names are checked against :data:`DIMENSIONS`; a value is matched with ``= ?``, a list
+    with ``IN (?, ...)``; None means "no filter". For ``month``, ``site`` and ``queue`` the
+    expression is the bare column name, so the clause also applies to table ``volumes``.
+
+    Examples
+    --------
+    >>> where_clause({"month": "2026-10", "site": ["a", "b"], "queue": None})
+    (' WHERE month = ? AND site IN (?, ?)', ['2026-10', 'a', 'b'])
+    """
     check_dimensions([k for k, v in filters.items() if v is not None])
     clauses, params = [], []
     for name, value in filters.items():
@@ -161,8 +172,12 @@ def _where(filters: Mapping[str, Any]) -> tuple[str, list[Any]]:
     return (" WHERE " + " AND ".join(clauses) if clauses else ""), params
 
 
-def audit_counts_query(by: Sequence[str] | str, filters: Mapping[str, Any] | None = None
-                       ) -> tuple[str, list[Any]]:
+#: Former private name, imported by :mod:`qa_insights.rca` and :mod:`qa_insights.drivers`.
+_where = where_clause
+
+
+def audit_counts_query(by: Sequence[str] | str, filters: Mapping[str, Any] | None = None,
+                       *, order: bool = True) -> tuple[str, list[Any]]:
     """SQL and parameters counting audits, errors and their breakdowns per group.
 
     Parameters
@@ -172,6 +187,8 @@ def audit_counts_query(by: Sequence[str] | str, filters: Mapping[str, Any] | Non
     filters : mapping, optional
         Dimension -> value (equality) or list of values (``IN``); None means no filter.
         Values are returned as parameters, never placed in the SQL text.
+    order : bool
+        Sort by ``by`` (leave out when the query is a subquery).
 
     Returns
     -------
@@ -192,14 +209,15 @@ def audit_counts_query(by: Sequence[str] | str, filters: Mapping[str, Any] | Non
     (['2026-09', '2026-10'], True)
     """
     by = check_dimensions(by)
-    where, params = _where(filters or {})
+    where, params = where_clause(filters or {})
     dims = [f"{DIMENSIONS[d]} AS {d}" for d in by]
     counts = ["COUNT(*) AS n_audits"] + [f"SUM(CASE WHEN {cond} THEN 1 ELSE 0 END) AS {name}"
                                          for name, cond in _CONDITIONS.items()]
     sql = f"SELECT {', '.join(dims + counts)} FROM audits{where}"
     if by:
-        sql += (f" GROUP BY {', '.join(DIMENSIONS[d] for d in by)}"
-                f" ORDER BY {', '.join(by)}")
+        sql += f" GROUP BY {', '.join(DIMENSIONS[d] for d in by)}"
+    if by and order:
+        sql += f" ORDER BY {', '.join(by)}"
     return sql, params
 
 
