@@ -1,0 +1,67 @@
+"""Error profiles from the store and k-means clustering with silhouette choice of k."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.cluster import KMeans
+from sklearn.metrics import adjusted_rand_score, silhouette_score
+
+from qa_insights.clustering import cluster_profiles, error_profiles
+from tests.fixtures_rca import cell, write_store
+
+
+def _planted_profiles(seed=2):
+    """Three groups of moderators: over-enforcers, under-enforcers, wrong-policy."""
+    rng = np.random.default_rng(seed)
+    centres = np.array([[0.8, 0.1, 0.1], [0.1, 0.8, 0.1], [0.15, 0.15, 0.7]])
+    truth = np.repeat([0, 1, 2], [12, 9, 6])
+    x = np.clip(centres[truth] + rng.normal(0, 0.04, (truth.size, 3)), 0, None)
+    x /= x.sum(axis=1, keepdims=True)
+    frame = pd.DataFrame(x, columns=["false_positive", "false_negative", "wrong_policy"],
+                         index=pd.Index([f"M{i:03d}" for i in range(truth.size)],
+                                        name="moderator_id"))
+    return frame, truth
+
+
+def test_planted_clusters_are_recovered():
+    profiles, truth = _planted_profiles()
+    c = cluster_profiles(profiles, k_range=range(2, 7))
+    assert c.k == 3
+    assert adjusted_rand_score(truth, c.assignments) == 1.0
+    assert c.centers["size"].tolist() == [12, 9, 6]       # 0 = largest cluster
+    assert c.centers.loc[0, "false_positive"] > 0.7
+
+
+def test_silhouettes_match_scikit_learn():
+    profiles, _ = _planted_profiles()
+    c = cluster_profiles(profiles, k_range=[2, 3, 4])
+    x = profiles.to_numpy()
+    for k, score in zip(c.silhouette["k"], c.silhouette["silhouette"]):
+        labels = KMeans(n_clusters=k, n_init=10, random_state=0).fit_predict(x)
+        assert score == pytest.approx(silhouette_score(x, labels), rel=1e-12)
+    assert c.silhouette["silhouette"].idxmax() == 1          # k = 3
+
+
+def test_too_few_entities():
+    profiles, _ = _planted_profiles()
+    with pytest.raises(ValueError, match="at least 3 entities"):
+        cluster_profiles(profiles.iloc[:2])
+
+
+def test_error_profiles_from_the_store(tmp_path):
+    store = write_store(
+        tmp_path,
+        cell("2026-01", "s", "q", 50, 12, error_type="false_positive", moderator="A"),
+        cell("2026-01", "s", "q", 30, 4, error_type="false_negative", moderator="A"),
+        cell("2026-01", "s", "q", 40, 10, error_type="false_negative", moderator="B"),
+        cell("2026-01", "s", "q", 40, 3, error_type="wrong_policy", moderator="C"))
+    p = error_profiles(store, "moderator_id", min_errors=5)
+    assert list(p.index) == ["A", "B"] and p.attrs["excluded"] == 1
+    assert p.loc["A", "false_positive"] == pytest.approx(12 / 16)
+    assert p.loc["A", "false_negative"] == pytest.approx(4 / 16)
+    assert p.loc["A", "n_audits"] == 80 and p.loc["B", "error_rate"] == pytest.approx(0.25)
+    with pytest.raises(ValueError, match="allowed"):
+        error_profiles(store, "moderator_id", "comment")
+    store.close()
