@@ -1,0 +1,305 @@
+"""Publishing report runs: the build lock, build keys, atomic renames and the manifest.
+
+``<out>/<month>/manifest.json`` holds one entry per report output stem::
+
+    {"month": "2026-10", "reports": {"monthly_quality_report": {
+        "report": "mqr", "title": ..., "status": "ok" | "empty" | "failed",
+        "html": "monthly_quality_report.html", "notebook": "monthly_quality_report.ipynb",
+        "failed_html": null, "error": null, "tables": ["tables/quality_by_site.csv", ...],
+        "parameters": {...}, "input_fingerprint": ..., "notebook_sha256": ...,
+        "code_sha256": ..., "build_key": ..., "versions": {...}, "git_commit": ...,
+        "started_at": ..., "finished_at": ..., "duration_s": ..., "timings": {...},
+        "warnings": [...]}}}
+
+A failed run keeps ``html`` pointing at the previous good HTML (if any, with
+``last_good_at``) and adds ``failed_html`` (``<stem>.failed.html#papermill-error-cell``).
+
+Examples
+--------
+>>> with BuildLock(Path("reports")):                                 # doctest: +SKIP
+...     publisher = Publisher(Path("reports"), build_context("abc"))
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import json
+import os
+import platform
+import shutil
+import subprocess
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from functools import lru_cache
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from .report_run import Task, TaskResult
+
+__all__ = ["BuildLocked", "BuildLock", "BuildContext", "build_context", "build_key",
+           "Publisher", "MANIFEST", "VERSIONED_PACKAGES"]
+
+MANIFEST = "manifest.json"
+_LOCK = ".qa-insights-build.lock"
+_PACKAGE_DIR = Path(__file__).resolve().parent
+
+#: Packages whose versions are recorded (and whose change rebuilds every report).
+VERSIONED_PACKAGES = ("qa-insights", "numpy", "pandas", "pyarrow", "duckdb", "scipy",
+                      "statsmodels", "scikit-learn", "matplotlib", "seaborn", "papermill",
+                      "nbconvert", "nbclient", "ipykernel")
+
+
+class BuildLocked(RuntimeError):
+    """Another build holds the output folder."""
+
+
+class BuildLock:
+    """An exclusive lock on an output folder for the length of a build (``flock`` on
+    ``<out>/.qa-insights-build.lock``; released when the process ends, even if killed).
+
+    Raises :class:`BuildLocked` at once when another build holds it.
+    """
+
+    def __init__(self, out_dir: Path) -> None:
+        self.path = Path(out_dir) / _LOCK
+        self._fd: int | None = None
+
+    def __enter__(self) -> BuildLock:
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.read(fd, 200).decode(errors="replace").strip() or "unknown"
+            os.close(fd)
+            raise BuildLocked(f"another build is writing to {self.path.parent} (holder: "
+                              f"{holder}); wait for it to finish or use another --out") from None
+        os.ftruncate(fd, 0)
+        os.write(fd, f"pid {os.getpid()} since {_now()}\n".encode())
+        self._fd = fd
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._fd is not None:
+            os.ftruncate(self._fd, 0)
+            fcntl.flock(self._fd, fcntl.LOCK_UN)
+            os.close(self._fd)
+            self._fd = None
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+@dataclass(frozen=True)
+class BuildContext:
+    """What is the same for every report of a build."""
+
+    fingerprint: str
+    versions: dict[str, str]
+    git_commit: str | None
+    code_sha256: str
+    started_at: str = field(default_factory=_now)
+
+    @property
+    def header(self) -> dict[str, Any]:
+        """Values for the report header and footer."""
+        generated = datetime.fromisoformat(self.started_at).strftime("%Y-%m-%d %H:%M UTC")
+        return {"input_fingerprint": self.fingerprint[:16], "generated_at": generated,
+                "versions": self.versions, "git_commit": self.git_commit}
+
+
+def _versions() -> dict[str, str]:
+    out = {"python": platform.python_version()}
+    for name in VERSIONED_PACKAGES:
+        try:
+            out[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            continue
+    return out
+
+
+def _git_commit() -> str | None:
+    root = _PACKAGE_DIR.parent
+    if not (root / ".git").exists():
+        return None
+    try:
+        head = subprocess.run(["git", "-C", str(root), "rev-parse", "--short=12", "HEAD"],
+                              capture_output=True, text=True, timeout=10, check=True)
+        dirty = subprocess.run(["git", "-C", str(root), "status", "--porcelain",
+                                "--untracked-files=no", "--", "qa_insights", "notebooks",
+                                "templates"], capture_output=True, text=True, timeout=10)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return head.stdout.strip() + ("-dirty" if dirty.stdout.strip() else "")
+
+
+def _code_sha256() -> str:
+    from .render import TEMPLATES_DIR
+
+    digest = hashlib.sha256()
+    files = sorted(p for p in _PACKAGE_DIR.rglob("*") if p.suffix in (".py", ".sql"))
+    template = TEMPLATES_DIR / "qa_report"
+    files += sorted(p for p in template.rglob("*") if p.is_file()) if template.is_dir() else []
+    for path in files:
+        digest.update(path.name.encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def build_context(fingerprint: str) -> BuildContext:
+    """Versions, git commit and code hash, gathered once per build."""
+    return BuildContext(fingerprint=fingerprint, versions=_versions(),
+                        git_commit=_git_commit(), code_sha256=_code_sha256())
+
+
+@lru_cache(maxsize=64)
+def _file_sha256(path: Path, mtime_ns: int) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def notebook_sha256(path: Path) -> str:
+    """SHA-256 of a notebook file's bytes."""
+    return _file_sha256(path, path.stat().st_mtime_ns)
+
+
+def _key_parameters(task: Task) -> dict[str, Any]:
+    # The data folder's location does not matter, its content (the fingerprint) does.
+    return {k: v for k, v in task.parameters.items() if k not in ("data_dir", "tables_dir")}
+
+
+def build_key(task: Task, context: BuildContext) -> str:
+    """Hash of everything a report's output depends on: input fingerprint, notebook,
+    parameters, package code and template, package versions."""
+    payload = {"fingerprint": context.fingerprint, "notebook": notebook_sha256(task.notebook),
+               "parameters": _key_parameters(task), "title": task.title,
+               "code": context.code_sha256, "versions": context.versions}
+    return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
+
+
+class Publisher:
+    """Moves finished runs from their staging folders into ``<out>/<month>/`` and keeps the
+    month's manifest. Single-threaded: only the build's main process calls it."""
+
+    def __init__(self, out_dir: Path, context: BuildContext) -> None:
+        self.out_dir = Path(out_dir)
+        self.context = context
+        self._manifests: dict[str, dict[str, Any]] = {}
+
+    def manifest(self, month: str) -> dict[str, Any]:
+        """The month's manifest (empty if none yet)."""
+        if month not in self._manifests:
+            path = self.out_dir / month / MANIFEST
+            try:
+                data = json.loads(path.read_text(encoding="utf-8"))
+            except (OSError, ValueError):
+                data = {}
+            data.setdefault("month", month)
+            data.setdefault("reports", {})
+            self._manifests[month] = data
+        return self._manifests[month]
+
+    def clean_staging(self, months: list[str]) -> None:
+        """Remove staging folders left by interrupted builds (we hold the lock)."""
+        for month in months:
+            shutil.rmtree(self.out_dir / month / ".staging", ignore_errors=True)
+
+    def up_to_date(self, task: Task, key: str) -> bool:
+        """Whether the published report was built from exactly these inputs."""
+        entry = self.manifest(task.month)["reports"].get(task.stem)
+        return bool(entry and entry.get("build_key") == key
+                    and entry.get("status") in ("ok", "empty") and entry.get("html")
+                    and (self.out_dir / task.month / entry["html"]).is_file())
+
+    def _write_manifest(self, month: str) -> None:
+        data = self.manifest(month)
+        data["updated_at"] = _now()
+        path = self.out_dir / month / MANIFEST
+        tmp = path.with_name(f".{MANIFEST}.{os.getpid()}.tmp")
+        tmp.write_text(json.dumps(data, indent=2, sort_keys=True, default=str) + "\n",
+                       encoding="utf-8")
+        os.replace(tmp, path)
+
+    def publish(self, result: TaskResult, key: str) -> None:
+        """Publish one run atomically file by file (tables, notebook, then HTML) and record
+        it in the manifest; a failed run keeps the previous good HTML."""
+        import time
+
+        t0 = time.perf_counter()
+        task = result.task
+        month_dir = self.out_dir / task.month
+        month_dir.mkdir(parents=True, exist_ok=True)
+        reports = self.manifest(task.month)["reports"]
+        previous = reports.get(task.stem, {})
+        staging = task.staging
+        if result.status != "failed":
+            owners = {t: stem for stem, e in reports.items() if stem != task.stem
+                      for t in e.get("tables", [])}
+            clash = {f"tables/{t}": owners[f"tables/{t}"] for t in result.tables
+                     if f"tables/{t}" in owners}
+            if clash:
+                result.status = "failed"
+                result.error = {"ename": "TableNameClash", "cell_index": None,
+                                "exec_count": None,
+                                "evalue": "; ".join(f"{t} is already written by {s}"
+                                                    for t, s in clash.items())
+                                + ": give each report's tables unique names"}
+        failed_files: dict[str, str | None] = {"ipynb": None, "html": None}
+        if result.status == "failed":
+            for ext in failed_files:
+                name = f"{task.stem}.failed.{ext}"
+                if (staging / name).exists():
+                    os.replace(staging / name, month_dir / name)
+                    failed_files[ext] = name
+                else:
+                    (month_dir / name).unlink(missing_ok=True)
+            tables = previous.get("tables", [])
+            html = previous.get("html") if previous.get("html") and (
+                month_dir / previous["html"]).is_file() else None
+            notebook = previous.get("notebook") if html else None
+        else:
+            tables_dir = month_dir / "tables"
+            tables = [f"tables/{t}" for t in result.tables]
+            if tables:
+                tables_dir.mkdir(exist_ok=True)
+            for name in result.tables:
+                os.replace(staging / "tables" / name, tables_dir / name)
+            for old in set(previous.get("tables", [])) - set(tables):
+                (month_dir / old).unlink(missing_ok=True)
+            os.replace(staging / f"{task.stem}.ipynb", month_dir / f"{task.stem}.ipynb")
+            os.replace(staging / f"{task.stem}.html", month_dir / f"{task.stem}.html")
+            for name in (f"{task.stem}.failed.ipynb", f"{task.stem}.failed.html"):
+                (month_dir / name).unlink(missing_ok=True)
+            html, notebook = f"{task.stem}.html", f"{task.stem}.ipynb"
+        shutil.rmtree(staging, ignore_errors=True)
+        try:
+            staging.parent.rmdir()  # the month's .staging folder, once it is empty
+        except OSError:
+            pass
+        result.timings["publish_s"] = round(time.perf_counter() - t0, 3)
+
+        entry: dict[str, Any] = {
+            "report": task.report, "title": task.title, "status": result.status,
+            "html": html, "notebook": notebook, "tables": tables,
+            "failed_html": failed_files["html"], "failed_notebook": failed_files["ipynb"],
+            "error": result.error,
+            "parameters": dict(task.parameters),
+            "input_fingerprint": self.context.fingerprint,
+            "notebook_sha256": notebook_sha256(task.notebook),
+            "code_sha256": self.context.code_sha256, "build_key": key,
+            "versions": self.context.versions, "git_commit": self.context.git_commit,
+            "started_at": result.started_at, "finished_at": result.finished_at,
+            "duration_s": result.duration_s, "timings": result.timings,
+            "warnings": result.warnings,
+        }
+        if result.status == "failed":
+            if failed_files["html"] and (result.error or {}).get("cell_index") is not None:
+                entry["error_link"] = f"{failed_files['html']}#papermill-error-cell"
+            else:
+                entry["error_link"] = failed_files["html"]
+            if html:
+                entry["last_good_at"] = previous.get("last_good_at") or previous.get(
+                    "finished_at")
+        reports[task.stem] = entry
+        self._write_manifest(task.month)

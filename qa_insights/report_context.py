@@ -1,0 +1,355 @@
+"""Parameters of a report notebook, checked against the data before anything is computed.
+
+Every report notebook (and the build engine, before it starts a kernel) calls
+:func:`resolve_context` with its parameters. Bad input stops with a :class:`ParameterError`
+that names the parameter and lists the valid values; a valid month in which the scope has
+no data stops with :class:`NoDataForReport`, which the build engine publishes as a short
+report that says so (status ``empty``) rather than as a failure.
+
+Months known to the data are every month from the first to the last month that appears in
+``audits``, ``calibration`` (``session_date``) or ``volumes``: a gap month inside that range
+is valid and gives an "empty" report; a month outside it is an error.
+
+Examples
+--------
+>>> from qa_insights.store import open_store
+>>> store = open_store("data_samples")                                  # doctest: +SKIP
+>>> ctx = resolve_context(store, month="2026-10", scope="site",
+...                       scope_value="inhouse_dublin")                 # doctest: +SKIP
+>>> ctx.filters                                                         # doctest: +SKIP
+{'month': '2026-10', 'site': 'inhouse_dublin'}
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import pandas as pd
+
+if TYPE_CHECKING:
+    from .store import Store
+
+__all__ = ["SCOPES", "ParameterError", "NoDataForReport", "ReportContext", "known_months",
+           "months_with_data", "scope_values", "resolve_context", "require_data",
+           "scope_overview", "calibration_overview"]
+
+#: Scope name -> column of ``audits`` it filters on (``org`` = no filter).
+SCOPES: dict[str, str | None] = {"org": None, "site": "site", "queue": "queue",
+                                 "market": "market"}
+
+_MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+
+#: Table -> SQL expression of its month.
+_MONTH_SQL = {"audits": "month", "calibration": "strftime(session_date, '%Y-%m')",
+              "volumes": "month"}
+
+
+class ParameterError(ValueError):
+    """A report parameter that does not fit the data: the message names the parameter,
+    what was given and the valid values."""
+
+
+class NoDataForReport(Exception):
+    """The month is valid but the scope has no data in it; the report says so and stops."""
+
+
+@dataclass(frozen=True)
+class ReportContext:
+    """Validated parameters of one report.
+
+    Attributes
+    ----------
+    month : str
+        Reporting month ``YYYY-MM``.
+    scope : str
+        ``org``, ``site``, ``queue`` or ``market``.
+    scope_value : str
+        The site / queue / market (empty for ``org``).
+    min_n : int
+        Segments with fewer audits are greyed out and never ranked.
+    analyst_mode : bool
+        Raw moderator ids may be shown (never in manager-facing reports).
+    months : tuple of str
+        Every month known to the data, oldest first.
+    n_audits : int
+        Audits of the scope in the month.
+    """
+
+    month: str
+    scope: str
+    scope_value: str
+    min_n: int
+    analyst_mode: bool
+    months: tuple[str, ...] = field(repr=False)
+    n_audits: int
+
+    @property
+    def scope_filter(self) -> dict[str, str]:
+        """``{column: value}`` of the scope (empty for ``org``), e.g. ``{"site": "x"}``."""
+        column = SCOPES[self.scope]
+        return {} if column is None else {column: self.scope_value}
+
+    @property
+    def filters(self) -> dict[str, str]:
+        """Month and scope as keyword filters for :func:`qa_insights.metrics.quality_summary`."""
+        return {"month": self.month, **self.scope_filter}
+
+    def window(self, n_months: int) -> list[str]:
+        """The last ``n_months`` known months up to and including ``month``, oldest first.
+
+        Examples
+        --------
+        >>> ReportContext("2026-03", "org", "", 30, False, ("2026-01", "2026-02", "2026-03",
+        ...               "2026-04"), 10).window(2)
+        ['2026-02', '2026-03']
+        """
+        upto = [m for m in self.months if m <= self.month]
+        return upto[-n_months:]
+
+    @property
+    def scope_label(self) -> str:
+        """``"whole organisation"`` or e.g. ``"site inhouse_dublin"`` (plain text)."""
+        return "whole organisation" if self.scope == "org" else f"{self.scope} {self.scope_value}"
+
+    def _repr_html_(self) -> str:
+        mode = (" <strong>Analyst mode: raw moderator ids may be shown.</strong>"
+                if self.analyst_mode else "")
+        return (f'<p class="qa-context">{self.n_audits:,} audits in '
+                f"{html.escape(self.month)} for the {html.escape(self.scope_label)}; segments "
+                f"with fewer than {self.min_n} audits are greyed out.{mode}</p>")
+
+
+def _months_of(store: Store, table: str) -> list[str]:
+    if not store.table_present(table):
+        return []
+    rows = store.con.execute(f"SELECT DISTINCT {_MONTH_SQL[table]} AS m FROM {table} "
+                             "WHERE m IS NOT NULL ORDER BY m").fetchall()
+    return [r[0] for r in rows]
+
+
+def months_with_data(store: Store, table: str = "audits") -> list[str]:
+    """Months that hold at least one row of ``table`` (``audits``, ``calibration`` or
+    ``volumes``), oldest first.
+
+    Examples
+    --------
+    >>> months_with_data(store)[-1]                                      # doctest: +SKIP
+    '2026-10'
+    """
+    if table not in _MONTH_SQL:
+        raise ValueError(f"table {table!r} has no month; use one of {', '.join(_MONTH_SQL)}")
+    return _months_of(store, table)
+
+
+def _month_range(first: str, last: str) -> list[str]:
+    y, m = int(first[:4]), int(first[5:])
+    out = []
+    while f"{y:04d}-{m:02d}" <= last:
+        out.append(f"{y:04d}-{m:02d}")
+        y, m = (y + 1, 1) if m == 12 else (y, m + 1)
+    return out
+
+
+def known_months(store: Store) -> list[str]:
+    """Every month from the first to the last one found in audits, calibration or volumes.
+
+    Examples
+    --------
+    >>> known_months(store)[:2]                                          # doctest: +SKIP
+    ['2025-08', '2025-09']
+    """
+    seen = sorted({m for t in _MONTH_SQL for m in _months_of(store, t)})
+    return _month_range(seen[0], seen[-1]) if seen else []
+
+
+def scope_values(store: Store, scope: str, month: str | None = None, *,
+                 by_volume: bool = False) -> list[str]:
+    """Values of a scope found in ``audits`` (in ``month`` when given), sorted by name, or
+    by number of audits (most first, ties by name) with ``by_volume``.
+
+    Examples
+    --------
+    >>> scope_values(store, "site")[:1]                                  # doctest: +SKIP
+    ['bpo_alpha_manila']
+    """
+    _check_scope(scope)
+    column = SCOPES[scope]
+    if column is None:
+        return []
+    sql = f"SELECT {column}, count(*) AS n FROM audits"
+    params: list[str] = []
+    if month:
+        sql += " WHERE month = ?"
+        params.append(month)
+    sql += f" GROUP BY 1 ORDER BY {'n DESC, 1' if by_volume else '1'}"
+    return [r[0] for r in store.con.execute(sql, params).fetchall()]
+
+
+def _check_scope(scope: str) -> None:
+    if scope not in SCOPES:
+        raise ParameterError(f"parameter scope: unknown scope {scope!r}; valid: "
+                             f"{', '.join(SCOPES)}")
+
+
+def _list(values: list[str], limit: int = 20) -> str:
+    shown = ", ".join(repr(v) for v in values[:limit])
+    return shown + (f" ... ({len(values)} in all)" if len(values) > limit else "")
+
+
+def resolve_context(store: Store, *, month: str = "", scope: str = "org",
+                    scope_value: str = "", min_n: int = 30, analyst_mode: bool = False,
+                    busiest_if_empty: bool = False) -> ReportContext:
+    """Check a report's parameters against the data and return them resolved.
+
+    Parameters
+    ----------
+    store : Store
+        Open store.
+    month : str
+        ``YYYY-MM``; empty means the latest month with audits.
+    scope : str
+        ``org``, ``site``, ``queue`` or ``market``.
+    scope_value : str
+        The site / queue / market for a non-``org`` scope; must appear in the audits.
+    min_n : int
+        Minimum audits for a segment to be ranked (at least 1).
+    analyst_mode : bool
+        Whether raw moderator ids may be shown.
+    busiest_if_empty : bool
+        With a non-``org`` scope and an empty ``scope_value``, take the value with the most
+        audits in the month (e.g. the busiest queue) instead of failing.
+
+    Returns
+    -------
+    ReportContext
+
+    Raises
+    ------
+    ParameterError
+        Bad month format, a month outside the data, an unknown scope, a scope value not in
+        the data, a scope value with scope ``org``, or ``min_n < 1``; the message lists the
+        valid values.
+
+    Examples
+    --------
+    >>> resolve_context(store, month="1999-01")                          # doctest: +SKIP
+    Traceback (most recent call last):
+    ...
+    ParameterError: parameter month: '1999-01' is not in the data; valid months: 2025-08 ...
+    """
+    _check_scope(scope)
+    months = known_months(store)
+    if not isinstance(month, str) or (month and not _MONTH.match(month)):
+        raise ParameterError(f"parameter month: {month!r} is not a month YYYY-MM "
+                             f"(e.g. {months[-1] if months else '2026-10'})")
+    if not month:
+        with_audits = months_with_data(store, "audits")
+        if not with_audits:
+            raise ParameterError("parameter month: the data holds no audits, so there is no "
+                                 "latest month; give month=YYYY-MM")
+        month = with_audits[-1]
+    if month not in months:
+        valid = f"{months[0]} to {months[-1]}" if months else "none (no dated rows)"
+        raise ParameterError(f"parameter month: {month!r} is not in the data; valid months: "
+                             f"{valid}")
+    if scope == "org":
+        if scope_value:
+            raise ParameterError(f"parameter scope_value: must be empty when scope is 'org' "
+                                 f"(got {scope_value!r}); set scope to site, queue or market")
+    else:
+        if not scope_value and busiest_if_empty:
+            ranked = scope_values(store, scope, month, by_volume=True)
+            scope_value = ranked[0] if ranked else ""
+        valid_values = scope_values(store, scope)
+        if scope_value not in valid_values:
+            what = "is missing" if not scope_value else f"{scope_value!r} is not in the data"
+            raise ParameterError(f"parameter scope_value: {what} for scope {scope!r}; valid "
+                                 f"values: {_list(valid_values)}")
+    if not isinstance(min_n, int) or isinstance(min_n, bool) or min_n < 1:
+        raise ParameterError(f"parameter min_n: expected a whole number >= 1, got {min_n!r}")
+    column = SCOPES[scope]
+    sql, params = "SELECT count(*) FROM audits WHERE month = ?", [month]
+    if column is not None:
+        sql += f" AND {column} = ?"
+        params.append(scope_value)
+    n_audits = int(store.con.execute(sql, params).fetchone()[0])
+    return ReportContext(month=month, scope=scope, scope_value=scope_value, min_n=min_n,
+                         analyst_mode=bool(analyst_mode), months=tuple(months),
+                         n_audits=n_audits)
+
+
+def require_data(ctx: ReportContext, n_rows: int | None = None, what: str = "audits") -> None:
+    """Stop the report with :class:`NoDataForReport` when the scope has no ``what`` in the
+    month (``n_rows`` defaults to ``ctx.n_audits``).
+
+    The message is shown to the reader, so it is plain and complete.
+
+    Examples
+    --------
+    >>> ctx = ReportContext("2026-03", "org", "", 30, False, ("2026-03",), 0)
+    >>> require_data(ctx)
+    Traceback (most recent call last):
+    ...
+    qa_insights.report_context.NoDataForReport: No audits in 2026-03 for the whole organisation.
+    """
+    n = ctx.n_audits if n_rows is None else n_rows
+    if n <= 0:
+        raise NoDataForReport(f"No {what} in {ctx.month} for the {ctx.scope_label}.")
+
+
+def scope_overview(store: Store, ctx: ReportContext) -> pd.DataFrame:
+    """How many audits, sites, queues, markets, moderators and auditors the report covers.
+
+    Returns
+    -------
+    DataFrame
+        One row per measure: ``measure``, ``value``.
+
+    Examples
+    --------
+    >>> scope_overview(store, ctx).set_index("measure").loc["audits", "value"]  # doctest: +SKIP
+    2140
+    """
+    where = " AND ".join(f"{col} = ?" for col in ctx.filters)
+    row = store.con.execute(
+        "SELECT count(*), count(DISTINCT site), count(DISTINCT queue), count(DISTINCT market), "
+        f"count(DISTINCT moderator_id), count(DISTINCT auditor_id) FROM audits WHERE {where}",
+        list(ctx.filters.values())).fetchone()
+    names = ["audits", "sites", "queues", "markets", "moderators", "auditors"]
+    return pd.DataFrame({"measure": names, "value": [int(v) for v in row]})
+
+
+def calibration_overview(store: Store, ctx: ReportContext) -> pd.DataFrame:
+    """How many calibration sessions, items, raters and ratings fall in the report's month
+    and scope (site or queue; calibration has no market).
+
+    Returns
+    -------
+    DataFrame
+        One row per measure: ``measure``, ``value`` (all zero without calibration data).
+
+    Raises
+    ------
+    ParameterError
+        For scope ``market``.
+
+    Examples
+    --------
+    >>> calibration_overview(store, ctx)                                 # doctest: +SKIP
+    """
+    if ctx.scope == "market":
+        raise ParameterError("parameter scope: calibration data has no market; use org, "
+                             "site or queue")
+    sql = ("SELECT count(DISTINCT session_id), count(DISTINCT item_id), "
+           "count(DISTINCT rater_id), count(*) FROM calibration "
+           "WHERE strftime(session_date, '%Y-%m') = ?")
+    params = [ctx.month]
+    for column, value in ctx.scope_filter.items():
+        sql += f" AND {column} = ?"
+        params.append(value)
+    row = store.con.execute(sql, params).fetchone()
+    names = ["sessions", "items", "raters", "ratings"]
+    return pd.DataFrame({"measure": names, "value": [int(v or 0) for v in row]})

@@ -1,0 +1,208 @@
+"""Execute one report notebook with papermill and render it: the unit of work of a build.
+
+:func:`run_task` never raises: whatever happens (a failing cell, a kernel that dies, a
+rendering error) comes back as a :class:`TaskResult` with status ``ok``, ``empty`` (the
+month had no data for the scope; the report says so) or ``failed``. Everything is written
+into the task's private staging folder; the build engine publishes it.
+
+Each run gets its own kernel over IPC sockets in a private temporary folder, so parallel
+runs never race for TCP ports (papermill #511) and never share socket files.
+
+Examples
+--------
+>>> result = run_task(task)                                         # doctest: +SKIP
+>>> result.status, result.timings["execute_s"]                      # doctest: +SKIP
+('ok', 4.1)
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+import time
+import traceback
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+__all__ = ["Task", "TaskResult", "run_task", "execute_notebook", "STOPPED_ENAME"]
+
+#: Exception name with which a notebook stops because its month has no data.
+STOPPED_ENAME = "NoDataForReport"
+
+
+@dataclass(frozen=True)
+class Task:
+    """One report to build (picklable: it travels to worker processes).
+
+    Attributes
+    ----------
+    report : str
+        Report key (``mqr``, ``mbr``, ``calibration``, ``rca``).
+    stem : str
+        Output file stem, e.g. ``monthly_quality_report`` or ``rca_hate_speech``.
+    title : str
+        Title in the report header.
+    month : str
+        Reporting month.
+    notebook : Path
+        Source notebook.
+    parameters : dict
+        Notebook parameters (``tables_dir`` is added by :func:`run_task`).
+    staging : Path
+        Private folder for this run's outputs (on the output file system).
+    header : dict
+        Values for the report header and footer (see :func:`qa_insights.render.render_report`).
+    execution_timeout : int
+        Seconds allowed per cell.
+    """
+
+    report: str
+    stem: str
+    title: str
+    month: str
+    notebook: Path
+    parameters: dict[str, Any]
+    staging: Path
+    header: dict[str, Any] = field(default_factory=dict)
+    execution_timeout: int = 600
+    templates_dir: Path | None = None
+
+
+@dataclass
+class TaskResult:
+    """Outcome of :func:`run_task`; files are in ``task.staging``."""
+
+    task: Task
+    status: str
+    started_at: str
+    finished_at: str = ""
+    timings: dict[str, float] = field(default_factory=dict)
+    error: dict[str, Any] | None = None
+    records: dict[str, Any] = field(default_factory=dict)
+    tables: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def duration_s(self) -> float:
+        """Wall time of the run (execution and rendering)."""
+        return round(sum(self.timings.values()), 3)
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def execute_notebook(notebook: Path, output: Path, parameters: dict[str, Any], *,
+                     cwd: Path | None = None, execution_timeout: int = 600,
+                     start_timeout: int = 120) -> None:
+    """Run ``notebook`` with papermill into ``output`` on the ``python3`` kernel (the
+    interpreter running this code), over IPC sockets in a private folder.
+
+    Raises
+    ------
+    papermill.PapermillExecutionError
+        A cell raised; ``output`` holds the executed notebook with papermill's error
+        anchor before the failing cell.
+
+    Examples
+    --------
+    >>> execute_notebook(Path("notebooks/monthly_quality_report.ipynb"),
+    ...                  Path("/tmp/mqr.ipynb"), {"month": "2026-10"})  # doctest: +SKIP
+    """
+    import papermill as pm
+    from traitlets.config import Config
+
+    # A short path: AF_UNIX socket paths are limited to about 107 bytes.
+    with tempfile.TemporaryDirectory(prefix="qa-k-", dir="/tmp" if os.path.isdir("/tmp")
+                                     else None) as sockets:
+        cfg = Config()
+        cfg.KernelManager.transport = "ipc"
+        cfg.KernelManager.ip = os.path.join(sockets, "kernel")
+        pm.execute_notebook(str(notebook), str(output), parameters=parameters,
+                            kernel_name="python3", cwd=str(cwd or notebook.parent),
+                            progress_bar=False, log_output=False, request_save_on_cell_execute=False,
+                            execution_timeout=execution_timeout, start_timeout=start_timeout,
+                            config=cfg)
+
+
+def _error_of(exc: BaseException) -> dict[str, Any]:
+    from papermill import PapermillExecutionError
+
+    if isinstance(exc, PapermillExecutionError):
+        return {"ename": exc.ename, "evalue": str(exc.evalue), "cell_index": exc.cell_index,
+                "exec_count": exc.exec_count}
+    return {"ename": type(exc).__name__, "evalue": str(exc), "cell_index": None,
+            "exec_count": None}
+
+
+def run_task(task: Task) -> TaskResult:
+    """Execute and render one report into ``task.staging``; never raises.
+
+    Writes ``<stem>.ipynb`` and ``<stem>.html`` (status ``ok`` or ``empty``), or
+    ``<stem>.failed.ipynb`` and ``<stem>.failed.html`` (status ``failed``; the HTML shows
+    code and traceback, with ``#papermill-error-cell`` at the failing cell), and
+    ``tables/*.csv`` written by the notebook.
+    """
+    import nbformat
+
+    from .display import read_records
+    from .render import TEMPLATES_DIR, render_debug, render_report
+
+    result = TaskResult(task=task, status="failed", started_at=_now())
+    staging = task.staging
+    tables_dir = staging / "tables"
+    executed = staging / f"{task.stem}.ipynb"
+    templates = task.templates_dir or TEMPLATES_DIR
+    t0 = time.perf_counter()
+    try:
+        staging.mkdir(parents=True, exist_ok=True)
+        params = {**task.parameters, "tables_dir": str(tables_dir)}
+        try:
+            execute_notebook(task.notebook, executed, params,
+                             execution_timeout=task.execution_timeout)
+            result.status = "ok"
+        except Exception as exc:  # noqa: BLE001 - any failure of the run is the report's
+            result.error = _error_of(exc)
+            result.status = "empty" if result.error["ename"] == STOPPED_ENAME else "failed"
+            if result.status == "empty":
+                result.error = None
+        result.timings["execute_s"] = round(time.perf_counter() - t0, 3)
+
+        t1 = time.perf_counter()
+        if not executed.exists():
+            raise RuntimeError("papermill wrote no output notebook (the kernel did not start?)")
+        nb = nbformat.read(executed, as_version=4)
+        result.records = read_records(nb)
+        nb.metadata.setdefault("qa_insights", {})["records"] = result.records
+        header = {**task.header, "status": result.status}
+        seen = str(result.records.get("input_fingerprint", ""))
+        if seen and not seen.startswith(str(task.header.get("input_fingerprint", ""))):
+            result.warnings.append("the data changed during the build (input fingerprint "
+                                   "differs from the one the build started with)")
+        if result.status == "failed":
+            rendered = render_debug(nb, header, templates_dir=templates,
+                                    source_dir=task.notebook.parent)
+            nbformat.write(nb, staging / f"{task.stem}.failed.ipynb")
+            executed.unlink()
+            (staging / f"{task.stem}.failed.html").write_text(rendered.html, encoding="utf-8")
+        else:
+            rendered = render_report(nb, header, templates_dir=templates,
+                                     source_dir=task.notebook.parent)
+            nbformat.write(nb, executed)
+            (staging / f"{task.stem}.html").write_text(rendered.html, encoding="utf-8")
+            result.tables = sorted(p.name for p in tables_dir.glob("*.csv")) \
+                if tables_dir.is_dir() else []
+        result.warnings.extend(rendered.warnings)
+        result.timings["render_s"] = round(time.perf_counter() - t1, 3)
+    except Exception as exc:  # noqa: BLE001 - isolate this report from the others
+        result.status = "failed"
+        result.error = result.error or {**_error_of(exc),
+                                        "traceback": traceback.format_exc(limit=5)}
+        result.timings.setdefault("execute_s", round(time.perf_counter() - t0, 3))
+        if executed.exists():
+            shutil.move(executed, staging / f"{task.stem}.failed.ipynb")
+    result.finished_at = _now()
+    return result
