@@ -102,25 +102,56 @@ def sample_size_two_proportions(p1: float, p2: float, alpha: float = 0.05,
     return math.ceil(round(num / (p1 - p2) ** 2, 9))
 
 
+def _clipped_proportional(weights: np.ndarray, total: float, lower: np.ndarray,
+                          upper: np.ndarray) -> np.ndarray:
+    """``clip(lam * weights, lower, upper)`` with ``lam`` found by bisection so that the sum
+    is ``total`` (the bounded Neyman optimum); needs ``sum(lower) <= total <=`` the sum at
+    ``lam = inf``."""
+    positive = weights > 0
+    if not positive.any():
+        return lower.copy()
+    lo, hi = 0.0, float(np.max(upper[positive] / weights[positive]))
+    for _ in range(200):
+        mid = (lo + hi) / 2
+        if np.clip(mid * weights, lower, upper).sum() < total:
+            lo = mid
+        else:
+            hi = mid
+    return np.clip(hi * weights, lower, upper)
+
+
 def _bounded_shares(weights: np.ndarray, budget: float, lower: np.ndarray,
                     upper: np.ndarray) -> np.ndarray:
-    """Continuous allocation proportional to ``weights`` within [lower, upper] summing to
-    ``budget``: fix the strata that hit a bound and share the rest again."""
-    alloc = np.zeros_like(weights)
-    free = np.ones(len(weights), dtype=bool)
-    while True:
-        rest = budget - alloc[~free].sum()
-        w = np.where(free, weights, 0.0)
-        alloc[free] = rest * w[free] / w.sum() if w.sum() > 0 else 0.0
-        over = free & (alloc > upper)
-        if over.any():
-            alloc[over], free[over] = upper[over], False
-            continue
-        under = free & (alloc < lower)
-        if under.any():
-            alloc[under], free[under] = lower[under], False
-            continue
-        return alloc
+    """Continuous allocation ``clip(lam * weights, lower, upper)`` summing to ``budget``;
+    budget that strata with positive weight cannot absorb goes to the zero-weight strata
+    in proportion to their volume ``upper``."""
+    positive = weights > 0
+    full = np.where(positive, upper, lower)
+    if full.sum() >= budget:
+        return _clipped_proportional(weights, budget, lower, upper)
+    alloc = full.astype(float)
+    zero = ~positive
+    alloc[zero] = _clipped_proportional(upper[zero], budget - upper[positive].sum(),
+                                        lower[zero], upper[zero])
+    return alloc
+
+
+def _round_to_total(exact: np.ndarray, total: int, lower: np.ndarray,
+                    upper: np.ndarray) -> np.ndarray:
+    """Largest-remainder rounding of ``exact`` to integers within bounds summing to total."""
+    out = np.clip(np.floor(exact + 1e-9), lower, upper).astype(np.int64)
+    remainder = exact - out
+    while out.sum() < total:
+        room = out < upper
+        i = int(np.argmax(np.where(room, remainder, -np.inf)))
+        out[i] += 1
+        remainder[i] -= 1
+    while out.sum() > total:
+        room = out > lower
+        i = int(np.argmin(np.where(room, remainder, np.inf)))
+        out[i] -= 1
+        remainder[i] += 1
+    return out
 
 
 def neyman_allocation(strata: pd.DataFrame, budget: int, *, volume: str = "items_handled",
@@ -139,7 +170,8 @@ def neyman_allocation(strata: pd.DataFrame, budget: int, *, volume: str = "items
         Column names.
     min_per_stratum : int
         Floor per stratum (capped at its volume), so a stratum expected to be error-free
-        is still watched. When every ``p_h`` is 0 or 1 the budget follows volume.
+        is still watched. Budget left when only strata with ``p_h`` of 0 or 1 remain
+        follows volume.
 
     Returns
     -------
@@ -166,15 +198,8 @@ def neyman_allocation(strata: pd.DataFrame, budget: int, *, volume: str = "items
         raise ValueError(f"min_per_stratum={min_per_stratum} needs {lower.sum():.0f} audits, "
                          f"more than the budget {budget}")
     weights = n_h * np.sqrt(p_h * (1 - p_h))
-    if weights.sum() == 0:
-        weights = n_h
-    exact = _bounded_shares(weights, float(budget), lower, n_h)
-    audits = np.floor(exact + 1e-9).astype(np.int64)
-    short = budget - int(audits.sum())
-    if short > 0:
-        room = audits < n_h
-        order = np.lexsort((-weights, -(exact - audits) * room))
-        audits[order[:short]] += 1
+    exact = _bounded_shares(weights, float(budget), np.ceil(lower), n_h)
+    audits = _round_to_total(exact, budget, np.ceil(lower), np.floor(n_h))
     out = strata.copy()
     out["audits"] = audits
     return out
