@@ -5,6 +5,7 @@ brute-force reference."""
 from __future__ import annotations
 
 import doctest
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -14,6 +15,8 @@ from hypothesis import strategies as st
 
 import qa_insights.control_charts as cc
 from qa_insights.control_charts import laney_p_chart, laney_sigma_z, p_chart, run_rules
+from qa_insights.store import open_store
+from qa_insights.trends import rate_series
 
 
 def _random_series(seed: int, groups: int = 3, periods: int = 14) -> pd.DataFrame:
@@ -189,3 +192,22 @@ def test_chart_invariants(rows):
 
 def test_docstring_examples_run():
     assert doctest.testmod(cc).failed == 0
+
+
+SAMPLE = Path(__file__).resolve().parents[1] / "data_samples"
+
+
+@pytest.mark.skipif(not (SAMPLE / "audits.csv").exists(), reason="no sample data")
+def test_sample_data_planted_jump_is_out_of_control():
+    # data_samples/README.md: bpo_gamma_hyderabad jumps to 10.6% in 2026-08 (3.3% before,
+    # 3.6% after): out of control on its p-chart.
+    with open_store(SAMPLE) as store:
+        series = rate_series(store, ["site"])
+    for chart in (p_chart(series, "site"), laney_p_chart(series, "site")):
+        site = chart[chart.site == "bpo_gamma_hyderabad"].set_index("month")
+        assert site.loc["2026-08", "beyond_limits"] and site.loc["2026-08", "p"] > site.ucl["2026-08"]
+        assert round(site.loc["2026-08", "p"] * 100, 1) == 10.6
+        assert site.beyond_limits.sum() == 1
+    laney = laney_p_chart(series, "site")
+    flagged = laney[laney.beyond_limits][["site", "month"]].values.tolist()
+    assert flagged == [["bpo_gamma_hyderabad", "2026-08"]]
