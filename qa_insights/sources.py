@@ -35,7 +35,8 @@ class Source:
     columns that are present plus ``_file`` and ``_row`` (1-based data row in the file).
 
     ``types`` maps present contract columns to their DuckDB source type; ``rejects`` names
-    a temporary table of malformed CSV lines (``_file, _row, csv_line, reason``).
+    a temporary table of malformed CSV lines (``_file, _row, csv_line, reason``);
+    ``partitioned_by_month`` says the relation has ``_partition_month`` from hive folders.
     """
 
     table: Table
@@ -44,6 +45,7 @@ class Source:
     relation: str
     types: dict[str, str]
     rejects: str | None = None
+    partitioned_by_month: bool = False
 
     @property
     def label(self) -> str:
@@ -206,14 +208,19 @@ def _open_parquet(con: duckdb.DuckDBPyConnection, table: Table, files: list[Path
     types = {row[0]: row[1] for row in described}
     present = check_header(table, label,
                            [c for c in types if c not in ("filename", "file_row_number")])
+    # A hive partition column ``month`` (audits/month=2026-10/...) lets a month window skip
+    # whole files; it is not trusted for the month itself (audited_at decides that).
+    partition = "month" in types and "month" not in table.names
     relation = ("(SELECT " + ", ".join(quote_ident(c) for c in present)
+                + (", CAST(month AS VARCHAR) AS _partition_month" if partition else "")
                 + ", filename AS _file, CAST(file_row_number + 1 AS BIGINT) AS _row "
                 f"FROM {reader})")
     try:
         scalar(con, f"SELECT count(*) FROM {relation}")
     except duckdb.Error as exc:
         raise DataError(f"{label}: cannot read as Parquet: {_first_line(exc)}") from None
-    return Source(table, "parquet", tuple(files), relation, {c: types[c] for c in present})
+    return Source(table, "parquet", tuple(files), relation, {c: types[c] for c in present},
+                  partitioned_by_month=partition)
 
 
 def open_source(con: duckdb.DuckDBPyConnection, table: Table, kind: str,

@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
+from collections.abc import Sequence
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -142,20 +144,27 @@ def _fingerprint(data_dir: Path, files: list[Path]) -> str:
     return digest.hexdigest()
 
 
+def _check_month(month: str) -> str:
+    if not isinstance(month, str) or not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", month):
+        raise ValueError(f"months: expected 'YYYY-MM' strings, got {month!r}")
+    return month
+
+
 def _load_table(con: duckdb.DuckDBPyConnection, table: Table, kind: str | None,
-                files: list[Path]) -> TableReport:
+                files: list[Path], months: Sequence[str] | None) -> TableReport:
     if kind is None:
         return create_empty_table(con, table)
     source = open_source(con, table, kind, files)
-    report = validate_table(con, source)
-    if report.read == 0:
+    report = validate_table(con, source, months)
+    # An empty file is an error; an empty month window is an answer ("no audits").
+    if report.read == 0 and months is None:
         raise DataError(f"{source.label}: table '{table.name}' is empty: expected at least "
                         "one data row after the header")
     return report
 
 
-def open_store(data_dir: str | os.PathLike, *, memory_limit: str = DEFAULT_MEMORY_LIMIT,
-               threads: int | None = None) -> Store:
+def open_store(data_dir: str | os.PathLike, *, months: Sequence[str] | None = None,
+               memory_limit: str = DEFAULT_MEMORY_LIMIT, threads: int | None = None) -> Store:
     """Open and validate a data folder.
 
     Parameters
@@ -163,6 +172,11 @@ def open_store(data_dir: str | os.PathLike, *, memory_limit: str = DEFAULT_MEMOR
     data_dir : path
         Folder holding ``audits`` (required) and optionally ``calibration``, ``volumes``,
         ``targets``, each as ``<table>.csv``, ``<table>.parquet`` or a folder of such files.
+    months : sequence of str, optional
+        Only load these months ('YYYY-MM'): a monthly report passes its trend window, so
+        its cost depends on the months shown, not the years stored. With hive partitions
+        (``audits/month=YYYY-MM/``) other months' files are not even opened. Counts in
+        ``validation`` are then those of the window.
     memory_limit : str
         DuckDB memory limit; beyond it DuckDB spills to a temporary folder.
     threads : int, optional
@@ -201,7 +215,10 @@ def open_store(data_dir: str | os.PathLike, *, memory_limit: str = DEFAULT_MEMOR
         con.execute("SET preserve_insertion_order = false")
         if threads:
             con.execute(f"SET threads = {int(threads)}")
-        reports = {name: _load_table(con, TABLES[name], *found[name]) for name in TABLES}
+        if months is not None:
+            months = [_check_month(m) for m in months]
+        reports = {name: _load_table(con, TABLES[name], *found[name], months)
+                   for name in TABLES}
     except BaseException:
         con.close()
         tmpdir.cleanup()

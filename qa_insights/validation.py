@@ -11,6 +11,7 @@ Invariant: rows read = rows loaded + rows quarantined + exact duplicates collaps
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import duckdb
@@ -190,9 +191,18 @@ def _mark_duplicates(con: duckdb.DuckDBPyConnection, table: Table, stage: str) -
     con.execute(f"DROP TABLE {dupkeys}; DROP TABLE dups_{table.name}")
 
 
-def validate_table(con: duckdb.DuckDBPyConnection, source: Source) -> TableReport:
+def _month_of(table: Table) -> str | None:
+    """SQL for the month (YYYY-MM) of a staged row, used by a month window."""
+    return {"audits": "d_month", "calibration": "strftime(t_session_date, '%Y-%m')",
+            "volumes": "t_month", "targets": "t_month"}.get(table.name)
+
+
+def validate_table(con: duckdb.DuckDBPyConnection, source: Source,
+                   months: Sequence[str] | None = None) -> TableReport:
     """Validate ``source`` into the clean view ``<table>`` and table ``quarantine_<table>``.
 
+    With ``months``, only rows of those months are read (rows whose month cannot be told
+    are kept, to be quarantined); hive partitions of other months are not opened at all.
     Returns the counts; the caller raises for an empty table.
     """
     table, types = source.table, source.types
@@ -202,9 +212,18 @@ def validate_table(con: duckdb.DuckDBPyConnection, source: Source) -> TableRepor
     typed = ", ".join(f"{_typed_expr(c, types.get(c.name))} AS t_{c.name}"
                       for c in table.columns)
     derived = "".join(f", {sql} AS d_{name}" for name, _, sql in _derived_columns(table))
-    con.execute(f"CREATE TABLE {stage} AS SELECT typed.* EXCLUDE ("
-                + ", ".join(quote_ident(c) for c in types) + f"){derived}, "
-                f"{reason} AS _reason FROM (SELECT *, {typed} FROM {source.relation}) AS typed")
+    excluded = [quote_ident(c) for c in types]
+    where, params = "", []
+    if months is not None and _month_of(table):
+        params = [list(months)]
+        where = (f" WHERE ({_month_of(table)} IS NULL OR {_month_of(table)} IN "
+                 "(SELECT unnest(CAST($1 AS VARCHAR[]))))")
+        if source.partitioned_by_month:
+            excluded.append("_partition_month")
+            where += " AND _partition_month IN (SELECT unnest(CAST($1 AS VARCHAR[])))"
+    con.execute(f"CREATE TABLE {stage} AS SELECT * EXCLUDE ({', '.join(excluded)}) FROM "
+                f"(SELECT *{derived}, {reason} AS _reason FROM "
+                f"(SELECT *, {typed} FROM {source.relation}))" + where, params)
     _mark_duplicates(con, table, stage)
 
     clean_cols = [f"t_{c} AS {c}" for c in table.names]

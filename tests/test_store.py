@@ -261,3 +261,36 @@ def test_row_count_invariant(tmp_path_factory, rows) -> None:
         loaded = store.con.execute("SELECT count(*) FROM audits").fetchall()[0][0]
         assert loaded == report.loaded
         assert len(store.quarantine("audits")) == report.quarantined_total
+
+
+def test_month_window_reads_only_those_months(tmp_path: Path) -> None:
+    from qa_insights.sample_data import generate
+
+    generate(tmp_path / "h", months=4, audits_per_month=300, fmt="parquet",
+             partition_by_month=True)
+    with open_store(tmp_path / "h") as full:
+        by_month = dict(full.con.execute("SELECT month, count(*) FROM audits GROUP BY 1")
+                        .fetchall())
+    with open_store(tmp_path / "h", months=["2026-09", "2026-10"]) as store:
+        got = dict(store.con.execute("SELECT month, count(*) FROM audits GROUP BY 1")
+                   .fetchall())
+        assert got == {m: by_month[m] for m in ("2026-09", "2026-10")}
+        assert store.validation.tables["audits"].read == sum(got.values())
+        plan = store.con.execute("SELECT 1").fetchall()  # connection still usable
+        assert plan == [(1,)]
+        vol = store.con.execute("SELECT DISTINCT month FROM volumes ORDER BY 1").fetchall()
+        assert vol == [("2026-09",), ("2026-10",)]
+    with open_store(tmp_path / "h", months=["1999-01"]) as empty:
+        assert empty.con.execute("SELECT count(*) FROM audits").fetchall() == [(0,)]
+    with pytest.raises(ValueError, match=r"months: expected 'YYYY-MM' strings, got '2026-9'"):
+        open_store(tmp_path / "h", months=["2026-9"])
+
+
+def test_month_window_keeps_unplaceable_rows_for_quarantine(tmp_path: Path) -> None:
+    write_audits(tmp_path, [audit_row("A1", audited_at="2026-09-03"),
+                            audit_row("A2", audited_at="2026-10-03"),
+                            audit_row("A3", audited_at="not a date")])
+    with open_store(tmp_path, months=["2026-10"]) as store:
+        report = store.validation.tables["audits"]
+        assert (report.read, report.loaded) == (2, 1)
+        assert report.quarantined == {"audited_at: expected an ISO 8601 timestamp": 1}
