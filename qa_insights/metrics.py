@@ -310,38 +310,37 @@ def summarise_counts(counts: pd.DataFrame, by: Sequence[str] | str = (), *,
         with np.errstate(divide="ignore", invalid="ignore"):
             return np.where(den > 0, num / den, np.nan)
 
-    out = counts[by].copy() if by else pd.DataFrame(index=counts.index)
-    out["n_audits"] = counts["n_audits"].to_numpy()
-    out["n_errors"] = counts["n_errors"].to_numpy()
+    ints = {name: counts[name].to_numpy(dtype="int64") for name in COUNT_COLUMNS}
     err_low, err_high = wilson_interval(c["n_errors"], n, confidence)
-    out["accuracy"] = 1.0 - rate(c["n_errors"], n)
-    out["error_rate"] = rate(c["n_errors"], n)
-    out["ci_low"], out["ci_high"] = 1.0 - err_high, 1.0 - err_low
-    out["error_ci_low"], out["error_ci_high"] = err_low, err_high
+    crit_low, crit_high = wilson_interval(c["n_critical"], n, confidence)
+    unrated = c["n_errors"] - c["n_critical"] - c["n_major"] - c["n_minor"]
+    weighted = rate(w["critical"] * c["n_critical"] + w["major"] * c["n_major"]
+                    + w["minor"] * c["n_minor"] + w[unrated_severity] * unrated, n)
+    cols: dict[str, np.ndarray] = {
+        "n_audits": ints["n_audits"], "n_errors": ints["n_errors"],
+        "accuracy": 1.0 - rate(c["n_errors"], n), "error_rate": rate(c["n_errors"], n),
+        "ci_low": 1.0 - err_high, "ci_high": 1.0 - err_low,
+        "error_ci_low": err_low, "error_ci_high": err_high}
     for name, num, den in (("over_enforcement_share", "n_false_positive", "n_actioned"),
                            ("under_enforcement_rate", "n_false_negative", "n_violating"),
                            ("wrong_policy_rate", "n_wrong_policy", "n_actioned_violating")):
-        out[num] = counts[num].to_numpy()
-        out[den] = counts[den].to_numpy()
-        out[name] = rate(c[num], c[den])
-    out["n_critical"] = counts["n_critical"].to_numpy()
-    out["critical_error_rate"] = rate(c["n_critical"], n)
-    out["critical_ci_low"], out["critical_ci_high"] = wilson_interval(c["n_critical"], n,
-                                                                      confidence)
-    out["n_major"] = counts["n_major"].to_numpy()
-    out["n_minor"] = counts["n_minor"].to_numpy()
-    unrated = c["n_errors"] - c["n_critical"] - c["n_major"] - c["n_minor"]
-    out["n_unrated_severity"] = unrated.astype("int64")
-    weighted = (w["critical"] * c["n_critical"] + w["major"] * c["n_major"]
-                + w["minor"] * c["n_minor"] + w[unrated_severity] * unrated)
-    out["weighted_error_rate"] = rate(weighted, n)
-    out["quality_score"] = 1.0 - out["weighted_error_rate"] / max(w.values())
-    for name in ("n_findings", "n_disputed", "n_overturned"):
-        out[name] = counts[name].to_numpy()
-    out["dispute_rate"] = rate(c["n_disputed"], c["n_findings"])
-    out["overturn_rate"] = rate(c["n_overturned"], c["n_disputed"])
-    out["below_min_n"] = n < min_n
-    return out.reset_index(drop=True)
+        cols.update({num: ints[num], den: ints[den], name: rate(c[num], c[den])})
+    cols.update({
+        "n_critical": ints["n_critical"], "critical_error_rate": rate(c["n_critical"], n),
+        "critical_ci_low": crit_low, "critical_ci_high": crit_high,
+        "n_major": ints["n_major"], "n_minor": ints["n_minor"],
+        "n_unrated_severity": unrated.astype("int64"),
+        "weighted_error_rate": weighted,
+        "quality_score": 1.0 - weighted / max(w.values()),
+        "n_findings": ints["n_findings"], "n_disputed": ints["n_disputed"],
+        "n_overturned": ints["n_overturned"],
+        "dispute_rate": rate(c["n_disputed"], c["n_findings"]),
+        "overturn_rate": rate(c["n_overturned"], c["n_disputed"]),
+        "below_min_n": n < min_n})
+    stats = pd.DataFrame(cols)
+    if not by:
+        return stats
+    return pd.concat([counts[by].reset_index(drop=True), stats], axis=1)
 
 
 def quality_summary(store: Store, by: Sequence[str] | str = (), *, min_n: int = 30,
