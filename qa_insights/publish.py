@@ -22,6 +22,7 @@ Examples
 
 from __future__ import annotations
 
+import ast
 import fcntl
 import hashlib
 import json
@@ -29,6 +30,7 @@ import os
 import platform
 import shutil
 import subprocess
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from functools import lru_cache
@@ -39,6 +41,7 @@ from typing import Any
 from .report_run import Task, TaskResult
 
 __all__ = ["BuildLocked", "BuildLock", "BuildContext", "build_context", "build_key",
+           "code_files", "code_sha256", "notebook_sha256",
            "Publisher", "MANIFEST", "VERSIONED_PACKAGES"]
 
 MANIFEST = "manifest.json"
@@ -67,6 +70,14 @@ class BuildLock:
         self._fd: int | None = None
 
     def __enter__(self) -> BuildLock:
+        self.acquire()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.release()
+
+    def acquire(self) -> None:
+        """Take the lock or raise :class:`BuildLocked` naming the holder."""
         fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -78,9 +89,9 @@ class BuildLock:
         os.ftruncate(fd, 0)
         os.write(fd, f"pid {os.getpid()} since {_now()}\n".encode())
         self._fd = fd
-        return self
 
-    def __exit__(self, *exc: object) -> None:
+    def release(self) -> None:
+        """Release the lock (no-op when not held)."""
         if self._fd is not None:
             os.ftruncate(self._fd, 0)
             fcntl.flock(self._fd, fcntl.LOCK_UN)
@@ -99,7 +110,7 @@ class BuildContext:
     fingerprint: str
     versions: dict[str, str]
     git_commit: str | None
-    code_sha256: str
+    code_sha256: dict[str, str] = field(default_factory=dict)
     started_at: str = field(default_factory=_now)
 
     @property
@@ -135,23 +146,93 @@ def _git_commit() -> str | None:
     return head.stdout.strip() + ("-dirty" if dirty.stdout.strip() else "")
 
 
-def _code_sha256() -> str:
+def _imported_modules(tree: ast.AST, current: str | None) -> set[str]:
+    """``qa_insights`` modules imported anywhere in ``tree`` (including inside functions);
+    ``current`` is the importing module's name, for relative imports."""
+    found = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found |= {a.name for a in node.names if a.name.startswith("qa_insights")}
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level and current:
+                parent = current.rsplit(".", node.level)[0]
+                base = f"{parent}.{base}" if base else parent
+            if base.startswith("qa_insights"):
+                found.add(base)
+                found |= {f"{base}.{a.name}" for a in node.names}
+    return found
+
+
+def _module_file(name: str) -> Path | None:
+    parts = name.split(".")[1:]
+    candidate = _PACKAGE_DIR.joinpath(*parts)
+    for path in (candidate.with_suffix(".py"), candidate / "__init__.py"):
+        if path.is_file():
+            return path
+    return None
+
+
+def code_files(notebook: Path) -> list[Path]:
+    """The package files a notebook depends on: the ``qa_insights`` modules its code
+    cells import, and what those import in turn (found statically with :mod:`ast`), plus
+    the files a module reads from ``qa_insights/sql/``.
+
+    Examples
+    --------
+    >>> [p.name for p in code_files(Path("notebooks/monthly_quality_report.ipynb"))][:2]
+    ...                                                               # doctest: +SKIP
+    ['__init__.py', 'contract.py']
+    """
+    import nbformat
+
+    nb = nbformat.read(notebook, as_version=4)
+    source = "\n".join(c.source for c in nb.cells if c.cell_type == "code")
+    try:
+        pending = _imported_modules(ast.parse(source), None)
+    except SyntaxError:  # IPython magics: fall back to every module of the package
+        pending = {f"qa_insights.{p.stem}" for p in _PACKAGE_DIR.glob("*.py")}
+    pending.add("qa_insights")
+    seen: dict[str, Path] = {}
+    while pending:
+        name = pending.pop()
+        path = _module_file(name)
+        if path is None or name in seen:
+            continue
+        seen[name] = path
+        # A package's relative imports resolve against the package itself.
+        current = f"{name}.__init__" if path.name == "__init__.py" else name
+        pending |= _imported_modules(ast.parse(path.read_text(encoding="utf-8")), current)
+    files = set(seen.values())
+    sql = _PACKAGE_DIR / "sql"
+    if sql.is_dir():
+        files |= {p for p in sql.rglob("*") if p.is_file()}
+    return sorted(files)
+
+
+def code_sha256(notebook: Path) -> str:
+    """SHA-256 of the package code (:func:`code_files`) and the template a notebook's
+    report depends on."""
     from .render import TEMPLATES_DIR
 
     digest = hashlib.sha256()
-    files = sorted(p for p in _PACKAGE_DIR.rglob("*") if p.suffix in (".py", ".sql"))
     template = TEMPLATES_DIR / "qa_report"
+    files = code_files(notebook)
     files += sorted(p for p in template.rglob("*") if p.is_file()) if template.is_dir() else []
     for path in files:
-        digest.update(path.name.encode())
+        digest.update(str(path.relative_to(path.parent.parent)).encode())
         digest.update(path.read_bytes())
     return digest.hexdigest()
 
 
-def build_context(fingerprint: str) -> BuildContext:
-    """Versions, git commit and code hash, gathered once per build."""
+
+
+def build_context(fingerprint: str, notebooks: Iterable[Path] = ()) -> BuildContext:
+    """Versions, git commit and each notebook's :func:`code_sha256`, gathered once per
+    build."""
     return BuildContext(fingerprint=fingerprint, versions=_versions(),
-                        git_commit=_git_commit(), code_sha256=_code_sha256())
+                        git_commit=_git_commit(),
+                        code_sha256={str(nb): code_sha256(nb) for nb in set(notebooks)})
 
 
 @lru_cache(maxsize=64)
@@ -174,7 +255,7 @@ def build_key(task: Task, context: BuildContext) -> str:
     parameters, package code and template, package versions."""
     payload = {"fingerprint": context.fingerprint, "notebook": notebook_sha256(task.notebook),
                "parameters": _key_parameters(task), "title": task.title,
-               "code": context.code_sha256, "versions": context.versions}
+               "code": context.code_sha256[str(task.notebook)], "versions": context.versions}
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
 
 
@@ -287,7 +368,7 @@ class Publisher:
             "parameters": dict(task.parameters),
             "input_fingerprint": self.context.fingerprint,
             "notebook_sha256": notebook_sha256(task.notebook),
-            "code_sha256": self.context.code_sha256, "build_key": key,
+            "code_sha256": self.context.code_sha256[str(task.notebook)], "build_key": key,
             "versions": self.context.versions, "git_commit": self.context.git_commit,
             "started_at": result.started_at, "finished_at": result.finished_at,
             "duration_s": result.duration_s, "timings": result.timings,

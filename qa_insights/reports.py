@@ -334,7 +334,7 @@ def build(*, month: str | None = None, all_months: bool = False,
     specs = _select_reports(reports, registry)
     data_dir, out_dir = Path(data_dir).resolve(), Path(out_dir).resolve()
     notebooks = Path(notebooks_dir).resolve() if notebooks_dir else NOTEBOOKS_DIR
-    jobs = jobs or os.cpu_count() or 1
+    jobs = (os.cpu_count() or 1) if jobs is None else jobs
     if jobs < 1:
         raise BuildError(f"--jobs must be at least 1, got {jobs}")
     for spec in specs:
@@ -346,7 +346,7 @@ def build(*, month: str | None = None, all_months: bool = False,
         raise BuildError(str(exc)) from None
     with store:
         months = _select_months(store, month, all_months)
-        context = build_context(store.fingerprint)
+        context = build_context(store.fingerprint, [notebooks / s.notebook for s in specs])
         tasks = plan(store, months, specs, data_dir=data_dir, out_dir=out_dir,
                      notebooks_dir=notebooks, analyst_mode=analyst_mode, rca_limit=rca_limit,
                      header=context.header, execution_timeout=execution_timeout)
@@ -357,23 +357,24 @@ def build(*, month: str | None = None, all_months: bool = False,
 
     summary = BuildSummary(out_dir=out_dir, months=months)
     out_dir.mkdir(parents=True, exist_ok=True)
+    lock = BuildLock(out_dir)
     try:
-        lock = BuildLock(out_dir).__enter__()
+        lock.acquire()
     except BuildLocked as exc:
         raise BuildError(str(exc)) from None
     try:
         publisher = Publisher(out_dir, context)
         publisher.clean_staging(months)
+        keys = {(t.month, t.stem): build_key(t, context) for t in tasks}
         to_run = []
         for task in tasks:
-            key = build_key(task, context)
-            if not force and publisher.up_to_date(task, key):
+            if not force and publisher.up_to_date(task, keys[task.month, task.stem]):
                 summary.skipped.append(task)
             else:
                 to_run.append(task)
 
         def on_result(result: TaskResult) -> None:
-            publisher.publish(result, build_key(result.task, context))
+            publisher.publish(result, keys[result.task.month, result.task.stem])
             summary.results.append(result)
 
         try:
@@ -381,7 +382,7 @@ def build(*, month: str | None = None, all_months: bool = False,
         finally:
             write_index(out_dir)
     finally:
-        lock.__exit__()
+        lock.release()
     return summary
 
 
