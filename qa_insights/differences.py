@@ -30,11 +30,11 @@ import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike
 from scipy import stats
-from statsmodels.stats.multitest import multipletests
 
 from .proportions import compare_proportions
 
-__all__ = ["HypothesisTest", "independence_test", "pairwise_proportions", "anova_oneway",
+__all__ = ["HypothesisTest", "adjust_p_values", "independence_test", "pairwise_proportions",
+           "anova_oneway",
            "kruskal_wallis", "welch_t_test", "MONTE_CARLO_TABLES"]
 
 #: Random tables drawn for the Monte Carlo Fisher test of a sparse table larger than 2 x 2.
@@ -84,6 +84,63 @@ class HypothesisTest:
     def as_dict(self) -> dict[str, Any]:
         """The fields as a plain dict (one row of a results frame)."""
         return asdict(self)
+
+
+def adjust_p_values(p_values: ArrayLike, method: str = "holm",
+                    weights: ArrayLike | None = None) -> np.ndarray:
+    """Adjust p-values for multiple comparisons (Holm or Benjamini-Hochberg).
+
+    Holm's step-down method controls the family-wise error rate; Benjamini-Hochberg the
+    false discovery rate. NaN p-values stay NaN and do not count as tests. Holm takes
+    optional weights (Holm 1979, weighted): hypotheses are ordered by ``p / w`` and the
+    adjusted p-value of the j-th is ``max over i <= j of (p_i / w_i) * (sum of the weights
+    from i on)``; equal weights give the ordinary method.
+
+    Parameters
+    ----------
+    p_values : array_like
+        Raw p-values.
+    method : {"holm", "bh"}
+        Adjustment.
+    weights : array_like, optional
+        Positive weights of the hypotheses (Holm only; normalised to sum 1 over the
+        non-NaN p-values).
+
+    Returns
+    -------
+    ndarray
+        Adjusted p-values (capped at 1), in the input order.
+
+    Examples
+    --------
+    >>> adjust_p_values([0.01, 0.04, 0.03]).round(3)
+    array([0.03, 0.06, 0.06])
+    >>> adjust_p_values([0.01, 0.04, 0.03], "bh").round(3)
+    array([0.03, 0.04, 0.04])
+    """
+    if method not in ("holm", "bh"):
+        raise ValueError(f"method: expected 'holm' or 'bh', got {method!r}")
+    p = np.asarray(p_values, dtype=float)
+    out = np.full(p.shape, np.nan)
+    ok = np.flatnonzero(np.isfinite(p))
+    m = ok.size
+    if weights is not None:
+        w = np.asarray(weights, dtype=float)
+        if method != "holm" or w.shape != p.shape or np.any(w[ok] <= 0):
+            raise ValueError("weights: Holm only, one positive weight per p-value")
+    if m == 0:
+        return out
+    if method == "holm":
+        w = np.ones(m) / m if weights is None else w[ok] / w[ok].sum()
+        q = p[ok] / w
+        idx = np.argsort(q, kind="stable")
+        remaining = np.cumsum(w[idx][::-1])[::-1]
+        out[ok[idx]] = np.minimum(np.maximum.accumulate(q[idx] * remaining), 1.0)
+        return out
+    order = ok[np.argsort(p[ok], kind="stable")]
+    adj = np.minimum.accumulate((p[order] * m / np.arange(1, m + 1))[::-1])[::-1]
+    out[order] = np.minimum(adj, 1.0)
+    return out
 
 
 def _sparse(expected: np.ndarray) -> bool:
@@ -189,8 +246,7 @@ def pairwise_proportions(counts: pd.DataFrame, group: str, *, n: str = "n_audits
     1       b       c         True
     2       a       c        False
     """
-    methods = {"holm": "holm", "bh": "fdr_bh"}
-    if method not in methods:
+    if method not in ("holm", "bh"):
         raise ValueError(f"method: expected 'holm' or 'bh', got {method!r}")
     missing = [c for c in (group, n, events) if c not in counts.columns]
     if missing:
@@ -209,11 +265,7 @@ def pairwise_proportions(counts: pd.DataFrame, group: str, *, n: str = "n_audits
     out = pd.DataFrame(rows, columns=["group_a", "group_b", "n_a", "events_a", "rate_a",
                                       "n_b", "events_b", "rate_b", "difference", "ci_low",
                                       "ci_high", "test", "p_value"])
-    out["p_adjusted"] = np.nan
-    ok = out["p_value"].notna()
-    if ok.any():
-        out.loc[ok, "p_adjusted"] = multipletests(out.loc[ok, "p_value"], alpha=alpha,
-                                                  method=methods[method])[1]
+    out["p_adjusted"] = adjust_p_values(out["p_value"].to_numpy(dtype=float), method)
     out["significant"] = out["p_adjusted"] < alpha
     return out.sort_values("p_adjusted", kind="stable").reset_index(drop=True)
 

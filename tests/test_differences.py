@@ -154,3 +154,30 @@ def test_welch_from_summaries_against_scipy():
 def test_single_group_has_no_test():
     assert math.isnan(anova_oneway([10], [1.0], [2.0]).p_value)
     assert math.isnan(kruskal_wallis([10], [55.0]).p_value)
+
+
+@pytest.mark.parametrize("method, sm_method", [("holm", "holm"), ("bh", "fdr_bh")])
+def test_adjust_p_values_against_statsmodels(method, sm_method):
+    from qa_insights.differences import adjust_p_values
+    rng = np.random.default_rng(4)
+    for size in (1, 2, 7, 40):
+        p = rng.uniform(0, 0.2, size) ** 2
+        p[rng.integers(0, size)] = p[0]                     # a tie
+        expected = multipletests(p, method=sm_method)[1]
+        np.testing.assert_allclose(adjust_p_values(p, method), expected, rtol=1e-12)
+    with_nan = adjust_p_values([0.01, np.nan, 0.02], method)
+    np.testing.assert_allclose(with_nan[[0, 2]],
+                               multipletests([0.01, 0.02], method=sm_method)[1], rtol=1e-12)
+    assert np.isnan(with_nan[1])
+
+
+def test_weighted_holm():
+    from qa_insights.differences import adjust_p_values
+    # Worked by hand from Holm (1979): q = p / w = (0.04, 0.004, 0.12); step 1 (idx 1)
+    # 0.004 * 1; step 2 (idx 0) 0.04 * 0.75 = 0.03; step 3 (idx 2) 0.12 * 0.25 = 0.03.
+    got = adjust_p_values([0.02, 0.001, 0.03], "holm", [0.5, 0.25, 0.25])
+    np.testing.assert_allclose(got, [0.03, 0.004, 0.03], rtol=1e-12)
+    equal = adjust_p_values([0.02, 0.001, 0.03], "holm", [2, 2, 2])
+    np.testing.assert_allclose(equal, multipletests([0.02, 0.001, 0.03], method="holm")[1])
+    with pytest.raises(ValueError):
+        adjust_p_values([0.1, 0.2], "bh", [1, 1])
