@@ -58,9 +58,11 @@ def item_counts(ratings: Any, categories: Sequence[Any] | None) -> tuple[np.ndar
     """Category counts of the items with a rating, and the categories; checks that
     agreement is defined at all (2+ raters, an item with 2+ ratings)."""
     enc = encode_ratings(ratings, categories, min_raters=2)
-    counts = enc.counts()
-    counts = counts[counts.sum(axis=1) > 0].astype(float)
-    if not (counts.sum(axis=1) >= 2).any():
+    counts = enc.counts().astype(float)
+    per_item = counts @ np.ones(enc.n_categories)
+    if not (per_item > 0).all():
+        counts, per_item = counts[per_item > 0], per_item[per_item > 0]
+    if not (per_item >= 2).any():
         raise ValueError("no item has 2 or more ratings, so agreement between raters is "
                          "undefined")
     return counts, enc.categories
@@ -74,47 +76,57 @@ def undefined_error(name: str, categories: np.ndarray,
         f"category {used}), so (pa - pe) / (1 - pe) is 0/0")
 
 
-def gwet_coefficient(kind: _Kind, counts: np.ndarray, w: np.ndarray, categories: np.ndarray
-          ) -> tuple[float, float, float, float]:
-    """Coefficient, linearisation SE, pa and pe of a Gwet-family coefficient."""
+def gwet_coefficient(kind: _Kind, counts: np.ndarray, w: np.ndarray, categories: np.ndarray,
+                     with_se: bool = True) -> tuple[float, float, float, float]:
+    """Coefficient, linearisation SE (0.0 unless ``with_se``), pa and pe of a Gwet-family
+    coefficient, from the float counts of the items with a rating."""
     n_items, q = counts.shape
     if q < 2 and kind != "pa":
         raise undefined_error(_NAMES[kind], categories, counts)
-    per_item = counts.sum(axis=1)
+    per_item = counts @ np.ones(q)
     pairable = per_item >= 2
-    agree = (counts * (counts @ w.T - 1.0)).sum(axis=1)
-    pa_i = np.where(pairable, agree / np.where(pairable, per_item * (per_item - 1), 1), 0.0)
-    pa = pa_i.sum() / pairable.sum()
-    pi = (counts / per_item[:, None]).mean(axis=0)
+    n_pairable = np.count_nonzero(pairable)
+    agree = np.einsum("ij,ij->i", counts, counts @ w.T) - per_item  # diagonal weights are 1
+    pa_i = np.divide(agree, per_item * (per_item - 1), out=np.zeros(n_items), where=pairable)
+    pa = pa_i.sum() / n_pairable
+    inverse = 1.0 / per_item
+    pi = inverse @ counts / n_items
     if kind == "fleiss":
         pe = float(pi @ w @ pi)
-        pe_i = counts @ ((w + w.T) / 2 @ pi) / per_item
     elif kind == "ac1":
         scale = w.sum() / (q * (q - 1))
         pe = float(scale * (pi * (1 - pi)).sum())
-        pe_i = scale * (counts @ (1 - pi)) / per_item
     else:
         pe = float(w.sum() / q**2) if kind == "bp" else 0.0
-        pe_i = np.full(n_items, pe)
     if pe >= 1 - 1e-12:
         raise undefined_error(_NAMES[kind], categories, counts)
     value = (pa - pe) / (1 - pe)
-    value_i = n_items / pairable.sum() * (pa_i - pe * pairable) / (1 - pe)
+    if not with_se or n_items < 2:
+        return float(value), 0.0, float(pa), pe
+    if kind == "fleiss":
+        pe_i = counts @ ((w + w.T) / 2 @ pi) * inverse
+    elif kind == "ac1":
+        pe_i = scale * (counts @ (1 - pi)) * inverse
+    else:
+        pe_i = pe
+    value_i = n_items / n_pairable * (pa_i - pe * pairable) / (1 - pe)
     value_i = value_i - 2 * (1 - value) * (pe_i - pe) / (1 - pe)
-    var = ((value_i - value) ** 2).sum() / (n_items * (n_items - 1)) if n_items > 1 else 0.0
+    var = ((value_i - value) ** 2).sum() / (n_items * (n_items - 1))
     return float(value), float(np.sqrt(var)), float(pa), pe
 
 
 def _estimate(kind: _Kind, ratings: Any, weights: WeightsSpec,
-              categories: Sequence[Any] | None) -> tuple[float, float, float, float, int]:
+              categories: Sequence[Any] | None,
+              with_se: bool) -> tuple[float, float, float, float, int]:
     counts, cats = item_counts(ratings, categories)
-    value, se, pa, pe = gwet_coefficient(kind, counts, weight_matrix(weights, len(cats)), cats)
+    value, se, pa, pe = gwet_coefficient(kind, counts, weight_matrix(weights, len(cats)), cats,
+                                         with_se)
     return value, se, pa, pe, counts.shape[0]
 
 
 def _companion(kind: _Kind, ratings: Any, weights: WeightsSpec,
                categories: Sequence[Any] | None, confidence: float) -> AgreementEstimate:
-    value, se, pa, pe, n = _estimate(kind, ratings, weights, categories)
+    value, se, pa, pe, n = _estimate(kind, ratings, weights, categories, with_se=True)
     name = "Gwet's AC2" if kind == "ac1" and not is_unweighted(weights) else _NAMES[kind]
     return t_estimate(name, value, se, n, pa, pe, confidence, _GWET_SE)
 
@@ -147,7 +159,7 @@ def percent_agreement(ratings: Any, weights: WeightsSpec = None,
     >>> percent_agreement([["a", "a"], ["a", "b"], ["b", "b"], ["b", None]])
     0.6666666666666666
     """
-    return _estimate("pa", ratings, weights, categories)[0]
+    return _estimate("pa", ratings, weights, categories, with_se=False)[0]
 
 
 def percent_agreement_ci(ratings: Any, weights: WeightsSpec = None,
@@ -199,7 +211,7 @@ def fleiss_kappa(ratings: Any, weights: WeightsSpec = None,
     >>> round(fleiss_kappa([[1, 1, 1], [2, 2, 1], [2, 2, 2], [1, 2, None]]), 4)
     0.1608
     """
-    return _estimate("fleiss", ratings, weights, categories)[0]
+    return _estimate("fleiss", ratings, weights, categories, with_se=False)[0]
 
 
 def fleiss_kappa_ci(ratings: Any, weights: WeightsSpec = None,
@@ -252,7 +264,7 @@ def gwet_ac1(ratings: Any, weights: WeightsSpec = None,
     >>> round(gwet_ac1(skewed), 3), round(fleiss_kappa(skewed), 3)
     (0.945, -0.027)
     """
-    return _estimate("ac1", ratings, weights, categories)[0]
+    return _estimate("ac1", ratings, weights, categories, with_se=False)[0]
 
 
 def gwet_ac1_ci(ratings: Any, weights: WeightsSpec = None,
@@ -301,7 +313,7 @@ def brennan_prediger(ratings: Any, weights: WeightsSpec = None,
     >>> round(brennan_prediger([["a", "a"], ["a", "b"], ["b", "b"]], categories=["a", "b", "c"]), 4)
     0.5
     """
-    return _estimate("bp", ratings, weights, categories)[0]
+    return _estimate("bp", ratings, weights, categories, with_se=False)[0]
 
 
 def brennan_prediger_ci(ratings: Any, weights: WeightsSpec = None,

@@ -43,11 +43,6 @@ __all__ = [
 #: matrix of agreement weights in [0, 1] with ones on the diagonal.
 WeightsSpec = Literal["identity", "linear", "quadratic"] | np.ndarray | None
 
-# Up to this many categories, counting compares the codes once per category (fastest for
-# the few labels of a moderation policy); above it, one bincount over all cells.
-_COUNT_LOOP_MAX = 32
-
-
 @dataclass(frozen=True)
 class EncodedRatings:
     """A ratings matrix with its labels replaced by category codes.
@@ -77,12 +72,10 @@ class EncodedRatings:
     def counts(self) -> np.ndarray:
         """Number of ratings per item and category, shape (n_items, n_categories), int64."""
         n, q = self.codes.shape[0], self.n_categories
-        if q <= _COUNT_LOOP_MAX:
-            return np.stack([(self.codes == k).sum(axis=1) for k in range(q)], axis=1
-                            ).reshape(n, q)
-        rows, _ = np.nonzero(self.codes >= 0)
-        cells = rows * q + self.codes[self.codes >= 0]
-        return np.bincount(cells, minlength=n * q).reshape(n, q)
+        # one bincount over all cells; slot 0 of each item collects the missing ratings
+        first = np.arange(1, n * (q + 1), q + 1, dtype=np.int64)
+        slots = np.bincount((self.codes + first[:, None]).ravel(), minlength=n * (q + 1))
+        return slots.reshape(n, q + 1)[:, 1:]
 
 
 def _as_matrix(ratings: Any) -> tuple[np.ndarray, pd.Index, pd.Index]:

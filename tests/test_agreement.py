@@ -609,7 +609,8 @@ def test_cohen_is_symmetric(frame):
         return
     backward = cohen_kappa_ci(b, a, weights="linear")
     assert backward.value == pytest.approx(forward.value, abs=1e-12)
-    assert backward.se == pytest.approx(forward.se, abs=1e-12)
+    # a variance of exactly 0 can come out as +-1e-17 from rounding: sqrt makes it ~1e-8
+    assert backward.se == pytest.approx(forward.se, abs=1e-7)
 
 
 @settings(max_examples=40, deadline=None)
