@@ -35,7 +35,7 @@ from .metrics import audit_counts, check_dimensions
 if TYPE_CHECKING:
     from .store import Store
 
-__all__ = ["PROFILE_CATEGORIES", "error_profiles", "Clustering", "cluster_profiles"]
+__all__ = ["PROFILE_CATEGORIES", "Clustering", "cluster_profiles", "error_profiles"]
 
 #: Columns an error profile can be built from.
 PROFILE_CATEGORIES = ("error_type", "error_reason", "severity")

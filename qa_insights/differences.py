@@ -33,9 +33,16 @@ from scipy import stats
 
 from .proportions import compare_proportions
 
-__all__ = ["HypothesisTest", "adjust_p_values", "independence_test", "pairwise_proportions",
-           "anova_oneway",
-           "kruskal_wallis", "welch_t_test", "MONTE_CARLO_TABLES"]
+__all__ = [
+    "MONTE_CARLO_TABLES",
+    "HypothesisTest",
+    "adjust_p_values",
+    "anova_oneway",
+    "independence_test",
+    "kruskal_wallis",
+    "pairwise_proportions",
+    "welch_t_test",
+]
 
 #: Random tables drawn for the Monte Carlo Fisher test of a sparse table larger than 2 x 2.
 MONTE_CARLO_TABLES = 19_999

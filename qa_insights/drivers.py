@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Sequence
-from itertools import combinations
+from itertools import combinations, pairwise
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -36,15 +36,20 @@ import statsmodels.api as sm
 from scipy import stats
 from statsmodels.tools.sm_exceptions import PerfectSeparationWarning
 
+from .comparisons import group_stats
 from .metrics import DIMENSIONS, _where, check_dimensions, quality_summary
 from .proportions import z_value
-from .rca import group_stats
 
 if TYPE_CHECKING:
     from .store import Store
 
-__all__ = ["DRIVERS", "driver_cells", "logistic_drivers", "segment_metrics",
-           "correlation_matrix"]
+__all__ = [
+    "DRIVERS",
+    "correlation_matrix",
+    "driver_cells",
+    "logistic_drivers",
+    "segment_metrics",
+]
 
 #: Dimensions that describe the outcome itself, so cannot drive it.
 _OUTCOMES = {"error_type", "error_reason", "severity", "auditor_decision", "dispute_status"}
@@ -55,7 +60,7 @@ DRIVERS: tuple[str, ...] = (*sorted(set(DIMENSIONS) - _OUTCOMES), "handle_time_b
 
 def _band_labels(edges: Sequence[float]) -> list[str]:
     e = [f"{x:g}" for x in edges]
-    return [f"<{e[0]}s", *(f"{a}-{b}s" for a, b in zip(e, e[1:])), f"{e[-1]}s+"]
+    return [f"<{e[0]}s", *(f"{a}-{b}s" for a, b in pairwise(e)), f"{e[-1]}s+"]
 
 
 def driver_cells(store: Store, drivers: Sequence[str], *,
@@ -89,7 +94,7 @@ def driver_cells(store: Store, drivers: Sequence[str], *,
     if not drivers:
         raise ValueError("give at least one driver")
     edges = [float(x) for x in handle_time_edges]
-    if not edges or any(b <= a for a, b in zip(edges, edges[1:])):
+    if not edges or any(b <= a for a, b in pairwise(edges)):
         raise ValueError("handle_time_edges must be a non-empty increasing sequence")
     select, params = [], []
     for d in drivers:
@@ -185,8 +190,8 @@ def logistic_drivers(cells: pd.DataFrame, drivers: Sequence[str], *,
     columns, blocks, levels_of = [], [], {}
     for d in drivers:
         totals = data.groupby(d)[["n_audits", "n_errors"]].sum()
-        ref = reference.get(d) or sorted(totals.index, key=lambda v: (-totals.loc[v,
-                                                                          "n_audits"], v))[0]
+        ref = reference.get(d) or min(
+            totals.index, key=lambda v: (-totals.loc[v, "n_audits"], v))
         if ref not in totals.index:
             raise ValueError(f"reference {d}={ref!r} is not a level in the data")
         reference[d] = ref

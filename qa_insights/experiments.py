@@ -38,8 +38,16 @@ from .proportions import compare_proportions, z_value
 if TYPE_CHECKING:
     from .store import Store
 
-__all__ = ["sample_size_per_arm", "power_two_proportions", "ABTest", "ab_test", "arm_counts",
-           "DiD", "difference_in_differences", "did_cells"]
+__all__ = [
+    "ABTest",
+    "DiD",
+    "ab_test",
+    "arm_counts",
+    "did_cells",
+    "difference_in_differences",
+    "power_two_proportions",
+    "sample_size_per_arm",
+]
 
 
 def _check_rate(name: str, p: float) -> float:

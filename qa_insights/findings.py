@@ -34,13 +34,24 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+
 from .differences import HypothesisTest, adjust_p_values
 from .experiments import ABTest, DiD
 from .proportions import compare_proportions
 
-__all__ = ["Finding", "change_findings", "reason_mix_finding", "association_finding",
-           "pairwise_findings", "ab_test_finding", "did_finding", "findings_table",
-           "format_p", "format_pct", "format_pts"]
+__all__ = [
+    "Finding",
+    "ab_test_finding",
+    "association_finding",
+    "change_findings",
+    "did_finding",
+    "findings_table",
+    "format_p",
+    "format_pct",
+    "format_pts",
+    "pairwise_findings",
+    "reason_mix_finding",
+]
 
 
 @dataclass(frozen=True)

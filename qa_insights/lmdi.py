@@ -59,8 +59,14 @@ import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike
 
-__all__ = ["log_mean", "lmdi_additive", "lmdi_multiplicative", "align_periods", "lmdi",
-           "RATE_FACTORS"]
+__all__ = [
+    "RATE_FACTORS",
+    "align_periods",
+    "lmdi",
+    "lmdi_additive",
+    "lmdi_multiplicative",
+    "log_mean",
+]
 
 #: Factor names of the error-rate decomposition, in order (share of audits, error rate).
 RATE_FACTORS = ("mix", "rate")

@@ -12,8 +12,14 @@ from scipy import stats
 from statsmodels.stats.multitest import multipletests
 from statsmodels.stats.proportion import proportions_ztest
 
-from qa_insights.differences import (MONTE_CARLO_TABLES, anova_oneway, independence_test,
-                                     kruskal_wallis, pairwise_proportions, welch_t_test)
+from qa_insights.differences import (
+    MONTE_CARLO_TABLES,
+    anova_oneway,
+    independence_test,
+    kruskal_wallis,
+    pairwise_proportions,
+    welch_t_test,
+)
 
 
 def test_chi_square_and_cramers_v_against_scipy():
@@ -130,7 +136,7 @@ def test_kruskal_from_rank_sums_against_scipy():
     pooled = np.concatenate(groups)
     ranks = stats.rankdata(pooled)
     edges = np.cumsum([0] + [len(g) for g in groups])
-    rank_sums = [ranks[a:b].sum() for a, b in zip(edges[:-1], edges[1:])]
+    rank_sums = [ranks[a:b].sum() for a, b in itertools.pairwise(edges)]
     _, t = np.unique(pooled, return_counts=True)
     r = kruskal_wallis([len(g) for g in groups], rank_sums, float((t**3 - t).sum()))
     h = stats.kruskal(*groups)

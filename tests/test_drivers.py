@@ -8,8 +8,7 @@ import pytest
 import statsmodels.api as sm
 from scipy import stats
 
-from qa_insights.drivers import (correlation_matrix, driver_cells, logistic_drivers,
-                                 segment_metrics)
+from qa_insights.drivers import correlation_matrix, driver_cells, logistic_drivers, segment_metrics
 from tests.fixtures_rca import cell, write_store
 
 

@@ -11,12 +11,21 @@ import numpy as np
 import pandas as pd
 import pytest
 import statsmodels.api as sm
-from statsmodels.stats.proportion import (confint_proportions_2indep,
-                                          power_proportions_2indep, proportions_ztest,
-                                          samplesize_proportions_2indep_onetail)
+from statsmodels.stats.proportion import (
+    confint_proportions_2indep,
+    power_proportions_2indep,
+    proportions_ztest,
+    samplesize_proportions_2indep_onetail,
+)
 
-from qa_insights.experiments import (ab_test, arm_counts, did_cells, difference_in_differences,
-                                     power_two_proportions, sample_size_per_arm)
+from qa_insights.experiments import (
+    ab_test,
+    arm_counts,
+    did_cells,
+    difference_in_differences,
+    power_two_proportions,
+    sample_size_per_arm,
+)
 from tests.fixtures_rca import cell, write_store
 
 

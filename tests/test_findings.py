@@ -22,9 +22,15 @@ from statsmodels.stats.proportion import proportions_ztest
 
 from qa_insights.differences import independence_test, pairwise_proportions
 from qa_insights.experiments import ab_test, difference_in_differences
-from qa_insights.findings import (ab_test_finding, association_finding, change_findings,
-                                  did_finding, findings_table, pairwise_findings,
-                                  reason_mix_finding)
+from qa_insights.findings import (
+    ab_test_finding,
+    association_finding,
+    change_findings,
+    did_finding,
+    findings_table,
+    pairwise_findings,
+    reason_mix_finding,
+)
 from qa_insights.lmdi import lmdi
 from qa_insights.rca import reason_mix
 
