@@ -14,7 +14,9 @@ Views for a calibration meeting, all tidy DataFrames:
   moderation labels);
 - :func:`rater_accuracy`: per rater, accuracy against gold (Wilson interval), Cohen's kappa
   against gold, under- and over-enforcement, net leniency and a band flag;
-- :func:`confusion_counts`, :func:`hardest_items`, :func:`label_agreement`;
+- :func:`confusion_counts`; per session :func:`hardest_items` and :func:`label_agreement`
+  (from :mod:`qa_insights.calibration_sessions`), the ratings helpers from
+  :mod:`qa_insights.calibration_data`;
 - drift across sessions: :func:`alignment_by_session`, :func:`drift_trend`
   (from :mod:`qa_insights.calibration_drift`).
 
@@ -75,14 +77,13 @@ from qa_insights.agreement import (
 )
 from qa_insights.calibration_data import (
     DEFAULT_ROLES,
-    check_columns,
     gold_comparison,
     gold_labels,
-    in_roles,
     load_calibration,
     ratings_matrix,
 )
 from qa_insights.calibration_drift import alignment_table, trend_test
+from qa_insights.calibration_sessions import hardest_items, label_agreement, session_agreement
 from qa_insights.contract import NO_VIOLATION
 from qa_insights.kappa import kappa_from_tables
 from qa_insights.proportions import wilson_interval
@@ -125,8 +126,6 @@ __all__ = [
     "ratings_matrix",
     "session_agreement",
 ]
-
-_ITEM = ["session_id", "item_id"]
 
 
 def _rater_kappas(comparison: pd.DataFrame, groups: np.ndarray, n_groups: int) -> np.ndarray:
@@ -179,6 +178,18 @@ def rater_accuracy(calibration: pd.DataFrame, roles: Sequence[str] | None = DEFA
         ``wrong_policy_rate`` (other policy / items both actioned), each NaN when its
         denominator is 0; ``net_leniency`` = (under - over) / n_items, positive =
         lenient, negative = strict; ``outside_band`` and ``flag_reason``.
+
+    Examples
+    --------
+    >>> calib = pd.DataFrame({
+    ...     "session_id": "S1", "session_date": "2026-10-08", "queue": "spam", "site": "dub",
+    ...     "item_id": ["i1", "i1", "i2", "i2"], "rater_id": ["E", "M1"] * 2,
+    ...     "rater_role": ["expert", "moderator"] * 2,
+    ...     "label": ["spam", "spam", "spam", "no_violation"]})
+    >>> rater_accuracy(calib, min_items=2)[["rater_id", "accuracy", "net_leniency",
+    ...                                     "flag_reason"]]
+      rater_id  accuracy  net_leniency                            flag_reason
+    0       M1       0.5           0.5  accuracy below 80%; lenient beyond 5%
     """
     comp = gold_comparison(calibration, roles, no_violation, on_conflict)
     keys = ["rater_id", "rater_role", "site"]
@@ -220,137 +231,36 @@ def confusion_counts(calibration: pd.DataFrame, roles: Sequence[str] | None = DE
                      on_conflict: Literal["raise", "drop"] = "raise") -> pd.DataFrame:
     """Confusion matrix of each rater against gold, in long form.
 
-    Returns
-    -------
-    DataFrame
-        Columns ``rater_id``, ``gold_label``, ``label``, ``n_items`` (non-zero cells only;
-        pivot ``gold_label`` x ``label`` for the matrix of one rater).
-    """
-    comp = gold_comparison(calibration, roles, on_conflict=on_conflict)
-    return (comp.groupby(["rater_id", "gold_label", "label"]).size().rename("n_items")
-            .reset_index())
-
-
-def session_agreement(calibration: pd.DataFrame, roles: Sequence[str] | None = DEFAULT_ROLES,
-                      confidence: float = 0.95) -> pd.DataFrame:
-    """Agreement between raters in each session, every coefficient side by side.
-
     Parameters
     ----------
     calibration : DataFrame
         Long-form calibration table.
     roles : sequence of str or None
-        Whose labels to compare (default moderators and auditors; the expert is gold and
-        is left out).
-    confidence : float
-        Level of the intervals.
-
-    Returns
-    -------
-    DataFrame
-        Long form, one row per session and coefficient: ``session_id``, ``session_date``,
-        ``n_items``, ``n_raters``, ``n_ratings``, then the :func:`agreement_table` columns
-        (``coefficient``, ``value``, ``se``, ``ci_low``, ``ci_high``, ...) and ``note``
-        (why a value is missing). ``pivot(index="session_id", columns="coefficient",
-        values="value")`` gives the side-by-side table.
-    """
-    check_columns(calibration, [*_ITEM, "session_date", "rater_id", "rater_role", "label"])
-    rows = in_roles(calibration, roles)
-    frames = []
-    for session_id, part in rows.groupby("session_id", sort=True):
-        matrix = ratings_matrix(part, roles=None)
-        try:
-            table = agreement_table(matrix, confidence=confidence)
-        except ValueError as err:
-            table = pd.DataFrame({"coefficient": ["percent agreement"], "note": [str(err)]})
-        frames.append(table.assign(
-            session_id=session_id, session_date=part["session_date"].iloc[0],
-            n_items=matrix.shape[0], n_raters=matrix.shape[1], n_ratings=len(part)))
-    out = pd.concat(frames, ignore_index=True)
-    front = ["session_id", "session_date", "n_items", "n_raters", "n_ratings"]
-    return out[front + [c for c in out.columns if c not in front]]
-
-
-def hardest_items(calibration: pd.DataFrame, n: int | None = 10,
-                  roles: Sequence[str] | None = DEFAULT_ROLES,
-                  on_conflict: Literal["raise", "drop"] = "raise") -> pd.DataFrame:
-    """Items with the lowest agreement with gold: the ones to discuss first.
-
-    Returns
-    -------
-    DataFrame
-        ``session_id``, ``item_id``, ``queue``, ``gold_label``, ``n_ratings``,
-        ``n_correct``, ``agreement_with_gold`` (share of ratings equal to gold),
-        ``top_wrong_label`` and ``top_wrong_share`` (the most frequent wrong label and its
-        share of the ratings; missing when everyone was right); sorted by agreement, then
-        by more ratings first; the first ``n`` (all when None).
-    """
-    comp = gold_comparison(calibration, roles, on_conflict=on_conflict)
-    items = comp.groupby(_ITEM, sort=True).agg(
-        queue=("queue", "first"), gold_label=("gold_label", "first"),
-        n_ratings=("correct", "size"), n_correct=("correct", "sum")).reset_index()
-    items["agreement_with_gold"] = items["n_correct"] / items["n_ratings"]
-    wrong = (comp[~comp["correct"]].groupby([*_ITEM, "label"]).size().rename("n_wrong")
-             .reset_index().sort_values([*_ITEM, "n_wrong", "label"],
-                                        ascending=[True, True, False, True], kind="stable")
-             .drop_duplicates(_ITEM))
-    items = items.merge(wrong.rename(columns={"label": "top_wrong_label"}), on=_ITEM, how="left")
-    items["top_wrong_share"] = items["n_wrong"] / items["n_ratings"]
-    items = items.drop(columns="n_wrong").sort_values(
-        ["agreement_with_gold", "n_ratings", *_ITEM], ascending=[True, False, True, True],
-        kind="stable").reset_index(drop=True)
-    return items if n is None else items.head(n)
-
-
-def label_agreement(calibration: pd.DataFrame, roles: Sequence[str] | None = DEFAULT_ROLES,
-                    by_session: bool = True, confidence: float = 0.95,
-                    on_conflict: Literal["raise", "drop"] = "raise") -> pd.DataFrame:
-    """Agreement per label: accuracy on the items gold puts in each label, and each
-    label's Fleiss kappa among the raters.
-
-    Parameters
-    ----------
-    calibration : DataFrame
-        Long-form calibration table.
-    roles : sequence of str or None
-        Raters to include.
-    by_session : bool
-        One block per session (True) or all sessions pooled (False).
-    confidence : float
-        Level of the Wilson interval.
+        Raters to include (default moderators and auditors).
     on_conflict : {"raise", "drop"}
         See :func:`gold_labels`.
 
     Returns
     -------
     DataFrame
-        (``session_id``,) ``label``, ``n_items`` (items whose gold is the label),
-        ``n_ratings``, ``n_correct``, ``accuracy`` with Wilson ``accuracy_ci_low`` /
-        ``accuracy_ci_high``, and ``category_kappa`` (Fleiss' kappa of the label against
-        all others among the raters, :func:`fleiss_category_kappas`; NaN when undefined
-        in that block: the label unused by the raters, or fewer than 2 labels in use).
+        Columns ``rater_id``, ``gold_label``, ``label``, ``n_items`` (non-zero cells only;
+        pivot ``gold_label`` x ``label`` for the matrix of one rater).
+
+    Examples
+    --------
+    >>> calib = pd.DataFrame({
+    ...     "session_id": "S1", "session_date": "2026-10-08", "queue": "spam", "site": "dub",
+    ...     "item_id": ["i1", "i1", "i2", "i2"], "rater_id": ["E", "M1"] * 2,
+    ...     "rater_role": ["expert", "moderator"] * 2,
+    ...     "label": ["spam", "spam", "spam", "no_violation"]})
+    >>> confusion_counts(calib)
+      rater_id gold_label         label  n_items
+    0       M1       spam  no_violation        1
+    1       M1       spam          spam        1
     """
     comp = gold_comparison(calibration, roles, on_conflict=on_conflict)
-    keys = ["session_id"] if by_session else []
-    out = comp.groupby([*keys, "gold_label"], sort=True).agg(
-        n_items=("item_id", "nunique"), n_ratings=("correct", "size"),
-        n_correct=("correct", "sum")).reset_index().rename(columns={"gold_label": "label"})
-    low, high = wilson_interval(out["n_correct"].to_numpy(), out["n_ratings"].to_numpy(),
-                                confidence)
-    out = out.assign(accuracy=out["n_correct"] / out["n_ratings"], accuracy_ci_low=low,
-                     accuracy_ci_high=high)
-    blocks = comp.groupby(keys, sort=True) if keys else [((), comp)]
-    kappas = []
-    for key, part in blocks:
-        try:
-            series = fleiss_category_kappas(ratings_matrix(part, roles=None))
-        except ValueError:
-            continue
-        kappas.append(pd.DataFrame({"label": series.index, "category_kappa": series.to_numpy()})
-                      .assign(**dict(zip(keys, key if isinstance(key, tuple) else (key,)))))
-    if kappas:
-        return out.merge(pd.concat(kappas), on=[*keys, "label"], how="left")
-    return out.assign(category_kappa=np.nan)
+    return (comp.groupby(["rater_id", "gold_label", "label"]).size().rename("n_items")
+            .reset_index())
 
 
 def alignment_by_session(calibration: pd.DataFrame, by: Literal["rater_id", "site"] = "rater_id",
@@ -360,6 +270,10 @@ def alignment_by_session(calibration: pd.DataFrame, by: Literal["rater_id", "sit
     each session, with Wilson interval and net leniency: the drift chart's data.
 
     See :func:`qa_insights.calibration_drift.alignment_table` for the columns.
+
+    Examples
+    --------
+    >>> alignment_by_session(calibration, by="site")                    # doctest: +SKIP
     """
     return alignment_table(gold_comparison(calibration, roles, on_conflict=on_conflict), by,
                            confidence)
@@ -372,5 +286,9 @@ def drift_trend(calibration: pd.DataFrame, by: Literal["rater_id", "site"] = "ra
     across sessions (slope per 30 days, z, p-value, verdict).
 
     See :func:`qa_insights.calibration_drift.trend_test` for the test and the columns.
+
+    Examples
+    --------
+    >>> drift_trend(calibration, by="site").query("trend == 'declining'")  # doctest: +SKIP
     """
     return trend_test(gold_comparison(calibration, roles, on_conflict=on_conflict), by, alpha)

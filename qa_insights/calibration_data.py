@@ -73,6 +73,12 @@ def load_calibration(store: Any) -> pd.DataFrame:
     ------
     ValueError
         The data folder had no calibration table.
+
+    Examples
+    --------
+    >>> from qa_insights.store import open_store
+    >>> with open_store("data_samples") as store:            # doctest: +SKIP
+    ...     calibration = load_calibration(store)
     """
     if not store.table_present("calibration"):
         raise ValueError("the data folder has no calibration table")
@@ -101,6 +107,16 @@ def gold_labels(calibration: pd.DataFrame,
     ------
     ValueError
         Missing columns, or experts disagree and ``on_conflict="raise"``.
+
+    Examples
+    --------
+    >>> calib = pd.DataFrame({
+    ...     "session_id": "S1", "session_date": "2026-10-08", "queue": "spam", "site": "dub",
+    ...     "item_id": ["i1", "i1", "i2", "i2"], "rater_id": ["E", "M1"] * 2,
+    ...     "rater_role": ["expert", "moderator"] * 2,
+    ...     "label": ["spam", "spam", "spam", "no_violation"]})
+    >>> gold_labels(calib)["gold_label"].tolist()
+    ['spam', 'spam']
     """
     check_columns(calibration, [*_ITEM, "rater_role", "label"])
     experts = calibration.loc[calibration["rater_role"] == "expert", [*_ITEM, "label"]]
@@ -139,6 +155,18 @@ def gold_comparison(calibration: pd.DataFrame, roles: Sequence[str] | None = DEF
         ``over_enforcement`` (actioned, gold is no violation), ``under_enforcement`` (no
         violation, gold is a violation), ``wrong_policy`` (both actioned, other policy)
         and ``gold_is_violation``.
+
+    Examples
+    --------
+    >>> calib = pd.DataFrame({
+    ...     "session_id": "S1", "session_date": "2026-10-08", "queue": "spam", "site": "dub",
+    ...     "item_id": ["i1", "i1", "i2", "i2"], "rater_id": ["E", "M1"] * 2,
+    ...     "rater_role": ["expert", "moderator"] * 2,
+    ...     "label": ["spam", "spam", "spam", "no_violation"]})
+    >>> gold_comparison(calib)[["item_id", "label", "correct", "under_enforcement"]]
+      item_id         label  correct  under_enforcement
+    0      i1          spam     True              False
+    1      i2  no_violation    False               True
     """
     check_columns(calibration)
     rows = in_roles(calibration, roles).merge(gold_labels(calibration, on_conflict), on=_ITEM)
@@ -174,6 +202,16 @@ def ratings_matrix(calibration: pd.DataFrame, roles: Sequence[str] | None = DEFA
     ------
     ValueError
         Missing columns, or a rater labelled the same item twice in a session.
+
+    Examples
+    --------
+    >>> calib = pd.DataFrame({
+    ...     "session_id": "S1", "session_date": "2026-10-08", "queue": "spam", "site": "dub",
+    ...     "item_id": ["i1", "i1", "i2", "i2"], "rater_id": ["E", "M1"] * 2,
+    ...     "rater_role": ["expert", "moderator"] * 2,
+    ...     "label": ["spam", "spam", "spam", "no_violation"]})
+    >>> ratings_matrix(calib, roles=None)["E"].tolist()
+    ['spam', 'spam']
     """
     check_columns(calibration, [*_ITEM, "rater_id", "rater_role", "label"])
     rows = in_roles(calibration, roles)
