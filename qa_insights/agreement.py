@@ -95,6 +95,7 @@ def agreement_table(ratings: Any, categories: Sequence[Any] | None = None,
 
     Report these together: on skewed moderation labels (most items ``no_violation``)
     kappa and alpha can be low while raw agreement and AC1 are high (the kappa paradox).
+    With two raters Fleiss' kappa is Scott's pi; for Cohen's kappa use :func:`cohen_kappa`.
 
     Parameters
     ----------
