@@ -1,0 +1,197 @@
+"""The built HTML in a real browser (Playwright + Debian chromium): self-contained, no code,
+charts with alt text, working contents, readable tables, the library's numbers, printable,
+and hostile names from the data rendered as inert text."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from qa_insights import display as qd
+from qa_insights.metrics import quality_summary
+from qa_insights.report_tables import slugify
+from qa_insights.store import open_store
+
+from tests.fixtures_reports import (  # noqa: F401 - fixtures
+    BROWSER_ARGS,
+    HOSTILE_QUEUE,
+    HOSTILE_SITE,
+    built_month,
+    hostile_build,
+    sample_data,
+)
+
+pytestmark = pytest.mark.slow
+playwright_api = pytest.importorskip("playwright.sync_api")
+CHROMIUM = Path("/usr/bin/chromium")
+
+#: Report stem -> number of charts it shows.
+CHARTS = {"monthly_quality_report": 2, "monthly_business_review": 1, "calibration_report": 0}
+PWNED = ("__qa_pwned", "__qa_img", "__qa_queue", "__qa_comment")
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    if not CHROMIUM.exists():
+        pytest.skip("chromium is not installed (CI installs it in .ci/run)")
+    with playwright_api.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=str(CHROMIUM), args=BROWSER_ARGS)
+        yield b
+        b.close()
+
+
+class Loaded:
+    """A page opened from disk with every non-file request aborted and recorded."""
+
+    def __init__(self, browser: Any, path: Path) -> None:
+        self.page = browser.new_page()
+        self.errors: list[str] = []
+        self.requests: list[str] = []
+        self.page.on("console", lambda m: m.type == "error" and self.errors.append(m.text))
+        self.page.on("pageerror", lambda e: self.errors.append(str(e)))
+        self.page.on("request", lambda r: self.requests.append(r.url))
+        self.page.route("**/*", lambda route: route.continue_()
+                        if route.request.url.startswith(("file:", "data:")) else route.abort())
+        self.page.goto(path.resolve().as_uri())
+        self.page.wait_for_load_state("load")
+
+    @property
+    def external(self) -> list[str]:
+        return [u for u in self.requests if not u.startswith(("file:", "data:"))]
+
+
+@pytest.fixture
+def open_page(browser: Any) -> Iterator[Any]:
+    pages: list[Loaded] = []
+
+    def _open(path: Path) -> Loaded:
+        pages.append(Loaded(browser, path))
+        return pages[-1]
+
+    yield _open
+    for loaded in pages:
+        loaded.page.close()
+
+
+def _stems(built_month: dict) -> list[str]:
+    return [*CHARTS, *(f"rca_{slugify(q)}" for q in built_month["rca_queues"])]
+
+
+def _check_report_page(loaded: Loaded, month: str, n_charts: int | None) -> None:
+    page = loaded.page
+    assert loaded.errors == []
+    assert loaded.external == []
+    assert page.locator("script").count() == 0
+    # no code, prompts, stderr or tracebacks
+    assert page.locator(".jp-InputArea-editor, .jp-InputPrompt, .jp-OutputPrompt").count() == 0
+    assert page.locator('[data-mime-type="application/vnd.jupyter.stderr"]').count() == 0
+    text = page.inner_text("body")
+    assert "Traceback" not in text and "encountered an exception" not in text
+    # header
+    assert page.locator('dd[data-param="month"]').inner_text() == month
+    assert len(page.locator('dd[data-param="input_fingerprint"]').inner_text()) == 16
+    assert page.locator(".qa-versions").inner_text().count("pandas") == 1
+    # images: embedded, decoded, described
+    images = page.locator("img")
+    if n_charts is not None:
+        assert images.count() == n_charts
+    for i in range(images.count()):
+        img = images.nth(i)
+        assert img.get_attribute("src").startswith("data:image/png;base64,")
+        assert img.evaluate("e => e.complete && e.naturalWidth > 0")
+        alt = img.get_attribute("alt") or ""
+        assert len(alt) > 20 and "No description" not in alt
+    # contents: every link resolves to exactly one element
+    links = page.locator("nav.qa-toc a")
+    assert links.count() >= 1
+    for i in range(links.count()):
+        target = links.nth(i).get_attribute("href")
+        assert target.startswith("#")
+        assert page.evaluate("id => document.querySelectorAll(`[id=\"${CSS.escape(id)}\"]`)"
+                             ".length", target[1:]) == 1
+    # tables have visible rows
+    tables = page.locator("table.qa-table")
+    for i in range(tables.count()):
+        rows = tables.nth(i).locator("tbody tr")
+        assert rows.count() > 0 and rows.first.is_visible()
+
+
+@pytest.mark.parametrize("index", range(5))
+def test_report_page_is_clean_and_self_contained(built_month: dict, open_page: Any,
+                                                 index: int) -> None:
+    stem = _stems(built_month)[index]
+    month = built_month["month"]
+    loaded = open_page(Path(built_month["out"]) / month / f"{stem}.html")
+    _check_report_page(loaded, month, CHARTS.get(stem, 2))
+    assert loaded.page.title()
+
+
+def test_mqr_numbers_equal_the_library(built_month: dict, open_page: Any) -> None:
+    month = built_month["month"]
+    page = open_page(Path(built_month["out"]) / month / "monthly_quality_report.html").page
+    with open_store(built_month["data"]) as store:
+        overall = quality_summary(store, month=month).iloc[0]
+        by_site = quality_summary(store, "site", month=month)
+        moderators = [r[0] for r in store.con.execute(
+            "SELECT DISTINCT moderator_id FROM audits WHERE month = ?", [month]).fetchall()]
+    headline = page.locator(".qa-headline").inner_text()
+    assert qd.interval(overall.accuracy, overall.ci_low, overall.ci_high) in headline
+    assert qd.count(overall.n_audits) in headline
+    site_table = page.locator('table.qa-table:has(th:text-is("Site"))')
+    assert site_table.count() == 1
+    rows = site_table.locator("tbody tr")
+    shown = {rows.nth(i).locator("td").nth(0).inner_text():
+             rows.nth(i).locator("td").nth(3).inner_text() for i in range(rows.count())}
+    expected = {r.site: qd.interval(r.accuracy, r.ci_low, r.ci_high)
+                for r in by_site.itertuples()}
+    assert shown == expected
+    text = page.inner_text("body")
+    assert not [m for m in moderators if m in text]  # manager-facing: no raw moderator ids
+
+
+def test_mqr_prints_to_pdf(built_month: dict, open_page: Any) -> None:
+    page = open_page(Path(built_month["out"]) / built_month["month"]
+                     / "monthly_quality_report.html").page
+    pdf = page.pdf(format="A4")
+    assert pdf[:4] == b"%PDF" and len(pdf) > 10_000
+
+
+def test_index_links_every_report(built_month: dict, open_page: Any) -> None:
+    out, month = Path(built_month["out"]), built_month["month"]
+    loaded = open_page(out / "index.html")
+    assert loaded.errors == [] and loaded.external == []
+    hrefs = loaded.page.eval_on_selector_all("a", "els => els.map(e => e.getAttribute('href'))")
+    for stem in _stems(built_month):
+        assert f"{month}/{stem}.html" in hrefs
+    for href in hrefs:
+        assert (out / href.split("#")[0]).is_file(), href
+
+
+def test_hostile_names_render_as_inert_text(hostile_build: dict, open_page: Any) -> None:
+    out, month = Path(hostile_build["out"]), hostile_build["month"]
+    pages = [out / month / "monthly_quality_report.html", out / "index.html",
+             *(out / month).glob("rca_*.html")]
+    assert len(pages) == 3
+    for path in pages:
+        loaded = open_page(path)
+        page = loaded.page
+        assert loaded.errors == [] and loaded.external == [], path.name
+        for name in PWNED:
+            assert page.evaluate(f"typeof window.{name}") == "undefined", (path.name, name)
+        assert page.locator("script").count() == 0
+        assert page.locator("img:not([src^='data:'])").count() == 0
+    mqr = open_page(out / month / "monthly_quality_report.html").page
+    assert HOSTILE_SITE in mqr.inner_text("body")
+    rca = open_page(next((out / month).glob("rca_*.html"))).page
+    assert HOSTILE_QUEUE in rca.locator("h1").inner_text()
+
+
+def test_empty_month_report_says_so(hostile_build: dict, open_page: Any) -> None:
+    gap = hostile_build["gap"]
+    loaded = open_page(Path(hostile_build["out"]) / gap / "monthly_quality_report.html")
+    assert loaded.errors == [] and loaded.external == []
+    notice = loaded.page.locator(".qa-notice-empty")
+    assert notice.inner_text() == f"No audits in {gap} for the whole organisation."
