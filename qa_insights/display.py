@@ -33,8 +33,21 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-__all__ = ["RECORD_MIMETYPE", "pct", "interval", "count", "escape", "Table", "table",
-           "notice", "headline", "quality_headline", "quality_table", "record", "read_records"]
+__all__ = [
+    "RECORD_MIMETYPE",
+    "Table",
+    "count",
+    "escape",
+    "headline",
+    "interval",
+    "notice",
+    "pct",
+    "quality_headline",
+    "quality_table",
+    "read_records",
+    "record",
+    "table",
+]
 
 #: MIME type of the outputs written by :func:`record`.
 RECORD_MIMETYPE = "application/vnd.qa-insights.record+json"

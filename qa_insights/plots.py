@@ -28,8 +28,17 @@ import pandas as pd
 import seaborn as sns
 from matplotlib.figure import Figure
 
-__all__ = ["PALETTE", "GREY", "use_house_style", "set_alt_text", "alt_text", "figure_png",
-           "bar_counts", "interval_dots", "trend"]
+__all__ = [
+    "GREY",
+    "PALETTE",
+    "alt_text",
+    "bar_counts",
+    "figure_png",
+    "interval_dots",
+    "set_alt_text",
+    "trend",
+    "use_house_style",
+]
 
 #: Okabe-Ito colours: distinguishable with the common colour-vision deficiencies.
 PALETTE: tuple[str, ...] = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7",

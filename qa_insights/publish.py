@@ -32,17 +32,27 @@ import shutil
 import subprocess
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from functools import lru_cache
 from importlib import metadata
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 from .report_run import Task, TaskResult
 
-__all__ = ["BuildLocked", "BuildLock", "BuildContext", "build_context", "build_key",
-           "code_files", "code_sha256", "notebook_sha256",
-           "Publisher", "MANIFEST", "VERSIONED_PACKAGES"]
+__all__ = [
+    "MANIFEST",
+    "VERSIONED_PACKAGES",
+    "BuildContext",
+    "BuildLock",
+    "BuildLocked",
+    "Publisher",
+    "build_context",
+    "build_key",
+    "code_files",
+    "code_sha256",
+    "notebook_sha256",
+]
 
 MANIFEST = "manifest.json"
 _LOCK = ".qa-insights-build.lock"
@@ -69,7 +79,7 @@ class BuildLock:
         self.path = Path(out_dir) / _LOCK
         self._fd: int | None = None
 
-    def __enter__(self) -> BuildLock:
+    def __enter__(self) -> Self:
         self.acquire()
         return self
 
@@ -100,7 +110,7 @@ class BuildLock:
 
 
 def _now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 @dataclass(frozen=True)
@@ -140,7 +150,8 @@ def _git_commit() -> str | None:
                               capture_output=True, text=True, timeout=10, check=True)
         dirty = subprocess.run(["git", "-C", str(root), "status", "--porcelain",
                                 "--untracked-files=no", "--", "qa_insights", "notebooks",
-                                "templates"], capture_output=True, text=True, timeout=10)
+                                "templates"], capture_output=True, text=True, timeout=10,
+                               check=False)
     except (OSError, subprocess.SubprocessError):
         return None
     return head.stdout.strip() + ("-dirty" if dirty.stdout.strip() else "")

@@ -36,8 +36,14 @@ from bs4 import BeautifulSoup
 
 from .display import RECORD_MIMETYPE
 
-__all__ = ["TEMPLATES_DIR", "REMOVED_TAGS", "Rendered", "prepare_for_managers",
-           "render_report", "render_debug"]
+__all__ = [
+    "REMOVED_TAGS",
+    "TEMPLATES_DIR",
+    "Rendered",
+    "prepare_for_managers",
+    "render_debug",
+    "render_report",
+]
 
 #: Folder holding the ``qa_report`` nbconvert template (a source checkout's ``templates/``).
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"

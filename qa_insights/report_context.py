@@ -32,9 +32,19 @@ import pandas as pd
 if TYPE_CHECKING:
     from .store import Store
 
-__all__ = ["SCOPES", "ParameterError", "NoDataForReport", "ReportContext", "known_months",
-           "months_with_data", "scope_values", "resolve_context", "require_data",
-           "scope_overview", "calibration_overview"]
+__all__ = [
+    "SCOPES",
+    "NoDataForReport",
+    "ParameterError",
+    "ReportContext",
+    "calibration_overview",
+    "known_months",
+    "months_with_data",
+    "require_data",
+    "resolve_context",
+    "scope_overview",
+    "scope_values",
+]
 
 #: Scope name -> column of ``audits`` it filters on (``org`` = no filter).
 SCOPES: dict[str, str | None] = {"org": None, "site": "site", "queue": "queue",

@@ -15,14 +15,14 @@ from __future__ import annotations
 import html
 import json
 import os
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
 from .publish import MANIFEST
 
-__all__ = ["read_manifests", "index_html", "write_index"]
+__all__ = ["index_html", "read_manifests", "write_index"]
 
 _STATUS_TEXT = {"ok": "ready", "empty": "no data", "failed": "failed"}
 
@@ -94,7 +94,7 @@ def index_html(manifests: dict[str, dict[str, Any]]) -> str:
             f"{html.escape(month)}</h2><table><thead><tr><th>Report</th><th>Status</th>"
             f"<th>Links</th><th>Built</th></tr></thead><tbody>{rows}</tbody></table>"
             "</section>")
-    generated = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    generated = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     body = "".join(sections) or "<p>No reports have been built yet.</p>"
     return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
             "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; "

@@ -23,11 +23,11 @@ import tempfile
 import time
 import traceback
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-__all__ = ["Task", "TaskResult", "run_task", "execute_notebook", "STOPPED_ENAME"]
+__all__ = ["STOPPED_ENAME", "Task", "TaskResult", "execute_notebook", "run_task"]
 
 #: Exception name with which a notebook stops because its month has no data.
 STOPPED_ENAME = "NoDataForReport"
@@ -92,7 +92,7 @@ class TaskResult:
 
 
 def _now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 def execute_notebook(notebook: Path, output: Path, parameters: dict[str, Any], *,

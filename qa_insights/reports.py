@@ -39,7 +39,6 @@ Examples
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import re
 import sys
@@ -51,8 +50,17 @@ from typing import Any
 from .report_run import Task, TaskResult, run_task
 from .report_tables import slugify
 
-__all__ = ["ReportSpec", "REPORTS", "NOTEBOOKS_DIR", "BuildError", "BuildSummary", "build",
-           "build_cli", "plan", "validate_parameters"]
+__all__ = [
+    "NOTEBOOKS_DIR",
+    "REPORTS",
+    "BuildError",
+    "BuildSummary",
+    "ReportSpec",
+    "build",
+    "build_cli",
+    "plan",
+    "validate_parameters",
+]
 
 #: Folder of the report notebooks (a source checkout's ``notebooks/``).
 NOTEBOOKS_DIR = Path(__file__).resolve().parent.parent / "notebooks"

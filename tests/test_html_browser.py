@@ -14,15 +14,9 @@ from qa_insights import display as qd
 from qa_insights.metrics import quality_summary
 from qa_insights.report_tables import slugify
 from qa_insights.store import open_store
+from tests.report_helpers import BROWSER_ARGS, HOSTILE_QUEUE, HOSTILE_SITE
 
-from tests.fixtures_reports import (  # noqa: F401 - fixtures
-    BROWSER_ARGS,
-    HOSTILE_QUEUE,
-    HOSTILE_SITE,
-    built_month,
-    hostile_build,
-    sample_data,
-)
+pytest_plugins = ["tests.fixtures_reports"]
 
 pytestmark = pytest.mark.slow
 playwright_api = pytest.importorskip("playwright.sync_api")

@@ -28,14 +28,9 @@ from qa_insights.reports import (
     validate_parameters,
 )
 from qa_insights.store import open_store
+from tests.report_helpers import manifest, tiny_notebook
 
-from tests.fixtures_reports import (  # noqa: F401 - fixtures
-    built_month,
-    hostile_build,
-    manifest,
-    sample_data,
-    tiny_notebook,
-)
+pytest_plugins = ["tests.fixtures_reports"]
 
 MANIFEST_KEYS = {"report", "title", "status", "html", "notebook", "tables", "parameters",
                  "input_fingerprint", "notebook_sha256", "code_sha256", "build_key",
@@ -100,9 +95,8 @@ def test_bad_data_folder_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[s
 def test_second_build_on_a_locked_folder_stops(sample_data: Path, tmp_path: Path) -> None:
     out = tmp_path / "out"
     out.mkdir()
-    with BuildLock(out):
-        with pytest.raises(BuildError, match="another build is writing"):
-            build(data_dir=sample_data, out_dir=out, reports="mqr", progress=False)
+    with BuildLock(out), pytest.raises(BuildError, match="another build is writing"):
+        build(data_dir=sample_data, out_dir=out, reports="mqr", progress=False)
     with BuildLock(out):  # released: can be taken again
         pass
 

@@ -15,13 +15,9 @@ from qa_insights.metrics import quality_summary
 from qa_insights.report_context import months_with_data, scope_values
 from qa_insights.report_run import execute_notebook
 from qa_insights.store import open_store
+from tests.report_helpers import NOTEBOOKS, ROOT
 
-from tests.fixtures_reports import (  # noqa: F401 - fixtures
-    NOTEBOOKS,
-    ROOT,
-    built_month,
-    sample_data,
-)
+pytest_plugins = ["tests.fixtures_reports"]
 
 pytestmark = pytest.mark.slow
 

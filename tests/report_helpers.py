@@ -1,0 +1,84 @@
+"""Helpers of the report tests (constants, tiny notebooks, hostile data, manifests); the
+session fixtures that use them live in tests/fixtures_reports.py.
+
+Import with ``from tests.report_helpers import ...``.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+from typing import Any
+
+import nbformat
+import pandas as pd
+
+from qa_insights.report_context import months_with_data, scope_values
+from qa_insights.store import open_store
+
+ROOT = Path(__file__).resolve().parent.parent
+NOTEBOOKS = ROOT / "notebooks"
+RCA_LIMIT = 2
+
+#: Planted names: if escaping failed, they would set a global or fire an event.
+HOSTILE_SITE = ('<script>window.__qa_pwned = 1</script>Dublin & "Co" '
+                '<img src=x onerror="window.__qa_img = 1">')
+HOSTILE_QUEUE = "spam<img src=y onerror=\"window.__qa_queue = 1\">'\"&"
+HOSTILE_COMMENT = '=HYPERLINK("http://evil")<script>window.__qa_comment = 1</script>'
+
+BROWSER_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+                "--no-first-run", "--disable-background-networking",
+                "--disable-component-update", "--disable-sync"]
+
+
+def summary_info(summary: Any) -> dict[str, Any]:
+    """JSON-able digest of a BuildSummary."""
+    return {"out": str(summary.out_dir), "months": summary.months,
+            "exit_code": summary.exit_code,
+            "results": [{"stem": r.task.stem, "month": r.task.month, "status": r.status,
+                         "timings": r.timings, "error": r.error} for r in summary.results],
+            "skipped": [t.stem for t in summary.skipped]}
+
+
+def write_hostile_copy(source: Path, target: Path) -> dict[str, Any]:
+    """Copy the data with HTML-hostile names planted and one month's audits removed."""
+    shutil.copytree(source, target)
+    audits_path = target / "audits.csv"
+    with open_store(source) as store:
+        months = months_with_data(store, "audits")
+        month, gap = months[-1], months[-2]
+        busiest_queue = scope_values(store, "queue", month, by_volume=True)[0]
+        site = scope_values(store, "site", month)[0]
+    audits = pd.read_csv(audits_path, dtype=str, keep_default_na=False)
+    utc_month = pd.to_datetime(audits["audited_at"], utc=True, format="ISO8601").dt.strftime(
+        "%Y-%m")
+    audits = audits[utc_month != gap].copy()
+    audits.loc[audits["site"] == site, "site"] = HOSTILE_SITE
+    audits.loc[audits["queue"] == busiest_queue, "queue"] = HOSTILE_QUEUE
+    audits.loc[audits.index[:50], "comment"] = HOSTILE_COMMENT
+    audits.to_csv(audits_path, index=False)
+    return {"month": month, "gap": gap, "renamed_site": site, "renamed_queue": busiest_queue}
+
+
+def manifest(out: str | Path, month: str) -> dict[str, Any]:
+    """The month's manifest.json."""
+    return json.loads((Path(out) / month / "manifest.json").read_text())
+
+
+def tiny_notebook(path: Path, body: str, *, heading: str = "Section") -> Path:
+    """A fast report notebook (no heavy imports) that declares the engine's parameters and
+    runs ``body``."""
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
+                                 "language": "python"}
+    params = nbformat.v4.new_code_cell(
+        'month: str = ""  # month\ndata_dir: str = ""  # data\nscope: str = "org"  # scope\n'
+        'scope_value: str = ""  # value\nanalyst_mode: bool = False  # raw ids\n'
+        'tables_dir: str = ""  # tables')
+    params.metadata["tags"] = ["parameters"]
+    nb.cells = [params, nbformat.v4.new_markdown_cell(f"## {heading}"),
+                nbformat.v4.new_code_cell(body)]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    nbformat.write(nb, path)
+    return path
