@@ -14,6 +14,8 @@ from a caller is a bound parameter. The statistics are the pure functions of
 
 Examples
 --------
+>>> NUMERIC_VALUES
+('handle_time_s', 'moderator_tenure_days')
 >>> compare_values(store, "handle_time_s", "site", month="2026-10")  # doctest: +SKIP
 """
 

@@ -65,3 +65,11 @@ def test_error_profiles_from_the_store(tmp_path):
     with pytest.raises(ValueError, match="allowed"):
         error_profiles(store, "moderator_id", "comment")
     store.close()
+
+
+def test_docstring_examples_run():
+    import doctest
+
+    from qa_insights import clustering as module
+    result = doctest.testmod(module)
+    assert result.attempted > 0 and result.failed == 0

@@ -89,3 +89,11 @@ def test_group_stats_refuses_unknown_columns(site_store):
         comparisons.group_stats(site_store, "comment", "site")
     with pytest.raises(ValueError, match="allowed"):
         comparisons.group_stats(site_store, "handle_time_s", "1; DROP TABLE audits")
+
+
+def test_docstring_examples_run():
+    import doctest
+
+    from qa_insights import comparisons as module
+    result = doctest.testmod(module)
+    assert result.attempted > 0 and result.failed == 0

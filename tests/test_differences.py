@@ -187,3 +187,11 @@ def test_weighted_holm():
     np.testing.assert_allclose(equal, multipletests([0.02, 0.001, 0.03], method="holm")[1])
     with pytest.raises(ValueError):
         adjust_p_values([0.1, 0.2], "bh", [1, 1])
+
+
+def test_docstring_examples_run():
+    import doctest
+
+    from qa_insights import differences as module
+    result = doctest.testmod(module)
+    assert result.attempted > 0 and result.failed == 0

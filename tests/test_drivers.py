@@ -114,3 +114,11 @@ def test_segment_metrics_and_correlations(store):
 def test_correlation_of_a_constant_is_undefined():
     c = correlation_matrix(pd.DataFrame({"a": [1, 2, 3], "b": [5, 5, 5]}))
     assert np.isnan(c.r[0]) and c.n[0] == 3
+
+
+def test_docstring_examples_run():
+    import doctest
+
+    from qa_insights import drivers as module
+    result = doctest.testmod(module)
+    assert result.attempted > 0 and result.failed == 0

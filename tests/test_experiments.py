@@ -124,3 +124,11 @@ def test_arms_and_did_cells_from_the_store(tmp_path):
     with pytest.raises(ValueError, match="both"):
         did_cells(store, "site", ["bpo_t"], ["bpo_t"], ["2026-01"], ["2026-02"])
     store.close()
+
+
+def test_docstring_examples_run():
+    import doctest
+
+    from qa_insights import experiments as module
+    result = doctest.testmod(module)
+    assert result.attempted > 0 and result.failed == 0

@@ -199,3 +199,11 @@ def test_sample_data_findings_name_the_planted_effects(sample_store):
                                                         shift["month_offset"]], "site"))[0]
     assert head.significant and head.numbers["mix_pts"] > 0 > head.numbers["rate_pts"]
     assert f"volume moving to {shift['site']} (mix)" in head.sentence
+
+
+def test_docstring_examples_run():
+    import doctest
+
+    from qa_insights import findings as module
+    result = doctest.testmod(module)
+    assert result.attempted > 0 and result.failed == 0

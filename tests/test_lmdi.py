@@ -213,7 +213,7 @@ def periods(draw):
     return frames
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=250, deadline=None)
 @given(periods())
 def test_effects_sum_exactly_to_the_change(frames):
     before, after = frames
@@ -294,3 +294,11 @@ def test_bad_factor_arrays_are_refused():
         lmdi_additive([[1.0, 2.0]], [[1.0, 2.0, 3.0]])
     with pytest.raises(ValueError, match="non-negative"):
         lmdi_additive([[1.0, -2.0]], [[1.0, 2.0]])
+
+
+def test_docstring_examples_run():
+    import doctest
+
+    from qa_insights import lmdi as module
+    result = doctest.testmod(module)
+    assert result.attempted > 0 and result.failed == 0

@@ -195,3 +195,11 @@ def test_sample_data_mix_shift_is_ranked_first(sample_store):
     assert top["mix_effect"] > 0 and top["mix_effect"] > abs(top["rate_effect"])
     o = d.attrs["overall"]
     assert o["change"] > 0 and o["mix_effect"] > 0 and o["rate_effect"] < 0
+
+
+def test_docstring_examples_run():
+    import doctest
+
+    from qa_insights import rca as module
+    result = doctest.testmod(module)
+    assert result.attempted > 0 and result.failed == 0
