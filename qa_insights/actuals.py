@@ -46,9 +46,20 @@ from .proportions import wilson_interval, z_value
 if TYPE_CHECKING:
     from .store import Store
 
-__all__ = ["Metric", "METRICS", "SCOPES", "VOLUME_DIMENSIONS", "CALIBRATION_DIMENSIONS",
-           "months_clause", "volume_totals", "handle_time_stats", "calibration_counts",
-           "metric_actuals", "mean_interval", "ACTUAL_COLUMNS"]
+__all__ = [
+    "ACTUAL_COLUMNS",
+    "CALIBRATION_DIMENSIONS",
+    "METRICS",
+    "SCOPES",
+    "VOLUME_DIMENSIONS",
+    "Metric",
+    "calibration_counts",
+    "handle_time_stats",
+    "mean_interval",
+    "metric_actuals",
+    "months_clause",
+    "volume_totals",
+]
 
 
 @dataclass(frozen=True)

@@ -105,11 +105,13 @@ def solve_cascade(current: np.ndarray, profile: np.ndarray, floor: np.ndarray,
     k = int(np.searchsorted(values, total, side="left"))
     k = min(max(k, 1), len(grid) - 1)
     a, b = grid[k - 1], grid[k]
-    # On [a, b] the free units (strictly inside their bounds at the midpoint) move linearly.
+    # On [a, b] the free units (strictly inside their bounds at the midpoint) move linearly;
+    # solve for theta from the free units alone (no cancellation against large a, b).
     mid = c + 0.5 * (a + b) * d
     free = moving & (mid > lo) & (mid < hi)
     slope = float(np.sum(w[free] * d[free]))
-    theta = a if slope == 0 else a + (total - _weighted(a, c, d, lo, hi, w)) / slope
+    held = float(np.sum(w[~free] * np.clip(mid[~free], lo[~free], hi[~free])))
+    theta = a if slope == 0 else (total - held - float(np.sum(w[free] * c[free]))) / slope
     target = np.clip(c + theta * d, lo, hi)
     # Put the rounding residual on the free units, keeping the weighted sum exact.
     residual = total - float(np.sum(w * target))

@@ -32,8 +32,14 @@ from .costs import unit_economics
 if TYPE_CHECKING:
     from .store import Store
 
-__all__ = ["DRIVERS", "UNIT_COLUMNS", "allocate_shared_costs", "shared_costs_from_volumes", "cost_allocation",
-           "fully_loaded"]
+__all__ = [
+    "DRIVERS",
+    "UNIT_COLUMNS",
+    "allocate_shared_costs",
+    "cost_allocation",
+    "fully_loaded",
+    "shared_costs_from_volumes",
+]
 
 #: Columns that identify a unit (besides ``month``), in output order.
 UNIT_COLUMNS: tuple[str, ...] = ("site", "vendor", "queue")

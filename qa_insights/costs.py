@@ -50,10 +50,21 @@ from .rca import comparison_month
 if TYPE_CHECKING:
     from .store import Store
 
-__all__ = ["COST_FACTORS", "HOURS_PER_FTE", "unit_economics", "economics_ratios",
-           "efficiency", "cost_by_site", "budget_from_targets", "budget_variance",
-           "decompose_cost_change", "cost_change", "cost_change_table",
-           "cost_quality_tradeoff", "cost_tradeoff"]
+__all__ = [
+    "COST_FACTORS",
+    "HOURS_PER_FTE",
+    "budget_from_targets",
+    "budget_variance",
+    "cost_by_site",
+    "cost_change",
+    "cost_change_table",
+    "cost_quality_tradeoff",
+    "cost_tradeoff",
+    "decompose_cost_change",
+    "economics_ratios",
+    "efficiency",
+    "unit_economics",
+]
 
 #: Factors of the cost decomposition, in order.
 COST_FACTORS: tuple[str, ...] = ("volume", "mix", "unit_cost")

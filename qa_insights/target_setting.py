@@ -32,8 +32,14 @@ import pandas as pd
 from .actuals import METRICS
 from .targets import DIRECTIONS, month_index
 
-__all__ = ["shift_month", "trailing_baselines", "trailing_median_targets",
-           "benchmark_targets", "glide_path", "SETTING_COLUMNS"]
+__all__ = [
+    "SETTING_COLUMNS",
+    "benchmark_targets",
+    "glide_path",
+    "shift_month",
+    "trailing_baselines",
+    "trailing_median_targets",
+]
 
 #: Columns of every target-setting result.
 SETTING_COLUMNS: list[str] = ["metric", "scope", "scope_value", "month", "target", "direction",

@@ -48,9 +48,19 @@ from .proportions import wilson_interval
 if TYPE_CHECKING:
     from .store import Store
 
-__all__ = ["STATUSES", "DIRECTIONS", "ATTAINMENT_COLUMNS", "attainment_status", "streaks",
-           "attainment", "store_targets", "target_attainment", "project_month_end",
-           "month_end_projection", "month_index"]
+__all__ = [
+    "ATTAINMENT_COLUMNS",
+    "DIRECTIONS",
+    "STATUSES",
+    "attainment",
+    "attainment_status",
+    "month_end_projection",
+    "month_index",
+    "project_month_end",
+    "store_targets",
+    "streaks",
+    "target_attainment",
+]
 
 #: Possible statuses, best first.
 STATUSES: tuple[str, ...] = ("met", "at risk", "missed", "no data")

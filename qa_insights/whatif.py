@@ -7,17 +7,20 @@ audits, errors; :func:`whatif_cells`) and projects three things:
   moved items cost the receiving cell's cost per item (the receiving site's overall cost
   per item if it does not handle that queue yet). Audit cost is ``audits x
   cost_per_audit`` when ``cost_per_audit`` is given.
-* **org error rate**: the volume-weighted rate ``sum_h N_h p_h / sum_h N_h`` over cells,
-  each cell at its measured error rate ``p_h = e_h / n_h`` (a cell without audits takes
-  its site's pooled rate). The interval is the stratified normal interval with variance
-  ``sum_h W_h**2 q_h (1 - q_h) / n_h``, ``q_h = (e_h + 2) / (n_h + 4)`` (the
-  Agresti-Caffo adjustment, so a cell with no errors still carries uncertainty); the
-  *change* row's interval uses the weight changes ``W'_h - W_h`` in place of ``W_h``
-  (both scenarios share the measured rates).
+* **org error rate**: the volume-weighted (stratified) rate ``sum_h N_h p_h / sum_h N_h``
+  over cells, each cell at its measured error rate ``p_h = e_h / n_h`` (a cell without
+  audits takes its site's pooled rate), with the interval of
+  :func:`qa_insights.sampling.stratified_error_rate` (Wilson on the Kish effective sample
+  size). The *change* row's interval is normal, with variance
+  ``sum_h (W'_h - W_h)**2 p_h (1 - p_h) / n_h`` (both scenarios share the measured rates,
+  so only the weight changes carry uncertainty; no finite-population correction). As in
+  the sampling module, a cell with no errors adds no variance: pool several months
+  (``rate_months``) when cells are small.
 * **margin of error** of the next month's audit sample for the org error rate: planned
   audits ``a_h`` per cell (proportional to volume unless the audit rate changes), with
-  ``z sqrt(sum_h W_h**2 p_h (1 - p_h) / a_h (1 - a_h / N_h))`` (qa-domain section 4; one
-  cell with p = 5% and 457 audits gives 2 points).
+  ``z sqrt(sum_h W_h**2 p_h (1 - p_h) / a_h (1 - a_h / N_h))``, the standard error of
+  :func:`qa_insights.sampling.stratified_error_rate` (qa-domain section 4; one cell with
+  p = 5% and 457 audits gives 2 points).
 
 Examples
 --------
@@ -41,12 +44,20 @@ import pandas as pd
 from .actuals import volume_totals
 from .metrics import audit_counts
 from .proportions import z_value
+from .sampling import stratified_error_rate
 
 if TYPE_CHECKING:
     from .store import Store
 
-__all__ = ["CELL_COLUMNS", "WHATIF_COLUMNS", "whatif_cells", "project_cells", "move_volume",
-           "change_audit_rate", "margin_of_error"]
+__all__ = [
+    "CELL_COLUMNS",
+    "WHATIF_COLUMNS",
+    "change_audit_rate",
+    "margin_of_error",
+    "move_volume",
+    "project_cells",
+    "whatif_cells",
+]
 
 #: Columns of a cells frame.
 CELL_COLUMNS: list[str] = ["site", "queue", "items_handled", "cost", "n_audits", "n_errors"]
@@ -118,13 +129,11 @@ def margin_of_error(items: np.ndarray, rate: np.ndarray, audits: np.ndarray,
     0.02
     """
     items, rate, audits = (np.asarray(a, dtype=float) for a in (items, rate, audits))
-    w = items / items.sum()
-    with np.errstate(invalid="ignore", divide="ignore"):
-        fpc = np.clip(1.0 - audits / items, 0.0, 1.0)
-        term = np.where(w > 0, w ** 2 * rate * (1 - rate) / audits * fpc, 0.0)
-    if np.any((w > 0) & (audits <= 0)):
+    if np.any((items > 0) & (audits <= 0)):
         return float("inf")
-    return float(z_value(confidence) * np.sqrt(term.sum()))
+    strata = pd.DataFrame({"items_handled": items, "n_audits": audits,
+                           "n_errors": rate * audits})
+    return float(z_value(confidence) * stratified_error_rate(strata)["se"])
 
 
 def project_cells(cells: pd.DataFrame, scenario: pd.DataFrame, *,
@@ -155,32 +164,31 @@ def project_cells(cells: pd.DataFrame, scenario: pd.DataFrame, *,
     See the module docstring.
     """
     e, n, p = _cell_rates(cells)
-    q = (e + 2.0) / (n + 4.0)
-    qvar = q * (1.0 - q) / np.where(n > 0, n, np.inf)
     z = z_value(confidence)
     rows, weights = [], []
     for name, f in (("baseline", cells), ("scenario", scenario)):
         items = f["items_handled"].to_numpy(dtype=float)
         planned = (f["planned_audits"] if "planned_audits" in f.columns
                    else f["n_audits"]).to_numpy(dtype=float)
-        w = items / items.sum()
-        weights.append(w)
-        rate = float(np.sum(w * p))
-        half = z * float(np.sqrt(np.sum(w ** 2 * qvar)))
+        weights.append(items / items.sum())
+        est = stratified_error_rate(pd.DataFrame({"items_handled": items, "n_audits": n,
+                                                  "n_errors": e}), confidence=confidence)
         audit_cost = planned.sum() * cost_per_audit if cost_per_audit is not None else np.nan
         cost = float(f["cost"].sum())
         rows.append({"scenario": name, "items_handled": items.sum(), "cost": cost,
                      "cost_per_item": cost / items.sum(), "planned_audits": planned.sum(),
                      "audit_cost": audit_cost,
                      "total_cost": cost + (audit_cost if cost_per_audit is not None else 0.0),
-                     "error_rate": rate, "error_ci_low": max(rate - half, 0.0),
-                     "error_ci_high": rate + half,
+                     "error_rate": est["estimate"], "error_ci_low": est["ci_low"],
+                     "error_ci_high": est["ci_high"],
                      "margin_of_error": margin_of_error(items, p, planned, confidence)})
     base, scen = rows
     delta = {k: scen[k] - base[k] for k in ("items_handled", "cost", "cost_per_item",
                                             "planned_audits", "audit_cost", "total_cost",
                                             "error_rate", "margin_of_error")}
-    half = z * float(np.sqrt(np.sum((weights[1] - weights[0]) ** 2 * qvar)))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        var = np.where(n > 0, p * (1 - p) / n, 0.0)
+    half = z * float(np.sqrt(np.sum((weights[1] - weights[0]) ** 2 * var)))
     rows.append({"scenario": "change", **delta,
                  "error_ci_low": delta["error_rate"] - half,
                  "error_ci_high": delta["error_rate"] + half})

@@ -16,10 +16,18 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from statsmodels.stats.proportion import proportion_confint, proportions_ztest
 
-from qa_insights.cost_allocation import (allocate_shared_costs, cost_allocation, fully_loaded)
-from qa_insights.costs import (budget_from_targets, budget_variance, cost_by_site, cost_change,
-                               cost_change_table, cost_tradeoff, decompose_cost_change,
-                               efficiency, unit_economics)
+from qa_insights.cost_allocation import allocate_shared_costs, cost_allocation, fully_loaded
+from qa_insights.costs import (
+    budget_from_targets,
+    budget_variance,
+    cost_by_site,
+    cost_change,
+    cost_change_table,
+    cost_tradeoff,
+    decompose_cost_change,
+    efficiency,
+    unit_economics,
+)
 from qa_insights.targets import store_targets
 from tests.fixtures_mbr import SAMPLE, audits, sample_csv, target, volume, write_folder
 
@@ -150,7 +158,7 @@ def _lmdi_by_hand(b, a):
 def test_cost_change_matches_hand_lmdi():
     b = {"in": (100.0, 90.0), "bpo_a": (200.0, 50.0), "bpo_b": (100.0, 30.0)}
     a = {"in": (120.0, 100.0), "bpo_a": (150.0, 40.0), "bpo_b": (230.0, 60.0)}
-    frame = lambda d: pd.DataFrame({"site": list(d), "items_handled": [v[0] for v in d.values()],  # noqa: E731
+    frame = lambda d: pd.DataFrame({"site": list(d), "items_handled": [v[0] for v in d.values()],
                                     "cost": [v[1] for v in d.values()]})
     d = decompose_cost_change(frame(b), frame(a))
     o = d.attrs["overall"]

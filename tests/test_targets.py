@@ -19,12 +19,29 @@ from statsmodels.stats.proportion import proportion_confint
 
 from qa_insights.actuals import metric_actuals
 from qa_insights.cascade import cascade_target
-from qa_insights.target_setting import (benchmark_targets, glide_path, shift_month,
-                                        trailing_median_targets)
-from qa_insights.targets import (ATTAINMENT_COLUMNS, attainment_status, month_end_projection,
-                                 project_month_end, streaks, target_attainment)
-from tests.fixtures_mbr import (SAMPLE, audits, calibration_item, sample_csv, target, volume,
-                                write_folder)
+from qa_insights.target_setting import (
+    benchmark_targets,
+    glide_path,
+    shift_month,
+    trailing_median_targets,
+)
+from qa_insights.targets import (
+    ATTAINMENT_COLUMNS,
+    attainment_status,
+    month_end_projection,
+    project_month_end,
+    streaks,
+    target_attainment,
+)
+from tests.fixtures_mbr import (
+    SAMPLE,
+    audits,
+    calibration_item,
+    sample_csv,
+    target,
+    volume,
+    write_folder,
+)
 
 HI, LO = "higher_is_better", "lower_is_better"
 
@@ -266,6 +283,7 @@ def test_sample_jump_site_missed_accuracy_in_august(sample_store):
         (cell["dispute_status"].fillna("none") != "overturned")
     lo, hi = proportion_confint(len(cell) - err.sum(), len(cell), method="wilson")
     assert row["actual"] == pytest.approx(1 - err.mean())
+    assert (row["ci_low"], row["ci_high"]) == pytest.approx((lo, hi), abs=1e-12)
     assert row["n"] == len(cell)
     assert hi < row["target"] == 0.95
     assert row["status"] == "missed"
@@ -273,6 +291,21 @@ def test_sample_jump_site_missed_accuracy_in_august(sample_store):
     around = target_attainment(sample_store, ["2026-07", "2026-09"])
     other = around[(around.metric == "accuracy") & (around.scope_value == "bpo_gamma_hyderabad")]
     assert set(other["status"]) <= {"met", "at risk"} and len(other) == 2
+
+
+def test_sample_calibration_accuracy_matches_calibration_module(sample_store):
+    # Peer: the calibration module's gold comparison (pandas, experts in conflict dropped).
+    from qa_insights.calibration import gold_comparison, load_calibration
+    cmp = gold_comparison(load_calibration(sample_store), roles=("moderator", "auditor"),
+                          on_conflict="drop")
+    cmp["month"] = pd.to_datetime(cmp["session_date"]).dt.strftime("%Y-%m")
+    peer = cmp.groupby(["month", "site"])["correct"].agg(["sum", "size"])
+    a = metric_actuals(sample_store, metrics=["calibration_accuracy"], scopes=["site"])
+    got = a.set_index(["month", "scope_value"])[["successes", "n"]]
+    got.index.names = ["month", "site"]
+    assert len(got) == len(peer)
+    np.testing.assert_array_equal(got.loc[peer.index, "successes"], peer["sum"])
+    np.testing.assert_array_equal(got.loc[peer.index, "n"], peer["size"])
 
 
 # ------------------------------------------------------------------ target setting

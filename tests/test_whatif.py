@@ -11,9 +11,15 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
+from statsmodels.stats.proportion import proportion_confint
 
-from qa_insights.whatif import (WHATIF_COLUMNS, change_audit_rate, margin_of_error,
-                                move_volume, whatif_cells)
+from qa_insights.whatif import (
+    WHATIF_COLUMNS,
+    change_audit_rate,
+    margin_of_error,
+    move_volume,
+    whatif_cells,
+)
 from tests.fixtures_mbr import SAMPLE, sample_csv
 
 Z = 1.959963984540054
@@ -37,20 +43,26 @@ def test_move_volume_by_hand():
     assert base["error_rate"] == pytest.approx((10_000 * .02 + 30_000 * .1) / 50_000)
     assert scen["error_rate"] == pytest.approx((25_000 * .02 + 15_000 * .1) / 50_000)
     assert change["error_rate"] == pytest.approx(scen["error_rate"] - base["error_rate"])
-    # Intervals: q = (e + 2) / (n + 4) per cell.
-    q = np.array([10 / 404, 42 / 404, 2 / 104])
+    # Baseline interval: Wilson (statsmodels) on the Kish effective sample size of the
+    # stratified variance sum W^2 p (1 - p) / n (1 - n / N).
+    p = np.array([0.02, 0.10, 0.0])
     n = np.array([400, 400, 100])
-    w0 = np.array([10_000, 30_000, 10_000]) / 50_000
+    big_n = np.array([10_000, 30_000, 10_000])
+    w0 = big_n / 50_000
     w1 = np.array([25_000, 15_000, 10_000]) / 50_000
-    half0 = Z * math.sqrt(sum(w0 ** 2 * q * (1 - q) / n))
-    half_change = Z * math.sqrt(sum((w1 - w0) ** 2 * q * (1 - q) / n))
-    assert base["error_ci_high"] - base["error_rate"] == pytest.approx(half0)
+    var0 = sum(w0 ** 2 * p * (1 - p) / n * (1 - n / big_n))
+    rate0 = float(sum(w0 * p))                       # 0.064
+    n_eff = rate0 * (1 - rate0) / var0
+    lo, hi = proportion_confint(rate0 * n_eff, n_eff, method="wilson")
+    assert (base["error_ci_low"], base["error_ci_high"]) == pytest.approx((lo, hi))
+    # Change: only the weights move; normal interval on sum dW^2 p (1 - p) / n.
+    half_change = Z * math.sqrt(sum((w1 - w0) ** 2 * p * (1 - p) / n))
     assert change["error_ci_high"] - change["error_rate"] == pytest.approx(half_change)
+    assert change["error_rate"] - change["error_ci_low"] == pytest.approx(half_change)
     # Audits follow volume at each cell's audit rate: in 0.04/item -> 400 + 600.
     assert scen["planned_audits"] == pytest.approx(1_000 + 200 + 100)
     assert scen["audit_cost"] == pytest.approx(5.0 * 1_300)
     assert scen["total_cost"] == pytest.approx(scen["cost"] + 6_500)
-    p = np.array([0.02, 0.10, 0.0])
     a1 = np.array([1_000, 200, 100])
     n1 = np.array([25_000, 15_000, 10_000])
     moe = Z * math.sqrt(sum(w1 ** 2 * p * (1 - p) / a1 * (1 - a1 / n1)))
@@ -120,7 +132,7 @@ def test_sample_move_from_weak_cheap_site_to_in_house(sample_store):
     v = v[v["month"] == "2026-10"].set_index(["site", "queue"])
     src, dst = v.loc[("bpo_beta_cebu", "harassment")], v.loc[("inhouse_dublin", "harassment")]
     moved = 0.5 * src["items_handled"]
-    unit = lambda r: r["cost"] / r["items_handled"]  # noqa: E731
+    unit = lambda r: r["cost"] / r["items_handled"]
     assert change["cost"] == pytest.approx(moved * (unit(dst) - unit(src)))
     raw = sample_csv("audits")
     month = pd.to_datetime(raw["audited_at"], utc=True, format="ISO8601").dt.strftime("%Y-%m")
