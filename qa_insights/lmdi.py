@@ -293,8 +293,8 @@ def lmdi(before: pd.DataFrame, after: pd.DataFrame, by: str | Sequence[str], *,
     DataFrame
         One row per segment of either period, sorted by absolute ``total_effect``
         (largest first): the ``by`` columns, ``mix_effect``, ``rate_effect``,
-        ``total_effect`` (times ``scale``), then ``n_audits_before``, ``n_errors_before``,
-        ``n_audits_after``, ``n_errors_after``, ``share_before``, ``share_after``,
+        ``total_effect`` (times ``scale``), then ``n_audits_before``, ``n_audits_after``,
+        ``n_errors_before``, ``n_errors_after``, ``share_before``, ``share_after``,
         ``rate_before``, ``rate_after`` (shares and rates as fractions; a rate is NaN where
         the segment has no audits). ``attrs["overall"]`` holds ``rate_before``,
         ``rate_after`` (fractions), ``change``, ``mix_effect``, ``rate_effect`` (times
@@ -345,8 +345,11 @@ def lmdi(before: pd.DataFrame, after: pd.DataFrame, by: str | Sequence[str], *,
     seg.insert(len(by), "mix_effect", z[:, 0])
     seg.insert(len(by) + 1, "rate_effect", z[:, 1])
     seg.insert(len(by) + 2, "total_effect", z[:, 0] + z[:, 1])
+    order = [*by, "mix_effect", "rate_effect", "total_effect"] + [
+        f"{c}_{p}" for c in ("n_audits", "n_errors") for p in ("before", "after")] + [
+        f"{c}_{p}" for c in ("share", "rate") for p in ("before", "after")]
     seg = seg.iloc[np.argsort(-np.abs(seg["total_effect"].to_numpy()), kind="stable")]
-    seg = seg.reset_index(drop=True)
+    seg = seg[order].reset_index(drop=True)
     d_mix, d_rate = lmdi_multiplicative(factors["before"], factors["after"])
     r0 = totals["before"][1] / totals["before"][0]
     rt = totals["after"][1] / totals["after"][0]

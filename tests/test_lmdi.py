@@ -302,3 +302,11 @@ def test_docstring_examples_run():
     from qa_insights import lmdi as module
     result = doctest.testmod(module)
     assert result.attempted > 0 and result.failed == 0
+
+
+def test_column_order():
+    d = lmdi(JAN, FEB, "site")
+    assert list(d.columns) == [
+        "site", "mix_effect", "rate_effect", "total_effect", "n_audits_before",
+        "n_audits_after", "n_errors_before", "n_errors_after", "share_before", "share_after",
+        "rate_before", "rate_after"]
