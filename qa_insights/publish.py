@@ -224,7 +224,7 @@ def code_files(notebook: Path) -> list[Path]:
 def code_sha256(notebook: Path) -> str:
     """SHA-256 of the package code (:func:`code_files`) and the template a notebook's
     report depends on."""
-    from .render import TEMPLATES_DIR
+    from .report_paths import TEMPLATES_DIR
 
     digest = hashlib.sha256()
     template = TEMPLATES_DIR / "qa_report"

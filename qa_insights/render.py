@@ -35,6 +35,7 @@ import nbformat
 from bs4 import BeautifulSoup
 
 from .display import RECORD_MIMETYPE
+from .report_paths import TEMPLATES_DIR
 
 __all__ = [
     "REMOVED_TAGS",
@@ -44,9 +45,6 @@ __all__ = [
     "render_debug",
     "render_report",
 ]
-
-#: Folder holding the ``qa_report`` nbconvert template (a source checkout's ``templates/``).
-TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
 
 #: Cells with these tags never reach a manager.
 REMOVED_TAGS = frozenset({"remove_cell", "parameters", "injected-parameters",

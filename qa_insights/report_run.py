@@ -149,7 +149,8 @@ def run_task(task: Task) -> TaskResult:
     import nbformat
 
     from .display import read_records
-    from .render import TEMPLATES_DIR, render_debug, render_report
+    from .render import render_debug, render_report
+    from .report_paths import TEMPLATES_DIR
 
     result = TaskResult(task=task, status="failed", started_at=_now())
     staging = task.staging

@@ -47,6 +47,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .report_paths import NOTEBOOKS_DIR
 from .report_run import Task, TaskResult, run_task
 from .report_tables import slugify
 
@@ -61,9 +62,6 @@ __all__ = [
     "plan",
     "validate_parameters",
 ]
-
-#: Folder of the report notebooks (a source checkout's ``notebooks/``).
-NOTEBOOKS_DIR = Path(__file__).resolve().parent.parent / "notebooks"
 
 _MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 
