@@ -152,6 +152,15 @@ def _volume_weights(month_index: int, n_months: int, planted: bool) -> np.ndarra
     return w / w.sum()
 
 
+def _mix_shift_growth(month_index: int, n_months: int, planted: bool) -> float:
+    """Growth of total volume in the mix-shift month: the shifted site's volume is multiplied,
+    the other sites keep theirs (1.0 in every other month)."""
+    shift = PLANTED["mix_shift"]
+    if not planted or month_index != n_months - 1 + int(shift["month_offset"]):
+        return 1.0
+    return 1.0 + SITES[str(shift["site"])][2] * (float(shift["volume_multiplier"]) - 1)
+
+
 def _audits_for_month(rng: np.random.Generator, month: str, month_index: int, n_months: int,
                       n_audits: int, first_id: int, staff: _Staff, planted: bool,
                       typed_timestamps: bool) -> pa.Table:
@@ -328,6 +337,7 @@ def _volumes(rng: np.random.Generator, months: list[str], planted: bool) -> pa.T
     for m_i, month in enumerate(months):
         w = _volume_weights(m_i, len(months), planted)
         total = 2_400_000 * (1 + 0.01 * m_i) * float(np.exp(rng.normal(0, 0.03)))
+        total *= _mix_shift_growth(m_i, len(months), planted)
         items = np.round(w * total * np.exp(rng.normal(0, 0.02, w.shape))).astype(int)
         for s, site in enumerate(site_names):
             site_type, _, _, hourly, _ = SITES[site]
@@ -448,11 +458,8 @@ def generate(out_dir: str | os.PathLike, *, months: int = 15, audits_per_month: 
     for m_i, month in enumerate(month_list):
         month_rng = np.random.default_rng([seed, m_i])
         n = int(round(audits_per_month * float(np.exp(month_rng.normal(0, 0.04)))))
-        if planted and m_i == months - 1 + int(PLANTED["mix_shift"]["month_offset"]):
-            # The audit budget follows volume: the shifted site's extra volume adds audits.
-            shift = PLANTED["mix_shift"]
-            extra = SITES[str(shift["site"])][2] * (float(shift["volume_multiplier"]) - 1)
-            n = int(n * (1 + extra))
+        # The audit budget follows volume: the shifted site's extra volume adds audits.
+        n = int(n * _mix_shift_growth(m_i, months, planted))
         table = _audits_for_month(month_rng, month, m_i, months, n, next_id, staff, planted,
                                   typed_timestamps=fmt == "parquet")
         next_id += n

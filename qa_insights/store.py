@@ -93,6 +93,14 @@ class Store:
     fingerprint: str
     _tmpdir: tempfile.TemporaryDirectory | None = field(default=None, repr=False)
 
+    def query(self, sql: str, params: Sequence[object] | None = None) -> pd.DataFrame:
+        """Run ``sql`` with ``params`` bound (``?`` placeholders) and return the result.
+
+        The one door through which the analysis modules reach the engine, so another
+        engine (Spark) can stand in for DuckDB behind the same method.
+        """
+        return self.con.execute(sql, list(params or [])).df()
+
     def table_present(self, table: str) -> bool:
         """Whether the data folder held ``table`` (optional tables may be absent)."""
         return self.validation.tables[table].present

@@ -53,44 +53,41 @@ class TableReport:
         return sum(self.quarantined.values())
 
 
-def _typed_expr(col: Column, source_type: str | None) -> str:
-    """SQL turning the source column into its contract type (NULL when unparseable)."""
+def _text_expr(col: Column, source_type: str | None) -> str:
+    """First layer: the source value, with text trimmed and blanks as NULL (``x_<name>``)."""
     if source_type is None:
-        return f"CAST(NULL AS {_DUCK_TYPES[col.type]})"
+        return "CAST(NULL AS VARCHAR)"
     raw = quote_ident(col.name)
+    return f"NULLIF(trim({raw}), '')" if source_type == "VARCHAR" else raw
+
+
+def _typed_expr(col: Column, source_type: str | None) -> str:
+    """Second layer: ``x_<name>`` converted to the contract type (``t_<name>``), NULL when
+    unparseable. Integers are parsed as DOUBLE here (checked whole, cast in the clean view);
+    each source value is parsed once."""
+    x = f"x_{col.name}"
+    if source_type is None:
+        return f"CAST(NULL AS {_STAGE_TYPES[col.type]})"
     is_text = source_type == "VARCHAR"
-    text = f"NULLIF(trim({raw}), '')" if is_text else f"CAST({raw} AS VARCHAR)"
     if col.type == "string":
+        text = x if is_text else f"CAST({x} AS VARCHAR)"
         return f"lower({text})" if col.allowed else text
     if col.type == "timestamp":
-        if source_type.startswith("TIMESTAMP WITH TIME ZONE"):
-            return f"CAST({raw} AS TIMESTAMP)"  # session time zone is UTC
         if source_type.startswith("TIMESTAMP"):
-            return f"CAST({raw} AS TIMESTAMP)"
-        return f"CAST(TRY_CAST({text} AS TIMESTAMPTZ) AS TIMESTAMP)"
+            return f"CAST({x} AS TIMESTAMP)"  # WITH TIME ZONE: the session zone is UTC
+        return f"CAST(TRY_CAST({x} AS TIMESTAMPTZ) AS TIMESTAMP)"
     if col.type == "date":
-        return f"TRY_CAST({text} AS DATE)"
+        return f"TRY_CAST({x} AS DATE)"
     if col.type == "month":
+        text = x if is_text else f"CAST({x} AS VARCHAR)"
         return f"CASE WHEN regexp_full_match({text}, '\\d{{4}}-(0[1-9]|1[0-2])') THEN {text} END"
-    if col.type == "integer":
-        if source_type.startswith(_INTEGER):
-            return f"CAST({raw} AS BIGINT)"
-        number = f"TRY_CAST({text} AS DOUBLE)" if is_text else f"CAST({raw} AS DOUBLE)"
-        return f"CASE WHEN {number} = floor({number}) THEN CAST({number} AS BIGINT) END"
-    if col.type == "number":
-        number = (f"CAST({raw} AS DOUBLE)" if source_type.startswith(_NUMERIC)
-                  else f"TRY_CAST({text} AS DOUBLE)")
-        return f"CASE WHEN isfinite({number}) THEN {number} END"
+    if col.type in ("integer", "number"):
+        return f"TRY_CAST({x} AS DOUBLE)"
     raise ValueError(f"unknown column type {col.type!r}")
 
 
-def _blank(col: Column, source_type: str | None) -> str:
-    if source_type is None:
-        return "TRUE"
-    raw = quote_ident(col.name)
-    if source_type == "VARCHAR":
-        return f"NULLIF(trim({raw}), '') IS NULL"
-    return f"{raw} IS NULL"
+#: Types of the typed stage columns (integers are checked and cast in the clean view).
+_STAGE_TYPES = {**_DUCK_TYPES, "integer": "DOUBLE"}
 
 
 def _row_checks(table: Table, types: dict[str, str]) -> list[tuple[str, str]]:
@@ -98,13 +95,18 @@ def _row_checks(table: Table, types: dict[str, str]) -> list[tuple[str, str]]:
     checks: list[tuple[str, str]] = []
     for col in table.columns:
         source_type = types.get(col.name)
-        typed, blank = f"t_{col.name}", _blank(col, source_type)
+        typed, blank = f"t_{col.name}", f"x_{col.name} IS NULL"
         if col.required:
             checks.append((blank, f"{col.name}: missing required value"))
         if source_type is None:
             continue
         if col.type in _TYPE_WORDS:
-            checks.append((f"NOT ({blank}) AND {typed} IS NULL",
+            bad = f"{typed} IS NULL"
+            if col.type == "number":
+                bad += f" OR NOT isfinite({typed})"
+            if col.type == "integer":
+                bad += f" OR {typed} <> floor({typed}) OR NOT isfinite({typed})"
+            checks.append((f"NOT ({blank}) AND ({bad})",
                            f"{col.name}: expected {_TYPE_WORDS[col.type]}"))
         if col.allowed:
             allowed = ", ".join(sql_str(a) for a in col.allowed)
@@ -209,10 +211,12 @@ def validate_table(con: duckdb.DuckDBPyConnection, source: Source,
     stage = f"stage_{table.name}"
     checks = _row_checks(table, types)
     reason = "CASE " + " ".join(f"WHEN {c} THEN {sql_str(r)}" for c, r in checks) + " END"
+    text = ", ".join(f"{_text_expr(c, types.get(c.name))} AS x_{c.name}"
+                     for c in table.columns)
     typed = ", ".join(f"{_typed_expr(c, types.get(c.name))} AS t_{c.name}"
                       for c in table.columns)
     derived = "".join(f", {sql} AS d_{name}" for name, _, sql in _derived_columns(table))
-    excluded = [quote_ident(c) for c in types]
+    excluded = [f"x_{c}" for c in table.names]
     where, params = "", []
     if months is not None and _month_of(table):
         params = [list(months)]
@@ -223,10 +227,13 @@ def validate_table(con: duckdb.DuckDBPyConnection, source: Source,
             where += " AND _partition_month IN (SELECT unnest(CAST($1 AS VARCHAR[])))"
     con.execute(f"CREATE TABLE {stage} AS SELECT * EXCLUDE ({', '.join(excluded)}) FROM "
                 f"(SELECT *{derived}, {reason} AS _reason FROM "
-                f"(SELECT *, {typed} FROM {source.relation}))" + where, params)
+                f"(SELECT *, {typed} FROM (SELECT _file, _row, "
+                + ("_partition_month, " if source.partitioned_by_month else "")
+                + f"{text} FROM {source.relation})))" + where, params)
     _mark_duplicates(con, table, stage)
 
-    clean_cols = [f"t_{c} AS {c}" for c in table.names]
+    clean_cols = [f"CAST(t_{c.name} AS BIGINT) AS {c.name}" if c.type == "integer"
+                  else f"t_{c.name} AS {c.name}" for c in table.columns]
     clean_cols += [f"d_{n} AS {n}" for n, _, _ in _derived_columns(table)]
     con.execute(f"CREATE VIEW {table.name} AS SELECT {', '.join(clean_cols)} FROM {stage} "
                 "WHERE _reason IS NULL")
