@@ -245,7 +245,7 @@ def audit_counts(store: Store, by: Sequence[str] | str = (), **filters: Any) -> 
     """
     by = check_dimensions(by)
     sql, params = audit_counts_query(by, filters)
-    frame = store.con.execute(sql, params).df()
+    frame = store.query(sql, params)
     counts = list(COUNT_COLUMNS)
     frame[counts] = frame[counts].fillna(0).astype("int64")
     return frame

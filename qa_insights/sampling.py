@@ -311,7 +311,7 @@ def stratum_counts(store: Store, month: str, strata: Sequence[str] | str = STRAT
            f"(SELECT {', '.join(strata)}, SUM(items_handled) AS items_handled FROM volumes "
            f"{v_where} GROUP BY {', '.join(strata)}) AS v "
            f"FULL OUTER JOIN ({audit_sql}) AS a ON {on} ORDER BY {', '.join(strata)}")
-    frame = store.con.execute(sql, v_params + audit_params).df()
+    frame = store.query(sql, v_params + audit_params)
     for col in ("items_handled", "n_audits", "n_errors"):
         frame[col] = frame[col].astype("int64")
     return frame
