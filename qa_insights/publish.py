@@ -313,9 +313,57 @@ class Publisher:
                        encoding="utf-8")
         os.replace(tmp, path)
 
+    def _table_clash(self, result: TaskResult) -> dict[str, Any] | None:
+        reports = self.manifest(result.task.month)["reports"]
+        owners = {t: stem for stem, e in reports.items() if stem != result.task.stem
+                  for t in e.get("tables", [])}
+        clash = {f"tables/{t}": owners[f"tables/{t}"] for t in result.tables
+                 if f"tables/{t}" in owners}
+        if not clash:
+            return None
+        return {"ename": "TableNameClash", "cell_index": None, "exec_count": None,
+                "evalue": "; ".join(f"{t} is already written by {s}" for t, s in clash.items())
+                + ": give each report's tables unique names"}
+
+    def _move_good(self, result: TaskResult, previous: dict[str, Any]) -> list[str]:
+        """Rename a good run's files into place (tables, notebook, then HTML); returns the
+        table paths."""
+        task, staging = result.task, result.task.staging
+        month_dir = self.out_dir / task.month
+        tables = [f"tables/{t}" for t in result.tables]
+        if tables:
+            (month_dir / "tables").mkdir(exist_ok=True)
+        for name in result.tables:
+            os.replace(staging / "tables" / name, month_dir / "tables" / name)
+        for old in set(previous.get("tables", [])) - set(tables):
+            (month_dir / old).unlink(missing_ok=True)
+        for ext in ("ipynb", "html"):
+            os.replace(staging / f"{task.stem}.{ext}", month_dir / f"{task.stem}.{ext}")
+            (month_dir / f"{task.stem}.failed.{ext}").unlink(missing_ok=True)
+        return tables
+
+    def _move_failed(self, result: TaskResult) -> dict[str, str | None]:
+        """Rename a failed run's notebook and debug HTML into place (stale ones removed)."""
+        task, staging = result.task, result.task.staging
+        month_dir = self.out_dir / task.month
+        moved: dict[str, str | None] = {}
+        for ext in ("ipynb", "html"):
+            name = f"{task.stem}.failed.{ext}"
+            if (staging / name).exists():
+                os.replace(staging / name, month_dir / name)
+                moved[ext] = name
+            else:
+                (month_dir / name).unlink(missing_ok=True)
+                moved[ext] = None
+        return moved
+
     def publish(self, result: TaskResult, key: str) -> None:
-        """Publish one run atomically file by file (tables, notebook, then HTML) and record
-        it in the manifest; a failed run keeps the previous good HTML."""
+        """Publish one run and record it in the manifest.
+
+        A good run's files are renamed into place one by one (tables, notebook, HTML last);
+        a failed run (including a table-name clash or a failed rename) publishes its
+        ``.failed`` notebook and debug HTML and keeps the previous good HTML.
+        """
         import time
 
         t0 = time.perf_counter()
@@ -324,49 +372,29 @@ class Publisher:
         month_dir.mkdir(parents=True, exist_ok=True)
         reports = self.manifest(task.month)["reports"]
         previous = reports.get(task.stem, {})
-        staging = task.staging
         if result.status != "failed":
-            owners = {t: stem for stem, e in reports.items() if stem != task.stem
-                      for t in e.get("tables", [])}
-            clash = {f"tables/{t}": owners[f"tables/{t}"] for t in result.tables
-                     if f"tables/{t}" in owners}
+            clash = self._table_clash(result)
             if clash:
+                result.status, result.error = "failed", clash
+        html = notebook = None
+        tables: list[str] = []
+        if result.status != "failed":
+            try:
+                tables = self._move_good(result, previous)
+                html, notebook = f"{task.stem}.html", f"{task.stem}.ipynb"
+            except OSError as exc:
                 result.status = "failed"
-                result.error = {"ename": "TableNameClash", "cell_index": None,
-                                "exec_count": None,
-                                "evalue": "; ".join(f"{t} is already written by {s}"
-                                                    for t, s in clash.items())
-                                + ": give each report's tables unique names"}
-        failed_files: dict[str, str | None] = {"ipynb": None, "html": None}
+                result.error = {"ename": type(exc).__name__, "cell_index": None,
+                                "exec_count": None, "evalue": f"could not publish: {exc}"}
+        failed = {"ipynb": None, "html": None}
         if result.status == "failed":
-            for ext in failed_files:
-                name = f"{task.stem}.failed.{ext}"
-                if (staging / name).exists():
-                    os.replace(staging / name, month_dir / name)
-                    failed_files[ext] = name
-                else:
-                    (month_dir / name).unlink(missing_ok=True)
+            failed = self._move_failed(result)
             tables = previous.get("tables", [])
-            html = previous.get("html") if previous.get("html") and (
-                month_dir / previous["html"]).is_file() else None
-            notebook = previous.get("notebook") if html else None
-        else:
-            tables_dir = month_dir / "tables"
-            tables = [f"tables/{t}" for t in result.tables]
-            if tables:
-                tables_dir.mkdir(exist_ok=True)
-            for name in result.tables:
-                os.replace(staging / "tables" / name, tables_dir / name)
-            for old in set(previous.get("tables", [])) - set(tables):
-                (month_dir / old).unlink(missing_ok=True)
-            os.replace(staging / f"{task.stem}.ipynb", month_dir / f"{task.stem}.ipynb")
-            os.replace(staging / f"{task.stem}.html", month_dir / f"{task.stem}.html")
-            for name in (f"{task.stem}.failed.ipynb", f"{task.stem}.failed.html"):
-                (month_dir / name).unlink(missing_ok=True)
-            html, notebook = f"{task.stem}.html", f"{task.stem}.ipynb"
-        shutil.rmtree(staging, ignore_errors=True)
+            if previous.get("html") and (month_dir / previous["html"]).is_file():
+                html, notebook = previous["html"], previous.get("notebook")
+        shutil.rmtree(task.staging, ignore_errors=True)
         try:
-            staging.parent.rmdir()  # the month's .staging folder, once it is empty
+            task.staging.parent.rmdir()  # the month's .staging folder, once it is empty
         except OSError:
             pass
         result.timings["publish_s"] = round(time.perf_counter() - t0, 3)
@@ -374,9 +402,8 @@ class Publisher:
         entry: dict[str, Any] = {
             "report": task.report, "title": task.title, "status": result.status,
             "html": html, "notebook": notebook, "tables": tables,
-            "failed_html": failed_files["html"], "failed_notebook": failed_files["ipynb"],
-            "error": result.error,
-            "parameters": dict(task.parameters),
+            "failed_html": failed["html"], "failed_notebook": failed["ipynb"],
+            "error": result.error, "parameters": dict(task.parameters),
             "input_fingerprint": self.context.fingerprint,
             "notebook_sha256": notebook_sha256(task.notebook),
             "code_sha256": self.context.code_sha256[str(task.notebook)], "build_key": key,
@@ -386,12 +413,12 @@ class Publisher:
             "warnings": result.warnings,
         }
         if result.status == "failed":
-            if failed_files["html"] and (result.error or {}).get("cell_index") is not None:
-                entry["error_link"] = f"{failed_files['html']}#papermill-error-cell"
-            else:
-                entry["error_link"] = failed_files["html"]
+            at_cell = (result.error or {}).get("cell_index") is not None
+            entry["error_link"] = (f"{failed['html']}#papermill-error-cell"
+                                   if failed["html"] and at_cell else failed["html"])
             if html:
-                entry["last_good_at"] = previous.get("last_good_at") or previous.get(
-                    "finished_at")
+                entry["last_good_at"] = (previous.get("finished_at")
+                                         if previous.get("status") in ("ok", "empty")
+                                         else previous.get("last_good_at"))
         reports[task.stem] = entry
         self._write_manifest(task.month)

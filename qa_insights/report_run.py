@@ -19,9 +19,11 @@ from __future__ import annotations
 
 import os
 import shutil
+import sys
 import tempfile
 import time
 import traceback
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -121,6 +123,9 @@ def execute_notebook(notebook: Path, output: Path, parameters: dict[str, Any], *
         cfg = Config()
         cfg.KernelManager.transport = "ipc"
         cfg.KernelManager.ip = os.path.join(sockets, "kernel")
+        # The kernel logs "KeyboardInterrupt caught in kernel" at every shutdown; cell
+        # errors reach us through the notebook, so keep its log to critical messages.
+        cfg.NotebookClient.extra_arguments = ["--IPKernelApp.log_level=CRITICAL"]
         pm.execute_notebook(str(notebook), str(output), parameters=parameters,
                             kernel_name="python3", cwd=str(cwd or notebook.parent),
                             progress_bar=False, log_output=False, request_save_on_cell_execute=False,
@@ -207,3 +212,57 @@ def run_task(task: Task) -> TaskResult:
             shutil.move(executed, staging / f"{task.stem}.failed.ipynb")
     result.finished_at = _now()
     return result
+
+
+def _worker_init() -> None:
+    # Kernels inherit this: silence debugpy's frozen-modules note on every kernel start.
+    os.environ.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")
+
+
+def _crashed(task: Task, exc: BaseException) -> TaskResult:
+    return TaskResult(task=task, status="failed", started_at=_now(), finished_at=_now(),
+                      error={"ename": type(exc).__name__,
+                             "evalue": f"the worker process running this report died: {exc}",
+                             "cell_index": None, "exec_count": None})
+
+
+def run_tasks(tasks: list[Task], jobs: int, on_result: Callable[[TaskResult], None], *,
+              progress: bool = True) -> None:
+    """Run ``tasks`` on ``jobs`` worker processes (in this process when ``jobs`` is 1 or
+    there is one task), calling ``on_result`` in this process as each finishes, with a
+    progress bar on stderr. A worker that dies fails its report only.
+
+    Examples
+    --------
+    >>> run_tasks(tasks, 2, results.append, progress=False)           # doctest: +SKIP
+    """
+    from tqdm import tqdm
+
+    bar = tqdm(total=len(tasks), desc="reports", unit="report", file=sys.stderr,
+               disable=not progress, dynamic_ncols=True)
+
+    def done(result: TaskResult) -> None:
+        on_result(result)
+        bar.set_postfix_str(f"{result.task.month} {result.task.stem}", refresh=False)
+        bar.update()
+
+    try:
+        if jobs <= 1 or len(tasks) <= 1:
+            for task in tasks:
+                done(run_task(task))
+            return
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor, as_completed
+
+        ctx = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(max_workers=min(jobs, len(tasks)), mp_context=ctx,
+                                 initializer=_worker_init) as pool:
+            futures = {pool.submit(run_task, task): task for task in tasks}
+            for future in as_completed(futures):
+                try:
+                    result = future.result()
+                except Exception as exc:  # noqa: BLE001 - e.g. BrokenProcessPool
+                    result = _crashed(futures[future], exc)
+                done(result)
+    finally:
+        bar.close()

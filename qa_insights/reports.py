@@ -48,7 +48,7 @@ from pathlib import Path
 from typing import Any
 
 from .report_paths import NOTEBOOKS_DIR
-from .report_run import Task, TaskResult, run_task
+from .report_run import Task, TaskResult, run_tasks
 from .report_tables import slugify
 
 __all__ = [
@@ -236,55 +236,7 @@ def plan(store: Any, months: Iterable[str], specs: Iterable[ReportSpec], *,
     return tasks
 
 
-# --------------------------------------------------------------------------- orchestration
-
-def _run_all(tasks: list[Task], jobs: int, progress: bool,
-             on_result: Any) -> None:
-    from tqdm import tqdm
-
-    bar = tqdm(total=len(tasks), desc="reports", unit="report", file=sys.stderr,
-               disable=not progress, dynamic_ncols=True)
-    try:
-        if jobs <= 1 or len(tasks) <= 1:
-            for task in tasks:
-                on_result(run_task(task))
-                bar.set_postfix_str(f"{task.month} {task.stem}", refresh=False)
-                bar.update()
-            return
-        import multiprocessing
-        from concurrent.futures import ProcessPoolExecutor, as_completed
-        from concurrent.futures.process import BrokenProcessPool
-
-        ctx = multiprocessing.get_context("spawn")
-        with ProcessPoolExecutor(max_workers=min(jobs, len(tasks)), mp_context=ctx,
-                                 initializer=_worker_init) as pool:
-            futures = {pool.submit(run_task, task): task for task in tasks}
-            for future in as_completed(futures):
-                task = futures[future]
-                try:
-                    result = future.result()
-                except BrokenProcessPool as exc:
-                    result = _crashed(task, exc)
-                on_result(result)
-                bar.set_postfix_str(f"{task.month} {task.stem}", refresh=False)
-                bar.update()
-    finally:
-        bar.close()
-
-
-def _worker_init() -> None:
-    # Kernels inherit this: silence debugpy's frozen-modules note on every kernel start.
-    os.environ.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")
-
-
-def _crashed(task: Task, exc: BaseException) -> TaskResult:
-    from .report_run import _now
-
-    return TaskResult(task=task, status="failed", started_at=_now(), finished_at=_now(),
-                      error={"ename": type(exc).__name__,
-                             "evalue": f"the worker process running this report died: {exc}",
-                             "cell_index": None, "exec_count": None})
-
+# --------------------------------------------------------------------------- building
 
 def build(*, month: str | None = None, all_months: bool = False,
           reports: str | Sequence[str] | None = None, data_dir: str | os.PathLike = "data_samples",
@@ -384,7 +336,7 @@ def build(*, month: str | None = None, all_months: bool = False,
             summary.results.append(result)
 
         try:
-            _run_all(to_run, jobs, progress, on_result)
+            run_tasks(to_run, jobs, on_result, progress=progress)
         finally:
             write_index(out_dir)
     finally:
