@@ -280,6 +280,50 @@ def quality_table(summary: pd.DataFrame, label: str, *, min_n: int | None = None
     return table(shown, labels=labels, min_n=min_n, caption=caption)
 
 
+def _ratio(value: Any) -> str:
+    return _MISSING if _is_missing(value) else f"{float(value):.2f}"
+
+
+def _p_value(value: Any) -> str:
+    if _is_missing(value):
+        return _MISSING
+    return "< 0.001" if value < 0.001 else f"{float(value):.3f}"
+
+
+def drivers_table(drivers: pd.DataFrame, *, caption: str = "") -> Table | _Html:
+    """A readable table of :func:`qa_insights.drivers.logistic_drivers`: driver, level,
+    audits, error rate, odds ratio with interval (``reference`` for the baseline level) and
+    p-value. An empty frame gives a notice that there were too few audits.
+
+    Examples
+    --------
+    >>> d = pd.DataFrame({"driver": ["site_type"] * 2, "level": ["bpo", "in_house"],
+    ...     "reference": [True, False], "odds_ratio": [1.0, 0.49], "ci_low": [None, 0.3],
+    ...     "ci_high": [None, 0.8], "p_value": [None, 0.0004], "n_audits": [900, 800],
+    ...     "error_rate": [0.06, 0.03]})
+    >>> "0.49 (0.30–0.80)" in drivers_table(d)._repr_html_()
+    True
+    """
+    if drivers.empty:
+        return notice("Too few audits in this scope to estimate error drivers.")
+    odds = ["reference" if ref else
+            (f"{_ratio(v)} ({_ratio(lo)}–{_ratio(hi)})" if not _is_missing(lo) else _ratio(v))
+            for ref, v, lo, hi in zip(drivers["reference"], drivers["odds_ratio"],
+                                      drivers["ci_low"], drivers["ci_high"])]
+    shown = pd.DataFrame({
+        "driver": drivers["driver"].astype(str).str.replace("_", " "),
+        "level": drivers["level"].astype(str),
+        "n_audits": drivers["n_audits"],
+        "error_rate": [pct(v) for v in drivers["error_rate"]],
+        "odds": odds,
+        "p_value": [_p_value(v) for v in drivers["p_value"]],
+    })
+    labels = {"driver": "Driver", "level": "Level", "n_audits": "Audits",
+              "error_rate": "Error rate", "odds": "Odds ratio of an error (95% interval)",
+              "p_value": "p-value"}
+    return table(shown, labels=labels, caption=caption)
+
+
 def _jsonable(value: Any) -> Any:
     if isinstance(value, pd.DataFrame):
         return [_jsonable(r) for r in value.to_dict("records")]

@@ -363,3 +363,34 @@ def calibration_overview(store: Store, ctx: ReportContext) -> pd.DataFrame:
     row = store.con.execute(sql, params).fetchone()
     names = ["sessions", "items", "raters", "ratings"]
     return pd.DataFrame({"measure": names, "value": [int(v or 0) for v in row]})
+
+
+#: Columns of :func:`error_drivers` (those of :func:`qa_insights.drivers.logistic_drivers`).
+DRIVER_COLUMNS = ("driver", "level", "reference", "odds_ratio", "ci_low", "ci_high", "p_value",
+                  "coef", "std_err", "n_audits", "n_errors", "error_rate")
+
+
+def error_drivers(store: Store, ctx: ReportContext, drivers: list[str]) -> pd.DataFrame:
+    """Odds ratios of an error per driver level in the report's month and scope
+    (:func:`qa_insights.drivers.logistic_drivers` on :func:`~qa_insights.drivers.driver_cells`,
+    levels below ``ctx.min_n`` audits left out).
+
+    When no level has enough audits (a small scope), returns an empty frame with the same
+    columns instead of failing, so the report can say so; ``attrs["dropped"]`` lists what
+    was left out either way.
+
+    Examples
+    --------
+    >>> error_drivers(store, ctx, ["tenure_band", "site_type"])          # doctest: +SKIP
+    """
+    from .drivers import driver_cells, logistic_drivers
+
+    cells = driver_cells(store, drivers, **ctx.filters)
+    try:
+        return logistic_drivers(cells, drivers, min_audits=ctx.min_n)
+    except ValueError as exc:
+        if "no cells left" not in str(exc):
+            raise
+        empty = pd.DataFrame(columns=list(DRIVER_COLUMNS))
+        empty.attrs["dropped"] = str(exc)
+        return empty

@@ -10,11 +10,13 @@ import os
 from pathlib import Path
 
 import nbformat
+import numpy as np
 import pandas as pd
 import pytest
 
 from qa_insights import cli
 from qa_insights.display import read_records
+from qa_insights.drivers import driver_cells, logistic_drivers
 from qa_insights.metrics import quality_summary
 from qa_insights.publish import BuildLock
 from qa_insights.report_index import index_html
@@ -171,6 +173,20 @@ def test_quality_tables_equal_the_library(built_month: dict, dimension: str) -> 
                                   check_dtype=False, rtol=1e-10)
     entry = manifest(out, month)["reports"]["monthly_quality_report"]
     assert f"tables/quality_by_{dimension}.csv" in entry["tables"]
+
+
+@pytest.mark.slow
+def test_error_drivers_table_equals_the_library(built_month: dict) -> None:
+    out, month = Path(built_month["out"]), built_month["month"]
+    csv = pd.read_csv(out / month / "tables" / "error_rate_drivers.csv")
+    drivers = ["tenure_band", "site_type", "queue", "handle_time_band"]  # as in the MQR
+    with open_store(built_month["data"]) as store:
+        expected = logistic_drivers(driver_cells(store, drivers, month=month), drivers,
+                                    min_audits=30)
+    assert len(csv) == len(expected) > 0
+    assert list(csv.level.astype(str)) == list(expected.level.astype(str))
+    np.testing.assert_allclose(csv.odds_ratio, expected.odds_ratio, rtol=1e-9)
+    np.testing.assert_array_equal(csv.n_audits, expected.n_audits)
 
 
 @pytest.mark.slow
