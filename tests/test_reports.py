@@ -280,10 +280,6 @@ def test_failing_report_is_isolated_and_previous_html_kept(sample_data: Path,
     assert "flaky.failed.html#papermill-error-cell" in index and "failed" in index
     assert read_records(out / month / "good.ipynb")["answer"] == 42
 
-    code = cli.main(["build", "--data", str(sample_data), "--out", str(tmp_path / "cli"),
-                     "--reports", "mqr", "--month", month, "--jobs", "1"])
-    assert code == 0  # the CLI's own path, for contrast with the failing API build above
-
     tiny_notebook(flaky, "print('version 2')")
     third = build(data_dir=sample_data, out_dir=out, registry=registry, jobs=1,
                   progress=False, notebooks_dir=notebooks)
