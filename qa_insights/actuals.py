@@ -157,7 +157,7 @@ def volume_totals(store: Store, by: Sequence[str] | str = ("site", "month"),
            "SUM(cost) AS cost, MIN(currency) AS currency, "
            "COUNT(DISTINCT currency) AS n_currencies "
            f"FROM volumes WHERE {where}{group}")
-    out = store.con.execute(sql, params).df()
+    out = store.query(sql, params)
     if (out["n_currencies"] > 1).any():
         raise ValueError("volumes: costs in more than one currency; convert to one first")
     out = out.drop(columns="n_currencies")
@@ -215,7 +215,7 @@ def handle_time_stats(store: Store, by: Sequence[str] | str = ("site", "month"),
            "AVG(handle_time_s) AS handle_time_mean_s, "
            f"STDDEV_SAMP(handle_time_s) AS handle_time_sd_s{pct} "
            f"FROM audits WHERE handle_time_s IS NOT NULL AND {where}{group}")
-    out = store.con.execute(sql, levels + params).df()
+    out = store.query(sql, levels + params)
     out["n_handle_time"] = out["n_handle_time"].fillna(0).astype("int64")
     return out
 
@@ -271,7 +271,7 @@ def calibration_counts(store: Store, by: Sequence[str] | str = ("month",),
            "WHERE c.rater_role <> 'expert') "
            f"SELECT {select}COUNT(*) AS n_labels, SUM(correct) AS n_correct "
            f"FROM rated WHERE {where}{group}")
-    out = store.con.execute(sql, params).df()
+    out = store.query(sql, params)
     for c in ("n_labels", "n_correct"):
         out[c] = out[c].fillna(0).astype("int64")
     return out
@@ -328,7 +328,7 @@ def _audit_counts(store: Store, by: list[str], months: str | Sequence[str] | Non
            "SUM(CASE WHEN is_error AND severity = 'critical' THEN 1 ELSE 0 END) AS n_critical "
            f"FROM audits WHERE {where} AND audited_at < CAST(? AS TIMESTAMP) "
            f"GROUP BY {', '.join(DIMENSIONS[d] for d in by)} ORDER BY {', '.join(by)}")
-    out = store.con.execute(sql, [*params, before]).df()
+    out = store.query(sql, [*params, before])
     for c in ("n_audits", "n_errors", "n_critical"):
         out[c] = out[c].fillna(0).astype("int64")
     return out

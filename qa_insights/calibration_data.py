@@ -82,7 +82,7 @@ def load_calibration(store: Any) -> pd.DataFrame:
     """
     if not store.table_present("calibration"):
         raise ValueError("the data folder has no calibration table")
-    return store.con.sql("SELECT * FROM calibration").df()
+    return store.query("SELECT * FROM calibration")
 
 
 def gold_labels(calibration: pd.DataFrame,

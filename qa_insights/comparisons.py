@@ -133,11 +133,11 @@ def group_stats(store: Store, value: str = "handle_time_s", by: str = "site",
            f"SUM(r + (t - 1) / 2.0) AS rank_sum FROM (SELECT g, x, "
            f"RANK() OVER (ORDER BY x) AS r, COUNT(*) OVER (PARTITION BY x) AS t "
            f"FROM ({base}) AS v) AS ranked GROUP BY g ORDER BY g")
-    out = store.con.execute(sql, params).df()
+    out = store.query(sql, params)
     tie_sql = f"SELECT SUM(t * t * t - t) FROM (SELECT COUNT(*) AS t FROM ({base}) AS v GROUP BY x) AS c"
-    tie = store.con.execute(tie_sql, params).fetchone()[0]
+    tie = store.query(tie_sql, params).iloc[0, 0]
     out["n"] = out["n"].astype("int64")
-    out.attrs["tie_term"] = float(tie or 0.0)
+    out.attrs["tie_term"] = 0.0 if pd.isna(tie) else float(tie)
     return out
 
 

@@ -126,7 +126,7 @@ def shared_costs_from_volumes(store: Store, shared_sites: Sequence[str],
     sql = (f"SELECT month, site AS pool, SUM(cost) AS cost FROM volumes WHERE {where} "
            f"AND site IN ({', '.join('?' * len(sites))}) GROUP BY month, site "
            "ORDER BY month, site")
-    return store.con.execute(sql, params + sites).df()
+    return store.query(sql, params + sites)
 
 
 def cost_allocation(store: Store, months: str | Sequence[str] | None = None, *,

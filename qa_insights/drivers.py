@@ -113,7 +113,7 @@ def driver_cells(store: Store, drivers: Sequence[str], *,
            f"SUM(CASE WHEN is_error THEN 1 ELSE 0 END) AS n_errors FROM "
            f"(SELECT {', '.join(select)}, is_error FROM audits{where}) AS t "
            f"GROUP BY {cols} ORDER BY {cols}")
-    out = store.con.execute(sql, params + where_params).df()
+    out = store.query(sql, params + where_params)
     out[["n_audits", "n_errors"]] = out[["n_audits", "n_errors"]].fillna(0).astype("int64")
     return out
 

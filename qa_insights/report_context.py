@@ -135,9 +135,9 @@ class ReportContext:
 def _months_of(store: Store, table: str) -> list[str]:
     if not store.table_present(table):
         return []
-    rows = store.con.execute(f"SELECT DISTINCT {_MONTH_SQL[table]} AS m FROM {table} "
-                             "WHERE m IS NOT NULL ORDER BY m").fetchall()
-    return [r[0] for r in rows]
+    rows = store.query(f"SELECT DISTINCT {_MONTH_SQL[table]} AS m FROM {table} "
+                       f"WHERE {_MONTH_SQL[table]} IS NOT NULL ORDER BY m")
+    return rows["m"].tolist()
 
 
 def months_with_data(store: Store, table: str = "audits") -> list[str]:
@@ -195,7 +195,7 @@ def scope_values(store: Store, scope: str, month: str | None = None, *,
         sql += " WHERE month = ?"
         params.append(month)
     sql += f" GROUP BY 1 ORDER BY {'n DESC, 1' if by_volume else '1'}"
-    return [r[0] for r in store.con.execute(sql, params).fetchall()]
+    return store.query(sql, params)[column].tolist()
 
 
 def _check_scope(scope: str) -> None:
@@ -285,7 +285,7 @@ def resolve_context(store: Store, *, month: str = "", scope: str = "org",
     if column is not None:
         sql += f" AND {column} = ?"
         params.append(scope_value)
-    n_audits = int(store.con.execute(sql, params).fetchone()[0])
+    n_audits = int(store.query(sql, params).iloc[0, 0])
     return ReportContext(month=month, scope=scope, scope_value=scope_value, min_n=min_n,
                          analyst_mode=bool(analyst_mode), months=tuple(months),
                          n_audits=n_audits)
@@ -324,10 +324,10 @@ def scope_overview(store: Store, ctx: ReportContext) -> pd.DataFrame:
     2140
     """
     where = " AND ".join(f"{col} = ?" for col in ctx.filters)
-    row = store.con.execute(
+    row = store.query(
         "SELECT count(*), count(DISTINCT site), count(DISTINCT queue), count(DISTINCT market), "
         f"count(DISTINCT moderator_id), count(DISTINCT auditor_id) FROM audits WHERE {where}",
-        list(ctx.filters.values())).fetchone()
+        list(ctx.filters.values())).iloc[0]
     names = ["audits", "sites", "queues", "markets", "moderators", "auditors"]
     return pd.DataFrame({"measure": names, "value": [int(v) for v in row]})
 
@@ -360,7 +360,7 @@ def calibration_overview(store: Store, ctx: ReportContext) -> pd.DataFrame:
     for column, value in ctx.scope_filter.items():
         sql += f" AND {column} = ?"
         params.append(value)
-    row = store.con.execute(sql, params).fetchone()
+    row = store.query(sql, params).iloc[0]
     names = ["sessions", "items", "raters", "ratings"]
     return pd.DataFrame({"measure": names, "value": [int(v or 0) for v in row]})
 

@@ -249,8 +249,8 @@ def store_targets(store: Store) -> pd.DataFrame:
     >>> store_targets(store).columns.tolist()                       # doctest: +SKIP
     ['metric', 'scope', 'scope_value', 'month', 'target', 'direction']
     """
-    out = store.con.execute(f"SELECT {', '.join(_TARGET_COLUMNS)} FROM targets "
-                            "ORDER BY metric, scope, scope_value, month").df()
+    out = store.query(f"SELECT {', '.join(_TARGET_COLUMNS)} FROM targets "
+                      "ORDER BY metric, scope, scope_value, month")
     out["scope_value"] = out["scope_value"].fillna("").astype(str)
     return out
 
