@@ -125,9 +125,11 @@ def check_header(table: Table, where: str, header: list[str]) -> list[str]:
         seen.add(name)
     missing = [c.name for c in table.required_columns if c.name not in header]
     if missing:
+        hint = ("; the file looks separated by ';' or tabs: export it comma-separated"
+                if len(header) == 1 and any(sep in header[0] for sep in ";\t") else "")
         raise DataError(f"{where}: missing required column{'s' if len(missing) > 1 else ''} "
                         f"{', '.join(repr(m) for m in missing)} (found: "
-                        f"{', '.join(repr(h) for h in header)})")
+                        f"{', '.join(repr(h) for h in header)}){hint}")
     return [c for c in table.names if c in header]
 
 

@@ -108,6 +108,9 @@ def _row_checks(table: Table, types: dict[str, str]) -> list[tuple[str, str]]:
                 bad += f" OR {typed} <> floor({typed}) OR NOT isfinite({typed})"
             checks.append((f"NOT ({blank}) AND ({bad})",
                            f"{col.name}: expected {_TYPE_WORDS[col.type]}"))
+        if col.type == "timestamp":
+            checks.append((f"{typed} < TIMESTAMP '2000-01-01' OR {typed} >= TIMESTAMP "
+                           "'2100-01-01'", f"{col.name}: expected a time between 2000 and 2099"))
         if col.allowed:
             allowed = ", ".join(sql_str(a) for a in col.allowed)
             checks.append((f"{typed} NOT IN ({allowed})",
