@@ -119,6 +119,31 @@ class ReportContext:
         upto = [m for m in self.months if m <= self.month]
         return upto[-n_months:]
 
+    def people(self, frame: pd.DataFrame) -> pd.DataFrame:
+        """``frame`` ready to show: moderator and auditor id columns replaced by keyed
+        pseudonyms (:func:`qa_insights.privacy.pseudonymise_columns`) unless
+        ``analyst_mode``. Pass every frame with people in it through this before display.
+
+        Examples
+        --------
+        >>> import warnings
+        >>> ctx = ReportContext("2026-10", "org", "", 30, False, ("2026-10",), 1)
+        >>> with warnings.catch_warnings():  # no QA_INSIGHTS_PSEUDONYM_KEY in doctests
+        ...     warnings.simplefilter("ignore")
+        ...     shown = ctx.people(pd.DataFrame({"moderator_id": ["M1"], "n": [3]}))
+        >>> shown.moderator_id[0][:4], int(shown.n[0])
+        ('MOD-', 3)
+        """
+        from .privacy import pseudonymise_columns
+
+        if self.analyst_mode:
+            return frame
+        out = frame
+        for column, prefix in (("moderator_id", "MOD-"), ("auditor_id", "AUD-")):
+            if column in out.columns:
+                out = pseudonymise_columns(out, [column], prefix=prefix)
+        return out
+
     @property
     def scope_label(self) -> str:
         """``"whole organisation"`` or e.g. ``"site inhouse_dublin"`` (plain text)."""

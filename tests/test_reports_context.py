@@ -112,3 +112,15 @@ def test_error_drivers_equal_the_library_and_survive_small_scopes(store: Store) 
     empty = error_drivers(store, tiny, drivers)
     assert empty.empty and list(empty.columns)[:3] == ["driver", "level", "reference"]
     assert "no cells left" in empty.attrs["dropped"]
+
+
+def test_people_are_pseudonymised_unless_analyst_mode(store: Store,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("QA_INSIGHTS_PSEUDONYM_KEY", "test-key")
+    frame = store.con.execute("SELECT moderator_id, auditor_id FROM audits LIMIT 20").df()
+    shown = resolve_context(store).people(frame)
+    assert shown.moderator_id.str.startswith("MOD-").all()
+    assert shown.auditor_id.dropna().str.startswith("AUD-").all()
+    assert not set(shown.moderator_id) & set(frame.moderator_id)
+    raw = resolve_context(store, analyst_mode=True).people(frame)
+    assert raw.equals(frame)
