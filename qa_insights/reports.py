@@ -11,7 +11,13 @@
 and ``<out>/index.html`` listing every report of every month.
 
 Reports (:data:`REPORTS`): ``mqr``, ``mbr``, ``calibration`` once per month, and ``rca``
-once per queue: the ``rca_limit`` (default 8) busiest queues of the month, ``rca_<queue>``.
+once per queue: the ``rca_limit`` (default 8) busiest queues of the month, most audits
+first, as ``rca_<queue>`` (queue names made file-safe by
+:func:`qa_insights.report_tables.slugify`). A month in the data's range without audits (or
+without calibration sessions) gives a report with status ``empty`` that says so.
+
+Every notebook gets the parameters :data:`ENGINE_PARAMETERS` (``month``, ``data_dir``,
+``scope``, ``scope_value``, ``analyst_mode``, ``tables_dir``); see ``notebooks/README.md``.
 
 Guarantees:
 
@@ -52,6 +58,7 @@ from .report_run import Task, TaskResult, run_tasks
 from .report_tables import slugify
 
 __all__ = [
+    "ENGINE_PARAMETERS",
     "NOTEBOOKS_DIR",
     "REPORTS",
     "BuildError",
