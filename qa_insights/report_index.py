@@ -53,6 +53,14 @@ def read_manifests(out_dir: Path) -> dict[str, dict[str, Any]]:
     return dict(sorted(found.items(), reverse=True))
 
 
+def _when(timestamp: Any) -> str:
+    try:
+        moment = datetime.fromisoformat(str(timestamp)).astimezone(UTC)
+    except ValueError:
+        return str(timestamp or "")
+    return moment.strftime("%Y-%m-%d %H:%M UTC")
+
+
 def _link(month: str, target: str, text: str) -> str:
     return (f'<a href="{html.escape(quote(month))}/{html.escape(quote(target, safe="#"))}">'
             f"{html.escape(text)}</a>")
@@ -73,7 +81,7 @@ def _row(month: str, entry: dict[str, Any]) -> str:
     if status == "failed" and error:
         detail = (f'<div class="meta">{html.escape(str(error.get("ename", "")))}: '
                   f'{html.escape(str(error.get("evalue", ""))[:300])}</div>')
-    when = html.escape(str(entry.get("finished_at", "")))
+    when = html.escape(_when(entry.get("finished_at")))
     return (f"<tr><td>{html.escape(str(entry.get('title', '')))}{detail}</td>"
             f'<td class="status status-{html.escape(status)}">'
             f"{html.escape(_STATUS_TEXT.get(status, status))}</td>"
