@@ -52,9 +52,9 @@ SCOPES: dict[str, str | None] = {"org": None, "site": "site", "queue": "queue",
 
 _MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 
-#: Table -> SQL expression of its month.
-_MONTH_SQL = {"audits": "month", "calibration": "strftime(session_date, '%Y-%m')",
-              "volumes": "month"}
+#: Table -> its month column, or its date column whose months are taken in pandas (plain
+#: portable SQL: the same queries run on DuckDB and Spark).
+_MONTH_COLUMN = {"audits": "month", "calibration": "session_date", "volumes": "month"}
 
 
 class ParameterError(ValueError):
@@ -160,9 +160,12 @@ class ReportContext:
 def _months_of(store: Store, table: str) -> list[str]:
     if not store.table_present(table):
         return []
-    rows = store.query(f"SELECT DISTINCT {_MONTH_SQL[table]} AS m FROM {table} "
-                       f"WHERE {_MONTH_SQL[table]} IS NOT NULL ORDER BY m")
-    return rows["m"].tolist()
+    column = _MONTH_COLUMN[table]
+    rows = store.query(f"SELECT DISTINCT {column} AS m FROM {table} WHERE {column} IS NOT NULL")
+    values = rows["m"]
+    if column != "month":
+        values = pd.to_datetime(values).dt.strftime("%Y-%m")
+    return sorted(set(values))
 
 
 def months_with_data(store: Store, table: str = "audits") -> list[str]:
@@ -174,17 +177,21 @@ def months_with_data(store: Store, table: str = "audits") -> list[str]:
     >>> months_with_data(store)[-1]                                      # doctest: +SKIP
     '2026-10'
     """
-    if table not in _MONTH_SQL:
-        raise ValueError(f"table {table!r} has no month; use one of {', '.join(_MONTH_SQL)}")
+    if table not in _MONTH_COLUMN:
+        raise ValueError(f"table {table!r} has no month; use one of {', '.join(_MONTH_COLUMN)}")
     return _months_of(store, table)
 
 
+def _next_month(month: str) -> str:
+    y, m = int(month[:4]), int(month[5:])
+    return f"{y + 1:04d}-01" if m == 12 else f"{y:04d}-{m + 1:02d}"
+
+
 def _month_range(first: str, last: str) -> list[str]:
-    y, m = int(first[:4]), int(first[5:])
     out = []
-    while f"{y:04d}-{m:02d}" <= last:
-        out.append(f"{y:04d}-{m:02d}")
-        y, m = (y + 1, 1) if m == 12 else (y, m + 1)
+    while first <= last:
+        out.append(first)
+        first = _next_month(first)
     return out
 
 
@@ -196,7 +203,7 @@ def known_months(store: Store) -> list[str]:
     >>> known_months(store)[:2]                                          # doctest: +SKIP
     ['2025-08', '2025-09']
     """
-    seen = sorted({m for t in _MONTH_SQL for m in _months_of(store, t)})
+    seen = sorted({m for t in _MONTH_COLUMN for m in _months_of(store, t)})
     return _month_range(seen[0], seen[-1]) if seen else []
 
 
@@ -380,8 +387,8 @@ def calibration_overview(store: Store, ctx: ReportContext) -> pd.DataFrame:
                              "site or queue")
     sql = ("SELECT count(DISTINCT session_id), count(DISTINCT item_id), "
            "count(DISTINCT rater_id), count(*) FROM calibration "
-           "WHERE strftime(session_date, '%Y-%m') = ?")
-    params = [ctx.month]
+           "WHERE session_date >= CAST(? AS DATE) AND session_date < CAST(? AS DATE)")
+    params = [f"{ctx.month}-01", f"{_next_month(ctx.month)}-01"]
     for column, value in ctx.scope_filter.items():
         sql += f" AND {column} = ?"
         params.append(value)
