@@ -25,7 +25,7 @@ $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	@echo "Installing qa-insights and its test extras into $(VENV) ..."
 	@$(PY) -m pip install -q --upgrade pip 2>&1 | $(PIP_QUIET)
-	@$(PY) -m pip install -q -e '.[test,dev]' 2>&1 | $(PIP_QUIET)
+	@$(PY) -m pip install -q -e '.[test,dev,spark]' 2>&1 | $(PIP_QUIET)
 	@# irrCAC pins old scipy/pandas; it is only a reference peer for the tests.
 	@$(PY) -m pip install -q --no-deps 'irrCAC==0.4.4' 2>&1 | $(PIP_QUIET)
 	@$(PY) -m ipykernel install --sys-prefix --name qa-insights --display-name "Python (qa-insights)" > /dev/null
@@ -45,8 +45,8 @@ reports: $(STAMP) ## build every report for the latest month (MONTH=YYYY-MM to c
 backfill: $(STAMP) ## build every report for every month in the data
 	$(QA) build --data $(DATA) --out $(OUT) --all-months $(if $(JOBS),--jobs $(JOBS),)
 
-test: $(STAMP) ## run the whole test suite (unit, notebooks, headless browser)
-	$(PY) -m pytest -n 2 -q
+test: $(STAMP) ## run the whole test suite (unit, notebooks, headless browser, Spark)
+	$(PY) -m pytest -n 2 --dist loadgroup -q
 
 test-fast: $(STAMP) ## unit tests only (no notebook execution or browser)
 	$(PY) -m pytest -q -m "not slow and not spark"

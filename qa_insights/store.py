@@ -15,11 +15,14 @@ Examples
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
+import json
 import os
 import re
-from collections.abc import Sequence
+import shutil
 import tempfile
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -32,10 +35,22 @@ from .sources import find_table_files, open_source
 from .sql import sql_str
 from .validation import TableReport, create_empty_table, validate_table
 
-__all__ = ["DataError", "TableReport", "Validation", "Store", "open_store", "find_table_files"]
+__all__ = [
+    "CLEAN_MANIFEST",
+    "DataError",
+    "Store",
+    "TableReport",
+    "Validation",
+    "find_table_files",
+    "open_store",
+]
 
 #: DuckDB memory cap: large inputs spill to a temporary folder instead of growing the process.
 DEFAULT_MEMORY_LIMIT = "1GB"
+
+#: File that marks a folder written by :meth:`Store.export_clean` (validation counts,
+#: fingerprint); other engines read the clean tables from such a folder.
+CLEAN_MANIFEST = "qa_insights_clean.json"
 
 
 @dataclass
@@ -127,6 +142,46 @@ class Store:
                 write_csv(self.quarantine(name), path)
                 written.append(path)
         return written
+
+    def export_clean(self, out_dir: str | os.PathLike) -> Path:
+        """Write the clean tables as Parquet for another engine (Spark) or a data lake.
+
+        Layout: ``audits/month=YYYY-MM/*.parquet`` (hive partitions, so a month window
+        opens only its months' files), ``calibration.parquet``, ``volumes.parquet``,
+        ``targets.parquet`` (tables the data folder held), with the derived audit columns
+        ``month``, ``is_error`` and ``error_type``, and :data:`CLEAN_MANIFEST` holding the
+        validation counts and input fingerprint. Existing table files in ``out_dir`` are
+        replaced. The folder is itself a valid data folder for :func:`open_store`.
+
+        Returns
+        -------
+        Path
+            ``out_dir``.
+
+        Examples
+        --------
+        >>> with open_store("data_samples") as store:                  # doctest: +SKIP
+        ...     store.export_clean("/lake/qa/clean")
+        """
+        out = Path(out_dir)
+        out.mkdir(parents=True, exist_ok=True)
+        for name in TABLES:
+            target = out / name if name == "audits" else out / f"{name}.parquet"
+            if target.is_dir():
+                shutil.rmtree(target)
+            target.unlink(missing_ok=True)
+            if not self.table_present(name):
+                continue
+            options = "FORMAT parquet, COMPRESSION zstd"
+            if name == "audits":
+                options += ", PARTITION_BY (month)"
+            self.con.execute(f"COPY (SELECT * FROM {name}) TO {sql_str(str(target))} "
+                             f"({options})")
+        manifest = {"fingerprint": self.fingerprint, "source": str(self.data_dir),
+                    "tables": {name: dataclasses.asdict(report)
+                               for name, report in self.validation.tables.items()}}
+        (out / CLEAN_MANIFEST).write_text(json.dumps(manifest, indent=1) + "\n")
+        return out
 
     def close(self) -> None:
         """Close the connection and remove the temporary database."""

@@ -1,0 +1,215 @@
+"""Spark gives the same numbers as DuckDB for every aggregate the reports use.
+
+One local-mode SparkSession (``local[2]``, 4 shuffle partitions) serves the module; both
+engines read the bundled sample data (DuckDB validates it, Spark reads its clean export).
+Counts must match exactly and rates to 1e-12. Marked ``spark``: ``make test`` runs them,
+``pytest -m "not spark"`` skips them.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+pytest.importorskip("pyspark")
+
+from qa_insights import (
+    actuals,
+    calibration_data,
+    clustering,
+    comparisons,
+    cost_allocation,
+    costs,
+    drivers,
+    experiments,
+    metrics,
+    rca,
+    report_context,
+    sampling,
+    targets,
+    trends,
+    whatif,
+)
+from qa_insights.engine import open_engine
+from qa_insights.spark_engine import open_spark_store, to_spark_sql
+from qa_insights.store import open_store
+
+pytestmark = [pytest.mark.spark, pytest.mark.xdist_group("spark")]
+
+DATA = Path(__file__).resolve().parents[1] / "data_samples"
+MONTH = "2026-10"
+WINDOW = ["2026-08", "2026-09", "2026-10"]
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _quiet_pyspark():
+    # PySpark 4 warns on import paths it uses with pandas 3; our frames come from Arrow.
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="PySpark does not yet fully support",
+                                category=FutureWarning)
+        yield
+
+
+@pytest.fixture(scope="module")
+def duck():
+    with open_store(DATA) as store:
+        yield store
+
+
+@pytest.fixture(scope="module")
+def clean_dir(duck, tmp_path_factory):
+    return duck.export_clean(tmp_path_factory.mktemp("clean"))
+
+
+@pytest.fixture(scope="module")
+def spark(clean_dir):
+    with open_spark_store(clean_dir, master="local[2]") as store:
+        yield store
+
+
+def _column_values(s: pd.Series) -> list:
+    return [None if pd.isna(v) else v for v in s.astype(object)]
+
+
+def assert_same(ours: pd.DataFrame, theirs: pd.DataFrame) -> None:
+    """Same columns and rows; integer columns equal, float columns within 1e-12, other
+    columns equal with every kind of missing value taken as one."""
+    a, b = ours.reset_index(drop=True), theirs.reset_index(drop=True)
+    assert list(a.columns) == list(b.columns)
+    assert len(a) == len(b), (len(a), len(b))
+    for col in a.columns:
+        x, y = a[col], b[col]
+        if pd.api.types.is_bool_dtype(x) or pd.api.types.is_bool_dtype(y):
+            assert _column_values(x) == _column_values(y), col
+        elif pd.api.types.is_integer_dtype(x) and pd.api.types.is_integer_dtype(y):
+            assert np.array_equal(x.to_numpy(), y.to_numpy()), col
+        elif pd.api.types.is_numeric_dtype(x) and pd.api.types.is_numeric_dtype(y):
+            np.testing.assert_allclose(x.to_numpy(float), y.to_numpy(float), rtol=1e-12,
+                                       atol=0, equal_nan=True, err_msg=col)
+            whole = np.isfinite(y.to_numpy(float))
+            if col.startswith("n_") or col in ("n", "items_handled"):
+                assert np.array_equal(x.to_numpy(float)[whole], y.to_numpy(float)[whole]), col
+        else:
+            assert _column_values(x) == _column_values(y), col
+    _assert_same_attrs(a.attrs, b.attrs)
+
+
+def _assert_same_attrs(a: object, b: object) -> None:
+    if isinstance(a, dict):
+        assert isinstance(b, dict) and set(a) == set(b)
+        for key in a:
+            _assert_same_attrs(a[key], b[key])
+    elif isinstance(a, pd.DataFrame):
+        assert_same(a, b)
+    elif isinstance(a, (float, np.floating)) and not isinstance(a, bool):
+        np.testing.assert_allclose(float(a), float(b), rtol=1e-12, equal_nan=True)
+    else:
+        assert a == b
+
+
+AGGREGATES: dict[str, Callable] = {
+    # Quality metrics and trends (MQR, MBR, RCA)
+    "quality_summary org": lambda s: metrics.quality_summary(s),
+    "quality_summary month x site": lambda s: metrics.quality_summary(s, ["month", "site"]),
+    "quality_summary site x queue x market in a month":
+        lambda s: metrics.quality_summary(s, ["site", "queue", "market"], month=MONTH),
+    "quality_summary tenure band x error type, two sites":
+        lambda s: metrics.quality_summary(s, ["tenure_band", "error_type"],
+                                          site=["bpo_beta_cebu", "inhouse_dublin"]),
+    "quality_summary moderators": lambda s: metrics.quality_summary(s, ["moderator_id"],
+                                                                    month=MONTH),
+    "rate_series monthly by site": lambda s: trends.rate_series(s, ["site"], "month"),
+    "rate_series weekly by queue": lambda s: trends.rate_series(s, ["queue"], "week"),
+    "rate_series weekly org, one market": lambda s: trends.rate_series(s, [], "week",
+                                                                       market="US"),
+    # Root cause
+    "explain_change site x queue": lambda s: rca.explain_change(s, MONTH, ["site", "queue"]),
+    "reason_pareto month": lambda s: rca.reason_pareto(s, month=MONTH),
+    "reason_pareto by site": lambda s: rca.reason_pareto(s, ["site"]),
+    "reason_mix_change": lambda s: rca.reason_mix_change(s, MONTH),
+    "crosstab site x error type": lambda s: comparisons.crosstab(s, "site", "error_type",
+                                                                 month=MONTH),
+    "pairwise_rates sites": lambda s: comparisons.pairwise_rates(s, "site", month=MONTH),
+    "group_stats handle time by site": lambda s: comparisons.group_stats(
+        s, "handle_time_s", "site", month=MONTH),
+    "driver_cells": lambda s: drivers.driver_cells(s, ["tenure_band", "queue",
+                                                       "handle_time_band"], month=MONTH),
+    "error_profiles": lambda s: clustering.error_profiles(s, "moderator_id", month=MONTH),
+    "arm_counts": lambda s: experiments.arm_counts(s, "site", ["bpo_beta_cebu"],
+                                                   ["bpo_alpha_manila"], month=MONTH),
+    # Sampling, targets, costs (MBR)
+    "stratum_counts": lambda s: sampling.stratum_counts(s, MONTH),
+    "metric_actuals window": lambda s: actuals.metric_actuals(s, WINDOW),
+    "metric_actuals month to date": lambda s: actuals.metric_actuals(
+        s, MONTH, scopes=["org", "site"], before="2026-10-15"),
+    "handle_time_stats percentiles": lambda s: actuals.handle_time_stats(
+        s, ["site", "month"], WINDOW),
+    "volume_totals": lambda s: actuals.volume_totals(s, ["site", "queue"], MONTH),
+    "calibration_counts": lambda s: actuals.calibration_counts(s, ["month", "site"]),
+    "store_targets": lambda s: targets.store_targets(s),
+    "target_attainment": lambda s: targets.target_attainment(s, WINDOW),
+    "month_end_projection": lambda s: targets.month_end_projection(s, "2026-10-20"),
+    "unit_economics": lambda s: costs.unit_economics(s, ["site", "month"], WINDOW),
+    "cost_change": lambda s: costs.cost_change(s, MONTH),
+    "cost_allocation": lambda s: cost_allocation.cost_allocation(
+        s, MONTH, shared=pd.DataFrame({"month": [MONTH], "pool": ["qa"], "cost": [1e4]})),
+    "whatif_cells": lambda s: whatif.whatif_cells(s, MONTH, rate_months=WINDOW),
+    # Calibration
+    "load_calibration": lambda s: calibration_data.load_calibration(s).sort_values(
+        ["session_id", "item_id", "rater_id"]),
+    # Report parameters and overviews
+    "known_months": lambda s: pd.DataFrame({"m": report_context.known_months(s)}),
+    "scope_values by volume": lambda s: pd.DataFrame(
+        {"v": report_context.scope_values(s, "queue", MONTH, by_volume=True)}),
+    "scope_overview": lambda s: report_context.scope_overview(
+        s, report_context.resolve_context(s, month=MONTH, scope="site",
+                                          scope_value="bpo_beta_cebu")),
+    "calibration_overview": lambda s: report_context.calibration_overview(
+        s, report_context.resolve_context(s, month=MONTH)),
+}
+
+
+@pytest.mark.parametrize("name", list(AGGREGATES))
+def test_spark_equals_duckdb(name, duck, spark):
+    assert_same(AGGREGATES[name](spark), AGGREGATES[name](duck))
+
+
+def test_month_window_prunes_to_the_months_asked(clean_dir):
+    with open_store(DATA, months=WINDOW) as duck_window, \
+            open_spark_store(clean_dir, months=WINDOW) as spark_window:
+        ours = metrics.quality_summary(spark_window, ["month", "queue"])
+        assert sorted(set(ours["month"])) == WINDOW
+        assert_same(ours, metrics.quality_summary(duck_window, ["month", "queue"]))
+        plan = spark_window.spark.sql("SELECT * FROM audits")._jdf.queryExecution() \
+            .executedPlan().toString()
+        assert "PartitionFilters" in plan and "2026-09" in plan
+
+
+def test_open_engine_validates_a_raw_folder_for_spark(duck):
+    with open_engine(DATA, engine="spark", months=[MONTH]) as store:
+        assert store.fingerprint == duck.fingerprint
+        assert store.data_dir == str(DATA)
+        assert_same(metrics.quality_summary(store, ["site"]),
+                    metrics.quality_summary(duck, ["site"], month=MONTH))
+
+
+def test_values_are_bound_not_formatted(spark):
+    hostile = "x' OR '1'='1"
+    out = spark.query("SELECT count(*) AS n FROM audits WHERE site = ?", [hostile])
+    assert int(out["n"].iloc[0]) == 0
+    assert "?" in to_spark_sql("SELECT 1 FROM audits WHERE site = ?")
+
+
+def test_docstring_examples():
+    import doctest
+
+    from qa_insights import engine, spark_engine
+
+    for module in (engine, spark_engine):
+        result = doctest.testmod(module, optionflags=doctest.ELLIPSIS)
+        assert result.failed == 0, module.__name__
