@@ -10,6 +10,8 @@ Examples
     qa-insights sample-data --out data_samples
     qa-insights validate data_samples
     qa-insights build --month 2026-10 --data data_samples --out reports
+    qa-insights export data_samples --out /lake/qa/clean
+    qa-insights build --engine spark --data /lake/qa/clean
 """
 
 from __future__ import annotations
@@ -54,6 +56,22 @@ def _cmd_validate(args: argparse.Namespace) -> int:
         return 1
 
 
+def _cmd_export(args: argparse.Namespace) -> int:
+    from .store import DataError, open_store
+
+    try:
+        store = open_store(args.data_dir, months=args.months)
+    except (DataError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    with store:
+        out = store.export_clean(args.out)
+        loaded = {name: t.loaded for name, t in store.validation.tables.items() if t.present}
+    print(f"Wrote the clean tables of {args.data_dir} to {out}: "
+          + ", ".join(f"{name} {n:,} rows" for name, n in loaded.items()))
+    return 0
+
+
 def _cmd_build(args: argparse.Namespace) -> int:
     from .reports import build_cli
 
@@ -84,6 +102,14 @@ def _parser() -> argparse.ArgumentParser:
                    help="where quarantined rows are written (default ./quarantine)")
     p.set_defaults(func=_cmd_validate)
 
+    p = sub.add_parser("export", help="validate, then write the clean tables as Parquet "
+                       "(audits/month=YYYY-MM/) for the Spark engine or a data lake")
+    p.add_argument("data_dir", type=Path)
+    p.add_argument("--out", type=Path, required=True, help="folder for the clean tables")
+    p.add_argument("--months", nargs="+", metavar="YYYY-MM",
+                   help="only these months (default all)")
+    p.set_defaults(func=_cmd_export)
+
     p = sub.add_parser("build", help="execute and render the reports")
     p.add_argument("--month", help="month to build, YYYY-MM (default: latest in the data)")
     p.add_argument("--all-months", action="store_true", help="build every month in the data")
@@ -95,6 +121,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--force", action="store_true", help="rebuild even if nothing changed")
     p.add_argument("--analyst-mode", action="store_true",
                    help="show raw moderator ids (never for manager-facing output)")
+    p.add_argument("--engine", choices=("duckdb", "spark"), default=None,
+                   help="query engine (default $QA_INSIGHTS_ENGINE or duckdb); the Spark "
+                        "master is $QA_INSIGHTS_SPARK_MASTER (default local[2])")
     p.set_defaults(func=_cmd_build)
     return parser
 

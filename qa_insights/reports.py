@@ -251,7 +251,7 @@ def build(*, month: str | None = None, all_months: bool = False,
           analyst_mode: bool = False, rca_limit: int = 8, progress: bool = True,
           notebooks_dir: str | os.PathLike | None = None,
           registry: dict[str, ReportSpec] | None = None,
-          execution_timeout: int = 600) -> BuildSummary:
+          execution_timeout: int = 600, engine: str | None = None) -> BuildSummary:
     """Build reports; see the module docstring for what is guaranteed.
 
     Parameters
@@ -280,6 +280,9 @@ def build(*, month: str | None = None, all_months: bool = False,
         Report key -> :class:`ReportSpec` (default :data:`REPORTS`).
     execution_timeout : int
         Seconds allowed per notebook cell.
+    engine : {"duckdb", "spark"}, optional
+        Query engine of the build and its report kernels (default ``$QA_INSIGHTS_ENGINE``
+        or ``duckdb``; see :mod:`qa_insights.engine`). ``data_dir`` may then be a URL.
 
     Returns
     -------
@@ -291,13 +294,23 @@ def build(*, month: str | None = None, all_months: bool = False,
         Bad month, report name or parameter, unreadable data, missing notebook, or another
         build holding the output folder; nothing was run.
     """
-    from .publish import BuildLock, BuildLocked, Publisher, build_context, build_key
+    from .engine import engine_environment, engine_name, open_engine
+    from .publish import (
+        BuildLock,
+        BuildLocked,
+        Publisher,
+        build_context,
+        build_key,
+        describe_os_error,
+    )
     from .report_index import write_index
-    from .store import DataError, open_store
+    from .store import DataError
 
     registry = REPORTS if registry is None else registry
     specs = _select_reports(reports, registry)
-    data_dir, out_dir = Path(data_dir).resolve(), Path(out_dir).resolve()
+    # A URL (s3a://, hdfs://) is passed to the engine as it is.
+    data_dir = data_dir if "://" in str(data_dir) else Path(data_dir).resolve()
+    out_dir = Path(out_dir).resolve()
     notebooks = Path(notebooks_dir).resolve() if notebooks_dir else NOTEBOOKS_DIR
     jobs = (os.cpu_count() or 1) if jobs is None else jobs
     if jobs < 1:
@@ -306,8 +319,9 @@ def build(*, month: str | None = None, all_months: bool = False,
         if not (notebooks / spec.notebook).is_file():
             raise BuildError(f"report {spec.key}: notebook {notebooks / spec.notebook} not found")
     try:
-        store = open_store(data_dir)
-    except DataError as exc:
+        engine = engine_name(engine)
+        store = open_engine(data_dir, engine=engine)
+    except (DataError, ValueError) as exc:
         raise BuildError(str(exc)) from None
     with store:
         months = _select_months(store, month, all_months)
@@ -321,12 +335,15 @@ def build(*, month: str | None = None, all_months: bool = False,
             validate_parameters(sample.notebook, {**sample.parameters, "tables_dir": ""})
 
     summary = BuildSummary(out_dir=out_dir, months=months)
-    out_dir.mkdir(parents=True, exist_ok=True)
     lock = BuildLock(out_dir)
     try:
+        out_dir.mkdir(parents=True, exist_ok=True)
         lock.acquire()
     except BuildLocked as exc:
         raise BuildError(str(exc)) from None
+    except OSError as exc:  # read-only or full file system, no permission
+        raise BuildError(f"cannot write to the output folder {out_dir}: "
+                         f"{describe_os_error(exc)}") from None
     try:
         publisher = Publisher(out_dir, context)
         publisher.clean_staging(months)
@@ -343,9 +360,18 @@ def build(*, month: str | None = None, all_months: bool = False,
             summary.results.append(result)
 
         try:
-            run_tasks(to_run, jobs, on_result, progress=progress)
+            with engine_environment(engine):
+                run_tasks(to_run, jobs, on_result, progress=progress)
+        except OSError as exc:  # the manifest could not be written (disk full, read-only)
+            raise BuildError(f"cannot write to the output folder {out_dir}: "
+                             f"{describe_os_error(exc)}; the reports published before this "
+                             "are complete, the others were not published") from None
         finally:
-            write_index(out_dir)
+            try:
+                write_index(out_dir)
+            except OSError as exc:
+                raise BuildError(f"cannot write {out_dir / 'index.html'}: "
+                                 f"{describe_os_error(exc)}") from None
     finally:
         lock.release()
     return summary
@@ -358,7 +384,8 @@ def build_cli(args: argparse.Namespace) -> int:
     try:
         summary = build(month=args.month, all_months=args.all_months, reports=args.reports,
                         data_dir=args.data, out_dir=args.out, jobs=args.jobs, force=args.force,
-                        analyst_mode=getattr(args, "analyst_mode", False))
+                        analyst_mode=getattr(args, "analyst_mode", False),
+                        engine=getattr(args, "engine", None))
     except BuildError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -213,3 +213,33 @@ def test_docstring_examples():
     for module in (engine, spark_engine):
         result = doctest.testmod(module, optionflags=doctest.ELLIPSIS)
         assert result.failed == 0, module.__name__
+
+
+def test_cli_export_writes_a_clean_folder_both_engines_read(tmp_path, duck):
+    from qa_insights.cli import main
+
+    assert main(["export", str(DATA), "--out", str(tmp_path / "clean"),
+                 "--months", *WINDOW]) == 0
+    assert sorted(p.name for p in (tmp_path / "clean" / "audits").iterdir()) == \
+        [f"month={m}" for m in WINDOW]
+    with open_store(tmp_path / "clean") as reread, \
+            open_engine(tmp_path / "clean", engine="spark") as on_spark:
+        expected = metrics.quality_summary(duck, ["month", "site"], month=WINDOW)
+        assert_same(metrics.quality_summary(reread, ["month", "site"]), expected)
+        assert_same(metrics.quality_summary(on_spark, ["month", "site"]), expected)
+
+
+@pytest.mark.slow
+def test_build_on_spark_writes_the_same_tables_as_duckdb(clean_dir, tmp_path):
+    from qa_insights.reports import build
+
+    outs = {}
+    for engine, data in (("duckdb", DATA), ("spark", clean_dir)):
+        summary = build(month=MONTH, reports="mqr", data_dir=data, out_dir=tmp_path / engine,
+                        jobs=1, progress=False, engine=engine)
+        assert summary.exit_code == 0, summary.failed
+        outs[engine] = tmp_path / engine / MONTH / "tables"
+    names = sorted(p.name for p in outs["duckdb"].glob("*.csv"))
+    assert names and names == sorted(p.name for p in outs["spark"].glob("*.csv"))
+    for name in names:
+        assert (outs["spark"] / name).read_bytes() == (outs["duckdb"] / name).read_bytes(), name
