@@ -51,6 +51,7 @@ __all__ = [
     "build_key",
     "code_files",
     "code_sha256",
+    "describe_os_error",
     "notebook_sha256",
 ]
 
@@ -111,6 +112,23 @@ class BuildLock:
 
 def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def describe_os_error(exc: OSError) -> str:
+    """``exc`` for a person: the cause in words and its errno name, e.g. ``"No space left
+    on device (ENOSPC)"``.
+
+    Examples
+    --------
+    >>> import errno
+    >>> describe_os_error(OSError(errno.EROFS, "Read-only file system"))
+    'Read-only file system (EROFS)'
+    """
+    import errno
+
+    cause = exc.strerror or str(exc) or type(exc).__name__
+    name = errno.errorcode.get(exc.errno or 0)
+    return f"{cause} ({name})" if name else cause
 
 
 @dataclass(frozen=True)
@@ -309,9 +327,13 @@ class Publisher:
         data["updated_at"] = _now()
         path = self.out_dir / month / MANIFEST
         tmp = path.with_name(f".{MANIFEST}.{os.getpid()}.tmp")
-        tmp.write_text(json.dumps(data, indent=2, sort_keys=True, default=str) + "\n",
-                       encoding="utf-8")
-        os.replace(tmp, path)
+        try:
+            tmp.write_text(json.dumps(data, indent=2, sort_keys=True, default=str) + "\n",
+                           encoding="utf-8")
+            os.replace(tmp, path)
+        except OSError:
+            tmp.unlink(missing_ok=True)  # never leave a half-written manifest behind
+            raise
 
     def _table_clash(self, result: TaskResult) -> dict[str, Any] | None:
         reports = self.manifest(result.task.month)["reports"]
@@ -327,18 +349,45 @@ class Publisher:
 
     def _move_good(self, result: TaskResult, previous: dict[str, Any]) -> list[str]:
         """Rename a good run's files into place (tables, notebook, then HTML); returns the
-        table paths."""
+        table paths.
+
+        All or nothing: each file it replaces is first hard-linked into the staging folder,
+        and if a rename fails (disk full, read-only) the files already moved are put back,
+        so the previous good report stands as it was, and the error is raised.
+        """
         task, staging = result.task, result.task.staging
         month_dir = self.out_dir / task.month
         tables = [f"tables/{t}" for t in result.tables]
-        if tables:
-            (month_dir / "tables").mkdir(exist_ok=True)
-        for name in result.tables:
-            os.replace(staging / "tables" / name, month_dir / "tables" / name)
+        moves = [(staging / "tables" / name, month_dir / "tables" / name)
+                 for name in result.tables]
+        moves += [(staging / f"{task.stem}.{ext}", month_dir / f"{task.stem}.{ext}")
+                  for ext in ("ipynb", "html")]
+        backup = staging / ".previous"
+        done: list[tuple[Path, Path | None]] = []  # (target, its backup or None if new)
+        try:
+            if tables:
+                (month_dir / "tables").mkdir(exist_ok=True)
+            for i, (source, target) in enumerate(moves):
+                saved = None
+                if target.exists():
+                    backup.mkdir(exist_ok=True)
+                    saved = backup / str(i)
+                    os.link(target, saved)
+                os.replace(source, target)
+                done.append((target, saved))
+        except OSError:
+            for target, saved in reversed(done):
+                try:
+                    if saved is not None:
+                        os.replace(saved, target)
+                    else:
+                        target.unlink(missing_ok=True)
+                except OSError:
+                    pass
+            raise
         for old in set(previous.get("tables", [])) - set(tables):
             (month_dir / old).unlink(missing_ok=True)
         for ext in ("ipynb", "html"):
-            os.replace(staging / f"{task.stem}.{ext}", month_dir / f"{task.stem}.{ext}")
             (month_dir / f"{task.stem}.failed.{ext}").unlink(missing_ok=True)
         return tables
 
@@ -350,8 +399,13 @@ class Publisher:
         for ext in ("ipynb", "html"):
             name = f"{task.stem}.failed.{ext}"
             if (staging / name).exists():
-                os.replace(staging / name, month_dir / name)
-                moved[ext] = name
+                try:
+                    os.replace(staging / name, month_dir / name)
+                    moved[ext] = name
+                except OSError as exc:  # the failure is still recorded in the manifest
+                    result.warnings.append(f"could not publish {name}: "
+                                           f"{describe_os_error(exc)}")
+                    moved[ext] = None
             else:
                 (month_dir / name).unlink(missing_ok=True)
                 moved[ext] = None
@@ -385,7 +439,10 @@ class Publisher:
             except OSError as exc:
                 result.status = "failed"
                 result.error = {"ename": type(exc).__name__, "cell_index": None,
-                                "exec_count": None, "evalue": f"could not publish: {exc}"}
+                                "exec_count": None,
+                                "evalue": f"could not publish into {month_dir}: "
+                                          f"{describe_os_error(exc)}; the previous version "
+                                          "was left in place"}
         failed = {"ipynb": None, "html": None}
         if result.status == "failed":
             failed = self._move_failed(result)

@@ -139,6 +139,12 @@ def _error_of(exc: BaseException) -> dict[str, Any]:
     if isinstance(exc, PapermillExecutionError):
         return {"ename": exc.ename, "evalue": str(exc.evalue), "cell_index": exc.cell_index,
                 "exec_count": exc.exec_count}
+    if isinstance(exc, OSError) and exc.errno is not None:  # e.g. disk full, read-only
+        from .publish import describe_os_error
+
+        where = Path(exc.filename).parent if exc.filename else "the staging folder"
+        return {"ename": type(exc).__name__, "cell_index": None, "exec_count": None,
+                "evalue": f"could not write into {where}: {describe_os_error(exc)}"}
     return {"ename": type(exc).__name__, "evalue": str(exc), "cell_index": None,
             "exec_count": None}
 
