@@ -179,7 +179,7 @@ def test_summarise_counts_in_range_for_any_counts(rows, confidence) -> None:
 @given(n=st.integers(0, 10**12), share=st.floats(0, 1),
        confidence=st.floats(0.01, 0.999999))
 def test_wilson_interval_in_unit_range(n, share, confidence) -> None:
-    x = int(round(n * share))
+    x = round(n * share)
     low, high = wilson_interval(x, n, confidence)
     if n == 0:
         assert np.isnan(low) and np.isnan(high)

@@ -104,7 +104,8 @@ def test_two_concurrent_builds_second_exits_2(sample_data: Path, tmp_path: Path)
     while not (lock.exists() and lock.read_text().startswith("pid")):
         assert time.monotonic() < deadline and first.poll() is None, "first build never locked"
         time.sleep(0.1)
-    second = subprocess.run(argv, env=env, stderr=subprocess.PIPE, text=True, timeout=120)
+    second = subprocess.run(argv, env=env, stderr=subprocess.PIPE, text=True, timeout=120,
+                            check=False)
     assert second.returncode == 2
     assert f"another build is writing to {out}" in second.stderr
     assert f"pid {first.pid}" in second.stderr
