@@ -56,14 +56,18 @@ def peak_rss_mb() -> float:
 def peak_rss_in_subprocess(code: str) -> tuple[float, float]:
     """Run Python ``code`` in a fresh interpreter; return (wall seconds of ``code``, peak
     resident memory of that process in MB), so one case's memory is not mixed with another's.
+
+    The peak is ``VmHWM`` of the new process: ``ru_maxrss`` would report at least the
+    parent's peak, since Linux carries it across fork and exec.
     """
     import json
     import subprocess
     import sys
 
-    wrapper = ("import json, resource, time\nstart = time.perf_counter()\n" + code +
-               "\nprint(json.dumps([time.perf_counter() - start, "
-               "resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024]))")
+    wrapper = ("import json, time\nstart = time.perf_counter()\n" + code +
+               "\nhwm = [int(line.split()[1]) for line in open('/proc/self/status') "
+               "if line.startswith('VmHWM')][0]"
+               "\nprint(json.dumps([time.perf_counter() - start, hwm / 1024]))")
     out = subprocess.run([sys.executable, "-c", wrapper], capture_output=True, text=True,
                          check=True).stdout.strip().splitlines()[-1]
     seconds, mb = json.loads(out)
