@@ -36,10 +36,12 @@ import pandas as pd
 __all__ = [
     "RECORD_MIMETYPE",
     "Table",
+    "bullets",
     "count",
     "escape",
     "headline",
     "interval",
+    "interval_table",
     "notice",
     "pct",
     "quality_headline",
@@ -382,3 +384,66 @@ def read_records(notebook: str | Path | Any) -> dict[str, Any]:
             if payload is not None:
                 found[payload["name"]] = payload["value"]
     return found
+
+
+def interval_table(frame: pd.DataFrame, intervals: Mapping[str, Sequence[str]], *,
+                   keep: Sequence[str] = (), labels: Mapping[str, str] | None = None,
+                   formats: Mapping[str, Callable[[Any], str]] | None = None,
+                   min_n: int | None = None, n_column: str = "n_audits", caption: str = "",
+                   digits: int = 1, percent: bool = True) -> Table:
+    """A table of ``keep`` columns followed by estimates shown with their intervals.
+
+    Parameters
+    ----------
+    frame : DataFrame
+        Rows to show.
+    intervals : mapping
+        New column -> ``(value, low, high)`` columns of ``frame``, shown as
+        :func:`interval` text ("3.8% (3.1–4.6%)").
+    keep : sequence of str
+        Columns shown first, as they are (formatted by ``formats`` or the default).
+    labels, formats, min_n, n_column, caption
+        As in :func:`table` (``n_column`` is used for greying even when not kept).
+    digits : int
+        Decimals of the percentages.
+    percent : bool
+        False shows plain numbers (e.g. kappa "0.35 (0.04–0.66)", ``digits + 1`` decimals).
+
+    Examples
+    --------
+    >>> f = pd.DataFrame({"site": ["a"], "n_audits": [12], "r": [0.5], "lo": [0.2],
+    ...                   "hi": [0.8]})
+    >>> html = interval_table(f, {"rate": ("r", "lo", "hi")}, keep=["site"],
+    ...                       min_n=30)._repr_html_()
+    >>> "50.0% (20.0–80.0%)" in html and "below-min-n" in html
+    True
+    """
+    def plain(v: Any, lo: Any, hi: Any) -> str:
+        if _is_missing(v):
+            return _MISSING
+        d = digits + 1
+        text = f"{float(v):.{d}f}"
+        return text if _is_missing(lo) or _is_missing(hi) else \
+            f"{text} ({float(lo):.{d}f}–{float(hi):.{d}f})"
+
+    shown = frame[list(keep)].copy()
+    for name, (value, low, high) in intervals.items():
+        shown[name] = [interval(v, lo, hi, digits=digits) if percent else plain(v, lo, hi)
+                       for v, lo, hi in zip(frame[value], frame[low], frame[high])]
+    greyed = None
+    if min_n is not None and n_column in frame.columns:
+        greyed = (frame[n_column].fillna(0) < min_n).tolist()
+    return Table(shown.reset_index(drop=True), dict(formats or {}), dict(labels or {}),
+                 greyed, caption, min_n)
+
+
+def bullets(sentences: Sequence[str]) -> _Html:
+    """Plain-language findings as an escaped bulleted list.
+
+    Examples
+    --------
+    >>> bullets(["Rate <up>"])._repr_html_()
+    '<ul class="qa-findings"><li>Rate &lt;up&gt;</li></ul>'
+    """
+    items = "".join(f"<li>{escape(s)}</li>" for s in sentences)
+    return _Html(f'<ul class="qa-findings">{items}</ul>')

@@ -33,8 +33,11 @@ __all__ = [
     "PALETTE",
     "alt_text",
     "bar_counts",
+    "control_chart",
+    "effect_bars",
     "figure_png",
     "interval_dots",
+    "pareto_bars",
     "set_alt_text",
     "trend",
     "use_house_style",
@@ -271,3 +274,148 @@ def trend(frame: pd.DataFrame, x: str, y: str, *, low: str | None = None,
         alt = (f"Line chart: {title or y}. " + "; ".join(sentences) + "."
                if sentences else f"Line chart: {title or y}. No data.")
     return set_alt_text(fig, alt)
+
+
+def control_chart(chart: pd.DataFrame, period: str = "month", *, title: str = "",
+                  ylabel: str = "Error rate", alt: str = "") -> Figure:
+    """A p-chart or Laney p' chart (:func:`qa_insights.control_charts.p_chart` /
+    ``laney_p_chart`` of one group): the rate per period, the centre line and the control
+    limits; out-of-control points are marked with a red diamond.
+
+    Parameters
+    ----------
+    chart : DataFrame
+        One group's chart with ``period``, ``p``, ``centre``, ``lcl``, ``ucl`` and
+        ``out_of_control``.
+    period : str
+        Time column.
+    title, ylabel : str
+        Chart title and axis label.
+    alt : str
+        Alt text; by default names the last point, the limits and the flagged periods.
+
+    Returns
+    -------
+    Figure
+    """
+    data = chart.sort_values(period)
+    fig = Figure(figsize=(8.0, 3.6), layout="constrained")
+    ax = fig.add_subplot()
+    xs = data[period].astype(str).tolist()
+    ax.plot(xs, data["p"], marker="o", markersize=4, color=PALETTE[0], label="error rate")
+    ax.plot(xs, data["centre"], color=GREY, linewidth=1, label="centre line")
+    ax.step(xs, data["ucl"], where="mid", color=PALETTE[3], linestyle="--", linewidth=1,
+            label="control limits")
+    ax.step(xs, data["lcl"], where="mid", color=PALETTE[3], linestyle="--", linewidth=1)
+    flagged = data[data["out_of_control"].astype(bool)]
+    if len(flagged):
+        ax.scatter(flagged[period].astype(str), flagged["p"], marker="D", s=70,
+                   color=PALETTE[3], zorder=4, label="out of control")
+    ax.yaxis.set_major_formatter(mticker.PercentFormatter(1.0, decimals=1))
+    ax.tick_params(axis="x", labelrotation=45)
+    ax.legend(frameon=False, fontsize="small", loc="best")
+    ax.set_title(title)
+    ax.set_ylabel(ylabel)
+    if not alt and len(data):
+        last = data.iloc[-1]
+        flags = ", ".join(flagged[period].astype(str)) or "none"
+        alt = (f"Control chart: {title or 'error rate'}. Last point {last[period]} "
+               f"{_fmt(last['p'], True)} (limits {_fmt(last['lcl'], True)} to "
+               f"{_fmt(last['ucl'], True)}, centre {_fmt(last['centre'], True)}); "
+               f"out-of-control periods: {flags}.")
+    return set_alt_text(fig, alt or f"Control chart: {title}. No data.")
+
+
+def pareto_bars(frame: pd.DataFrame, label: str, value: str, *, cumulative: str | None = None,
+                title: str = "", xlabel: str = "", alt: str = "") -> Figure:
+    """Pareto chart: bars of a count per category, largest first, with the cumulative
+    share as a line on a second axis (e.g. :func:`qa_insights.rca.reason_pareto`).
+
+    Parameters
+    ----------
+    frame : DataFrame
+        One row per category.
+    label, value : str
+        Category and count columns.
+    cumulative : str, optional
+        Cumulative-share column (0-1); computed from ``value`` when omitted.
+    title, xlabel : str
+        Chart title and count-axis label.
+    alt : str
+        Alt text; by default the top categories and how many make 80%.
+
+    Returns
+    -------
+    Figure
+    """
+    data = frame.sort_values(value, ascending=False).reset_index(drop=True)
+    total = float(data[value].sum()) or 1.0
+    cum = data[cumulative] if cumulative else data[value].cumsum() / total
+    fig = Figure(figsize=(8.0, 3.8), layout="constrained")
+    ax = fig.add_subplot()
+    names = data[label].astype(str).tolist()
+    ax.bar(names, data[value].to_numpy(), color=PALETTE[0])
+    ax.set_ylabel(xlabel or value)
+    ax.tick_params(axis="x", labelrotation=30)
+    ax2 = ax.twinx()
+    ax2.plot(names, cum.to_numpy(), color=PALETTE[1], marker="o", markersize=4)
+    ax2.set_ylim(0, 1.05)
+    ax2.yaxis.set_major_formatter(mticker.PercentFormatter(1.0, decimals=0))
+    ax2.set_ylabel("cumulative share")
+    ax2.grid(False)
+    ax.set_title(title)
+    if not alt and len(data):
+        k = int((cum.to_numpy() < 0.8).sum()) + 1
+        top = "; ".join(f"{n} {int(v):,} ({v / total:.0%})"
+                        for n, v in zip(names[:3], data[value].iloc[:3]))
+        alt = (f"Pareto chart: {title or value}, {len(data)} categories. Largest: {top}. "
+               f"The first {min(k, len(data))} make up 80% or more.")
+    return set_alt_text(fig, alt or f"Pareto chart: {title}. No data.")
+
+
+def effect_bars(frame: pd.DataFrame, label: str, effects: Sequence[str], *,
+                names: Sequence[str] | None = None, title: str = "", xlabel: str = "",
+                alt: str = "") -> Figure:
+    """Grouped horizontal bars of signed effects per segment (e.g. mix and rate effects
+    of :func:`qa_insights.rca.explain_change`, in pts), segments in the frame's order.
+
+    Parameters
+    ----------
+    frame : DataFrame
+        One row per segment.
+    label : str
+        Segment column.
+    effects : sequence of str
+        Effect columns, one bar colour each.
+    names : sequence of str, optional
+        Legend names of ``effects``.
+    title, xlabel : str
+        Chart title and axis label.
+    alt : str
+        Alt text; by default the segment with the largest total and its effects.
+
+    Returns
+    -------
+    Figure
+    """
+    data = frame.reset_index(drop=True)
+    names = list(names or effects)
+    fig, ax = _new_figure(len(data) * max(1, len(effects)) // 2 + 2)
+    y = np.arange(len(data))
+    height = 0.8 / max(1, len(effects))
+    for i, column in enumerate(effects):
+        ax.barh(y + (i - (len(effects) - 1) / 2) * height, data[column].to_numpy(),
+                height=height, color=PALETTE[i % len(PALETTE)], label=names[i])
+    ax.axvline(0, color="#333333", linewidth=0.8)
+    ax.set_yticks(y, data[label].astype(str).tolist())
+    ax.invert_yaxis()
+    ax.legend(frameon=False, fontsize="small", loc="best")
+    ax.set_title(title)
+    ax.set_xlabel(xlabel)
+    if not alt and len(data):
+        sums = data[list(effects)].sum(axis=1).abs()
+        top = data.loc[sums.idxmax()]
+        parts = ", ".join(f"{n} {top[c]:+.2f}" for n, c in zip(names, effects))
+        alt = (f"Bar chart: {title or 'effects'}, {len(data)} segments. Largest: "
+               f"{top[label]} ({parts}).")
+    return set_alt_text(fig, alt or f"Bar chart: {title}. No data.")
