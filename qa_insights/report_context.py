@@ -55,8 +55,8 @@ __all__ = [
     "headline_numbers",
     "headline_sentences",
     "headline_tiles",
-    "latest_partition_month",
     "known_months",
+    "latest_partition_month",
     "month_calibration",
     "months_with_data",
     "quality_trend",
@@ -643,8 +643,8 @@ def headline_sentences(numbers: dict[str, Any], ctx: ReportContext) -> list[str]
     from .display import count, interval, pct
 
     acc = interval(numbers["accuracy"], numbers["ci_low"], numbers["ci_high"])
-    out = [f"Accuracy in {ctx.month} for the {ctx.scope_label} was {acc} on "
-           f"{count(numbers['n_audits'])} audits ({count(numbers['n_errors'])} errors)."]
+    out = [(f"Accuracy in {ctx.month} for the {ctx.scope_label} was {acc} on "
+            f"{count(numbers['n_audits'])} audits ({count(numbers['n_errors'])} errors).")]
     meaning = {"met": "the whole 95% interval is on the right side of the target",
                "missed": "the whole 95% interval is on the wrong side of the target",
                "at risk": "the target lies inside the 95% interval"}
