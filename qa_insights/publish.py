@@ -28,6 +28,7 @@ import hashlib
 import json
 import os
 import platform
+import re
 import shutil
 import subprocess
 from collections.abc import Iterable
@@ -53,6 +54,8 @@ __all__ = [
     "code_sha256",
     "describe_os_error",
     "notebook_sha256",
+    "private_ids",
+    "raw_id_hits",
 ]
 
 MANIFEST = "manifest.json"
@@ -140,6 +143,9 @@ class BuildContext:
     git_commit: str | None
     code_sha256: dict[str, str] = field(default_factory=dict)
     started_at: str = field(default_factory=_now)
+    #: Raw moderator / auditor / rater ids of the input, which manager-facing output must
+    #: never contain (see :func:`raw_id_hits`).
+    private_ids: frozenset[str] = field(default=frozenset(), repr=False)
 
     @property
     def header(self) -> dict[str, Any]:
@@ -256,12 +262,56 @@ def code_sha256(notebook: Path) -> str:
 
 
 
-def build_context(fingerprint: str, notebooks: Iterable[Path] = ()) -> BuildContext:
+def build_context(fingerprint: str, notebooks: Iterable[Path] = (),
+                  private_ids: Iterable[str] = ()) -> BuildContext:
     """Versions, git commit and each notebook's :func:`code_sha256`, gathered once per
-    build."""
+    build, and the raw ids (:func:`private_ids`) that manager-facing output must not show."""
     return BuildContext(fingerprint=fingerprint, versions=_versions(),
                         git_commit=_git_commit(),
-                        code_sha256={str(nb): code_sha256(nb) for nb in set(notebooks)})
+                        code_sha256={str(nb): code_sha256(nb) for nb in set(notebooks)},
+                        private_ids=frozenset(private_ids))
+
+
+def private_ids(store: Any) -> frozenset[str]:
+    """Raw personal ids of the input: every ``moderator_id`` and ``auditor_id`` of the
+    audits and ``rater_id`` of calibration, except ids of fewer than 3 characters or only
+    digits (they cannot be told apart from ordinary numbers and words in a report)."""
+    sql = ("SELECT DISTINCT moderator_id AS id FROM audits "
+           "UNION SELECT DISTINCT auditor_id AS id FROM audits")
+    if store.table_present("calibration"):
+        sql += " UNION SELECT DISTINCT rater_id AS id FROM calibration"
+    ids = store.query(sql)["id"].dropna().astype(str)
+    return frozenset(i for i in ids if len(i) >= 3 and not i.isdigit())
+
+
+_DATA_URI = re.compile(r"data:[A-Za-z0-9.+/-]+;base64,[A-Za-z0-9+/=]+")
+_TOKEN = re.compile(r"[A-Za-z0-9_]+")
+
+
+def raw_id_hits(paths: Iterable[Path], ids: frozenset[str]) -> dict[str, int]:
+    """File name -> number of distinct raw ``ids`` found in it (files without any left
+    out). An id counts when it stands as a whole word (letters, digits and ``_`` around it
+    do not belong to it); embedded images (``data:`` URIs) are not searched.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> folder = Path(tempfile.mkdtemp())
+    >>> _ = (folder / "r.html").write_text("<td>M0412</td><td>MOD-4e06948929</td>")
+    >>> raw_id_hits([folder / "r.html"], frozenset({"M0412", "M0007"}))
+    {'r.html': 1}
+    """
+    plain = {i for i in ids if _TOKEN.fullmatch(i)}
+    other = ids - plain
+    hits = {}
+    for path in paths:
+        text = _DATA_URI.sub(" ", path.read_text(encoding="utf-8", errors="replace"))
+        found = plain & set(_TOKEN.findall(text))
+        found |= {i for i in other if re.search(
+            rf"(?<![A-Za-z0-9_]){re.escape(i)}(?![A-Za-z0-9_])", text)}
+        if found:
+            hits[path.name] = len(found)
+    return hits
 
 
 @lru_cache(maxsize=64)
@@ -347,6 +397,23 @@ class Publisher:
                 "evalue": "; ".join(f"{t} is already written by {s}" for t, s in clash.items())
                 + ": give each report's tables unique names"}
 
+    def _privacy_check(self, result: TaskResult) -> dict[str, Any] | None:
+        """A manager-facing run (not analyst mode) whose HTML or tables show a raw id of
+        the input fails and is not published; the message names the files, not the ids."""
+        if result.task.parameters.get("analyst_mode") or not self.context.private_ids:
+            return None
+        staging = result.task.staging
+        files = [staging / f"{result.task.stem}.html"]
+        files += [staging / "tables" / t for t in result.tables]
+        hits = raw_id_hits([f for f in files if f.is_file()], self.context.private_ids)
+        if not hits:
+            return None
+        where = ", ".join(f"{name} ({n} distinct)" for name, n in sorted(hits.items()))
+        return {"ename": "RawIdsInReport", "cell_index": None, "exec_count": None,
+                "evalue": f"raw moderator, auditor or rater ids in {where}: not published; "
+                          "show people through ReportContext.people (pseudonyms) or build "
+                          "with --analyst-mode"}
+
     def _move_good(self, result: TaskResult, previous: dict[str, Any]) -> list[str]:
         """Rename a good run's files into place (tables, notebook, then HTML); returns the
         table paths.
@@ -427,7 +494,7 @@ class Publisher:
         reports = self.manifest(task.month)["reports"]
         previous = reports.get(task.stem, {})
         if result.status != "failed":
-            clash = self._table_clash(result)
+            clash = self._table_clash(result) or self._privacy_check(result)
             if clash:
                 result.status, result.error = "failed", clash
         html = notebook = None

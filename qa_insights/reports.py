@@ -302,6 +302,7 @@ def build(*, month: str | None = None, all_months: bool = False,
         build_context,
         build_key,
         describe_os_error,
+        private_ids,
     )
     from .report_index import write_index
     from .store import DataError
@@ -325,7 +326,8 @@ def build(*, month: str | None = None, all_months: bool = False,
         raise BuildError(str(exc)) from None
     with store:
         months = _select_months(store, month, all_months)
-        context = build_context(store.fingerprint, [notebooks / s.notebook for s in specs])
+        context = build_context(store.fingerprint, [notebooks / s.notebook for s in specs],
+                                private_ids(store))
         tasks = plan(store, months, specs, data_dir=data_dir, out_dir=out_dir,
                      notebooks_dir=notebooks, analyst_mode=analyst_mode, rca_limit=rca_limit,
                      header=context.header, execution_timeout=execution_timeout)
