@@ -30,6 +30,14 @@ Guarantees:
   files are renamed into place (tables, notebook, HTML last), so readers never see a
   half-written file and a failed run leaves the previous good HTML in place.
 * **One build per output folder** at a time (a lock file; a second build stops with exit 2).
+* **Clear file-system errors.** A full or read-only output folder fails the report (or,
+  before any kernel starts, the build with exit 2) with a message naming the folder and
+  the cause; a failed rename puts back what was already moved.
+* **No raw ids for managers.** Outside analyst mode, a report whose HTML or tables show a
+  raw moderator, auditor or rater id of the input fails (``RawIdsInReport``) and is not
+  published (:func:`qa_insights.publish.raw_id_hits`).
+
+See ``docs/reliability.md`` for every guarantee and the test that proves it.
 * **Incremental.** A report whose input fingerprint, notebook, parameters, package code
   and versions are unchanged is skipped unless ``force``.
 * **Parallel.** ``jobs`` worker processes, each report on its own kernel; a progress bar
