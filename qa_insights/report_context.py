@@ -25,6 +25,7 @@ from __future__ import annotations
 import html
 import os
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -837,10 +838,11 @@ def change_dimension(ctx: ReportContext) -> str:
     return "queue" if ctx.scope == "site" else "site"
 
 
-def explain_month(store: Store, ctx: ReportContext) -> pd.DataFrame | None:
+def explain_month(store: Store, ctx: ReportContext,
+                  by: Sequence[str] | None = None) -> pd.DataFrame | None:
     """Mix and rate effects of the error-rate change against the previous month
-    (:func:`qa_insights.rca.explain_change` by :func:`change_dimension`, effects in pts);
-    None when the previous month has no audits in scope.
+    (:func:`qa_insights.rca.explain_change` by ``by``, default :func:`change_dimension`;
+    effects in pts); None when the previous month has no audits in scope.
 
     Examples
     --------
@@ -853,7 +855,8 @@ def explain_month(store: Store, ctx: ReportContext) -> pd.DataFrame | None:
     if previous not in ctx.months:
         return None
     try:
-        return explain_change(store, ctx.month, by=[change_dimension(ctx)], **ctx.scope_filter)
+        return explain_change(store, ctx.month, by=list(by or [change_dimension(ctx)]),
+                              **ctx.scope_filter)
     except ValueError:
         return None
 

@@ -19,6 +19,7 @@ from qa_insights.display import read_records
 from qa_insights.drivers import driver_cells, logistic_drivers
 from qa_insights.metrics import quality_summary
 from qa_insights.publish import BuildLock
+from qa_insights.rca import explain_change
 from qa_insights.report_index import index_html
 from qa_insights.report_tables import QUALITY_COLUMNS, slugify
 from qa_insights.reports import (
@@ -176,9 +177,26 @@ def test_quality_tables_equal_the_library(built_month: dict, dimension: str) -> 
 
 
 @pytest.mark.slow
-def test_error_drivers_table_equals_the_library(built_month: dict) -> None:
+def test_error_rate_drivers_table_is_the_site_queue_decomposition(built_month: dict) -> None:
     out, month = Path(built_month["out"]), built_month["month"]
     csv = pd.read_csv(out / month / "tables" / "error_rate_drivers.csv")
+    assert list(csv.columns[:5]) == ["site", "queue", "mix_effect", "rate_effect",
+                                     "total_effect"]
+    with open_store(built_month["data"]) as store:
+        expected = explain_change(store, month, by=["site", "queue"])
+    assert list(zip(csv.site, csv.queue)) == list(zip(expected.site, expected.queue))
+    for column in ("mix_effect", "rate_effect", "total_effect"):
+        np.testing.assert_allclose(csv[column], expected[column], rtol=1e-9, atol=1e-12)
+    assert (csv.total_effect.abs().diff().dropna() <= 1e-12).all()  # sorted by |total|
+    html = (out / month / "monthly_quality_report.html").read_text()
+    top = expected.iloc[0]
+    assert f"{top.total_effect:+.2f} pts" in html
+
+
+@pytest.mark.slow
+def test_error_odds_ratio_table_equals_the_library(built_month: dict) -> None:
+    out, month = Path(built_month["out"]), built_month["month"]
+    csv = pd.read_csv(out / month / "tables" / "error_odds_ratios.csv")
     drivers = ["tenure_band", "site_type", "queue", "handle_time_band"]  # as in the MQR
     with open_store(built_month["data"]) as store:
         expected = logistic_drivers(driver_cells(store, drivers, month=month), drivers,
