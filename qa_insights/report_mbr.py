@@ -23,6 +23,7 @@ __all__ = [
     "COST_COLUMNS",
     "TARGET_COLUMNS",
     "actions",
+    "cost_change_or_none",
     "cost_change_shown",
     "cost_shown",
     "efficiency_shown",
@@ -165,8 +166,9 @@ def movements(quality: pd.DataFrame, cost: pd.DataFrame | None, findings: Sequen
 
     Parameters
     ----------
-    quality : DataFrame
-        :func:`qa_insights.rca.explain_change` by ``site`` (``scale=100``).
+    quality : DataFrame or None
+        :func:`qa_insights.rca.explain_change` by ``site`` (``scale=100``); None without
+        a comparison month.
     cost : DataFrame or None
         :func:`qa_insights.costs.cost_change` by ``site`` (None without volumes).
     findings : sequence of Finding
@@ -179,19 +181,14 @@ def movements(quality: pd.DataFrame, cost: pd.DataFrame | None, findings: Sequen
     DataFrame
         ``area``, ``movement``, ``cause``.
     """
-    o = quality.attrs["overall"]
-    by = o["by"][0] if isinstance(o.get("by"), (list, tuple)) and o["by"] else "site"
-    head = next((f for f in findings if f.kind == "rate_change"), None)
-    p = "" if head is None else f", {_p_text(head.p_value)}"
-    verdict = "" if head is None or head.significant else " (not significant)"
-    rows = [{
-        "area": "Quality",
-        "movement": (f"Error rate {100 * o['rate_before']:.2f}% in {o['compare_month']} to "
-                     f"{100 * o['rate_after']:.2f}% ({o['change']:+.2f} pts{p}){verdict}"),
-        "cause": (f"mix {o['mix_effect']:+.2f} pts (mostly {_top(quality, 'mix_effect', by)}), "
-                  f"own rates {o['rate_effect']:+.2f} pts (mostly "
-                  f"{_top(quality, 'rate_effect', by)})"),
-    }]
+    rows: list[dict[str, str]] = []
+    by = "site"
+    if quality is None:
+        quality = pd.DataFrame(columns=["site"])
+    else:
+        o = quality.attrs["overall"]
+        by = o["by"][0] if isinstance(o.get("by"), (list, tuple)) and o["by"] else "site"
+        rows.append(_quality_row(quality, o, by, findings))
     if cost is not None and len(cost):
         c = cost.attrs["overall"]
         rows.append({
@@ -220,6 +217,32 @@ def movements(quality: pd.DataFrame, cost: pd.DataFrame | None, findings: Sequen
                                   "org rate (not significant on its own)"),
                      "cause": f"mix {r.mix_effect:+.2f} pts, own rate {r.rate_effect:+.2f} pts"})
     return pd.DataFrame(rows[:n], columns=["area", "movement", "cause"])
+
+
+def _quality_row(quality: pd.DataFrame, o: Mapping, by: str, findings: Sequence
+                 ) -> dict[str, str]:
+    head = next((f for f in findings if f.kind == "rate_change"), None)
+    p = "" if head is None else f", {_p_text(head.p_value)}"
+    verdict = "" if head is None or head.significant else " (not significant)"
+    return {
+        "area": "Quality",
+        "movement": (f"Error rate {100 * o['rate_before']:.2f}% in {o['compare_month']} to "
+                     f"{100 * o['rate_after']:.2f}% ({o['change']:+.2f} pts{p}){verdict}"),
+        "cause": (f"mix {o['mix_effect']:+.2f} pts (mostly {_top(quality, 'mix_effect', by)}), "
+                  f"own rates {o['rate_effect']:+.2f} pts (mostly "
+                  f"{_top(quality, 'rate_effect', by)})"),
+    }
+
+
+def cost_change_or_none(store: object, month: str) -> pd.DataFrame | None:
+    """:func:`qa_insights.costs.cost_change` by site against the previous month, or None
+    when either month has no volumes (a gap, the first month)."""
+    from .costs import cost_change
+
+    try:
+        return cost_change(store, month)
+    except ValueError:
+        return None
 
 
 def _p_text(p: float) -> str:

@@ -22,6 +22,7 @@ import pandas as pd
 __all__ = [
     "ClusterResult",
     "association_test",
+    "change_or_reason",
     "change_shown",
     "cluster_members",
     "cluster_moderators",
@@ -311,3 +312,24 @@ def reason_mix_test(before: pd.DataFrame, after: pd.DataFrame, *, scope: str = "
     except (TypeError, ValueError) as exc:
         return None, f"The test of the error-reason mix could not be computed ({exc})."
     return mix, reason_mix_finding(mix, scope=scope).sentence
+
+
+def change_or_reason(store: object, month: str, by: str, **filters: str
+                     ) -> tuple[pd.DataFrame | None, str]:
+    """:func:`qa_insights.rca.explain_change` against the previous month, or None and a
+    sentence for the reader when that month has no audits in scope (a gap in the data, the
+    first month).
+
+    Examples
+    --------
+    >>> change_or_reason(store, "2026-10", "site", queue="spam")        # doctest: +SKIP
+    """
+    from .rca import explain_change, previous_month
+
+    try:
+        return explain_change(store, month, by, **filters), ""
+    except ValueError as exc:
+        if "no audits in" not in str(exc):
+            raise
+        return None, (f"No comparison with {previous_month(month)}: it has no audits in "
+                      "this scope, so what changed cannot be decomposed.")
