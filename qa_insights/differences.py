@@ -207,7 +207,8 @@ def independence_test(table: ArrayLike | pd.DataFrame, *, alpha: float = 0.05,
     else:
         method = stats.MonteCarloMethod(n_resamples=MONTE_CARLO_TABLES,
                                         rng=np.random.default_rng(seed))
-        p = float(stats.fisher_exact(t.astype(np.int64), method=method).pvalue)
+        # SciPy returns a 1-element array for some R x C shapes; NumPy 2 will not float() it.
+        p = float(np.ravel(stats.fisher_exact(t.astype(np.int64), method=method).pvalue)[0])
         name = "Fisher exact (Monte Carlo)"
     return HypothesisTest(name, chi2, float(dof), p, bool(p < alpha), v, "Cramer's V", n)
 

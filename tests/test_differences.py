@@ -195,3 +195,16 @@ def test_docstring_examples_run():
     from qa_insights import differences as module
     result = doctest.testmod(module)
     assert result.attempted > 0 and result.failed == 0
+
+
+def test_sparse_tables_of_any_shape_get_a_monte_carlo_p_value() -> None:
+    # SciPy 1.17 returns 1-element arrays for these shapes (a crash under NumPy 2 once);
+    # the p-value must still be a number in [0, 1], equal to SciPy's own.
+    for table in ([[1, 0, 0], [0, 1, 0], [0, 0, 1]], [[2, 1], [0, 1], [1, 0]]):
+        result = independence_test(table, seed=3)
+        method = stats.MonteCarloMethod(n_resamples=MONTE_CARLO_TABLES,
+                                        rng=np.random.default_rng(3))
+        expected = np.ravel(stats.fisher_exact(np.array(table), method=method).pvalue)[0]
+        assert result.test == "Fisher exact (Monte Carlo)"
+        assert result.p_value == pytest.approx(float(expected))
+        assert 0 <= result.p_value <= 1
