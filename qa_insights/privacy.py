@@ -27,7 +27,8 @@ from collections.abc import Iterable, Sequence
 import pandas as pd
 
 __all__ = ["DEFAULT_KEY", "ENV_VAR", "PseudonymKeyWarning", "pseudonymise",
-           "pseudonymise_columns", "resolve_key"]
+           "pseudonymise_columns", "resolve_key", "MIN_AUDITS_PER_PERSON", "MIN_CALIBRATION_ITEMS",
+           "suppress_small"]
 
 #: Environment variable holding the secret key.
 ENV_VAR = "QA_INSIGHTS_PSEUDONYM_KEY"
@@ -126,3 +127,28 @@ def pseudonymise_columns(frame: pd.DataFrame, columns: Sequence[str] = ("moderat
                              f"(now {length})")
         out[col] = out[col].mask(out[col].notna(), out[col].astype(str).map(mapping))
     return out
+
+
+#: Minimum audits behind a per-person figure in manager-facing output (moderators).
+MIN_AUDITS_PER_PERSON = 30
+#: Minimum calibration items behind a per-rater figure in manager-facing output: sessions
+#: hold 20-40 items, so a rater's month is judged on at least one full session.
+MIN_CALIBRATION_ITEMS = 20
+
+
+def suppress_small(frame: pd.DataFrame, count_column: str, minimum: int,
+                   analyst_mode: bool = False) -> pd.DataFrame:
+    """Drop the rows whose ``count_column`` is below ``minimum`` (kept in analyst mode), so
+    no per-person figure rests on too few observations in manager-facing output.
+
+    Examples
+    --------
+    >>> f = pd.DataFrame({"rater_id": ["a", "b"], "n_items": [25, 12]})
+    >>> suppress_small(f, "n_items", MIN_CALIBRATION_ITEMS).rater_id.tolist()
+    ['a']
+    >>> len(suppress_small(f, "n_items", MIN_CALIBRATION_ITEMS, analyst_mode=True))
+    2
+    """
+    if analyst_mode or frame.empty:
+        return frame
+    return frame[frame[count_column] >= minimum].reset_index(drop=True)

@@ -207,9 +207,14 @@ def pseudonymise_raters(frame: pd.DataFrame, analyst_mode: bool = False,
 
 def rater_table(raters: pd.DataFrame, analyst_mode: bool = False) -> pd.DataFrame:
     """The :data:`RATER_COLUMNS` of :func:`qa_insights.calibration.rater_accuracy`,
-    pseudonymised: the content of ``calibration_raters.csv``."""
-    return pseudonymise_raters(raters.loc[:, list(RATER_COLUMNS)].reset_index(drop=True),
-                               analyst_mode)
+    pseudonymised, without raters scored on fewer than
+    :data:`qa_insights.privacy.MIN_CALIBRATION_ITEMS` items (kept in analyst mode): the
+    content of ``calibration_raters.csv``."""
+    from .privacy import MIN_CALIBRATION_ITEMS, suppress_small
+
+    shown = suppress_small(raters.loc[:, list(RATER_COLUMNS)], "n_items",
+                           MIN_CALIBRATION_ITEMS, analyst_mode)
+    return pseudonymise_raters(shown.reset_index(drop=True), analyst_mode)
 
 
 def _pct(value: float) -> str:

@@ -923,8 +923,9 @@ def calibration_agreement(calibration: pd.DataFrame) -> pd.DataFrame:
 
 def flagged_raters(calibration: pd.DataFrame, ctx: ReportContext) -> pd.DataFrame:
     """Raters outside the accuracy / leniency band against the expert
-    (:func:`qa_insights.calibration.rater_accuracy`), ids pseudonymised (``RATER-``) unless
-    analyst mode.
+    (:func:`qa_insights.calibration.rater_accuracy`), ids pseudonymised (``RATER-``) and
+    raters with fewer than :data:`qa_insights.privacy.MIN_CALIBRATION_ITEMS` items left out,
+    unless analyst mode.
 
     Examples
     --------
@@ -932,7 +933,7 @@ def flagged_raters(calibration: pd.DataFrame, ctx: ReportContext) -> pd.DataFram
     array(['RATER-'], dtype=object)
     """
     from .calibration import rater_accuracy
-    from .privacy import pseudonymise_columns
+    from .privacy import MIN_CALIBRATION_ITEMS, pseudonymise_columns, suppress_small
 
     if calibration.empty:
         return pd.DataFrame()
@@ -940,7 +941,8 @@ def flagged_raters(calibration: pd.DataFrame, ctx: ReportContext) -> pd.DataFram
         raters = rater_accuracy(calibration, on_conflict="drop")
     except ValueError:
         return pd.DataFrame()
-    flagged = raters[raters["outside_band"]].reset_index(drop=True)
+    flagged = suppress_small(raters[raters["outside_band"]], "n_items", MIN_CALIBRATION_ITEMS,
+                             ctx.analyst_mode)
     if not ctx.analyst_mode:
         flagged = pseudonymise_columns(flagged, ["rater_id"], prefix="RATER-")
     return flagged

@@ -93,3 +93,12 @@ def test_bad_arguments():
 
 def test_docstring_examples_run():
     assert doctest.testmod(privacy).failed == 0
+
+
+def test_suppress_small_drops_rows_below_the_minimum_unless_analyst_mode() -> None:
+    from qa_insights.privacy import suppress_small
+
+    frame = pd.DataFrame({"rater_id": list("abcd"), "n_items": [19, 20, 35, 0]})
+    assert suppress_small(frame, "n_items", 20).rater_id.tolist() == ["b", "c"]
+    assert suppress_small(frame, "n_items", 20, analyst_mode=True).equals(frame)
+    assert suppress_small(frame.iloc[:0], "n_items", 20).empty

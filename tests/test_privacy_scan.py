@@ -19,6 +19,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from qa_insights.privacy import MIN_AUDITS_PER_PERSON, MIN_CALIBRATION_ITEMS
 from qa_insights.publish import raw_id_hits
 from qa_insights.reports import ReportSpec, build
 from tests.report_helpers import manifest, tiny_notebook
@@ -28,7 +29,7 @@ pytest_plugins = ["tests.fixtures_reports"]
 ANALYST_BANNER = "Analyst mode: this report may show raw moderator ids"
 PERSON_COLUMNS = {"moderator_id", "auditor_id", "rater_id", "moderator", "auditor", "rater"}
 COUNT_COLUMNS = ("n_audits", "n_items", "n_ratings", "n")
-MIN_N = 30
+MIN_N = MIN_AUDITS_PER_PERSON
 
 
 def _raw_ids(data: Path) -> set[str]:
@@ -70,14 +71,8 @@ def test_full_month_set_shows_no_raw_ids(built_month: dict) -> None:
         assert entry["parameters"]["analyst_mode"] is False
 
 
-#: Known per-person tables below the minimum, reported to the notebook's owner: the test
-#: fails on any other, and xfails while only these remain.
-KNOWN_BELOW_MIN = {
-    "calibration_raters.csv": "calibration_report.ipynb, rater section: per-rater accuracy "
-                              "on 21-22 items per rater, below min_n 30, in manager mode",
-    "month_calibration_flagged_raters.csv": "monthly_quality_report.ipynb, calibration "
-                                            "section: flagged raters with 20-30 items each",
-}
+#: Minimum count behind a per-person row, by the count column the table carries.
+MINIMUM = {"n_items": MIN_CALIBRATION_ITEMS}
 
 
 @pytest.mark.slow
@@ -87,12 +82,11 @@ def test_person_tables_respect_the_minimum_count(built_month: dict) -> None:
         frame = pd.read_csv(path)
         people = PERSON_COLUMNS & set(frame.columns)
         counts = [c for c in COUNT_COLUMNS if c in frame.columns]
-        if people and counts and not (frame[counts[0]] >= MIN_N).all():
-            below[path.name] = int((frame[counts[0]] < MIN_N).sum())
-    assert set(below) <= set(KNOWN_BELOW_MIN), below
-    if below:
-        pytest.xfail("; ".join(f"{name}: {n} rows, {KNOWN_BELOW_MIN[name]}"
-                               for name, n in below.items()))
+        if people and counts:
+            minimum = MINIMUM.get(counts[0], MIN_N)
+            if not (frame[counts[0]] >= minimum).all():
+                below[path.name] = int((frame[counts[0]] < minimum).sum())
+    assert below == {}
 
 
 _PEOPLE = """
