@@ -37,6 +37,8 @@ from .validation import TableReport, create_empty_table, validate_table
 
 __all__ = [
     "CLEAN_MANIFEST",
+    "DEFAULT_MEMORY_LIMIT",
+    "MEMORY_LIMIT_ENV",
     "DataError",
     "Store",
     "TableReport",
@@ -46,7 +48,12 @@ __all__ = [
 ]
 
 #: DuckDB memory cap: large inputs spill to a temporary folder instead of growing the process.
+#: 1 GB keeps a report kernel near 1.3 GB resident at any data size (several run in
+#: parallel); a one-off validation of years of data runs faster with more (docs/scaling.md).
 DEFAULT_MEMORY_LIMIT = "1GB"
+
+#: Environment variable overriding :data:`DEFAULT_MEMORY_LIMIT` (e.g. ``8GB``).
+MEMORY_LIMIT_ENV = "QA_INSIGHTS_MEMORY_LIMIT"
 
 #: File that marks a folder written by :meth:`Store.export_clean` (validation counts,
 #: fingerprint); other engines read the clean tables from such a folder.
@@ -227,7 +234,7 @@ def _load_table(con: duckdb.DuckDBPyConnection, table: Table, kind: str | None,
 
 
 def open_store(data_dir: str | os.PathLike, *, months: Sequence[str] | None = None,
-               memory_limit: str = DEFAULT_MEMORY_LIMIT, threads: int | None = None) -> Store:
+               memory_limit: str | None = None, threads: int | None = None) -> Store:
     """Open and validate a data folder.
 
     Parameters
@@ -240,8 +247,9 @@ def open_store(data_dir: str | os.PathLike, *, months: Sequence[str] | None = No
         its cost depends on the months shown, not the years stored. With hive partitions
         (``audits/month=YYYY-MM/``) other months' files are not even opened. Counts in
         ``validation`` are then those of the window.
-    memory_limit : str
-        DuckDB memory limit; beyond it DuckDB spills to a temporary folder.
+    memory_limit : str, optional
+        DuckDB memory limit; beyond it DuckDB spills to a temporary folder. Default
+        ``$QA_INSIGHTS_MEMORY_LIMIT``, else :data:`DEFAULT_MEMORY_LIMIT`.
     threads : int, optional
         DuckDB worker threads (default: all cores).
 
@@ -273,7 +281,8 @@ def open_store(data_dir: str | os.PathLike, *, months: Sequence[str] | None = No
     con = duckdb.connect(os.path.join(tmpdir.name, "store.duckdb"))
     try:
         con.execute("SET TimeZone = 'UTC'")
-        con.execute(f"SET memory_limit = {sql_str(memory_limit)}")
+        limit = memory_limit or os.environ.get(MEMORY_LIMIT_ENV) or DEFAULT_MEMORY_LIMIT
+        con.execute(f"SET memory_limit = {sql_str(limit)}")
         con.execute(f"SET temp_directory = {sql_str(os.path.join(tmpdir.name, 'spill'))}")
         con.execute("SET preserve_insertion_order = false")
         if threads:

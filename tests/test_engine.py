@@ -1,0 +1,50 @@
+"""Engine choice and store settings that need no Spark: names, environment, clean exports."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from qa_insights.engine import ENGINE_ENV, engine_environment, engine_name, is_clean_export
+from qa_insights.metrics import quality_summary
+from qa_insights.sql import scalar
+from qa_insights.store import CLEAN_MANIFEST, MEMORY_LIMIT_ENV, open_store
+
+DATA = Path(__file__).resolve().parents[1] / "data_samples"
+
+
+def test_engine_name_from_argument_environment_or_default(monkeypatch):
+    monkeypatch.delenv(ENGINE_ENV, raising=False)
+    assert engine_name() == "duckdb"
+    monkeypatch.setenv(ENGINE_ENV, "Spark")
+    assert engine_name() == "spark"
+    assert engine_name("duckdb") == "duckdb"
+    with pytest.raises(ValueError, match="unknown engine 'polars'; valid: duckdb, spark"):
+        engine_name("polars")
+
+
+def test_engine_environment_is_restored(monkeypatch):
+    monkeypatch.setenv(ENGINE_ENV, "duckdb")
+    with engine_environment("spark"):
+        assert engine_name() == "spark"
+    assert engine_name() == "duckdb"
+
+
+def test_memory_limit_from_environment(monkeypatch):
+    monkeypatch.setenv(MEMORY_LIMIT_ENV, "512MB")
+    with open_store(DATA, months=["2026-10"]) as store:
+        limit = scalar(store.con, "SELECT current_setting('memory_limit')")
+    assert limit.replace(" ", "") in ("488.2MiB", "512.0MB", "512MB")
+
+
+def test_export_clean_is_a_data_folder_with_the_same_numbers(tmp_path):
+    with open_store(DATA) as store:
+        out = store.export_clean(tmp_path / "clean")
+        expected = quality_summary(store, ["month", "queue"])
+    assert is_clean_export(out) and (out / CLEAN_MANIFEST).is_file()
+    assert not is_clean_export(DATA)
+    assert (out / "audits" / "month=2026-10").is_dir()
+    with open_store(out) as reread:
+        got = quality_summary(reread, ["month", "queue"])
+    assert got.equals(expected)
