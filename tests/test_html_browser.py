@@ -142,11 +142,13 @@ def test_mqr_numbers_equal_the_library(built_month: dict, open_page: Any) -> Non
         by_site = quality_summary(store, "site", month=month)
         moderators = [r[0] for r in store.con.execute(
             "SELECT DISTINCT moderator_id FROM audits WHERE month = ?", [month]).fetchall()]
-    headline = page.locator(".qa-headline").inner_text()
+    headline = page.locator(".qa-headline").first.inner_text()  # the first tiles are the headline
     assert qd.interval(overall.accuracy, overall.ci_low, overall.ci_high) in headline
     assert qd.count(overall.n_audits) in headline
-    site_table = page.locator('table.qa-table:has(th:text-is("Site"))')
+    site_table = page.locator('xpath=//h2[@id="Quality-by-site"]'
+                              '/following::table[contains(@class, "qa-table")][1]')
     assert site_table.count() == 1
+    assert site_table.locator("th").first.inner_text() == "Site"
     rows = site_table.locator("tbody tr")
     shown = {rows.nth(i).locator("td").nth(0).inner_text():
              rows.nth(i).locator("td").nth(3).inner_text() for i in range(rows.count())}
