@@ -1,8 +1,11 @@
-"""Small hand-made data folders for store and contract tests."""
+"""Small hand-made data folders for store and contract tests, and the committed sample."""
 
 from __future__ import annotations
 
 from pathlib import Path
+
+SAMPLE = Path(__file__).resolve().parents[1] / "data_samples"
+"""The committed sample data (``data_samples/``; its README lists the planted effects)."""
 
 AUDIT_HEADER = ("audit_id,audited_at,queue,market,site,site_type,moderator_id,"
                 "moderator_decision,auditor_decision,error_reason,severity,handle_time_s,"
@@ -29,3 +32,13 @@ def write_audits(folder: Path, rows: list[str], header: str = AUDIT_HEADER,
     text = newline.join([header, *rows]) + newline
     (folder / name).write_bytes(text.encode(encoding))
     return folder
+
+
+def planted_month(store, month_offset: int) -> str:
+    """The month ``month_offset`` months from the store's last (0 = last, -1 = the one before).
+
+    ``qa_insights.sample_data.PLANTED`` places its effects by such offsets.
+    """
+    months = [m for (m,) in store.con.execute(
+        "SELECT DISTINCT month FROM audits ORDER BY month").fetchall()]
+    return months[len(months) - 1 + int(month_offset)]

@@ -15,9 +15,8 @@ from pathlib import Path
 import pandas as pd
 
 from qa_insights.store import Store, open_store
+from tests.fixtures_data import SAMPLE
 from tests.fixtures_rca import COLUMNS, cell
-
-SAMPLE = Path(__file__).resolve().parents[1] / "data_samples"
 
 VOLUME_COLUMNS = ["month", "site", "queue", "items_handled", "productive_hours", "headcount",
                   "cost", "currency"]

@@ -5,7 +5,6 @@ brute-force reference."""
 from __future__ import annotations
 
 import doctest
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -15,7 +14,6 @@ from hypothesis import strategies as st
 
 import qa_insights.control_charts as cc
 from qa_insights.control_charts import laney_p_chart, laney_sigma_z, p_chart, run_rules
-from qa_insights.store import open_store
 from qa_insights.trends import rate_series
 
 
@@ -194,15 +192,10 @@ def test_docstring_examples_run():
     assert doctest.testmod(cc).failed == 0
 
 
-SAMPLE = Path(__file__).resolve().parents[1] / "data_samples"
-
-
-@pytest.mark.skipif(not (SAMPLE / "audits.csv").exists(), reason="no sample data")
-def test_sample_data_planted_jump_is_out_of_control():
+def test_sample_data_planted_jump_is_out_of_control(sample_store):
     # data_samples/README.md: bpo_gamma_hyderabad jumps to 10.6% in 2026-08 (3.3% before,
     # 3.6% after): out of control on its p-chart.
-    with open_store(SAMPLE) as store:
-        series = rate_series(store, ["site"])
+    series = rate_series(sample_store, ["site"])
     for chart in (p_chart(series, "site"), laney_p_chart(series, "site")):
         site = chart[chart.site == "bpo_gamma_hyderabad"].set_index("month")
         assert site.loc["2026-08", "beyond_limits"] and site.loc["2026-08", "p"] > site.ucl["2026-08"]

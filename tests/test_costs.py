@@ -29,7 +29,7 @@ from qa_insights.costs import (
     unit_economics,
 )
 from qa_insights.targets import store_targets
-from tests.fixtures_mbr import SAMPLE, audits, sample_csv, target, volume, write_folder
+from tests.fixtures_mbr import audits, sample_csv, target, volume, write_folder
 
 OCT, SEP = "2026-10", "2026-09"
 HT_IN = [30.0, 50.0, 40.0, 100.0]
@@ -213,16 +213,6 @@ def test_cost_decomposition_sums_exactly_to_the_change(b, a):
 
 
 # ------------------------------------------------------------------ sample data
-
-
-@pytest.fixture(scope="module")
-def sample_store():
-    if not (SAMPLE / "volumes.csv").exists():
-        pytest.skip("data_samples not generated")
-    from qa_insights.store import open_store
-    store = open_store(SAMPLE)
-    yield store
-    store.close()
 
 
 def test_sample_volume_shift_is_a_mix_effect(sample_store):

@@ -10,7 +10,6 @@ from __future__ import annotations
 import math
 import re
 import tempfile
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -33,8 +32,8 @@ from qa_insights.findings import (
 )
 from qa_insights.lmdi import lmdi
 from qa_insights.rca import reason_mix
-
-SAMPLE = Path(__file__).resolve().parents[1] / "data_samples"
+from qa_insights.sample_data import PLANTED
+from tests.fixtures_data import planted_month
 
 JAN = pd.DataFrame({"site": ["in_house", "bpo_a", "bpo_b"],
                     "n_audits": [50_000, 30_000, 20_000], "n_errors": [1_000, 1_200, 1_200]})
@@ -172,31 +171,18 @@ def test_change_findings_needs_an_lmdi_result_in_points():
         change_findings(pd.DataFrame())
 
 
-@pytest.fixture(scope="module")
-def sample_store():
-    if not (SAMPLE / "audits.csv").exists():
-        pytest.skip("data_samples/audits.csv not generated")
-    from qa_insights.sample_data import PLANTED
-    from qa_insights.store import open_store
-    store = open_store(SAMPLE)
-    months = [m for (m,) in store.con.execute(
-        "SELECT DISTINCT month FROM audits ORDER BY month").fetchall()]
-    yield store, PLANTED, months
-    store.close()
-
-
 def test_sample_data_findings_name_the_planted_effects(sample_store):
     from qa_insights.rca import explain_change
-    store, planted, months = sample_store
-    jump = planted["jump"]
-    found = change_findings(explain_change(store, months[len(months) - 1 + jump["month_offset"]],
+    jump = PLANTED["jump"]
+    found = change_findings(explain_change(sample_store,
+                                           planted_month(sample_store, jump["month_offset"]),
                                            ["site", "queue"]))
     segs = [f for f in found if f.kind == "segment_change"]
     assert segs and segs[0].scope == f"{jump['site']} / {jump['queue']}"
     assert " rose " in segs[0].sentence
-    shift = planted["mix_shift"]
-    head = change_findings(explain_change(store, months[len(months) - 1 +
-                                                        shift["month_offset"]], "site"))[0]
+    shift = PLANTED["mix_shift"]
+    head = change_findings(explain_change(
+        sample_store, planted_month(sample_store, shift["month_offset"]), "site"))[0]
     assert head.significant and head.numbers["mix_pts"] > 0 > head.numbers["rate_pts"]
     assert f"volume moving to {shift['site']} (mix)" in head.sentence
 

@@ -4,7 +4,6 @@ independent formulas and statsmodels, parameter binding, allow-list, minimum-n r
 from __future__ import annotations
 
 import doctest
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -23,7 +22,6 @@ from qa_insights.metrics import (
     wilson_interval,
 )
 from qa_insights.proportions import wilson_interval as wilson_from_proportions
-from qa_insights.store import open_store
 from tests.fixtures_metrics import random_audits, reference_counts, store_from
 
 SEEDS = range(8)
@@ -247,16 +245,11 @@ def test_docstring_examples_run():
     assert doctest.testmod(metrics).failed == 0
 
 
-SAMPLE = Path(__file__).resolve().parents[1] / "data_samples"
-
-
-@pytest.mark.skipif(not (SAMPLE / "audits.csv").exists(), reason="no sample data")
-def test_sample_data_planted_new_hire_effect():
+def test_sample_data_planted_new_hire_effect(sample_store):
     # data_samples/README.md: moderators in their first 90 days err 6.9% of the time, against
     # 3.8% for tenured moderators.
-    with open_store(SAMPLE) as store:
-        bands = quality_summary(store, ["tenure_band"]).set_index("tenure_band")
-        tenured = quality_summary(store, tenure_band=["3-6m", "6-12m", "1-2y", "2y+"])
+    bands = quality_summary(sample_store, ["tenure_band"]).set_index("tenure_band")
+    tenured = quality_summary(sample_store, tenure_band=["3-6m", "6-12m", "1-2y", "2y+"])
     assert round(bands.error_rate["0-3m"] * 100, 1) == 6.9
     assert round(tenured.error_rate[0] * 100, 1) == 3.8
     others = bands.drop(index="0-3m")

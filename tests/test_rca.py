@@ -7,17 +7,15 @@ counts written into the fixtures.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 import pytest
 from scipy import stats
 
 from qa_insights import rca
+from qa_insights.sample_data import PLANTED
+from tests.fixtures_data import planted_month
 from tests.fixtures_rca import cell, write_store
-
-SAMPLE = Path(__file__).resolve().parents[1] / "data_samples"
 
 
 @pytest.fixture(scope="module")
@@ -158,38 +156,21 @@ def test_reason_mix_change_against_scipy(example_store):
 
 # ------------------------------------------------------------------ the sample data
 
-@pytest.fixture(scope="module")
-def sample_store():
-    if not (SAMPLE / "audits.csv").exists():
-        pytest.skip("data_samples/audits.csv not generated")
-    from qa_insights.sample_data import PLANTED
-    from qa_insights.store import open_store
-    store = open_store(SAMPLE)
-    yield store, PLANTED
-    store.close()
-
-
-def _month_at(store, offset):
-    months = [m for (m,) in store.con.execute(
-        "SELECT DISTINCT month FROM audits ORDER BY month").fetchall()]
-    return months[len(months) - 1 + offset]
 
 
 def test_sample_data_jump_is_ranked_first(sample_store):
-    store, planted = sample_store
-    jump = planted["jump"]
-    month = _month_at(store, int(jump["month_offset"]))
-    d = rca.explain_change(store, month, ["site", "queue"])
+    jump = PLANTED["jump"]
+    month = planted_month(sample_store, jump["month_offset"])
+    d = rca.explain_change(sample_store, month, ["site", "queue"])
     top = d.iloc[0]
     assert (top["site"], top["queue"]) == (jump["site"], jump["queue"])
     assert top["rate_effect"] > 0 and abs(top["rate_effect"]) > abs(top["mix_effect"])
 
 
 def test_sample_data_mix_shift_is_ranked_first(sample_store):
-    store, planted = sample_store
-    shift = planted["mix_shift"]
-    month = _month_at(store, int(shift["month_offset"]))
-    d = rca.explain_change(store, month, "site")
+    shift = PLANTED["mix_shift"]
+    month = planted_month(sample_store, shift["month_offset"])
+    d = rca.explain_change(sample_store, month, "site")
     top = d.iloc[0]
     assert top["site"] == shift["site"]
     assert top["mix_effect"] > 0 and top["mix_effect"] > abs(top["rate_effect"])

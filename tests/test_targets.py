@@ -34,7 +34,6 @@ from qa_insights.targets import (
     target_attainment,
 )
 from tests.fixtures_mbr import (
-    SAMPLE,
     audits,
     calibration_item,
     sample_csv,
@@ -259,16 +258,6 @@ def test_projection_of_a_mean_covers_the_month_end_mean():
 
 
 # ------------------------------------------------------------------ sample data
-
-
-@pytest.fixture(scope="module")
-def sample_store():
-    if not (SAMPLE / "audits.csv").exists():
-        pytest.skip("data_samples not generated")
-    from qa_insights.store import open_store
-    store = open_store(SAMPLE)
-    yield store
-    store.close()
 
 
 def test_sample_jump_site_missed_accuracy_in_august(sample_store):

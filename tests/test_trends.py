@@ -4,7 +4,6 @@ statsmodels (Newcombe interval, z test) and scipy (Fisher exact)."""
 from __future__ import annotations
 
 import doctest
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -14,7 +13,6 @@ from statsmodels.stats.proportion import confint_proportions_2indep, proportions
 
 from qa_insights import trends
 from qa_insights.metrics import quality_summary
-from qa_insights.store import open_store
 from qa_insights.trends import (
     month_over_month,
     period_changes,
@@ -147,15 +145,10 @@ def test_docstring_examples_run():
     assert doctest.testmod(trends).failed == 0
 
 
-SAMPLE = Path(__file__).resolve().parents[1] / "data_samples"
-
-
-@pytest.mark.skipif(not (SAMPLE / "audits.csv").exists(), reason="no sample data")
-def test_sample_data_planted_mix_shift_raises_org_rate_significantly():
+def test_sample_data_planted_mix_shift_raises_org_rate_significantly(sample_store):
     # data_samples/README.md: the org error rate rises from 3.21% (2026-09) to 4.69%
     # (2026-10), two-proportion test p < 0.01.
-    with open_store(SAMPLE) as s:
-        org = rate_series(s)
+    org = rate_series(sample_store)
     change = month_over_month(org).set_index("month").loc["2026-10"]
     assert (round(change.rate_previous * 100, 2), round(change.rate * 100, 2)) == (3.21, 4.69)
     assert change.test == "two-proportion z" and change.p_value < 0.01 and change.significant

@@ -20,7 +20,7 @@ from qa_insights.whatif import (
     move_volume,
     whatif_cells,
 )
-from tests.fixtures_mbr import SAMPLE, sample_csv
+from tests.fixtures_mbr import sample_csv
 
 Z = 1.959963984540054
 
@@ -112,16 +112,6 @@ def test_change_audit_rate():
     assert only_b.iloc[1]["planned_audits"] == pytest.approx(1_000 + 4_000)
     with pytest.raises(ValueError, match="exactly one"):
         change_audit_rate(cells)
-
-
-@pytest.fixture(scope="module")
-def sample_store():
-    if not (SAMPLE / "volumes.csv").exists():
-        pytest.skip("data_samples not generated")
-    from qa_insights.store import open_store
-    store = open_store(SAMPLE)
-    yield store
-    store.close()
 
 
 def test_sample_move_from_weak_cheap_site_to_in_house(sample_store):
