@@ -41,7 +41,7 @@ def table(results: list[Result]) -> str:
     lines = ["| case | ours (s) | baseline | baseline (s) | ratio | target | met | note |",
              "|---|---|---|---|---|---|---|---|"]
     for r in results:
-        met = "" if r.met is None else ("yes" if r.met else "**no**")
+        met = "" if r.met is None else ("yes" if r.met else f"**no**: {r.miss}".rstrip(": "))
         lines.append(f"| {r.case} | {_fmt(r.ours_s)} | {r.baseline} | {_fmt(r.baseline_s)} "
                      f"| {_fmt(r.ratio)} | {r.target} | {met} | {r.note} |")
     return "\n".join(lines)

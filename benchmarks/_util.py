@@ -7,9 +7,10 @@ import resource
 import statistics
 import time
 from dataclasses import asdict, dataclass
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
-__all__ = ["Result", "median_time", "peak_rss_mb", "peak_rss_in_subprocess"]
+__all__ = ["Result", "median_time", "peak_rss_in_subprocess", "peak_rss_mb", "verdict"]
 
 
 @dataclass
@@ -17,7 +18,8 @@ class Result:
     """One row of the benchmark table.
 
     ``ratio`` is ``ours_s / baseline_s`` (below 1 means faster than the baseline), both
-    measured in the same run; ``met`` says whether ``target`` holds (None when no target).
+    measured in the same run; ``met`` says whether ``target`` holds (None when no target)
+    and ``miss`` by how much it does not (see :func:`verdict`).
     """
 
     case: str
@@ -27,6 +29,7 @@ class Result:
     target: str = ""
     met: bool | None = None
     note: str = ""
+    miss: str = ""
 
     @property
     def ratio(self) -> float | None:
@@ -34,6 +37,24 @@ class Result:
 
     def as_dict(self) -> dict[str, Any]:
         return {**asdict(self), "ratio": self.ratio}
+
+
+def verdict(measured: float, limit: float, unit: str = "",
+            at_least: bool = False) -> dict[str, Any]:
+    """Whether ``measured`` meets a target of at most (or ``at_least``) ``limit``, and by
+    how much it misses: keyword arguments ``met`` and ``miss`` of :class:`Result`.
+
+    Examples
+    --------
+    >>> verdict(4.8, 5, "x", at_least=True)
+    {'met': False, 'miss': 'misses by 0.2x (4% of the target)'}
+    >>> verdict(0.9, 1.5, "x")
+    {'met': True, 'miss': ''}
+    """
+    met = measured >= limit if at_least else measured <= limit
+    gap = abs(measured - limit)
+    miss = "" if met else f"misses by {gap:.3g}{unit} ({gap / limit:.0%} of the target)"
+    return {"met": bool(met), "miss": miss}
 
 
 def median_time(fn: Callable[[], object], repeat: int = 3, warmup: int = 1) -> float:

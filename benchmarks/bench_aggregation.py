@@ -23,7 +23,7 @@ import pandas as pd
 from qa_insights.metrics import quality_summary
 from qa_insights.store import open_store
 
-from ._util import Result
+from ._util import Result, verdict
 from .data import audits_parquet
 
 BY = ["month", "site", "queue", "market"]
@@ -147,13 +147,13 @@ def run(full: bool) -> list[Result]:
     return [
         Result(case=case, ours_s=ours_s, baseline="bare DuckDB GROUP BY (count FILTER)",
                baseline_s=timings["bare"], target="<= 1.5x",
-               met=ours_s <= 1.5 * timings["bare"], note=note),
+               **verdict(ours_s / timings["bare"], 1.5, "x"), note=note),
         Result(case=case, ours_s=ours_s, baseline="pandas groupby (rows in memory)",
                baseline_s=timings["pandas"], target=">= 5x faster",
-               met=ours_s * 5 <= timings["pandas"],
+               **verdict(timings["pandas"] / ours_s, 5, "x", at_least=True),
                note="pandas gets the rows with derived columns as Arrow strings, untimed"),
         Result(case=case + ": peak memory of the query", ours_s=ours_s, target="peak < 1 GB",
-               met=peak < 1024,
+               **verdict(peak, 1024, " MB"),
                note=f"peak RSS {peak:.0f} MB during the summary (reset after open_store; "
                     f"{after_open:.0f} MB resident after opening), fresh process"),
     ]

@@ -23,7 +23,7 @@ from pathlib import Path
 
 from qa_insights.sample_data import month_range
 
-from ._util import Result, peak_rss_in_subprocess
+from ._util import Result, peak_rss_in_subprocess, verdict
 from .data import CACHE
 
 MONTHS, WINDOW, END = 24, 13, "2026-10"
@@ -73,19 +73,19 @@ def run(full: bool) -> list[Result]:
     ratio_target = 1.2 * WINDOW / MONTHS
     return [
         Result(case=f"scaling: generate {size} audits, {MONTHS} months hive Parquet",
-               ours_s=gen_wall, target="< 20 min" if full else "", met=gen_wall < 1200
-               if full else None,
+               ours_s=gen_wall, target="< 20 min" if full else "",
+               **(verdict(gen_wall, 1200, " s") if full else {}),
                note=f"disk {disk:,.0f} MB; generator peak RSS {gen_mb:,.0f} MB; "
                     f"{gen_s:.0f} s in generate()"),
         Result(case=f"scaling: validate + quality summaries, all {MONTHS} months ({size})",
                ours_s=all_s, target="peak < 2 GB" if full else "",
-               met=all_mb < 2048 if full else None,
+               **(verdict(all_mb, 2048, " MB") if full else {}),
                note=f"peak RSS {all_mb:,.0f} MB (DuckDB memory_limit 1GB, spills); fresh "
                     f"process, median of {repeat} run(s)"),
         Result(case=f"scaling: monthly report load, {WINDOW}-month window vs all {MONTHS}",
                ours_s=win_s, baseline=f"all {MONTHS} months", baseline_s=all_s,
                target=f"ratio <= {ratio_target:.2f} (1.2 x {WINDOW}/{MONTHS})" if full else "",
-               met=win_s <= ratio_target * all_s if full else None,
+               **(verdict(win_s / all_s, ratio_target, "x") if full else {}),
                note=f"partition pruning; window peak RSS {win_mb:,.0f} MB"),
     ]
 

@@ -7,7 +7,7 @@ import duckdb
 
 from qa_insights.store import open_store
 
-from ._util import Result, median_time, peak_rss_in_subprocess
+from ._util import Result, median_time, peak_rss_in_subprocess, verdict
 from .data import audits_parquet
 
 
@@ -33,5 +33,5 @@ def run(full: bool) -> list[Result]:
     return [Result(case=f"validate {rows:,} audits (Parquet)", ours_s=ours_s,
                    baseline="DuckDB CREATE TABLE AS read_parquet (no checks)",
                    baseline_s=bare_s, target="seconds at 10M; peak < 2 GB",
-                   met=(rss < 2048) if full else None,
+                   **(verdict(rss, 2048, " MB") if full else {}),
                    note=f"peak RSS {rss:.0f} MB (validation alone, fresh process)")]

@@ -34,3 +34,18 @@ def test_benchmark_smoke_prints_every_case() -> None:
     for module, case in CASES.items():
         assert any(row.startswith(f"| {case}") or f"| {case}" in row for row in rows), module
     assert "Failed cases" not in out.stdout
+
+
+def test_a_missed_target_says_by_how_much() -> None:
+    from benchmarks.__main__ import table
+    from benchmarks._util import Result, verdict
+
+    assert verdict(15, 15, " s") == {"met": True, "miss": ""}
+    assert verdict(5.2, 5, "x", at_least=True) == {"met": True, "miss": ""}
+    assert verdict(4.8, 5, "x", at_least=True) == {
+        "met": False, "miss": "misses by 0.2x (4% of the target)"}
+    missed = Result("one MQR", 21.6, target="< 15 s", **verdict(21.6, 15, " s"))
+    met = Result("month set", 50.0, target="< 60 s", **verdict(50.0, 60, " s"))
+    rows = table([missed, met]).splitlines()[2:]
+    assert "| **no**: misses by 6.6 s (44% of the target) |" in rows[0]
+    assert "| yes |" in rows[1]
