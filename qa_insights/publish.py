@@ -8,7 +8,7 @@
         "failed_html": null, "error": null, "tables": ["tables/quality_by_site.csv", ...],
         "parameters": {...}, "input_fingerprint": ..., "notebook_sha256": ...,
         "code_sha256": ..., "build_key": ..., "versions": {...}, "git_commit": ...,
-        "started_at": ..., "finished_at": ..., "duration_s": ..., "timings": {...},
+        "engine": "duckdb" | "spark", "started_at": ..., "finished_at": ..., "duration_s": ..., "timings": {...},
         "warnings": [...]}}}
 
 A failed run keeps ``html`` pointing at the previous good HTML (if any, with
@@ -146,6 +146,8 @@ class BuildContext:
     #: Raw moderator / auditor / rater ids of the input, which manager-facing output must
     #: never contain (see :func:`raw_id_hits`).
     private_ids: frozenset[str] = field(default=frozenset(), repr=False)
+    #: Query engine of the build and its report kernels (``duckdb`` or ``spark``).
+    engine: str = "duckdb"
 
     @property
     def header(self) -> dict[str, Any]:
@@ -263,13 +265,14 @@ def code_sha256(notebook: Path) -> str:
 
 
 def build_context(fingerprint: str, notebooks: Iterable[Path] = (),
-                  private_ids: Iterable[str] = ()) -> BuildContext:
+                  private_ids: Iterable[str] = (), engine: str = "duckdb") -> BuildContext:
     """Versions, git commit and each notebook's :func:`code_sha256`, gathered once per
-    build, and the raw ids (:func:`private_ids`) that manager-facing output must not show."""
+    build, the raw ids (:func:`private_ids`) that manager-facing output must not show, and
+    the query engine."""
     return BuildContext(fingerprint=fingerprint, versions=_versions(),
                         git_commit=_git_commit(),
                         code_sha256={str(nb): code_sha256(nb) for nb in set(notebooks)},
-                        private_ids=frozenset(private_ids))
+                        private_ids=frozenset(private_ids), engine=engine)
 
 
 def private_ids(store: Any) -> frozenset[str]:
@@ -331,10 +334,11 @@ def _key_parameters(task: Task) -> dict[str, Any]:
 
 def build_key(task: Task, context: BuildContext) -> str:
     """Hash of everything a report's output depends on: input fingerprint, notebook,
-    parameters, package code and template, package versions."""
+    parameters, package code and template, package versions, query engine."""
     payload = {"fingerprint": context.fingerprint, "notebook": notebook_sha256(task.notebook),
                "parameters": _key_parameters(task), "title": task.title,
-               "code": context.code_sha256[str(task.notebook)], "versions": context.versions}
+               "code": context.code_sha256[str(task.notebook)], "versions": context.versions,
+               "engine": context.engine}
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
 
 
@@ -532,7 +536,7 @@ class Publisher:
             "notebook_sha256": notebook_sha256(task.notebook),
             "code_sha256": self.context.code_sha256[str(task.notebook)], "build_key": key,
             "versions": self.context.versions, "git_commit": self.context.git_commit,
-            "started_at": result.started_at, "finished_at": result.finished_at,
+            "engine": self.context.engine, "started_at": result.started_at, "finished_at": result.finished_at,
             "duration_s": result.duration_s, "timings": result.timings,
             "warnings": result.warnings,
         }

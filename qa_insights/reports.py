@@ -335,7 +335,7 @@ def build(*, month: str | None = None, all_months: bool = False,
     with store:
         months = _select_months(store, month, all_months)
         context = build_context(store.fingerprint, [notebooks / s.notebook for s in specs],
-                                private_ids(store))
+                                private_ids(store), engine=engine)
         tasks = plan(store, months, specs, data_dir=data_dir, out_dir=out_dir,
                      notebooks_dir=notebooks, analyst_mode=analyst_mode, rca_limit=rca_limit,
                      header=context.header, execution_timeout=execution_timeout)

@@ -37,11 +37,26 @@ pytest_plugins = ["tests.fixtures_reports"]
 
 MANIFEST_KEYS = {"report", "title", "status", "html", "notebook", "tables", "parameters",
                  "input_fingerprint", "notebook_sha256", "code_sha256", "build_key",
-                 "versions", "git_commit", "started_at", "finished_at", "duration_s",
+                 "versions", "git_commit", "engine", "started_at", "finished_at", "duration_s",
                  "timings", "error", "warnings"}
 
 
 # --------------------------------------------------------------------------- fast: validation
+
+def test_build_key_and_manifest_context_record_the_engine() -> None:
+    from types import SimpleNamespace
+
+    from qa_insights.publish import build_context, build_key
+
+    notebook = NOTEBOOKS_DIR / "monthly_quality_report.ipynb"
+    task = SimpleNamespace(notebook=notebook, title="MQR",
+                           parameters={"month": "2026-10", "data_dir": "x"})
+    duck = build_context("f" * 64, [notebook])
+    spark = build_context("f" * 64, [notebook], engine="spark")
+    assert (duck.engine, spark.engine) == ("duckdb", "spark")
+    assert build_key(task, duck) == build_key(task, build_context("f" * 64, [notebook]))
+    assert build_key(task, duck) != build_key(task, spark)
+
 
 def test_unknown_parameter_is_refused_before_running() -> None:
     with pytest.raises(BuildError, match=r"unknown parameter 'mnth'.*month: str"):

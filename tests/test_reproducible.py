@@ -68,3 +68,4 @@ def test_manifest_records_what_a_rebuild_needs(built_month: dict) -> None:
         assert set(entry["versions"]) <= {"python", *VERSIONED_PACKAGES}
         assert entry["git_commit"] is None or re.fullmatch(r"[0-9a-f]{12}(-dirty)?",
                                                            entry["git_commit"]), stem
+        assert entry["engine"] == "duckdb", stem
