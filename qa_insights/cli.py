@@ -73,6 +73,9 @@ def _cmd_export(args: argparse.Namespace) -> int:
 
 
 def _cmd_build(args: argparse.Namespace) -> int:
+    from .report_run import skip_slow_iri_checker
+
+    skip_slow_iri_checker()
     from .reports import build_cli
 
     return build_cli(args)

@@ -220,7 +220,25 @@ def run_task(task: Task) -> TaskResult:
     return result
 
 
+def skip_slow_iri_checker() -> None:
+    """Keep jsonschema from importing ``rfc3987_syntax`` in this process (call it first).
+
+    papermill and nbconvert import nbformat, which imports jsonschema, whose format module
+    builds some 35 Lark parsers for the ``iri`` format at import time: 1.5-2 s for every
+    build process and worker (python-jsonschema/jsonschema#1428). No notebook schema uses
+    that format, so the build's own processes (the ``qa-insights build`` command and its
+    workers) mark the module absent and jsonschema leaves the format unchecked. Nothing
+    changes in a process that has already imported it, nor in a caller's own process.
+
+    Examples
+    --------
+    >>> skip_slow_iri_checker()  # before anything imports nbformat  # doctest: +SKIP
+    """
+    sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[arg-type]
+
+
 def _worker_init() -> None:
+    skip_slow_iri_checker()
     # Kernels inherit this: silence debugpy's frozen-modules note on every kernel start.
     os.environ.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")
 

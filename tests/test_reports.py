@@ -43,6 +43,23 @@ MANIFEST_KEYS = {"report", "title", "status", "html", "notebook", "tables", "par
 
 # --------------------------------------------------------------------------- fast: validation
 
+def test_build_processes_skip_the_slow_iri_checker_and_still_validate_notebooks() -> None:
+    # jsonschema#1428: rfc3987_syntax builds Lark parsers at import. The build command and
+    # its workers mark it absent; notebooks still read and validate.
+    import subprocess
+    import sys
+
+    code = ("from qa_insights.report_run import skip_slow_iri_checker\n"
+            "skip_slow_iri_checker()\n"
+            "import sys, nbformat, jsonschema._format as f\n"
+            f"nb = nbformat.read({str(NOTEBOOKS_DIR / 'monthly_quality_report.ipynb')!r}, 4)\n"
+            "nbformat.validate(nb)\n"
+            "print(sys.modules['rfc3987_syntax'], 'iri' in f.draft7_format_checker.checkers)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout.split()
+    assert out == ["None", "False"]
+
+
 def test_build_key_and_manifest_context_record_the_engine() -> None:
     from types import SimpleNamespace
 
