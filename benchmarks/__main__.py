@@ -2,7 +2,7 @@
 
 Usage: ``python -m benchmarks --smoke`` (small sizes, what CI runs) or ``--full`` (the
 sizes the issues name; writes ``benchmarks/RESULTS.md``). ``--only NAME`` runs the modules
-whose name contains NAME.
+whose name contains NAME and prints their rows without touching ``RESULTS.md``.
 """
 
 from __future__ import annotations
@@ -52,7 +52,8 @@ def main(argv: list[str] | None = None) -> int:
     size = parser.add_mutually_exclusive_group()
     size.add_argument("--full", action="store_true", help="full sizes; writes RESULTS.md")
     size.add_argument("--smoke", action="store_true", help="small sizes (default)")
-    parser.add_argument("--only", default="", help="run modules whose name contains this")
+    parser.add_argument("--only", default="",
+                        help="run modules whose name contains this (RESULTS.md untouched)")
     args = parser.parse_args(argv)
     modules = sorted(p.stem for p in HERE.glob("bench_*.py") if args.only in p.stem)
     results: list[Result] = []
@@ -71,7 +72,7 @@ def main(argv: list[str] | None = None) -> int:
     if failed:
         report += "\nFailed cases:\n" + "\n".join(f"- {f}" for f in failed) + "\n"
     print(report)
-    if args.full:
+    if args.full and not args.only:
         (HERE / "RESULTS.md").write_text(report)
     return 1 if failed else 0
 
