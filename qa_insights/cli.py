@@ -21,7 +21,31 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-__all__ = ["main"]
+__all__ = ["data_location", "main"]
+
+
+def data_location(text: str) -> str | Path:
+    """Parse a data folder argument: a URL (``s3a://``, ``hdfs://``) stays a string, so its
+    ``://`` survives for the Spark engine; anything else is a :class:`~pathlib.Path`.
+
+    Examples
+    --------
+    >>> data_location("s3a://bucket/qa/clean")
+    's3a://bucket/qa/clean'
+    >>> data_location("data_samples")
+    PosixPath('data_samples')
+    """
+    return text if "://" in text else Path(text)
+
+
+def _unexpected(exc: Exception) -> int:
+    """Print an exception that is not a :class:`DataError` as one line (type, file if it
+    names one, first line of its text) and return exit code 2."""
+    where = getattr(exc, "filename", None)
+    lines = str(exc).strip().splitlines()
+    message = f"error: {type(exc).__name__}" + (f" ({where})" if where else "")
+    print(message + (f": {lines[0]}" if lines else ""), file=sys.stderr)
+    return 2
 
 
 def _cmd_sample_data(args: argparse.Namespace) -> int:
@@ -36,14 +60,21 @@ def _cmd_sample_data(args: argparse.Namespace) -> int:
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:
-    from .store import DataError, open_store
+    from .store import DataError
 
     try:
-        store = open_store(args.data_dir)
+        return _validate(args)
     except DataError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    with store:
+    except Exception as exc:  # exit 1 means "rows quarantined": anything else is fatal
+        return _unexpected(exc)
+
+
+def _validate(args: argparse.Namespace) -> int:
+    from .store import open_store
+
+    with open_store(args.data_dir) as store:
         summary = store.validation.summary()
         print(f"Validated {args.data_dir} (fingerprint {store.fingerprint[:12]})")
         print(summary.to_string(index=False))
@@ -100,14 +131,14 @@ def _parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_sample_data)
 
     p = sub.add_parser("validate", help="validate a data folder against the contract")
-    p.add_argument("data_dir", type=Path)
+    p.add_argument("data_dir", type=data_location)
     p.add_argument("--quarantine-dir", type=Path, default=Path("quarantine"),
                    help="where quarantined rows are written (default ./quarantine)")
     p.set_defaults(func=_cmd_validate)
 
     p = sub.add_parser("export", help="validate, then write the clean tables as Parquet "
                        "(audits/month=YYYY-MM/) for the Spark engine or a data lake")
-    p.add_argument("data_dir", type=Path)
+    p.add_argument("data_dir", type=data_location)
     p.add_argument("--out", type=Path, required=True, help="folder for the clean tables")
     p.add_argument("--months", nargs="+", metavar="YYYY-MM",
                    help="only these months (default all)")
@@ -118,7 +149,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--all-months", action="store_true", help="build every month in the data")
     p.add_argument("--reports", default="all",
                    help="comma-separated subset of mqr,mbr,calibration,rca (default all)")
-    p.add_argument("--data", type=Path, default=Path("data_samples"), help="data folder")
+    p.add_argument("--data", type=data_location, default=Path("data_samples"),
+                   help="data folder, or a URL of a clean export for --engine spark")
     p.add_argument("--out", type=Path, default=Path("reports"), help="output folder")
     p.add_argument("--jobs", type=int, default=None, help="parallel reports (default: cores)")
     p.add_argument("--force", action="store_true", help="rebuild even if nothing changed")

@@ -41,3 +41,53 @@ def test_console_script_and_sample_data(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == [
         "audits.csv", "calibration.csv", "targets.csv", "volumes.csv"]
+
+
+def test_data_urls_reach_the_engine_intact(monkeypatch) -> None:
+    import qa_insights.reports as reports
+
+    seen = {}
+
+    def fake_build(**kwargs):
+        seen.update(kwargs)
+        raise reports.BuildError("stop here")
+
+    monkeypatch.setattr(reports, "build", fake_build)
+    assert main(["build", "--engine", "spark", "--data", "s3a://bucket/qa/clean"]) == 2
+    assert seen["data_dir"] == "s3a://bucket/qa/clean"
+    assert seen["engine"] == "spark"
+    main(["build", "--data", "some/folder"])
+    assert seen["data_dir"] == Path("some/folder")
+
+
+def test_validate_url_is_refused_with_a_message(capsys) -> None:
+    assert main(["validate", "s3a://bucket/qa/raw"]) == 2
+    assert capsys.readouterr().err.strip() == (
+        "error: s3a://bucket/qa/raw: DuckDB reads a local data folder; a URL is read by the "
+        "Spark engine (--engine spark) from a clean export (qa-insights export)")
+
+
+def test_validate_unexpected_error_exits_2_in_one_line(tmp_path: Path, monkeypatch,
+                                                       capsys) -> None:
+    import qa_insights.store as store
+
+    def broken(*args, **kwargs):
+        raise PermissionError(13, "Permission denied", str(tmp_path / "audits.csv"))
+
+    monkeypatch.setattr(store, "open_store", broken)
+    assert main(["validate", str(tmp_path)]) == 2
+    assert capsys.readouterr().err == (
+        f"error: PermissionError ({tmp_path / 'audits.csv'}): [Errno 13] Permission denied: "
+        f"'{tmp_path / 'audits.csv'}'\n")
+
+
+def test_validate_unexpected_error_without_a_file(tmp_path: Path, monkeypatch,
+                                                  capsys) -> None:
+    import qa_insights.store as store
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("engine fell over\nsecond line")
+
+    monkeypatch.setattr(store, "open_store", broken)
+    assert main(["validate", str(tmp_path)]) == 2
+    assert capsys.readouterr().err == "error: RuntimeError: engine fell over\n"
