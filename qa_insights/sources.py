@@ -7,7 +7,9 @@ against the contract and returns a :class:`Source`: a SQL relation with one row 
 row, the file and row number of each, and the source type of each column.
 
 CSV files are loaded as text into a temporary table (malformed lines are set aside with
-DuckDB's reject tables, not lost); Parquet files are read in place.
+DuckDB's reject tables, not lost); Parquet files are read in place. :func:`window_files`
+keeps only the hive partitions (``month=YYYY-MM`` folders) of a month window, so other
+months' files are never opened.
 """
 
 from __future__ import annotations
@@ -15,6 +17,8 @@ from __future__ import annotations
 import csv
 import gzip
 import io
+import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,7 +28,7 @@ from .contract import Table
 from .errors import DataError
 from .sql import quote_ident, scalar, sql_str
 
-__all__ = ["Source", "find_table_files", "open_source"]
+__all__ = ["Source", "check_header", "find_table_files", "open_source", "window_files"]
 
 _KINDS = {".csv": "csv", ".csv.gz": "csv", ".parquet": "parquet"}
 
@@ -35,8 +39,9 @@ class Source:
     columns that are present plus ``_file`` and ``_row`` (1-based data row in the file).
 
     ``types`` maps present contract columns to their DuckDB source type; ``rejects`` names
-    a temporary table of malformed CSV lines (``_file, _row, csv_line, reason``);
-    ``partitioned_by_month`` says the relation has ``_partition_month`` from hive folders.
+    a temporary table of malformed CSV lines (``_file, _row, csv_line, reason``); ``rows``
+    is the number of data rows in the files, counted from the source itself (parsed plus
+    malformed CSV lines; the Parquet footers' row counts), for the row-count invariant.
     """
 
     table: Table
@@ -45,7 +50,7 @@ class Source:
     relation: str
     types: dict[str, str]
     rejects: str | None = None
-    partitioned_by_month: bool = False
+    rows: int = 0
 
     @property
     def label(self) -> str:
@@ -96,6 +101,31 @@ def find_table_files(data_dir: Path, table: str) -> tuple[str | None, list[Path]
     if candidates:
         return _kind(candidates[0]), candidates
     return None, []
+
+
+_PARTITION = re.compile(r"month=(.*)")
+
+
+def window_files(files: Sequence[Path], months: Sequence[str] | None) -> list[Path]:
+    """The files a month window needs: a file under a hive folder ``month=YYYY-MM`` is kept
+    only when that month is in ``months``; files outside such folders are always kept (their
+    rows are filtered by their own dates). ``months=None`` keeps every file.
+
+    Examples
+    --------
+    >>> files = [Path("audits/month=2026-09/p.parquet"), Path("audits/month=2026-10/p.parquet")]
+    >>> [str(p) for p in window_files(files, ["2026-10"])]
+    ['audits/month=2026-10/p.parquet']
+    """
+    if months is None:
+        return list(files)
+    wanted = set(months)
+    kept = []
+    for path in files:
+        parts = [m.group(1) for part in path.parts[:-1] if (m := _PARTITION.fullmatch(part))]
+        if not parts or parts[-1] in wanted:
+            kept.append(path)
+    return kept
 
 
 def _first_line(exc: BaseException) -> str:
@@ -183,8 +213,10 @@ def _load_csv(con: duckdb.DuckDBPyConnection, table: Table, files: list[Path]) -
     for part in parts:
         con.execute(f"DROP TABLE {part}")
     present_cols = [c for c in table.names if c in (present_all or set())]
+    rows = scalar(con, f"SELECT (SELECT count(*) FROM {combined}) + "
+                  f"(SELECT count(*) FROM {rejects})")
     return Source(table, "csv", tuple(files), combined,
-                  {c: "VARCHAR" for c in present_cols}, rejects)
+                  {c: "VARCHAR" for c in present_cols}, rejects, rows=int(rows))
 
 
 def _renumber_after_rejects(con: duckdb.DuckDBPyConnection, part: str, scan_rej: str) -> None:
@@ -198,7 +230,24 @@ def _renumber_after_rejects(con: duckdb.DuckDBPyConnection, part: str, scan_rej:
                 f"FROM (SELECT DISTINCT line FROM {scan_rej})) AS r WHERE r.before < {part}._row)")
 
 
+def _parquet_rows(con: duckdb.DuckDBPyConnection, files: list[Path]) -> int:
+    """Rows in ``files`` according to their footers; names the first unreadable file."""
+    try:
+        return int(scalar(con, "SELECT coalesce(sum(num_rows), 0) FROM parquet_file_metadata("
+                          "[" + ", ".join(sql_str(str(p)) for p in files) + "])"))
+    except duckdb.Error as exc:
+        failure = exc
+    for path in files:  # which file? (DuckDB names it in some messages, not in all)
+        try:
+            scalar(con, f"SELECT count(*) FROM parquet_file_metadata({sql_str(str(path))})")
+        except duckdb.Error as exc:
+            raise DataError(f"{path}: cannot read as Parquet: {_first_line(exc)}") from None
+    raise DataError(f"{files[0].parent} ({len(files)} files): cannot read as Parquet: "
+                    f"{_first_line(failure)}") from None
+
+
 def _open_parquet(con: duckdb.DuckDBPyConnection, table: Table, files: list[Path]) -> Source:
+    rows = _parquet_rows(con, files)
     file_list = "[" + ", ".join(sql_str(str(p)) for p in files) + "]"
     reader = (f"read_parquet({file_list}, filename=true, file_row_number=true, "
               "union_by_name=true, hive_partitioning=true)")
@@ -208,21 +257,15 @@ def _open_parquet(con: duckdb.DuckDBPyConnection, table: Table, files: list[Path
     except duckdb.Error as exc:
         raise DataError(f"{label}: cannot read as Parquet: {_first_line(exc)}") from None
     types = {row[0]: row[1] for row in described}
+    # A hive partition column such as ``month`` (audits/month=2026-10/...) is not a contract
+    # column of audits: the month comes from audited_at; window_files used the folders.
     present = check_header(table, label,
                            [c for c in types if c not in ("filename", "file_row_number")])
-    # A hive partition column ``month`` (audits/month=2026-10/...) lets a month window skip
-    # whole files; it is not trusted for the month itself (audited_at decides that).
-    partition = "month" in types and "month" not in table.names
     relation = ("(SELECT " + ", ".join(quote_ident(c) for c in present)
-                + (", CAST(month AS VARCHAR) AS _partition_month" if partition else "")
                 + ", filename AS _file, CAST(file_row_number + 1 AS BIGINT) AS _row "
                 f"FROM {reader})")
-    try:
-        scalar(con, f"SELECT count(*) FROM {relation}")
-    except duckdb.Error as exc:
-        raise DataError(f"{label}: cannot read as Parquet: {_first_line(exc)}") from None
     return Source(table, "parquet", tuple(files), relation, {c: types[c] for c in present},
-                  partitioned_by_month=partition)
+                  rows=rows)
 
 
 def open_source(con: duckdb.DuckDBPyConnection, table: Table, kind: str,

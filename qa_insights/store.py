@@ -3,8 +3,8 @@
 Every table is read by DuckDB (CSV or Parquet, one file or a folder of files), checked row
 by row in SQL, and split into a clean table (``audits``, ``calibration``, ``volumes``,
 ``targets``) and a quarantine table with the original values and a reason. Nothing is
-dropped silently: for every table, rows read = rows loaded + rows quarantined + exact
-duplicates collapsed.
+dropped silently: for every table, rows read (counted from the files) = rows loaded + rows
+quarantined + exact duplicates collapsed (+ rows outside a month window).
 
 Examples
 --------
@@ -31,7 +31,7 @@ import pandas as pd
 
 from .contract import TABLES, Table
 from .errors import DataError
-from .sources import find_table_files, open_source
+from .sources import find_table_files, open_source, window_files
 from .sql import sql_str
 from .validation import TableReport, create_empty_table, validate_table
 
@@ -72,7 +72,8 @@ class Validation:
         return all(t.quarantined_total == 0 for t in self.tables.values())
 
     def summary(self) -> pd.DataFrame:
-        """One row per table and quarantine reason, with read / loaded / duplicate counts.
+        """One row per table and quarantine reason, with read / loaded / duplicate counts
+        (and the rows outside the month window, when the store has one).
 
         Examples
         --------
@@ -80,10 +81,13 @@ class Validation:
         >>> v.summary()[["table", "read", "loaded", "quarantined"]].to_dict("records")
         [{'table': 'volumes', 'read': 3, 'loaded': 2, 'quarantined': 1}]
         """
+        windowed = any(t.outside_window for t in self.tables.values())
         rows = []
         for t in self.tables.values():
             base = {"table": t.table, "present": t.present, "read": t.read,
                     "loaded": t.loaded, "duplicates_collapsed": t.duplicates}
+            if windowed:
+                base["outside_window"] = t.outside_window
             if not t.quarantined:
                 rows.append({**base, "quarantined": 0, "reason": ""})
             for reason, n in sorted(t.quarantined.items()):
@@ -106,7 +110,9 @@ class Store:
     validation : Validation
         Counts per table and quarantine reason.
     fingerprint : str
-        SHA-256 over the input files' relative paths and contents.
+        SHA-256 over the relative paths and contents of the files that were read: with a
+        month window over hive partitions, only the window's partitions (so it covers what
+        the report read, and a change to another month does not change it).
     """
 
     con: duckdb.DuckDBPyConnection
@@ -205,6 +211,7 @@ class Store:
 
 
 def _fingerprint(data_dir: Path, files: list[Path]) -> str:
+    """SHA-256 over the relative path and bytes of each of ``files``."""
     digest = hashlib.sha256()
     for path in sorted(files):
         digest.update(str(path.relative_to(data_dir)).encode())
@@ -222,7 +229,7 @@ def _check_month(month: str) -> str:
 
 def _load_table(con: duckdb.DuckDBPyConnection, table: Table, kind: str | None,
                 files: list[Path], months: Sequence[str] | None) -> TableReport:
-    if kind is None:
+    if kind is None or not files:  # absent, or no partition of the month window
         return create_empty_table(con, table)
     source = open_source(con, table, kind, files)
     report = validate_table(con, source, months)
@@ -245,8 +252,11 @@ def open_store(data_dir: str | os.PathLike, *, months: Sequence[str] | None = No
     months : sequence of str, optional
         Only load these months ('YYYY-MM'): a monthly report passes its trend window, so
         its cost depends on the months shown, not the years stored. With hive partitions
-        (``audits/month=YYYY-MM/``) other months' files are not even opened. Counts in
-        ``validation`` are then those of the window.
+        (``audits/month=YYYY-MM/``) other months' files are not opened, counted or
+        fingerprinted (a corrupt file of another month does not stop the report).
+        ``validation`` then counts the files read; rows of those files outside the window
+        are counted as ``outside_window``. A partitioned table with no partition in the
+        window is empty and reported as absent.
     memory_limit : str, optional
         DuckDB memory limit; beyond it DuckDB spills to a temporary folder. Default
         ``$QA_INSIGHTS_MEMORY_LIMIT``, else :data:`DEFAULT_MEMORY_LIMIT`.
@@ -269,6 +279,10 @@ def open_store(data_dir: str | os.PathLike, *, months: Sequence[str] | None = No
     >>> with open_store("data_samples") as store:                     # doctest: +SKIP
     ...     store.validation.summary()
     """
+    if "://" in str(data_dir):
+        raise DataError(f"{data_dir}: DuckDB reads a local data folder; a URL is read by "
+                        "the Spark engine (--engine spark) from a clean export "
+                        "(qa-insights export)")
     data_dir = Path(data_dir)
     if not data_dir.is_dir():
         raise DataError(f"{data_dir}: data folder not found")
@@ -289,14 +303,16 @@ def open_store(data_dir: str | os.PathLike, *, months: Sequence[str] | None = No
             con.execute(f"SET threads = {int(threads)}")
         if months is not None:
             months = [_check_month(m) for m in months]
+            found = {name: (kind, window_files(files, months))
+                     for name, (kind, files) in found.items()}
         reports = {name: _load_table(con, TABLES[name], *found[name], months)
                    for name in TABLES}
     except BaseException:
         con.close()
         tmpdir.cleanup()
         raise
-    all_files = [p for _, files in found.values() for p in files]
+    read_files = [p for _, files in found.values() for p in files]
     for report in reports.values():
         report.files = [str(Path(f).relative_to(data_dir)) for f in report.files]
     return Store(con=con, data_dir=data_dir, validation=Validation(reports),
-                 fingerprint=_fingerprint(data_dir, all_files), _tmpdir=tmpdir)
+                 fingerprint=_fingerprint(data_dir, read_files), _tmpdir=tmpdir)

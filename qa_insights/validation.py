@@ -6,7 +6,10 @@ first failed check otherwise). Exact duplicates are then marked ``_duplicate`` a
 sharing a key with different content get a conflict reason. The clean table is a view of
 the good, non-duplicate rows; quarantined rows keep their original text.
 
-Invariant: rows read = rows loaded + rows quarantined + exact duplicates collapsed.
+Invariant: rows read = rows loaded + rows quarantined + exact duplicates collapsed (+ rows
+outside a month window). "Read" is counted from the source, not from the stage (see
+:attr:`qa_insights.sources.Source.rows`), and :func:`validate_table` raises when the
+counts disagree, so no row can be lost between the files and the report unnoticed.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ import duckdb
 
 from .contract import NO_VIOLATION, Column, Table
 from .sources import Source
+from .errors import DataError
 from .sql import quote_ident, scalar, sql_str
 
 __all__ = ["TableReport", "validate_table", "create_empty_table", "create_quarantine_table"]
@@ -33,7 +37,13 @@ _INTEGER = _NUMERIC[:9]
 
 @dataclass
 class TableReport:
-    """Validation counts of one table; ``read == loaded + quarantined_total + duplicates``."""
+    """Validation counts of one table:
+    ``read == loaded + quarantined_total + duplicates + outside_window``.
+
+    ``read`` is the number of data rows in ``files`` (the files opened; with a month window
+    and hive partitions, only the window's); ``outside_window`` the rows of those files
+    whose month is outside the window (0 without a window).
+    """
 
     table: str
     files: list[str]
@@ -41,6 +51,7 @@ class TableReport:
     loaded: int = 0
     duplicates: int = 0
     quarantined: dict[str, int] = field(default_factory=dict)
+    outside_window: int = 0
 
     @property
     def present(self) -> bool:
@@ -169,6 +180,7 @@ def create_quarantine_table(con: duckdb.DuckDBPyConnection, table: Table) -> Non
 
 
 _DUPLICATE = "__duplicate__"
+_OUTSIDE = "__outside_window__"
 
 
 def _mark_duplicates(con: duckdb.DuckDBPyConnection, table: Table, stage: str) -> None:
@@ -198,7 +210,7 @@ def _mark_duplicates(con: duckdb.DuckDBPyConnection, table: Table, stage: str) -
 
 def _month_of(table: Table) -> str | None:
     """SQL for the month (YYYY-MM) of a staged row, used by a month window."""
-    return {"audits": "d_month", "calibration": "strftime(t_session_date, '%Y-%m')",
+    return {"audits": "strftime(t_audited_at, '%Y-%m')", "calibration": "strftime(t_session_date, '%Y-%m')",
             "volumes": "t_month", "targets": "t_month"}.get(table.name)
 
 
@@ -206,33 +218,25 @@ def validate_table(con: duckdb.DuckDBPyConnection, source: Source,
                    months: Sequence[str] | None = None) -> TableReport:
     """Validate ``source`` into the clean view ``<table>`` and table ``quarantine_<table>``.
 
-    With ``months``, only rows of those months are read (rows whose month cannot be told
-    are kept, to be quarantined); hive partitions of other months are not opened at all.
+    With ``months``, rows of other months are counted as ``outside_window`` and neither
+    loaded nor checked (rows whose month cannot be told are kept, to be quarantined); give
+    only the window's files (:func:`qa_insights.sources.window_files`) to skip the rest.
     Returns the counts; the caller raises for an empty table.
+
+    Raises
+    ------
+    DataError
+        A Parquet file that cannot be decoded, or rows unaccounted for (read differs from
+        loaded + quarantined + duplicates + outside the window).
     """
-    table, types = source.table, source.types
+    table = source.table
     stage = f"stage_{table.name}"
-    checks = _row_checks(table, types)
-    reason = "CASE " + " ".join(f"WHEN {c} THEN {sql_str(r)}" for c, r in checks) + " END"
-    text = ", ".join(f"{_text_expr(c, types.get(c.name))} AS x_{c.name}"
-                     for c in table.columns)
-    typed = ", ".join(f"{_typed_expr(c, types.get(c.name))} AS t_{c.name}"
-                      for c in table.columns)
-    derived = "".join(f", {sql} AS d_{name}" for name, _, sql in _derived_columns(table))
-    excluded = [f"x_{c}" for c in table.names]
-    where, params = "", []
-    if months is not None and _month_of(table):
-        params = [list(months)]
-        where = (f" WHERE ({_month_of(table)} IS NULL OR {_month_of(table)} IN "
-                 "(SELECT unnest(CAST($1 AS VARCHAR[]))))")
-        if source.partitioned_by_month:
-            excluded.append("_partition_month")
-            where += " AND _partition_month IN (SELECT unnest(CAST($1 AS VARCHAR[])))"
-    con.execute(f"CREATE TABLE {stage} AS SELECT * EXCLUDE ({', '.join(excluded)}) FROM "
-                f"(SELECT *{derived}, {reason} AS _reason FROM "
-                f"(SELECT *, {typed} FROM (SELECT _file, _row, "
-                + ("_partition_month, " if source.partitioned_by_month else "")
-                + f"{text} FROM {source.relation})))" + where, params)
+    sql, params = _stage_sql(source, months)
+    try:
+        con.execute(f"CREATE TABLE {stage} AS {sql}", params)
+    except duckdb.Error as exc:
+        raise DataError(f"{source.label}: cannot read as {source.kind.upper()}: "
+                        f"{str(exc).strip().splitlines()[0]}") from None
     _mark_duplicates(con, table, stage)
 
     clean_cols = [f"CAST(t_{c.name} AS BIGINT) AS {c.name}" if c.type == "integer"
@@ -244,20 +248,51 @@ def validate_table(con: duckdb.DuckDBPyConnection, source: Source,
 
     counts = dict(con.execute(f"SELECT coalesce(_reason, ''), count(*) FROM {stage} "
                               "GROUP BY 1").fetchall())
-    report = TableReport(table.name, [str(p) for p in source.files])
+    report = TableReport(table.name, [str(p) for p in source.files], read=source.rows)
     report.loaded = counts.pop("", 0)
     report.duplicates = counts.pop(_DUPLICATE, 0)
+    report.outside_window = counts.pop(_OUTSIDE, 0)
     report.quarantined = dict(con.execute(
         f"SELECT reason, count(*) FROM quarantine_{table.name} GROUP BY 1").fetchall())
-    report.read = report.loaded + report.duplicates + report.quarantined_total
+    accounted = (report.loaded + report.duplicates + report.quarantined_total
+                 + report.outside_window)
+    if accounted != report.read:
+        raise DataError(f"{source.label}: {report.read} data rows read but {accounted} "
+                        f"accounted for (loaded {report.loaded}, quarantined "
+                        f"{report.quarantined_total}, duplicates {report.duplicates}, "
+                        f"outside the month window {report.outside_window})")
     return report
+
+
+def _stage_sql(source: Source, months: Sequence[str] | None) -> tuple[str, list[object]]:
+    """The SELECT of ``stage_<table>`` and its parameters: typed and derived columns and
+    ``_reason`` (a check's reason, or the outside-window marker) for every source row."""
+    table, types = source.table, source.types
+    checks = _row_checks(table, types)
+    params: list[object] = []
+    month = _month_of(table)
+    if months is not None and month:
+        params = [list(months)]
+        checks.insert(0, (f"{month} NOT IN (SELECT unnest(CAST($1 AS VARCHAR[])))",
+                          _OUTSIDE))
+    reason = "CASE " + " ".join(f"WHEN {c} THEN {sql_str(r)}" for c, r in checks) + " END"
+    text = ", ".join(f"{_text_expr(c, types.get(c.name))} AS x_{c.name}"
+                     for c in table.columns)
+    typed = ", ".join(f"{_typed_expr(c, types.get(c.name))} AS t_{c.name}"
+                      for c in table.columns)
+    derived = "".join(f", {sql} AS d_{name}" for name, _, sql in _derived_columns(table))
+    excluded = ", ".join(f"x_{c}" for c in table.names)
+    sql = (f"SELECT * EXCLUDE ({excluded}) FROM (SELECT *{derived}, {reason} AS _reason "
+           f"FROM (SELECT *, {typed} FROM (SELECT _file, _row, {text} "
+           f"FROM {source.relation})))")
+    return sql, params
 
 
 def _build_quarantine(con: duckdb.DuckDBPyConnection, source: Source, stage: str) -> None:
     """Quarantined rows with their original text, looked up by file and row."""
     table = source.table
     bad = (f"SELECT _file, _row, _reason FROM {stage} WHERE _reason IS NOT NULL "
-           f"AND _reason <> {sql_str(_DUPLICATE)}")
+           f"AND _reason NOT IN ({sql_str(_DUPLICATE)}, {sql_str(_OUTSIDE)})")
     if not scalar(con, f"SELECT count(*) FROM ({bad})"):
         create_quarantine_table(con, table)
     else:

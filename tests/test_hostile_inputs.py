@@ -103,6 +103,7 @@ def test_bad_rows_are_quarantined(tmp_path: Path, table: str, rows: list[str],
     with open_store(_folder(tmp_path, table, rows)) as store:
         report = store.validation.tables[table]
         assert report.quarantined == expected
+        assert report.read == len(GOOD.get(table, [])) + len(rows) + (table == "audits")
         assert report.read == report.loaded + report.quarantined_total + report.duplicates
         conflicts = expected.get(
             "duplicate session_id, item_id, rater_id with conflicting content", 0)
@@ -200,3 +201,46 @@ def test_million_row_csv_with_some_bad_rows(tmp_path: Path) -> None:
         assert report.loaded == 1_000_000 - n_bad
         rows = sorted(store.quarantine("audits")["_row"].tolist())
         assert rows == [i + 1 for i in range(7, 1_000_000, bad_every)]
+
+
+REQUIRED = {
+    "calibration": "session_id, session_date, item_id, queue, rater_id, rater_role, site, "
+                   "label",
+    "volumes": "month, site, queue, items_handled, productive_hours, headcount, cost, "
+               "currency",
+    "targets": "metric, scope, month, target, direction",
+}
+
+
+@pytest.mark.parametrize("table", sorted(REQUIRED))
+def test_optional_table_zero_byte_file(tmp_path: Path, table: str) -> None:
+    write_audits(tmp_path, [audit_row("A1")])
+    (tmp_path / f"{table}.csv").write_bytes(b"")
+    with pytest.raises(DataError) as err:
+        open_store(tmp_path)
+    assert str(err.value) == (f"{tmp_path / f'{table}.csv'}: table '{table}' is empty: "
+                              f"expected a header row with columns {REQUIRED[table]}")
+
+
+@pytest.mark.parametrize("table", sorted(REQUIRED))
+def test_optional_table_header_only(tmp_path: Path, table: str) -> None:
+    write_audits(tmp_path, [audit_row("A1")])
+    (tmp_path / f"{table}.csv").write_text(HEADERS[table] + "\n")
+    with pytest.raises(DataError) as err:
+        open_store(tmp_path)
+    assert str(err.value) == (f"{tmp_path / f'{table}.csv'}: table '{table}' is empty: "
+                              "expected at least one data row after the header")
+
+
+def test_truncated_parquet_of_an_optional_table(tmp_path: Path) -> None:
+    write_audits(tmp_path, [audit_row("A1")])
+    names = VOL_HEADER.split(",")
+    values = GOOD["volumes"][0].split(",")
+    path = tmp_path / "volumes.parquet"
+    pq.write_table(pa.table({n: [v] for n, v in zip(names, values, strict=True)}), path)
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) - 10])
+    with pytest.raises(DataError) as err:
+        open_store(tmp_path)
+    assert str(err.value) == (f"{path}: cannot read as Parquet: Invalid Input Error: No magic "
+                              f"bytes found at end of file '{path}'")

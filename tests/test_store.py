@@ -24,7 +24,8 @@ def _reasons(store, table: str = "audits") -> dict[str, int]:
 
 def _assert_invariant(store) -> None:
     for report in store.validation.tables.values():
-        assert report.read == report.loaded + report.quarantined_total + report.duplicates
+        assert report.read == (report.loaded + report.quarantined_total + report.duplicates
+                               + report.outside_window)
 
 
 # ----------------------------------------------------------------------------- fatal
@@ -70,24 +71,36 @@ def test_header_only_file_is_empty(tmp_path: Path) -> None:
 
 def test_zero_byte_file_is_empty(tmp_path: Path) -> None:
     (tmp_path / "audits.csv").write_bytes(b"")
-    with pytest.raises(DataError, match=r"audits.csv: table 'audits' is empty: expected a "
-                                        r"header row with columns audit_id, audited_at"):
+    with pytest.raises(DataError) as err:
         open_store(tmp_path)
+    assert str(err.value) == (
+        f"{tmp_path / 'audits.csv'}: table 'audits' is empty: expected a header row with "
+        "columns audit_id, audited_at, queue, market, site, site_type, moderator_id, "
+        "moderator_decision, auditor_decision")
 
 
 def test_binary_garbage_is_not_utf8(tmp_path: Path) -> None:
     (tmp_path / "audits.csv").write_bytes(bytes(range(128, 256)) * 20)
-    with pytest.raises(DataError, match=r"audits.csv: header row is not UTF-8 text"):
+    with pytest.raises(DataError) as err:
         open_store(tmp_path)
+    assert str(err.value) == (f"{tmp_path / 'audits.csv'}: header row is not UTF-8 text "
+                              "(invalid start byte at byte 0); save the file as UTF-8")
+
+
+def _truncate(path: Path) -> None:
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 2])
 
 
 def test_corrupt_parquet(tmp_path: Path) -> None:
     table = pa.table({"audit_id": ["A1"], "queue": ["spam"]})
     pq.write_table(table, tmp_path / "audits.parquet")
-    data = (tmp_path / "audits.parquet").read_bytes()
-    (tmp_path / "audits.parquet").write_bytes(data[: len(data) // 2])
-    with pytest.raises(DataError, match=r"audits.parquet: cannot read as Parquet: "):
+    _truncate(tmp_path / "audits.parquet")
+    path = tmp_path / "audits.parquet"
+    with pytest.raises(DataError) as err:
         open_store(tmp_path)
+    assert str(err.value) == (f"{path}: cannot read as Parquet: Invalid Input Error: No magic "
+                              f"bytes found at end of file '{path}'")
 
 
 def test_table_given_twice(tmp_path: Path) -> None:
@@ -152,8 +165,8 @@ def test_non_utf8_row_is_quarantined(tmp_path: Path) -> None:
     write_audits(tmp_path, [audit_row("A1"), audit_row("A2", comment="caf\xe9")],
                  encoding="latin-1")
     with open_store(tmp_path) as store:
-        (reason,) = _reasons(store)
-        assert reason.startswith("malformed CSV line: invalid")
+        assert _reasons(store) == {"malformed CSV line: invalid encoding": 1}
+        assert store.quarantine("audits").loc[0, "_row"] == 2
         _assert_invariant(store)
 
 
@@ -263,27 +276,38 @@ def test_row_count_invariant(tmp_path_factory, rows) -> None:
         assert len(store.quarantine("audits")) == report.quarantined_total
 
 
-def test_month_window_reads_only_those_months(tmp_path: Path) -> None:
+def test_month_window_opens_only_those_months(tmp_path: Path) -> None:
     from qa_insights.sample_data import generate
 
-    generate(tmp_path / "h", months=4, audits_per_month=300, fmt="parquet",
-             partition_by_month=True)
-    with open_store(tmp_path / "h") as full:
-        by_month = dict(full.con.execute("SELECT month, count(*) FROM audits GROUP BY 1")
-                        .fetchall())
-    with open_store(tmp_path / "h", months=["2026-09", "2026-10"]) as store:
+    folder = tmp_path / "h"
+    generate(folder, months=4, audits_per_month=300, fmt="parquet", partition_by_month=True)
+    parts = {p.parent.name.split("=")[1]: p for p in (folder / "audits").rglob("*.parquet")}
+    expected = {m: pq.read_metadata(p).num_rows for m, p in parts.items()}
+    with open_store(folder, months=["2026-09", "2026-10"]) as before:
+        fingerprint = before.fingerprint
+    first = sorted(parts)[0]
+    _truncate(parts[first])  # a month outside the window is corrupt
+    with open_store(folder, months=["2026-09", "2026-10"]) as store:
         got = dict(store.con.execute("SELECT month, count(*) FROM audits GROUP BY 1")
                    .fetchall())
-        assert got == {m: by_month[m] for m in ("2026-09", "2026-10")}
-        assert store.validation.tables["audits"].read == sum(got.values())
-        plan = store.con.execute("SELECT 1").fetchall()  # connection still usable
-        assert plan == [(1,)]
+        assert got == {m: expected[m] for m in ("2026-09", "2026-10")}
+        report = store.validation.tables["audits"]
+        assert report.files == [f"audits/month={m}/{parts[m].name}"
+                                for m in ("2026-09", "2026-10")]
+        assert (report.read, report.outside_window) == (sum(got.values()), 0)
+        assert store.fingerprint == fingerprint  # covers only the months read
         vol = store.con.execute("SELECT DISTINCT month FROM volumes ORDER BY 1").fetchall()
         assert vol == [("2026-09",), ("2026-10",)]
-    with open_store(tmp_path / "h", months=["1999-01"]) as empty:
+        _assert_invariant(store)
+    with pytest.raises(DataError) as err:
+        open_store(folder)
+    assert str(err.value) == (
+        f"{parts[first]}: cannot read as Parquet: Invalid Input Error: No magic bytes found "
+        f"at end of file '{parts[first]}'")
+    with open_store(folder, months=["1999-01"]) as empty:
         assert empty.con.execute("SELECT count(*) FROM audits").fetchall() == [(0,)]
     with pytest.raises(ValueError, match=r"months: expected 'YYYY-MM' strings, got '2026-9'"):
-        open_store(tmp_path / "h", months=["2026-9"])
+        open_store(folder, months=["2026-9"])
 
 
 def test_month_window_keeps_unplaceable_rows_for_quarantine(tmp_path: Path) -> None:
@@ -292,5 +316,61 @@ def test_month_window_keeps_unplaceable_rows_for_quarantine(tmp_path: Path) -> N
                             audit_row("A3", audited_at="not a date")])
     with open_store(tmp_path, months=["2026-10"]) as store:
         report = store.validation.tables["audits"]
-        assert (report.read, report.loaded) == (2, 1)
+        assert (report.read, report.loaded, report.outside_window) == (3, 1, 1)
         assert report.quarantined == {"audited_at: expected an ISO 8601 timestamp": 1}
+
+
+def _audit_frame(ids: list[str], **changes: object) -> pd.DataFrame:
+    names = AUDIT_HEADER.split(",")
+    frame = pd.DataFrame([dict(zip(names, audit_row(i).split(","), strict=True))
+                          for i in ids]).replace("", None)
+    frame["audited_at"] = pd.to_datetime(frame["audited_at"], utc=True)
+    frame["handle_time_s"] = frame["handle_time_s"].astype(float)
+    return frame.assign(**changes)
+
+
+def test_read_counts_the_parquet_rows_with_bad_rows_and_duplicates(tmp_path: Path) -> None:
+    good = _audit_frame(["A1", "A2", "A3", "A1", "A1"])  # A1 three times: two collapsed
+    bad = _audit_frame(["B1", "B2"], site_type="vendor")
+    conflict = _audit_frame(["A3"], moderator_id="m9")  # A3 twice with different content
+    folder = tmp_path / "audits"
+    folder.mkdir()
+    for i, frame in enumerate((good, bad, conflict)):
+        pq.write_table(pa.Table.from_pandas(frame, preserve_index=False),
+                       folder / f"part-{i}.parquet")
+    with open_store(tmp_path) as store:
+        report = store.validation.tables["audits"]
+        assert report.read == len(good) + len(bad) + len(conflict) == 8
+        assert (report.loaded, report.duplicates) == (2, 2)
+        assert report.quarantined == {"site_type: expected one of in_house, bpo": 2,
+                                      "duplicate audit_id with conflicting content": 2}
+        _assert_invariant(store)
+
+
+def test_read_counts_malformed_csv_lines(tmp_path: Path) -> None:
+    rows = [audit_row("A1"), audit_row("A1"), "A2,2026-10-01,spam",
+            audit_row("A3") + ",extra", audit_row("A4", queue=""), audit_row("A5")]
+    write_audits(tmp_path, rows)
+    with open_store(tmp_path) as store:
+        report = store.validation.tables["audits"]
+        assert report.read == len(rows)
+        assert (report.loaded, report.duplicates, report.quarantined_total) == (2, 1, 3)
+        _assert_invariant(store)
+
+
+def test_rows_unaccounted_for_raise(tmp_path: Path, monkeypatch) -> None:
+    import qa_insights.validation as validation
+
+    write_audits(tmp_path, [audit_row("A1"), audit_row("A2")])
+    real = validation._stage_sql
+
+    def drops_a_row(source, months):
+        sql, params = real(source, months)
+        return sql + " WHERE x_audit_id <> 'A2'", params  # a stage that loses a row
+
+    monkeypatch.setattr(validation, "_stage_sql", drops_a_row)
+    with pytest.raises(DataError) as err:
+        open_store(tmp_path)
+    assert str(err.value) == (f"{tmp_path / 'audits.csv'}: 2 data rows read but 1 accounted "
+                              "for (loaded 1, quarantined 0, duplicates 0, outside the month "
+                              "window 0)")
