@@ -374,3 +374,25 @@ def test_rows_unaccounted_for_raise(tmp_path: Path, monkeypatch) -> None:
     assert str(err.value) == (f"{tmp_path / 'audits.csv'}: 2 data rows read but 1 accounted "
                               "for (loaded 1, quarantined 0, duplicates 0, outside the month "
                               "window 0)")
+
+
+def test_error_without_reason_or_severity_is_loaded(tmp_path: Path) -> None:
+    """docs/data-contract.md: reason and severity are optional on errors, whether the
+    columns are absent or empty; on an agreement they are quarantined."""
+    error = {"moderator_decision": "hate", "auditor_decision": "spam"}
+    write_audits(tmp_path / "empty", [audit_row("E1", **error),
+                                      audit_row("A1", severity="minor")])
+    with open_store(tmp_path / "empty") as store:
+        assert store.con.sql("SELECT audit_id, is_error FROM audits").fetchall() == [
+            ("E1", True)]
+        assert _reasons(store) == {
+            "error_reason/severity: set on an audit where moderator and auditor agree": 1}
+    names = AUDIT_HEADER.split(",")
+    keep = [i for i, n in enumerate(names) if n not in ("error_reason", "severity")]
+    row = audit_row("E1", **error).split(",")
+    write_audits(tmp_path / "absent", [",".join(row[i] for i in keep)],
+                 header=",".join(names[i] for i in keep))
+    with open_store(tmp_path / "absent") as store:
+        assert store.validation.clean
+        assert store.con.sql("SELECT is_error, error_reason FROM audits").fetchall() == [
+            (True, None)]
