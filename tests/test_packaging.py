@@ -11,20 +11,34 @@ ROOT = Path(__file__).resolve().parents[1]
 CONDA_NAMES = {"python-duckdb": "duckdb"}
 
 
-def _name(requirement: str) -> str:
-    return re.split(r"[<>=!~ \[;]", requirement.strip(), maxsplit=1)[0].lower()
+def _name_and_bound(requirement: str) -> tuple[str, str | None]:
+    """``"pandas>=2.2"`` -> ``("pandas", "2.2")``; the bound is None without ``>=``."""
+    name = re.split(r"[<>=!~ \[;]", requirement.strip(), maxsplit=1)[0].lower()
+    bound = re.search(r">=\s*([\w.]+)", requirement)
+    return CONDA_NAMES.get(name, name), bound.group(1) if bound else None
 
 
-def test_environment_yml_lists_the_runtime_packages() -> None:
-    deps = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
-    pyproject = {_name(d) for d in deps}
-    conda = set()
+def _conda_requirements() -> dict[str, str | None]:
     text = (ROOT / "environment.yml").read_text()
+    found = {}
     for line in text.split("dependencies:", 1)[1].splitlines():
-        m = re.match(r"\s+- ([A-Za-z][\w.-]*)", line)
-        if m and m.group(1) not in ("python", "pip"):
-            conda.add(CONDA_NAMES.get(m.group(1).lower(), m.group(1).lower()))
-    assert conda == pyproject
+        m = re.match(r"\s+- ([A-Za-z][\w.-]*.*)$", line)
+        if m and not m.group(1).startswith(("python=", "pip")):
+            name, bound = _name_and_bound(m.group(1))
+            found[name] = bound
+    return found
+
+
+def test_environment_yml_lists_the_runtime_packages_with_the_same_lower_bounds() -> None:
+    deps = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
+    pyproject = dict(_name_and_bound(d) for d in deps)
+    assert _conda_requirements() == pyproject
+
+
+def test_name_and_bound_parses_both_spellings() -> None:
+    assert _name_and_bound("python-duckdb>=1.1") == ("duckdb", "1.1")
+    assert _name_and_bound("statsmodels>=0.14.2") == ("statsmodels", "0.14.2")
+    assert _name_and_bound("tqdm") == ("tqdm", None)
 
 
 def test_lower_bounds_and_console_script() -> None:
