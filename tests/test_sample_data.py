@@ -7,7 +7,7 @@ import hashlib
 from pathlib import Path
 
 import pytest
-from scipy.stats import fisher_exact, mannwhitneyu
+from scipy.stats import binomtest, fisher_exact, mannwhitneyu
 from statsmodels.stats.proportion import proportions_ztest
 
 from qa_insights.sample_data import PLANTED, generate
@@ -108,17 +108,29 @@ def test_planted_new_hires(sample) -> None:
 
 
 def test_planted_lenient_raters_and_skew(sample) -> None:
+    """Under-enforcement (a non-expert labels a violating item ``no_violation``) at the
+    lenient site is consistent with the planted probability; every other site's is
+    significantly below it and below the lenient site's."""
     rows = sample.con.execute(
-        "SELECT c.site, avg((c.label = 'no_violation')::INT) FROM calibration c JOIN "
-        "(SELECT session_id, item_id, label FROM calibration WHERE rater_role = 'expert') g "
-        "USING (session_id, item_id) WHERE c.rater_role <> 'expert' AND "
+        "SELECT c.site, sum((c.label = 'no_violation')::INT), count(*) FROM calibration c "
+        "JOIN (SELECT session_id, item_id, label FROM calibration WHERE rater_role = "
+        "'expert') g USING (session_id, item_id) WHERE c.rater_role <> 'expert' AND "
         "g.label <> 'no_violation' GROUP BY 1").fetchall()
-    miss = dict(rows)
-    lenient = PLANTED["lenient_raters"]["site"]
-    assert miss[lenient] > 0.3 and all(v < 0.3 for k, v in miss.items() if k != lenient)
-    (nv,) = sample.con.execute("SELECT avg((label = 'no_violation')::INT) FROM calibration "
-                               "WHERE rater_role = 'expert'").fetchall()[0]
-    assert nv > 0.8
+    misses = {site: (int(k), int(n)) for site, k, n in rows}
+    planted = PLANTED["lenient_raters"]
+    k, n = misses.pop(planted["site"])
+    p_miss = float(planted["miss_violation_probability"])
+    assert binomtest(k, n, p_miss).pvalue > 0.01
+    assert len(misses) >= 5
+    for site, (k_other, n_other) in misses.items():
+        assert binomtest(k_other, n_other, p_miss, alternative="less").pvalue < 1e-3, site
+        _, p = fisher_exact([[k, n - k], [k_other, n_other - k_other]], alternative="greater")
+        assert p < 0.01, site
+    nv, items = sample.con.execute(
+        "SELECT sum((label = 'no_violation')::INT), count(*) FROM calibration "
+        "WHERE rater_role = 'expert'").fetchall()[0]
+    assert binomtest(int(nv), int(items),
+                     float(PLANTED["skewed_labels"]["no_violation_share"])).pvalue > 0.01
 
 
 def test_planted_calibration_drift(sample) -> None:
