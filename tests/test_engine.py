@@ -48,3 +48,36 @@ def test_export_clean_is_a_data_folder_with_the_same_numbers(tmp_path):
     with open_store(out) as reread:
         got = quality_summary(reread, ["month", "queue"])
     assert got.equals(expected)
+
+
+def test_a_url_reaches_the_spark_store_intact(monkeypatch):
+    """``qa-insights build --data s3a://...`` -> ``open_engine``: the URL is not turned into
+    a path (``s3a:/x``) and is not validated locally."""
+    import qa_insights.spark_engine as spark_engine
+    from qa_insights.cli import _parser
+    from qa_insights.engine import open_engine
+
+    seen = {}
+    monkeypatch.setattr(spark_engine, "open_spark_store",
+                        lambda data_dir, **kwargs: seen.setdefault("data_dir", data_dir))
+    args = _parser().parse_args(["build", "--engine", "spark", "--data",
+                                 "s3a://bucket/qa/clean"])
+    assert args.data == "s3a://bucket/qa/clean"
+    open_engine(args.data, engine=args.engine)
+    assert seen == {"data_dir": "s3a://bucket/qa/clean"}
+
+
+def test_export_with_a_month_window_keeps_its_partitions(tmp_path):
+    with open_store(DATA, months=["2026-09", "2026-10"]) as store:
+        out = store.export_clean(tmp_path / "clean")
+        loaded = store.validation.tables["audits"].loaded
+    assert sorted(p.name for p in (out / "audits").iterdir()) == [
+        "month=2026-09", "month=2026-10"]
+    with open_store(out, months=["2026-10"]) as reread:
+        report = reread.validation.tables["audits"]
+        assert report.files == [str(p.relative_to(out)) for p in
+                                sorted((out / "audits" / "month=2026-10").glob("*.parquet"))]
+        n_oct = scalar(reread.con, "SELECT count(*) FROM audits")
+    with open_store(out) as full:
+        assert scalar(full.con, "SELECT count(*) FROM audits") == loaded
+        assert scalar(full.con, "SELECT count(*) FROM audits WHERE month = '2026-10'") == n_oct
