@@ -20,8 +20,8 @@ from dataclasses import dataclass, field
 import duckdb
 
 from .contract import NO_VIOLATION, Column, Table
-from .sources import Source
 from .errors import DataError
+from .sources import Source
 from .sql import quote_ident, scalar, sql_str
 
 __all__ = ["TableReport", "validate_table", "create_empty_table", "create_quarantine_table"]

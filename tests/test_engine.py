@@ -53,7 +53,7 @@ def test_export_clean_is_a_data_folder_with_the_same_numbers(tmp_path):
 def test_a_url_reaches_the_spark_store_intact(monkeypatch):
     """``qa-insights build --data s3a://...`` -> ``open_engine``: the URL is not turned into
     a path (``s3a:/x``) and is not validated locally."""
-    import qa_insights.spark_engine as spark_engine
+    from qa_insights import spark_engine
     from qa_insights.cli import _parser
     from qa_insights.engine import open_engine
 

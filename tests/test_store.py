@@ -285,7 +285,7 @@ def test_month_window_opens_only_those_months(tmp_path: Path) -> None:
     expected = {m: pq.read_metadata(p).num_rows for m, p in parts.items()}
     with open_store(folder, months=["2026-09", "2026-10"]) as before:
         fingerprint = before.fingerprint
-    first = sorted(parts)[0]
+    first = min(parts)
     _truncate(parts[first])  # a month outside the window is corrupt
     with open_store(folder, months=["2026-09", "2026-10"]) as store:
         got = dict(store.con.execute("SELECT month, count(*) FROM audits GROUP BY 1")
@@ -359,7 +359,7 @@ def test_read_counts_malformed_csv_lines(tmp_path: Path) -> None:
 
 
 def test_rows_unaccounted_for_raise(tmp_path: Path, monkeypatch) -> None:
-    import qa_insights.validation as validation
+    from qa_insights import validation
 
     write_audits(tmp_path, [audit_row("A1"), audit_row("A2")])
     real = validation._stage_sql
