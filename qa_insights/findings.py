@@ -23,7 +23,7 @@ Examples
 >>> feb = pd.DataFrame({"site": ["in_house", "bpo_a", "bpo_b"],
 ...                     "n_audits": [40_000, 30_000, 50_000], "n_errors": [720, 1_050, 2_750]})
 >>> print(change_findings(lmdi(jan, feb, "site"))[0].sentence)
-Org error rate rose 0.4 pts to 3.8% (p < 0.001). +0.7 pts come from volume moving to bpo_b (mix); every site's own rate fell (3 of 3 significantly).
+Org error rate rose 0.4 pts to 3.8% (p < 0.001). +0.7 pts come from volume moving to bpo_b (mix); every site's own rate fell significantly.
 """
 
 from __future__ import annotations
@@ -141,6 +141,13 @@ def change_findings(decomposition: pd.DataFrame, *, alpha: float = 0.05,
     """The headline of a month: the overall change of the error rate, explained by mix and
     rate, and the segments whose own rate changed significantly.
 
+    A segment is named as a cause only when its own test backs it: for its rate, its
+    two-proportion test in the weighted-Holm family of the month; for the mix, the
+    two-proportion test of its share of audits (Holm over the segments), and only when
+    the overall change is significant. Otherwise the sentence gives the mix / rate split
+    without naming a segment. The adjusted p-values behind every named segment are in
+    ``numbers["named"]``.
+
     Parameters
     ----------
     decomposition : DataFrame
@@ -158,19 +165,34 @@ def change_findings(decomposition: pd.DataFrame, *, alpha: float = 0.05,
     -------
     list of Finding
         First the ``rate_change`` finding, then up to ``max_segments``
-        ``segment_change`` findings (only significant segments get one).
+        ``segment_change`` findings (only significant segments get one). The headline's
+        ``numbers`` hold ``segment_p_adjusted`` (label -> adjusted p of the segment's own
+        rate change), ``share_p_adjusted`` (label -> Holm-adjusted p of its audit-share
+        change; empty when the overall change is not significant) and ``named`` (one
+        dict per segment the sentence names: ``segment``, ``claim`` ``"mix"`` or
+        ``"rate"``, ``p_adjusted``).
 
     Raises
     ------
     ValueError
         When the frame lacks ``attrs["overall"]`` or is not in pts.
+
+    Examples
+    --------
+    >>> from qa_insights.lmdi import lmdi
+    >>> before = pd.DataFrame({"site": ["a", "b", "c"], "n_audits": [2000, 2000, 2000],
+    ...                        "n_errors": [40, 40, 40]})
+    >>> found = change_findings(lmdi(before, before.assign(n_errors=[90, 45, 38]), "site"))
+    >>> print(found[0].sentence)
+    Org error rate rose 0.9 pts to 2.9% (p = 0.003). +0.9 pts from sites' own rates, led by a (+0.8 pts).
+    >>> [f.scope for f in found[1:]]        # b and c moved within chance: not named
+    ['a']
     """
     o = decomposition.attrs.get("overall")
     if not o or o.get("scale") != 100.0:
         raise ValueError("expected an explain_change / lmdi result with scale=100 "
                          "(attrs['overall'] missing or effects not in pts)")
     by, name = list(o["by"]), _scope(o, scope)
-    noun = by[0].replace("_", " ") if len(by) == 1 else "segment"
     d = decomposition
     overall = compare_proportions(int(o["n_errors_after"]), int(o["n_audits_after"]),
                                   int(o["n_errors_before"]), int(o["n_audits_before"]))
@@ -185,16 +207,21 @@ def change_findings(decomposition: pd.DataFrame, *, alpha: float = 0.05,
     adjusted = adjust_p_values(raw, "holm", weights)
     ok = np.isfinite(raw)
     sig = np.where(np.isfinite(adjusted), adjusted < alpha, False)
+    labels = [_label(row, by) for _, row in both.iterrows()]
 
     numbers = {"rate_before": o["rate_before"], "rate_after": o["rate_after"],
                "change_pts": o["change"], "mix_pts": o["mix_effect"],
                "rate_pts": o["rate_effect"], "p_value_raw": overall.p_value,
                "p_adjusted": adjusted[0], "tests_in_family": int(ok.sum()),
-               "month": o.get("month"), "compare_month": o.get("compare_month")}
+               "month": o.get("month"), "compare_month": o.get("compare_month"),
+               "segment_p_adjusted": dict(zip(labels, map(float, adjusted[1:]))),
+               "share_p_adjusted": {}, "named": []}
     if sig[0]:
         text = (f"{name} error rate {_direction(o['change'])} {format_pts(o['change'])} pts "
                 f"to {format_pct(o['rate_after'])} ({format_p(adjusted[0])}).")
-        text = " ".join(filter(None, [text, _explain(d, o, by, noun, both, sig[1:])]))
+        numbers["share_p_adjusted"] = _share_p_adjusted(d, o, by)
+        explained = _explain(d, o, by, both.assign(_p=adjusted[1:]), numbers, alpha)
+        text = " ".join(filter(None, [text, explained]))
     else:
         when = (f" in {o['compare_month']}, " if o.get("compare_month") else " before, ")
         after = f" in {o['month']}" if o.get("month") else " after"
@@ -221,28 +248,56 @@ def change_findings(decomposition: pd.DataFrame, *, alpha: float = 0.05,
     return out
 
 
-def _explain(d: pd.DataFrame, o: Mapping[str, Any], by: list[str], noun: str,
-             both: pd.DataFrame, seg_sig: np.ndarray) -> str:
-    """The mix / rate sentence of a significant change."""
+def _share_p_adjusted(d: pd.DataFrame, o: Mapping[str, Any], by: list[str]
+                      ) -> dict[str, float]:
+    """Holm-adjusted p-values of each segment's change of audit share (two-proportion
+    test of its audits out of all audits, after vs before), by segment label."""
+    raw = [compare_proportions(int(r["n_audits_after"]), int(o["n_audits_after"]),
+                               int(r["n_audits_before"]), int(o["n_audits_before"])).p_value
+           for _, r in d.iterrows()]
+    adjusted = adjust_p_values(raw, "holm")
+    return {_label(r, by): float(p) for (_, r), p in zip(d.iterrows(), adjusted)}
+
+
+def _explain(d: pd.DataFrame, o: Mapping[str, Any], by: list[str], both: pd.DataFrame,
+             numbers: dict[str, Any], alpha: float) -> str:
+    """The mix / rate sentence of a significant change; records named segments in
+    ``numbers["named"]``. ``both`` has the adjusted rate p-values in column ``_p``."""
+    noun = by[0].replace("_", " ") if len(by) == 1 else "segment"
     mix, rate = o["mix_effect"], o["rate_effect"]
+    largest = max(abs(mix), abs(rate))
     parts = []
-    if abs(mix) >= 0.25 * max(abs(mix), abs(rate)):
-        same = d[np.sign(d["mix_effect"]) == np.sign(mix)]
-        top = same.loc[same["mix_effect"].abs().idxmax()]
-        moved = "to" if top["share_after"] > top["share_before"] else "away from"
-        parts.append(f"{format_pts(mix, sign=True)} pts come from volume moving {moved} "
-                     f"{_label(top, by)} (mix)")
-    change = both["rate_after"] - both["rate_before"]
-    n_sig = int(np.sum(seg_sig & (np.sign(change.to_numpy()) == np.sign(rate))))
-    if len(both) > 1 and ((change < 0).all() or (change > 0).all()):
-        word = "fell" if (change < 0).all() else "rose"
-        parts.append(f"every {noun}'s own rate {word} ({n_sig} of {len(both)} "
-                     "significantly)")
-    elif abs(rate) >= 0.25 * max(abs(mix), abs(rate)):
-        same = d[np.sign(d["rate_effect"]) == np.sign(rate)]
-        top = same.loc[same["rate_effect"].abs().idxmax()]
-        parts.append(f"{format_pts(rate, sign=True)} pts from {noun}s' own rates, led by "
-                     f"{_label(top, by)} ({format_pts(top['rate_effect'], sign=True)} pts)")
+    if abs(mix) >= 0.25 * largest:
+        share_p = d.apply(lambda r: numbers["share_p_adjusted"][_label(r, by)], axis=1)
+        same = d[(np.sign(d["mix_effect"]) == np.sign(mix)) & (share_p < alpha)]
+        if same.empty:
+            parts.append(f"{format_pts(mix, sign=True)} pts are mix (no {noun}'s share of "
+                         "audits changed significantly)")
+        else:
+            top = same.loc[same["mix_effect"].abs().idxmax()]
+            label = _label(top, by)
+            moved = "to" if top["share_after"] > top["share_before"] else "away from"
+            parts.append(f"{format_pts(mix, sign=True)} pts come from volume moving {moved} "
+                         f"{label} (mix)")
+            numbers["named"].append({"segment": label, "claim": "mix",
+                                     "p_adjusted": numbers["share_p_adjusted"][label]})
+    change = np.sign(both["rate_after"] - both["rate_before"])
+    backed = both[(both["_p"] < alpha) & (change == np.sign(rate))]
+    if len(both) > 1 and len(backed) == len(both):
+        parts.append(f"every {noun}'s own rate {_direction(rate)} significantly")
+        numbers["named"].extend({"segment": _label(r, by), "claim": "rate",
+                                 "p_adjusted": float(r["_p"])} for _, r in both.iterrows())
+    elif abs(rate) >= 0.25 * largest:
+        text = f"{format_pts(rate, sign=True)} pts from {noun}s' own rates"
+        if backed.empty:
+            parts.append(f"{text} (no single {noun}'s change significant)")
+        else:
+            top = backed.loc[backed["rate_effect"].abs().idxmax()]
+            label = _label(top, by)
+            parts.append(f"{text}, led by {label} "
+                         f"({format_pts(top['rate_effect'], sign=True)} pts)")
+            numbers["named"].append({"segment": label, "claim": "rate",
+                                     "p_adjusted": float(top["_p"])})
     text = "; ".join(parts)
     return text[:1].upper() + text[1:] + "." if text else ""
 
@@ -250,27 +305,53 @@ def _explain(d: pd.DataFrame, o: Mapping[str, Any], by: list[str], noun: str,
 def reason_mix_finding(mix: pd.DataFrame, *, scope: str = "Org") -> Finding:
     """Finding from :func:`qa_insights.rca.reason_mix` (or ``reason_mix_change``).
 
+    The mix is called changed only by the test of the reasons x periods table; a reason
+    is named only when its own share change is significant too (Holm-adjusted p of its
+    adjusted residual, the ``p_adjusted`` column).
+
+    Parameters
+    ----------
+    mix : DataFrame
+        Result of :func:`qa_insights.rca.reason_mix` (``attrs["test"]`` and the
+        ``p_adjusted`` column present).
+    scope : str
+        Name of the whole the sentence starts with.
+
+    Returns
+    -------
+    Finding
+        Kind ``reason_mix``; ``numbers`` hold the test, ``reasons_p_adjusted`` (reason ->
+        adjusted p) and ``named`` (the reasons the sentence names, with their adjusted p).
+
     Examples
     --------
     >>> from qa_insights.rca import reason_mix
     >>> b = pd.DataFrame({"error_reason": ["fatigue", "policy_misread"], "n_errors": [50, 50]})
     >>> a = pd.DataFrame({"error_reason": ["fatigue", "policy_misread"], "n_errors": [80, 20]})
     >>> print(reason_mix_finding(reason_mix(b, a)).sentence)
-    Org error-reason mix changed (chi-square, p < 0.001): fatigue rose 30.0 pts to 80.0% of errors.
+    Org error-reason mix changed (chi-square, p < 0.001): fatigue rose 30.0 pts to 80.0% of errors (adjusted p < 0.001).
     """
     t, top = mix.attrs["test"], mix.iloc[0]
+    p_adj = dict(zip(mix["error_reason"], map(float, mix["p_adjusted"])))
     numbers = {"test": t["test"], "statistic": t["statistic"], "cramers_v": t["effect_size"],
                "top_reason": top["error_reason"], "share_before": top["share_before"],
-               "share_after": top["share_after"]}
-    if t["significant"]:
-        text = (f"{scope} error-reason mix changed ({t['test']}, {format_p(t['p_value'])}): "
-                f"{top['error_reason']} {_direction(top['share_change'])} "
-                f"{format_pts(top['share_change'])} pts to {format_pct(top['share_after'])} "
-                "of errors.")
-    else:
+               "share_after": top["share_after"], "reasons_p_adjusted": p_adj, "named": []}
+    if not t["significant"]:
         text = (f"{scope} error-reason mix: no significant change ({t['test']}, "
                 f"{format_p(t['p_value'])}).")
-    return Finding("reason_mix", scope, text, bool(t["significant"]), t["p_value"], numbers)
+        return Finding("reason_mix", scope, text, False, t["p_value"], numbers)
+    text = f"{scope} error-reason mix changed ({t['test']}, {format_p(t['p_value'])}): "
+    moved = mix[mix["significant_reason"]]
+    if moved.empty:
+        text += "no single reason's share moved significantly on its own."
+    else:
+        r = moved.iloc[0]
+        text += (f"{r['error_reason']} {_direction(r['share_change'])} "
+                 f"{format_pts(r['share_change'])} pts to {format_pct(r['share_after'])} "
+                 f"of errors (adjusted {format_p(r['p_adjusted'])}).")
+        numbers["named"].append({"reason": r["error_reason"],
+                                 "p_adjusted": float(r["p_adjusted"])})
+    return Finding("reason_mix", scope, text, True, t["p_value"], numbers)
 
 
 def association_finding(test: HypothesisTest, rows: str, columns: str, *,

@@ -28,9 +28,10 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from .differences import independence_test
+from .differences import adjust_p_values, independence_test
 from .lmdi import lmdi
 from .metrics import audit_counts, check_dimensions
+from .proportions import compare_proportions
 
 if TYPE_CHECKING:
     from .store import Store
@@ -265,7 +266,10 @@ def reason_mix(before: pd.DataFrame, after: pd.DataFrame, *, alpha: float = 0.05
         One row per reason, sorted by absolute ``share_change``: ``error_reason``,
         ``n_before``, ``n_after``, ``share_before``, ``share_after``, ``share_change``,
         ``adjusted_residual`` (Haberman's adjusted standardized residual of the later
-        period; beyond about +-2 a reason moved more than chance). ``attrs["test"]`` is
+        period), ``p_value`` (two-sided p of that residual: the pooled two-proportion z
+        test of the reason's share, after vs before, which equals it; Fisher's exact test
+        of the reason-vs-rest 2 x 2 table when sparse), ``p_adjusted`` (Holm over the
+        reasons) and ``significant_reason`` (``p_adjusted < alpha``). ``attrs["test"]`` is
         the :class:`~qa_insights.differences.HypothesisTest` of the reasons x periods
         table (chi-square, exact when sparse) as a dict.
 
@@ -296,6 +300,11 @@ def reason_mix(before: pd.DataFrame, after: pd.DataFrame, *, alpha: float = 0.05
     expected = row * totals["n_after"] / n
     denom = np.sqrt(expected * (1 - row / n) * (1 - totals["n_after"] / n))
     t["adjusted_residual"] = (t["n_after"] - expected) / denom.where(denom > 0)
+    t["p_value"] = [compare_proportions(int(a), int(totals["n_after"]), int(b),
+                                        int(totals["n_before"])).p_value
+                    for a, b in zip(t["n_after"], t["n_before"])]
+    t["p_adjusted"] = adjust_p_values(t["p_value"].to_numpy(dtype=float), "holm")
+    t["significant_reason"] = t["p_adjusted"] < alpha
     t = t.iloc[np.argsort(-t["share_change"].abs().to_numpy(), kind="stable")]
     t = t.reset_index(drop=True)
     t.attrs["test"] = independence_test(t[["n_before", "n_after"]].to_numpy(),

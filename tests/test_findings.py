@@ -99,23 +99,56 @@ def test_significance_follows_the_test(frames):
         assert seg.kind == "segment_change" and seg.significant and seg.p_value < 0.05
 
 
-def _null_month(rng, shares, rates, n):
-    counts = rng.multinomial(n, shares)
-    return pd.DataFrame({"site": [f"site_{i}" for i in range(len(shares))],
-                         "n_audits": counts, "n_errors": rng.binomial(counts, rates)})
+NULL_SHARES = np.array([0.16, 0.14, 0.10, 0.20, 0.10, 0.18, 0.12])
+NULL_RATES = np.array([0.020, 0.025, 0.030, 0.045, 0.090, 0.050, 0.055])
+NULL_REASONS = np.array([0.35, 0.25, 0.20, 0.12, 0.08])
+NULL_TYPES = np.array([0.45, 0.35, 0.20])
 
 
-def test_null_counts_give_no_significant_finding_in_95_percent_of_draws():
+def _null_month(rng, n=5000):
+    counts = rng.multinomial(n, NULL_SHARES)
+    return pd.DataFrame({"site": [f"site_{i}" for i in range(len(NULL_SHARES))],
+                         "n_audits": counts, "n_errors": rng.binomial(counts, NULL_RATES)})
+
+
+def _reasons(rng, n_errors):
+    return pd.DataFrame({"error_reason": [f"r{i}" for i in range(len(NULL_REASONS))],
+                         "n_errors": rng.multinomial(n_errors, NULL_REASONS)})
+
+
+def _null_flags(rng):
+    """One null draw (nothing planted): whether change, reason-mix and association
+    findings call anything significant."""
+    before, after = _null_month(rng), _null_month(rng)
+    change = any(f.significant for f in change_findings(lmdi(before, after, "site")))
+    mix = reason_mix_finding(reason_mix(_reasons(rng, before.n_errors.sum()),
+                                        _reasons(rng, after.n_errors.sum())))
+    by_site = before.n_errors.to_numpy() + after.n_errors.to_numpy()
+    table = np.array([rng.multinomial(e, NULL_TYPES) for e in by_site])
+    assoc = association_finding(independence_test(table), "site", "error_type")
+    return change, mix.significant, assoc.significant
+
+
+def _false_positive_bound(draws, alpha=0.05):
+    """Most flagged draws of ``draws`` a procedure at exactly ``alpha`` gives with
+    probability 0.999 (one-sided binomial bound)."""
+    return int(stats.binom.ppf(0.999, draws, alpha))
+
+
+@pytest.mark.parametrize("draws", [
+    200, pytest.param(3000, marks=pytest.mark.slow)])
+def test_null_counts_give_no_significant_finding_in_95_percent_of_draws(draws):
     rng = np.random.default_rng(20261)
-    shares = np.array([0.16, 0.14, 0.10, 0.20, 0.10, 0.18, 0.12])
-    rates = np.array([0.020, 0.025, 0.030, 0.045, 0.090, 0.050, 0.055])
-    draws = 300
-    flagged = 0
-    for _ in range(draws):
-        before = _null_month(rng, shares, rates, 4000)
-        after = _null_month(rng, shares, rates, 4000)
-        flagged += any(f.significant for f in change_findings(lmdi(before, after, "site")))
-    assert flagged / draws <= 0.05
+    flags = np.array([_null_flags(rng) for _ in range(draws)])
+    bound = _false_positive_bound(draws)
+    for kind, flagged in zip(["change", "reason mix", "association"], flags.sum(axis=0)):
+        assert flagged <= bound, f"{kind}: {flagged} of {draws} null draws flagged"
+
+
+def test_false_positive_bound_is_the_binomial_quantile():
+    # 1000 draws at 5%: mean 50, sd 6.9; the 99.9% one-sided bound is 73 (>= 0.999 mass).
+    assert _false_positive_bound(1000) == 73
+    assert stats.binom.cdf(73, 1000, 0.05) >= 0.999 > stats.binom.cdf(72, 1000, 0.05)
 
 
 @pytest.mark.slow
@@ -193,3 +226,77 @@ def test_docstring_examples_run():
     from qa_insights import findings as module
     result = doctest.testmod(module)
     assert result.attempted > 0 and result.failed == 0
+
+
+@settings(max_examples=80, deadline=None)
+@given(two_months())
+def test_every_named_segment_is_backed_by_its_own_significant_test(frames):
+    before, after = frames
+    head = change_findings(lmdi(before, after, "site"))[0]
+    named = head.numbers["named"]
+    mentioned = set(re.findall(r"\bs\d\b", head.sentence))
+    assert mentioned <= {n["segment"] for n in named}
+    for n in named:
+        assert head.significant and n["p_adjusted"] < 0.05
+        family = "share_p_adjusted" if n["claim"] == "mix" else "segment_p_adjusted"
+        assert head.numbers[family][n["segment"]] == n["p_adjusted"]
+    for claim in ("mix", "rate"):
+        # the raw test of a named segment, by statsmodels: adjustment only raises p
+        for n in (n for n in named if n["claim"] == claim):
+            i = int(n["segment"][1:])
+            if claim == "mix":
+                counts = [after.n_audits[i], before.n_audits[i]]
+                totals = [after.n_audits.sum(), before.n_audits.sum()]
+            else:
+                counts = [after.n_errors[i], before.n_errors[i]]
+                totals = [after.n_audits[i], before.n_audits[i]]
+            pooled = sum(counts) / sum(totals)
+            if min(min(totals) * pooled, min(totals) * (1 - pooled)) >= 5:
+                assert proportions_ztest(counts, totals)[1] <= n["p_adjusted"] + 1e-12
+    if "every site" in head.sentence:
+        segments = set(head.numbers["segment_p_adjusted"])
+        assert {n["segment"] for n in named if n["claim"] == "rate"} == segments
+        assert all(p < 0.05 for p in head.numbers["segment_p_adjusted"].values())
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 200), st.integers(0, 200)), min_size=2,
+                max_size=6))
+def test_every_named_reason_is_backed_by_its_holm_adjusted_residual(rows):
+    before = pd.DataFrame({"error_reason": [f"r{i}" for i in range(len(rows))],
+                           "n_errors": [b for b, _ in rows]})
+    after = before.assign(n_errors=[a for _, a in rows])
+    if before.n_errors.sum() == 0 or after.n_errors.sum() == 0:
+        return
+    mix = reason_mix(before, after)
+    found = reason_mix_finding(mix)
+    mentioned = set(re.findall(r"\br\d\b", found.sentence))
+    assert mentioned == {n["reason"] for n in found.numbers["named"]}
+    for n in found.numbers["named"]:
+        assert found.significant and n["p_adjusted"] < 0.05
+        assert n["p_adjusted"] == found.numbers["reasons_p_adjusted"][n["reason"]]
+    assert found.numbers["reasons_p_adjusted"] == dict(zip(mix.error_reason, mix.p_adjusted))
+
+
+def test_a_changed_mix_without_a_significant_reason_names_none():
+    # Eight reasons each move a little: the table's chi-square rejects, but no single
+    # reason's share survives Holm over eight.
+    before = pd.DataFrame({"error_reason": [f"r{i}" for i in range(8)],
+                           "n_errors": [100] * 8})
+    after = before.assign(n_errors=[125, 125, 125, 125, 75, 75, 75, 75])
+    found = reason_mix_finding(reason_mix(before, after))
+    assert found.significant, found.sentence
+    assert "no single reason's share moved significantly" in found.sentence
+    assert not re.search(r"\br\d\b", found.sentence) and found.numbers["named"] == []
+
+
+def test_segment_changes_within_chance_are_not_named():
+    before = pd.DataFrame({"site": ["a", "b", "c"], "n_audits": [2000] * 3,
+                           "n_errors": [40, 40, 40]})
+    found = change_findings(lmdi(before, before.assign(n_errors=[90, 45, 38]), "site"))
+    head = found[0]
+    assert head.significant and "led by a" in head.sentence
+    assert not re.search(r"\b[bc]\b", head.sentence) and "every site" not in head.sentence
+    assert [f.scope for f in found[1:]] == ["a"]
+    # b (+0.25 pts) and c (-0.1 pts) by statsmodels: far from significant even unadjusted
+    assert proportions_ztest([45, 40], [2000, 2000])[1] > 0.5
