@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import itertools
+import json
 import math
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -208,3 +210,60 @@ def test_sparse_tables_of_any_shape_get_a_monte_carlo_p_value() -> None:
         assert result.test == "Fisher exact (Monte Carlo)"
         assert result.p_value == pytest.approx(float(expected))
         assert 0 <= result.p_value <= 1
+
+
+REFDATA = Path(__file__).parent / "refdata"
+
+
+def _refdata(name):
+    data = json.loads((REFDATA / name).read_text())
+    assert data["source"]
+    return data
+
+
+@pytest.mark.parametrize("name, rel", [("SiRstv", 1e-10), ("AtmWtAg", 1e-8)])
+def test_anova_reproduces_nist_strd_certified_values(name, rel):
+    d = _refdata("nist_strd_anova.json")["datasets"][name]
+    c = d["certified"]
+    values = pd.Series([float(v) for v in d["value"]])
+    groups = values.groupby(pd.Series(d["group"]))
+    r = anova_oneway(groups.size(), groups.mean(), groups.var(ddof=1))
+    # NIST certifies 15 digits; a double-precision two-pass computation keeps about 10
+    # (SiRstv, 3 constant leading digits) or 8-9 (AtmWtAg, 7 constant leading digits).
+    assert r.statistic == pytest.approx(c["f_statistic"], rel=rel)
+    assert r.effect_size == pytest.approx(c["r_squared"], rel=rel)
+    assert r.dof == c["df_between"]
+    assert r.test == f"one-way ANOVA (F, {c['df_between']} and {c['df_within']} df)"
+    assert r.p_value == pytest.approx(
+        stats.f.sf(c["f_statistic"], c["df_between"], c["df_within"]), rel=1e-6)
+
+
+def test_chi_square_reproduces_agrestis_party_identification_table():
+    ref = _refdata("agresti2007_party_gender.json")
+    table = np.array(ref["table"])
+    r = independence_test(table)
+    assert r.test == "chi-square" and r.dof == ref["dof"]
+    assert round(r.statistic, ref["decimals"]) == ref["chi_square"]
+    assert r.p_value < 0.001 and r.significant
+    # Cramer's V is not printed in the book: from the published X^2 and by SciPy.
+    n = table.sum()
+    assert r.effect_size == pytest.approx(math.sqrt(ref["chi_square"] / n), abs=5e-5)
+    assert r.effect_size == pytest.approx(stats.contingency.association(table), rel=1e-12)
+    g2 = stats.chi2_contingency(table, correction=False, lambda_="log-likelihood")[0]
+    assert round(g2, ref["decimals"]) == ref["g_square"]      # the table was read right
+
+
+def test_bh_and_holm_reproduce_benjamini_hochbergs_example():
+    from qa_insights.differences import adjust_p_values
+    ref = _refdata("benjamini_hochberg1995.json")
+    p, alpha = np.array(ref["p_values"]), ref["alpha"]
+    bh = adjust_p_values(p, "bh")
+    assert (bh < alpha).sum() == ref["bh_rejected"]
+    assert (bh < alpha)[: ref["bh_rejected"]].all()
+    np.testing.assert_allclose(bh, stats.false_discovery_control(p), rtol=1e-12)
+    holm = adjust_p_values(p, "holm")
+    # Holm is at least as powerful as the Bonferroni correction the paper compares with,
+    # and here rejects the same three.
+    assert (holm < alpha).sum() == ref["fwer_rejected"]
+    assert ((p * len(p)) < alpha).sum() == ref["fwer_rejected"]
+    np.testing.assert_allclose(holm, multipletests(p, method="holm")[1], rtol=1e-12)
