@@ -5,8 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from sklearn.cluster import KMeans
-from sklearn.metrics import adjusted_rand_score, silhouette_score
+from sklearn.metrics import adjusted_rand_score
 
 from qa_insights.clustering import cluster_profiles, error_profiles
 from tests.fixtures_rca import cell, write_store
@@ -34,14 +33,45 @@ def test_planted_clusters_are_recovered():
     assert c.centers.loc[0, "false_positive"] > 0.7
 
 
-def test_silhouettes_match_scikit_learn():
-    profiles, _ = _planted_profiles()
-    c = cluster_profiles(profiles, k_range=[2, 3, 4])
-    x = profiles.to_numpy()
-    for k, score in zip(c.silhouette["k"], c.silhouette["silhouette"]):
-        labels = KMeans(n_clusters=k, n_init=10, random_state=0).fit_predict(x)
-        assert score == pytest.approx(silhouette_score(x, labels), rel=1e-12)
-    assert c.silhouette["silhouette"].idxmax() == 1          # k = 3
+def _silhouette(x, labels):
+    """Mean silhouette from its definition (Rousseeuw 1987), with plain numpy."""
+    d = np.sqrt(((x[:, None, :] - x[None, :, :]) ** 2).sum(axis=-1))
+    s = np.zeros(len(x))
+    for i in range(len(x)):
+        own = labels == labels[i]
+        if own.sum() == 1:
+            continue                                     # s(i) = 0 for a singleton
+        a = d[i, own].sum() / (own.sum() - 1)
+        b = min(d[i, labels == c].mean() for c in np.unique(labels) if c != labels[i])
+        s[i] = (b - a) / max(a, b)
+    return s.mean()
+
+
+def _best_k_independently(x, ks):
+    """k by the best silhouette, with SciPy's k-means (best of 20 seeded starts)."""
+    from scipy.cluster.vq import kmeans2
+    scores = {}
+    for k in ks:
+        fits = [kmeans2(x, k, minit="++", seed=s) for s in range(20)]
+        inertia = [((x - c[lab]) ** 2).sum() for c, lab in fits]
+        scores[k] = _silhouette(x, fits[int(np.argmin(inertia))][1])
+    return max(scores, key=scores.get), scores
+
+
+@pytest.mark.parametrize("seed, groups", [(2, 3), (5, 3), (7, 4)])
+def test_chosen_k_matches_an_independent_silhouette_search(seed, groups):
+    rng = np.random.default_rng(seed)
+    centres = rng.dirichlet(np.full(4, 0.5), groups)
+    truth = rng.integers(0, groups, 30)
+    x = np.clip(centres[truth] + rng.normal(0, 0.03, (30, 4)), 0, None)
+    x /= x.sum(axis=1, keepdims=True)
+    profiles = pd.DataFrame(x, columns=list("abcd"))
+    c = cluster_profiles(profiles, k_range=range(2, 7))
+    k, scores = _best_k_independently(x, range(2, 7))
+    assert c.k == k
+    got = c.silhouette.set_index("k")["silhouette"]
+    assert got[k] == pytest.approx(scores[k], rel=1e-9)
+    assert got[k] == pytest.approx(_silhouette(x, c.assignments.to_numpy()), rel=1e-12)
 
 
 def test_too_few_entities():

@@ -7,12 +7,15 @@ counts written into the fixtures.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pandas as pd
 import pytest
 from scipy import stats
 
 from qa_insights import rca
+from qa_insights.differences import MONTE_CARLO_TABLES
 from qa_insights.sample_data import PLANTED
 from tests.fixtures_data import planted_month
 from tests.fixtures_rca import cell, write_store
@@ -184,3 +187,51 @@ def test_docstring_examples_run():
     from qa_insights import rca as module
     result = doctest.testmod(module)
     assert result.attempted > 0 and result.failed == 0
+
+
+def _reasons(counts):
+    return pd.DataFrame({"error_reason": [f"r{i}" for i in range(len(counts))],
+                         "n_errors": counts})
+
+
+def test_reason_p_values_are_holm_adjusted_residuals():
+    from statsmodels.stats.multitest import multipletests
+    m = rca.reason_mix(_reasons([40, 60, 30, 70]), _reasons([70, 50, 35, 45]))
+    p = 2 * stats.norm.sf(np.abs(m["adjusted_residual"]))
+    np.testing.assert_allclose(m["p_value"], p, rtol=1e-9)
+    np.testing.assert_allclose(m["p_adjusted"], multipletests(p, method="holm")[1],
+                               rtol=1e-9)
+    assert (m["significant_reason"] == (m["p_adjusted"] < 0.05)).all()
+
+
+def test_sparse_two_reason_mix_uses_fishers_exact_test():
+    m = rca.reason_mix(_reasons([1, 9]), _reasons([7, 3]))
+    t = m.attrs["test"]
+    assert t["test"] == "Fisher exact"
+    table = m.sort_values("error_reason")[["n_before", "n_after"]].to_numpy()
+    assert t["p_value"] == pytest.approx(stats.fisher_exact(table).pvalue, rel=1e-12)
+
+
+def _exact_homogeneity_p(before, after):
+    """Fisher-Freeman-Halton p of a reasons x 2 table by full enumeration: every split of
+    the reasons' totals with the later period's total, weighted by its hypergeometric
+    probability."""
+    rows = np.array(before) + np.array(after)
+    dist = stats.multivariate_hypergeom(m=rows, n=sum(after))
+    observed = dist.pmf(after)
+    total = 0.0
+    for split in np.ndindex(*(rows + 1)):
+        if sum(split) == sum(after):
+            pr = dist.pmf(split)
+            total += pr if pr <= observed * (1 + 1e-7) else 0.0
+    return total
+
+
+def test_sparse_reason_mix_gets_a_monte_carlo_exact_p_value():
+    before, after = [6, 2, 1, 0], [1, 3, 4, 3]
+    m = rca.reason_mix(_reasons(before), _reasons(after))
+    t = m.attrs["test"]
+    assert t["test"] == "Fisher exact (Monte Carlo)"
+    exact = _exact_homogeneity_p(before, after)
+    se = math.sqrt(exact * (1 - exact) / MONTE_CARLO_TABLES)
+    assert abs(t["p_value"] - exact) < 4 * se + 1e-4
