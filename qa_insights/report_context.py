@@ -267,6 +267,12 @@ def _list(values: list[str], limit: int = 20) -> str:
     return shown + (f" ... ({len(values)} in all)" if len(values) > limit else "")
 
 
+def _month_span(months: Sequence[str]) -> str:
+    """The valid months for a message: ``"2025-08 to 2026-10"`` (every month between is
+    known, see :func:`known_months`)."""
+    return f"{months[0]} to {months[-1]}" if months else "none (no dated rows)"
+
+
 def resolve_context(store: Store, *, month: str = "", scope: str = "org",
                     scope_value: str = "", min_n: int = 30, analyst_mode: bool = False,
                     busiest_if_empty: bool = False) -> ReportContext:
@@ -285,7 +291,8 @@ def resolve_context(store: Store, *, month: str = "", scope: str = "org",
     min_n : int
         Minimum audits for a segment to be ranked (at least 1).
     analyst_mode : bool
-        Whether raw moderator ids may be shown.
+        Whether raw moderator ids may be shown; a real ``bool`` (a string such as
+        ``"false"`` from ``papermill -r`` is refused, since it would be truthy).
     busiest_if_empty : bool
         With a non-``org`` scope and an empty ``scope_value``, take the value with the most
         audits in the month (e.g. the busiest queue) instead of failing.
@@ -298,8 +305,8 @@ def resolve_context(store: Store, *, month: str = "", scope: str = "org",
     ------
     ParameterError
         Bad month format, a month outside the data, an unknown scope, a scope value not in
-        the data, a scope value with scope ``org``, or ``min_n < 1``; the message lists the
-        valid values.
+        the data, a scope value with scope ``org``, ``min_n < 1``, or an ``analyst_mode``
+        that is not a bool; the message lists the valid values.
 
     Examples
     --------
@@ -309,10 +316,13 @@ def resolve_context(store: Store, *, month: str = "", scope: str = "org",
     ParameterError: parameter month: '1999-01' is not in the data; valid months: 2025-08 ...
     """
     _check_scope(scope)
+    if not isinstance(analyst_mode, bool):
+        raise ParameterError(f"parameter analyst_mode: expected True or False, got "
+                             f"{analyst_mode!r} ({type(analyst_mode).__name__})")
     months = known_months(store)
     if not isinstance(month, str) or (month and not _MONTH.match(month)):
-        raise ParameterError(f"parameter month: {month!r} is not a month YYYY-MM "
-                             f"(e.g. {months[-1] if months else '2026-10'})")
+        raise ParameterError(f"parameter month: {month!r} is not a month YYYY-MM; valid "
+                             f"months: {_month_span(months)}")
     if not month:
         with_audits = months_with_data(store, "audits")
         if not with_audits:
@@ -320,9 +330,8 @@ def resolve_context(store: Store, *, month: str = "", scope: str = "org",
                                  "latest month; give month=YYYY-MM")
         month = with_audits[-1]
     if month not in months:
-        valid = f"{months[0]} to {months[-1]}" if months else "none (no dated rows)"
         raise ParameterError(f"parameter month: {month!r} is not in the data; valid months: "
-                             f"{valid}")
+                             f"{_month_span(months)}")
     if scope == "org":
         if scope_value:
             raise ParameterError(f"parameter scope_value: must be empty when scope is 'org' "
@@ -345,7 +354,7 @@ def resolve_context(store: Store, *, month: str = "", scope: str = "org",
         params.append(scope_value)
     n_audits = int(store.query(sql, params).iloc[0, 0])
     return ReportContext(month=month, scope=scope, scope_value=scope_value, min_n=min_n,
-                         analyst_mode=bool(analyst_mode), months=tuple(months),
+                         analyst_mode=analyst_mode, months=tuple(months),
                          n_audits=n_audits)
 
 

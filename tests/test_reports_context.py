@@ -56,11 +56,21 @@ def test_defaults_resolve_to_the_latest_month_and_the_org(store: Store) -> None:
     ({"scope": "queue"}, "parameter scope_value: is missing for scope 'queue'"),
     ({"scope_value": "x"}, "parameter scope_value: must be empty when scope is 'org'"),
     ({"min_n": 0}, "parameter min_n: expected a whole number >= 1"),
+    ({"analyst_mode": "false"},
+     "parameter analyst_mode: expected True or False, got 'false' (str)"),
+    ({"analyst_mode": 1}, "parameter analyst_mode: expected True or False, got 1 (int)"),
 ])
 def test_bad_parameters_name_the_parameter(store: Store, kwargs: dict, message: str) -> None:
     with pytest.raises(ParameterError) as info:
         resolve_context(store, **kwargs)
     assert str(info.value).startswith(message)
+
+
+def test_bad_month_format_lists_the_valid_months(store: Store) -> None:
+    months = known_months(store)
+    with pytest.raises(ParameterError) as info:
+        resolve_context(store, month="Oct 2026")
+    assert str(info.value).endswith(f"valid months: {months[0]} to {months[-1]}")
 
 
 def test_scope_value_error_lists_valid_values(store: Store) -> None:
