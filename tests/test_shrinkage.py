@@ -192,3 +192,46 @@ def test_moderator_error_rates_from_store(tmp_path):
 
 def test_docstring_examples_run():
     assert doctest.testmod(shrinkage).failed == 0
+
+
+def _shrunk_0_of_5_and_30_of_300(prior):
+    frame = pd.DataFrame({"moderator_id": ["lucky_0_of_5", "steady_30_of_300"],
+                          "n_errors": [0, 30], "n_audits": [5, 300]})
+    return shrink_rates(frame, prior=prior).shrunk_rate.tolist()
+
+
+@settings(max_examples=200, deadline=None)
+@given(mean=st.floats(1e-4, 30 / 295), strength=st.floats(1e-3, 1e6))
+def test_at_realistic_base_rates_shrinkage_alone_keeps_0_of_5_below_30_of_300(mean,
+                                                                             strength):
+    lucky, steady = _shrunk_0_of_5_and_30_of_300(
+        BetaPrior(mean * strength, (1 - mean) * strength))
+    assert lucky <= steady * (1 + 1e-12)
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_fitted_low_base_rate_prior_ranks_0_of_5_below_30_of_300_without_min_n(seed):
+    # 200 moderators, true rates Beta(2, 48) (mean 4%), 20-400 audits each.
+    rng = np.random.default_rng(seed)
+    n = rng.integers(20, 400, 200)
+    rows = pd.DataFrame({"moderator_id": [f"m{i}" for i in range(200)], "n_audits": n,
+                         "n_errors": rng.binomial(n, rng.beta(2, 48, 200))})
+    rows = pd.concat([rows, pd.DataFrame({"moderator_id": ["lucky", "steady"],
+                                          "n_errors": [0, 30], "n_audits": [5, 300]})])
+    for method in ("moments", "mle"):
+        ranked = coaching_list(rows, min_n=0, method=method)
+        assert 0 < ranked.prior_mean.iloc[0] < 30 / 295
+        order = ranked.moderator_id.tolist()
+        assert order.index("steady") < order.index("lucky")
+
+
+def test_high_base_rate_shows_the_guarantee_rests_on_min_n():
+    prior = BetaPrior(20, 80)                      # mean 20%, strength 100
+    lucky, steady = _shrunk_0_of_5_and_30_of_300(prior)
+    assert lucky == pytest.approx(20 / 105) and steady == pytest.approx(50 / 400)
+    assert lucky > steady                          # shrinkage alone would rank 0/5 first
+    frame = pd.DataFrame({"moderator_id": ["lucky", "steady"], "n_errors": [0, 30],
+                          "n_audits": [5, 300]})
+    assert coaching_list(frame, min_n=0, prior=prior).moderator_id.tolist() == [
+        "lucky", "steady"]
+    assert coaching_list(frame, prior=prior).moderator_id.tolist() == ["steady"]
