@@ -46,7 +46,7 @@ backfill: $(STAMP) ## build every report for every month in the data
 	$(QA) build --data $(DATA) --out $(OUT) --all-months $(if $(JOBS),--jobs $(JOBS),)
 
 test: $(STAMP) ## run the whole test suite (unit, notebooks, headless browser, Spark)
-	$(PY) -m pytest -n 2 --dist loadgroup -q
+	QA_INSIGHTS_REQUIRE_PEERS=1 $(PY) -m pytest -n 2 --dist loadgroup -q
 
 test-fast: $(STAMP) ## unit tests only (no notebook execution or browser)
 	$(PY) -m pytest -q -m "not slow and not spark"
