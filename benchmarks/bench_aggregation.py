@@ -17,6 +17,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 import pandas as pd
 
@@ -24,7 +25,7 @@ from qa_insights.metrics import quality_summary
 from qa_insights.store import open_store
 
 from ._util import Result, verdict
-from .data import audits_parquet
+from .data import audits_parquet, datasets, describe
 
 BY = ["month", "site", "queue", "market"]
 
@@ -121,8 +122,12 @@ with open_store({folder!r}) as store:
 
 
 def run(full: bool) -> list[Result]:
-    n = 10_000_000 if full else 300_000
-    folder = audits_parquet(n)
+    return [r for months, per_month in datasets(full)
+            for r in _run_one(audits_parquet(months * per_month, months),
+                              describe(months))]
+
+
+def _run_one(folder: Path, shape: str) -> list[Result]:
     repeat = 7
     with open_store(folder) as store:
         store.con.execute("SET enable_progress_bar = false")
@@ -141,7 +146,7 @@ def run(full: bool) -> list[Result]:
                 raise AssertionError(f"benchmark implementations disagree on {col}")
     after_open, peak = _query_peak_mb(str(folder))
     ours_s = timings["ours"]
-    case = (f"quality_summary month x site x queue x market, {rows:,} audits "
+    case = (f"quality_summary month x site x queue x market, {rows:,} audits {shape} "
             f"({len(check_ours):,} groups)")
     note = "query on an already-open store (validation: bench_validation); runs interleaved"
     return [

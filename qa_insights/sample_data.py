@@ -38,7 +38,7 @@ import pyarrow.parquet as pq
 
 from .contract import NO_VIOLATION, TABLES
 
-__all__ = ["PLANTED", "SITES", "QUEUES", "MARKETS", "generate", "month_range"]
+__all__ = ["PART_ROWS", "PLANTED", "SITES", "QUEUES", "MARKETS", "generate", "month_range"]
 
 #: Queue -> (base error rate, share of audited items that truly violate, mean handle time s).
 QUEUES: dict[str, tuple[float, float, float]] = {
@@ -399,6 +399,23 @@ def _write_csv(table: pa.Table, path: Path) -> None:
     con.close()
 
 
+#: Audits generated (and held in memory) at once: a larger month is written in parts of
+#: at most this many rows, each from its own seeded stream, so memory stays near 1.5 GB
+#: whatever the month's size (10M audits in one month included).
+PART_ROWS = 1_000_000
+
+
+def _month_parts(month_rng: np.random.Generator, seed: int, month_index: int,
+                 n: int) -> list[tuple[np.random.Generator, int]]:
+    """Random streams and row counts of a month's parts: the month's own stream when it
+    fits in one part (so smaller data keeps its bytes), else one stream per part."""
+    if n <= PART_ROWS:
+        return [(month_rng, n)]
+    sizes = [PART_ROWS] * (n // PART_ROWS) + ([n % PART_ROWS] if n % PART_ROWS else [])
+    return [(np.random.default_rng([seed, month_index, k]), size)
+            for k, size in enumerate(sizes)]
+
+
 def generate(out_dir: str | os.PathLike, *, months: int = 15, audits_per_month: int = 2000,
              seed: int = 1, end_month: str = "2026-10", fmt: str = "csv",
              partition_by_month: bool = False, planted: bool = True) -> dict[str, Path]:
@@ -420,7 +437,8 @@ def generate(out_dir: str | os.PathLike, *, months: int = 15, audits_per_month: 
     fmt : {"csv", "parquet"}
         File format.
     partition_by_month : bool
-        Write audits as hive partitions ``audits/month=YYYY-MM/part-0.<ext>``.
+        Write audits as hive partitions ``audits/month=YYYY-MM/part-<k>.<ext>`` (one part
+        per :data:`PART_ROWS` audits).
     planted : bool
         Plant the documented effects (:data:`PLANTED`); False gives a null world in which
         no segment differs from its expectation beyond noise of site and queue levels.
@@ -460,18 +478,19 @@ def generate(out_dir: str | os.PathLike, *, months: int = 15, audits_per_month: 
         n = int(round(audits_per_month * float(np.exp(month_rng.normal(0, 0.04)))))
         # The audit budget follows volume: the shifted site's extra volume adds audits.
         n = int(n * _mix_shift_growth(m_i, months, planted))
-        table = _audits_for_month(month_rng, month, m_i, months, n, next_id, staff, planted,
-                                  typed_timestamps=fmt == "parquet")
-        next_id += n
-        if partition_by_month:
-            _write(table, audits_dir / f"month={month}" / f"part-0.{ext}", fmt)
-        elif fmt == "csv":
-            csv_parts.append(table)
-        else:
-            # Parquet is the large-data format: write month by month to bound memory.
-            writer = writer or pq.ParquetWriter(out / "audits.parquet", table.schema,
-                                                compression="zstd")
-            writer.write_table(table)
+        for part, (part_rng, part_n) in enumerate(_month_parts(month_rng, seed, m_i, n)):
+            table = _audits_for_month(part_rng, month, m_i, months, part_n, next_id, staff,
+                                      planted, typed_timestamps=fmt == "parquet")
+            next_id += part_n
+            if partition_by_month:
+                _write(table, audits_dir / f"month={month}" / f"part-{part}.{ext}", fmt)
+            elif fmt == "csv":
+                csv_parts.append(table)
+            else:
+                # Parquet is the large-data format: write part by part to bound memory.
+                writer = writer or pq.ParquetWriter(out / "audits.parquet", table.schema,
+                                                    compression="zstd")
+                writer.write_table(table)
     if writer is not None:
         writer.close()
     paths["audits"] = (audits_dir if partition_by_month else

@@ -10,6 +10,7 @@ import pytest
 from scipy.stats import binomtest, fisher_exact, mannwhitneyu
 from statsmodels.stats.proportion import proportions_ztest
 
+from qa_insights import sample_data
 from qa_insights.sample_data import PLANTED, generate
 from qa_insights.store import open_store
 
@@ -46,6 +47,30 @@ def test_parquet_and_hive_layout_validate(tmp_path: Path) -> None:
         assert store.validation.clean
         months = store.con.execute("SELECT count(DISTINCT month) FROM audits").fetchall()
         assert months == [(3,)]
+
+
+def test_a_month_over_part_rows_is_written_in_parts_that_validate(tmp_path: Path,
+                                                                    monkeypatch) -> None:
+    # 10M audits in one month are generated 1M at a time; here 400 at a time.
+    monkeypatch.setattr(sample_data, "PART_ROWS", 400)
+    generate(tmp_path / "h", months=2, audits_per_month=1000, fmt="parquet",
+             partition_by_month=True)
+    generate(tmp_path / "f", months=2, audits_per_month=1000, fmt="parquet")
+    generate(tmp_path / "f2", months=2, audits_per_month=1000, fmt="parquet")
+    assert _digests(tmp_path / "f") == _digests(tmp_path / "f2")
+    for folder in ("h", "f"):
+        with open_store(tmp_path / folder) as store:
+            assert store.validation.clean
+            n, ids, months = store.con.execute(
+                "SELECT count(*), count(DISTINCT audit_id), count(DISTINCT month) "
+                "FROM audits").fetchone()
+            assert n == ids and months == 2 and 2 * 800 < n < 2 * 1500
+    with open_store(tmp_path / "h") as store:
+        per_month = store.con.execute("SELECT month, count(*) FROM audits GROUP BY month "
+                                      "ORDER BY month").fetchall()
+    for month, n_month in per_month:
+        parts = sorted(p.name for p in (tmp_path / "h" / "audits").glob(f"month={month}/*"))
+        assert parts == [f"part-{k}.parquet" for k in range(-(-n_month // 400))]
 
 
 @pytest.fixture(scope="module")
