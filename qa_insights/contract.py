@@ -207,6 +207,9 @@ TARGETS = Table(
         Column("target", "number", True, "Target value.", "0.965"),
         Column("direction", "string", True, "Which way is better.", "higher_is_better",
                allowed=("higher_is_better", "lower_is_better")),
+        Column("method", "string", False,
+               "How the target was set (qa_insights.target_setting / cascade); empty: given.",
+               "trailing median of 6 months, 10% closer to 1"),
     ),
 )
 

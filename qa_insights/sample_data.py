@@ -356,7 +356,8 @@ def _volumes(rng: np.random.Generator, months: list[str], planted: bool) -> pa.T
 
 
 def _targets(months: list[str]) -> pa.Table:
-    rows: dict[str, list] = {c: [] for c in TABLES["targets"].names}
+    # The sample's targets are given: the optional ``method`` column is not written.
+    rows: dict[str, list] = {c: [] for c in TABLES["targets"].names if c != "method"}
 
     def add(metric: str, scope: str, value: str | None, month: str, target: float,
             direction: str) -> None:

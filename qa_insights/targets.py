@@ -51,6 +51,7 @@ if TYPE_CHECKING:
 __all__ = [
     "ATTAINMENT_COLUMNS",
     "DIRECTIONS",
+    "GIVEN_METHOD",
     "STATUSES",
     "attainment",
     "attainment_status",
@@ -71,7 +72,10 @@ DIRECTIONS: tuple[str, ...] = ("higher_is_better", "lower_is_better")
 #: Leading columns of :func:`target_attainment` (the MBR table), in order.
 ATTAINMENT_COLUMNS: list[str] = ["metric", "scope", "scope_value", "month", "actual", "ci_low",
                                  "ci_high", "target", "status", "direction", "n", "gap",
-                                 "point_meets", "streak", "interval"]
+                                 "point_meets", "streak", "interval", "method"]
+
+#: ``method`` of a target that does not say how it was set (the input table's own).
+GIVEN_METHOD = "given"
 
 _TARGET_COLUMNS = ["metric", "scope", "scope_value", "month", "target", "direction"]
 _KEY = ["metric", "scope", "scope_value", "month"]
@@ -184,11 +188,21 @@ def _normalise_targets(targets: pd.DataFrame) -> pd.DataFrame:
     t = targets.copy()
     t["scope_value"] = t["scope_value"].fillna("").astype(str)
     t["target"] = pd.to_numeric(t["target"], errors="raise").astype(float)
+    t["method"] = _methods(t)
     _direction_sign(t["direction"])
     if t.duplicated(_KEY).any():
         raise ValueError(f"targets: {t.loc[t.duplicated(_KEY), _KEY].iloc[0].tolist()} "
                          "has more than one target")
     return t
+
+
+def _methods(targets: pd.DataFrame) -> pd.Series:
+    """The ``method`` column, :data:`GIVEN_METHOD` where absent or blank."""
+    if "method" not in targets.columns:
+        return pd.Series(GIVEN_METHOD, index=targets.index, dtype=object)
+    text = targets["method"].astype(object).where(targets["method"].notna(), "")
+    text = text.astype(str).str.strip()
+    return text.where(text != "", GIVEN_METHOD)
 
 
 def attainment(actuals: pd.DataFrame, targets: pd.DataFrame) -> pd.DataFrame:
@@ -201,13 +215,14 @@ def attainment(actuals: pd.DataFrame, targets: pd.DataFrame) -> pd.DataFrame:
         month, actual, ci_low, ci_high, n`` (``interval`` optional).
     targets : DataFrame
         Contract ``targets`` rows: ``metric, scope, scope_value, month, target,
-        direction`` (extra columns such as ``method`` are kept at the end).
+        direction``, optionally ``method`` (how the target was set; absent or blank:
+        :data:`GIVEN_METHOD`); other extra columns are kept at the end.
 
     Returns
     -------
     DataFrame
-        One row per target, columns :data:`ATTAINMENT_COLUMNS` then the targets' extra
-        columns: ``gap = actual - target``, ``point_meets`` (the point estimate is on the
+        One row per target, columns :data:`ATTAINMENT_COLUMNS` then the targets' other
+        extra columns: ``gap = actual - target``, ``point_meets`` (the point estimate is on the
         good side), ``streak`` (months in a row with this status). Sorted by metric, scope
         (org, site, queue, market), scope value and month.
 
@@ -244,14 +259,19 @@ def attainment(actuals: pd.DataFrame, targets: pd.DataFrame) -> pd.DataFrame:
 def store_targets(store: Store) -> pd.DataFrame:
     """The store's ``targets`` table (empty with the contract columns when absent).
 
+    ``method`` says how each target was set, as the input file gives it (e.g. the
+    ``method`` written by :mod:`qa_insights.target_setting`); :data:`GIVEN_METHOD` where
+    the file has no ``method`` column or leaves it blank.
+
     Examples
     --------
     >>> store_targets(store).columns.tolist()                       # doctest: +SKIP
-    ['metric', 'scope', 'scope_value', 'month', 'target', 'direction']
+    ['metric', 'scope', 'scope_value', 'month', 'target', 'direction', 'method']
     """
-    out = store.query(f"SELECT {', '.join(_TARGET_COLUMNS)} FROM targets "
+    out = store.query(f"SELECT {', '.join(_TARGET_COLUMNS)}, method FROM targets "
                       "ORDER BY metric, scope, scope_value, month")
     out["scope_value"] = out["scope_value"].fillna("").astype(str)
+    out["method"] = _methods(out)
     return out
 
 
@@ -277,7 +297,7 @@ def target_attainment(store: Store, months: str | Sequence[str] | None = None, *
     -------
     DataFrame
         Columns ``metric, scope, scope_value, month, actual, ci_low, ci_high, target,
-        status``, then ``direction, n, gap, point_meets, streak, interval`` (see
+        status``, then ``direction, n, gap, point_meets, streak, interval, method`` (see
         :func:`attainment`). Metrics without a computable actual (an unknown name, cost
         by market) have ``status = "no data"``.
 

@@ -74,7 +74,10 @@ def _write(path: Path, columns: list[str], rows: Iterable[dict]) -> None:
 def write_folder(tmp_path: Path, *, audits: Iterable[list[dict]] = (),
                  volumes: Iterable[dict] = (), targets: Iterable[dict] = (),
                  calibration: Iterable[list[dict]] = ()) -> Store:
-    """Write the given tables (audits always; the others when given) and open the store."""
+    """Write the given tables (audits always; the others when given) and open the store.
+
+    ``targets`` rows may carry a ``method``; the file then has that column (blank for rows
+    without one)."""
     rows = [r for group in audits for r in group]
     _write(tmp_path / "audits.csv", COLUMNS,
            ({"audit_id": f"A{k:07d}", **r} for k, r in enumerate(rows, 1)))
@@ -83,7 +86,8 @@ def write_folder(tmp_path: Path, *, audits: Iterable[list[dict]] = (),
     if volumes:
         _write(tmp_path / "volumes.csv", VOLUME_COLUMNS, volumes)
     if targets:
-        _write(tmp_path / "targets.csv", TARGET_COLUMNS, targets)
+        method = ["method"] if any("method" in t for t in targets) else []
+        _write(tmp_path / "targets.csv", TARGET_COLUMNS + method, targets)
     if calibration:
         _write(tmp_path / "calibration.csv", CALIBRATION_COLUMNS, calibration)
     return open_store(tmp_path)

@@ -27,13 +27,16 @@ from qa_insights.target_setting import (
 )
 from qa_insights.targets import (
     ATTAINMENT_COLUMNS,
+    GIVEN_METHOD,
     attainment_status,
     month_end_projection,
     project_month_end,
+    store_targets,
     streaks,
     target_attainment,
 )
 from tests.fixtures_mbr import (
+    TARGET_COLUMNS,
     audits,
     calibration_item,
     sample_csv,
@@ -447,3 +450,45 @@ def test_cascade_output_feeds_attainment(small):
     assert ta["target"].tolist() == pytest.approx(c.set_index("scope_value")
                                                   .loc[ta["scope_value"], "target"].tolist())
     assert "cascade of org target" in ta["method"].iloc[0]
+
+
+# ------------------------------------------------------------------ method of each target
+
+
+def test_method_survives_the_round_trip_through_the_store(tmp_path):
+    months = ["2026-07", "2026-08", "2026-09"]
+    h = _history({"inhouse_x": [0.97, 0.98, 0.96], "bpo_y": [0.88, 0.86, 0.87]}, months)
+    u = pd.DataFrame({"scope_value": ["inhouse_x", "bpo_y"], "weight": [10_000.0, 30_000.0],
+                      "current": [0.97, 0.87]})
+    setting = pd.concat([
+        trailing_median_targets(h, OCT, improvement=0.1).query("scope_value == 'inhouse_x'"),
+        benchmark_targets(h, OCT).query("scope_value == 'bpo_y'"),
+        glide_path(0.9, 0.95, SEP, 2, metric="accuracy").query("month == @OCT"),
+        cascade_target(u, 0.92, method="gap", metric="accuracy", scope="site", month=SEP),
+    ], ignore_index=True)
+    rows = setting[[*TARGET_COLUMNS, "method"]].to_dict("records")
+    rows.append(target("critical_error_rate", "org", "", OCT, 0.01, LO))   # no method
+    store = write_folder(tmp_path, targets=rows,
+                         audits=[audits(OCT, "inhouse_x", "spam", 50, 1),
+                                 audits(SEP, "bpo_y", "spam", 50, 5)])
+    with store:
+        back = store_targets(store)
+        ta = target_attainment(store)
+    written = {(r["metric"], r["scope"], r["scope_value"], r["month"]): r.get("method", "given")
+               for r in rows}
+    assert len(back) == len(written) == 6
+    for frame in (back, ta):
+        got = {tuple(r[:4]): r[4] for r in frame[["metric", "scope", "scope_value", "month",
+                                                  "method"]].itertuples(index=False, name=None)}
+        assert got == written
+    methods = " | ".join(written.values())
+    for word in ("trailing median", "best-quartile benchmark", "glide path", "cascade",
+                 "given"):
+        assert word in methods
+
+
+def test_targets_without_method_are_given(sample_store, small):
+    assert set(store_targets(sample_store)["method"]) == {GIVEN_METHOD}
+    assert set(target_attainment(small, OCT)["method"]) == {GIVEN_METHOD}
+    blank = pd.DataFrame([target("accuracy", "org", "", OCT, 0.9, HI)]).assign(method=[" "])
+    assert target_attainment(small, OCT, targets=blank)["method"].tolist() == [GIVEN_METHOD]
