@@ -136,10 +136,18 @@ class Table:
     greyed: Sequence[bool] | None = None
     caption: str = ""
     min_n: int | None = None
+    classes: Mapping[str, Callable[[Any], str]] = field(default_factory=dict)
 
     def _cell(self, column: str, value: Any) -> str:
         fmt = self.formats.get(column, _default_format)
         return escape(fmt(value))
+
+    def _td(self, column: str, value: Any, numeric: bool) -> str:
+        css = " ".join(filter(None, ["num" if numeric else "",
+                                     self.classes[column](value) if column in self.classes
+                                     else ""]))
+        attr = f' class="{escape(css)}"' if css else ""
+        return f"<td{attr}>{self._cell(column, value)}</td>"
 
     def _repr_html_(self) -> str:
         cols = list(self.frame.columns)
@@ -151,8 +159,7 @@ class Table:
         rows = []
         greyed = list(self.greyed) if self.greyed is not None else [False] * len(self.frame)
         for grey, record_ in zip(greyed, self.frame.itertuples(index=False, name=None)):
-            cells = "".join(f"<td{num[c]}>{self._cell(c, v)}</td>"
-                            for c, v in zip(cols, record_))
+            cells = "".join(self._td(c, v, c in numeric) for c, v in zip(cols, record_))
             rows.append(f'<tr class="below-min-n">{cells}</tr>' if grey else f"<tr>{cells}</tr>")
         caption = f"<caption>{escape(self.caption)}</caption>" if self.caption else ""
         note = ""
@@ -165,7 +172,8 @@ class Table:
 
 def table(frame: pd.DataFrame, *, formats: Mapping[str, Callable[[Any], str]] | None = None,
           labels: Mapping[str, str] | None = None, min_n: int | None = None,
-          n_column: str = "n_audits", caption: str = "") -> Table:
+          n_column: str = "n_audits", caption: str = "",
+          classes: Mapping[str, Callable[[Any], str]] | None = None) -> Table:
     """A report table with formatted, escaped cells and greyed-out small segments.
 
     Parameters
@@ -182,18 +190,24 @@ def table(frame: pd.DataFrame, *, formats: Mapping[str, Callable[[Any], str]] | 
         Column holding the sample size.
     caption : str
         Table caption.
+    classes : mapping, optional
+        Column -> function value -> CSS class of that cell (e.g. a RAG status colour;
+        the cell keeps its text, so colour is never the only signal); ``""`` for none.
 
     Examples
     --------
     >>> t = table(pd.DataFrame({"site": ["<a>"], "n_audits": [12]}), min_n=30)
     >>> '<tr class="below-min-n"><td>&lt;a&gt;</td>' in t._repr_html_()
     True
+    >>> t = table(pd.DataFrame({"status": ["met"]}), classes={"status": lambda v: f"s-{v}"})
+    >>> '<td class="s-met">met</td>' in t._repr_html_()
+    True
     """
     greyed = None
     if min_n is not None and n_column in frame.columns:
         greyed = (frame[n_column].fillna(0) < min_n).tolist()
     return Table(frame.reset_index(drop=True), dict(formats or {}), dict(labels or {}),
-                 greyed, caption, min_n)
+                 greyed, caption, min_n, dict(classes or {}))
 
 
 @dataclass
@@ -217,15 +231,23 @@ def notice(text: str, kind: str = "info") -> _Html:
     return _Html(f'<div class="qa-notice qa-notice-{kind}" role="note">{escape(text)}</div>')
 
 
-def headline(figures: Mapping[str, str]) -> _Html:
+def headline(figures: Mapping[str, str], classes: Mapping[str, str] | None = None) -> _Html:
     """Key figures as a row of labelled tiles, e.g. ``{"Accuracy": "96.2% (95.4–96.9%)"}``.
+
+    ``classes`` maps a figure's label to an extra CSS class of its tile (e.g. a RAG status
+    colour; the label stays, so colour is never the only signal).
 
     Examples
     --------
     >>> "qa-figure" in headline({"Audits": "2,140"})._repr_html_()
     True
+    >>> '<div class="qa-figure qa-status-met">' in headline({"Met": "3"},
+    ...                                                   {"Met": "qa-status-met"}).markup
+    True
     """
-    tiles = "".join(f'<div class="qa-figure"><div class="qa-figure-value">{escape(v)}</div>'
+    extra = {k: f" {escape(v)}" for k, v in (classes or {}).items() if v}
+    tiles = "".join(f'<div class="qa-figure{extra.get(k, "")}">'
+                    f'<div class="qa-figure-value">{escape(v)}</div>'
                     f'<div class="qa-figure-label">{escape(k)}</div></div>'
                     for k, v in figures.items())
     return _Html(f'<div class="qa-headline">{tiles}</div>')
