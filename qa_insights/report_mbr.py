@@ -21,25 +21,40 @@ import pandas as pd
 
 __all__ = [
     "COST_COLUMNS",
+    "COST_TABLE",
     "TARGET_COLUMNS",
+    "TARGET_TABLE",
     "actions",
+    "allocation_shown",
+    "budget_shown",
     "cost_change_or_none",
     "cost_change_shown",
     "cost_shown",
     "efficiency_shown",
     "format_metric",
     "movements",
+    "projection_day",
+    "projection_shown",
     "rows_in_scope",
+    "shared_pools",
+    "status_class",
     "status_counts",
+    "status_headline",
     "status_tiles",
     "targets_shown",
     "tradeoff_shown",
+    "whatif_move_choice",
+    "whatif_shown",
 ]
 
-#: First columns of ``mbr_target_attainment.csv`` (extras follow).
+#: Name of the targets table (``tables/target_attainment.csv``).
+TARGET_TABLE = "target_attainment"
+#: Name of the cost table (``tables/cost_by_site.csv``).
+COST_TABLE = "cost_by_site"
+#: First columns of ``target_attainment.csv`` (extras follow).
 TARGET_COLUMNS = ("metric", "scope", "scope_value", "month", "actual", "ci_low", "ci_high",
                   "target", "status")
-#: First columns of ``mbr_cost_by_site.csv`` (extras follow).
+#: First columns of ``cost_by_site.csv`` (extras follow).
 COST_COLUMNS = ("site", "month", "items_handled", "cost", "cost_per_item",
                 "cost_per_correct_decision")
 
@@ -59,6 +74,35 @@ def status_counts(attainment: pd.DataFrame) -> dict[str, int]:
     """Targets per status (``met``, ``at risk``, ``missed``, ``no data``)."""
     counts = attainment["status"].value_counts()
     return {s: int(counts.get(s, 0)) for s in _STATUS_ORDER}
+
+
+def status_class(status: object) -> str:
+    """CSS classes of a target status cell or tile (RAG colour: met green, at risk amber,
+    missed red); the status word is always shown with it, so colour is never the only
+    signal. Case and spaces do not matter; unknown values get no colour.
+
+    Examples
+    --------
+    >>> status_class("AT RISK"), status_class("met"), status_class("odd")
+    ('qa-status qa-status-at-risk', 'qa-status qa-status-met', '')
+    """
+    key = str(status).strip().lower()
+    return f"qa-status qa-status-{key.replace(' ', '-')}" if key in _STATUS_ORDER else ""
+
+
+def status_headline(attainment: pd.DataFrame) -> object:
+    """:func:`status_tiles` as headline tiles coloured by status
+    (:func:`qa_insights.display.headline`).
+
+    Examples
+    --------
+    >>> 'qa-status-missed' in status_headline(pd.DataFrame({"status": ["missed"]})).markup
+    True
+    """
+    from .display import headline
+
+    return headline(status_tiles(attainment), dict(zip(
+        status_tiles(attainment), (status_class(s) for s in _STATUS_ORDER))))
 
 
 def status_tiles(attainment: pd.DataFrame) -> dict[str, str]:
@@ -123,8 +167,18 @@ def rows_in_scope(frame: pd.DataFrame, scope_filter: Mapping[str, str]) -> pd.Da
 
 def targets_shown(attainment: pd.DataFrame) -> pd.DataFrame:
     """Readable rows of :func:`qa_insights.targets.target_attainment`: metric, scope,
-    actual with its 95% interval, target, status (decided with the interval) and how many
-    months in a row."""
+    actual with its 95% interval, target, how the target was set (``method``; ``given``
+    when the table does not say), status (decided with the interval) and how many months
+    in a row.
+
+    Examples
+    --------
+    >>> a = pd.DataFrame({"metric": ["accuracy"], "scope": ["org"], "scope_value": [None],
+    ...     "actual": [0.96], "ci_low": [0.95], "ci_high": [0.97], "target": [0.94],
+    ...     "status": ["met"], "method": ["trailing_median"]})
+    >>> targets_shown(a)[["scope", "method", "status"]].values.tolist()
+    [['org', 'trailing_median', 'MET']]
+    """
     return pd.DataFrame({
         "metric": [_METRIC_NAMES.get(m, m) for m in attainment["metric"]],
         "scope": [s if s == "org" else f"{s} {v}" for s, v in
@@ -134,8 +188,10 @@ def targets_shown(attainment: pd.DataFrame) -> pd.DataFrame:
                        attainment["ci_high"])],
         "target": [format_metric(m, t) for m, t in zip(attainment["metric"],
                                                        attainment["target"])],
+        "method": (attainment["method"].fillna("given").astype(str)
+                   if "method" in attainment else "given"),
         "status": attainment["status"].astype(str).str.upper(),
-        "streak": attainment["streak"] if "streak" in attainment else np.nan,
+        "streak": attainment.get("streak", np.nan),
     })
 
 
@@ -156,13 +212,23 @@ def _top(frame: pd.DataFrame, column: str, by: str) -> str:
     return str(row[by])
 
 
-def movements(quality: pd.DataFrame, cost: pd.DataFrame | None, findings: Sequence,
-              n: int = 3) -> pd.DataFrame:
-    """The month's biggest movements with their causes, for the executive summary.
+def _size(change: float, level: float) -> float:
+    """``|change|`` as a percentage of ``level`` (NaN without a positive level)."""
+    return 100.0 * abs(change) / level if level > 0 else float("nan")
 
-    The org error rate's change (mix and rate effects, the site behind each) and the cost
-    change (volume, mix and unit-cost effects) come first; then the significant segment
-    findings, largest rate effect first; at most ``n`` rows.
+
+def movements(quality: pd.DataFrame | None, cost: pd.DataFrame | None, findings: Sequence,
+              n: int = 3) -> pd.DataFrame:
+    """The month's biggest movements with their causes, largest first, for the executive
+    summary.
+
+    Candidates: the org error rate's change (mix and rate effects, the site behind each),
+    the cost change (volume, mix and unit-cost effects), every significant segment
+    finding (its own-rate effect on the org rate) and each other site's effect on the org
+    rate. Each is sized as a percentage of last month's level of what it moves
+    (``size_pct``: points of the org error rate over last month's rate, or the cost
+    change over last month's cost), so error-rate and cost movements rank on one scale;
+    the ``n`` largest are kept, largest first (ties keep that order).
 
     Parameters
     ----------
@@ -179,16 +245,26 @@ def movements(quality: pd.DataFrame, cost: pd.DataFrame | None, findings: Sequen
     Returns
     -------
     DataFrame
-        ``area``, ``movement``, ``cause``.
+        ``area``, ``movement``, ``cause``, ``size_pct``.
+
+    Examples
+    --------
+    >>> c = pd.DataFrame({"site": ["a"], "mix_effect": [0.0]})
+    >>> c.attrs["overall"] = {"cost_before": 100.0, "cost_after": 90.0, "change_pct": -10.0,
+    ...                       "volume_pts": -10.0, "mix_pts": 0.0, "unit_cost_pts": 0.0}
+    >>> movements(None, c, []).size_pct.tolist()
+    [10.0]
     """
-    rows: list[dict[str, str]] = []
-    by = "site"
+    rows: list[dict[str, object]] = []
+    by, level = "site", float("nan")
     if quality is None:
         quality = pd.DataFrame(columns=["site"])
     else:
         o = quality.attrs["overall"]
         by = o["by"][0] if isinstance(o.get("by"), (list, tuple)) and o["by"] else "site"
-        rows.append(_quality_row(quality, o, by, findings))
+        level = 100.0 * o["rate_before"]
+        rows.append({**_quality_row(quality, o, by, findings),
+                     "size_pct": _size(o["change"], level)})
     if cost is not None and len(cost):
         c = cost.attrs["overall"]
         rows.append({
@@ -198,16 +274,13 @@ def movements(quality: pd.DataFrame, cost: pd.DataFrame | None, findings: Sequen
             "cause": (f"volume {c['volume_pts']:+.1f} pts, mix {c['mix_pts']:+.1f} pts "
                       f"(mostly {_top(cost, 'mix_effect', by)}), unit cost "
                       f"{c['unit_cost_pts']:+.1f} pts"),
+            "size_pct": abs(float(c["change_pct"])),
         })
-    segs = sorted((f for f in findings if f.kind == "segment_change" and f.significant),
-                  key=lambda f: -abs(f.numbers.get("rate_pts", f.numbers.get("rate_effect", 0))
-                                     or 0))
-    for f in segs:
-        rows.append({"area": "Quality", "movement": f.sentence, "cause": "own error rate"})
+    segs = [f for f in findings if f.kind == "segment_change" and f.significant]
+    rows += [{"area": "Quality", "movement": f.sentence, "cause": "own error rate",
+              "size_pct": _size(f.numbers["rate_effect_pts"], level)} for f in segs]
     shown = {f.scope for f in segs}
     for r in quality.itertuples(index=False):
-        if len(rows) >= n:
-            break
         name = str(getattr(r, by))
         if name in shown:
             continue
@@ -215,8 +288,12 @@ def movements(quality: pd.DataFrame, cost: pd.DataFrame | None, findings: Sequen
                      "movement": (f"{name}: error rate {100 * r.rate_before:.1f}% to "
                                   f"{100 * r.rate_after:.1f}%, {r.total_effect:+.2f} pts on the "
                                   "org rate (not significant on its own)"),
-                     "cause": f"mix {r.mix_effect:+.2f} pts, own rate {r.rate_effect:+.2f} pts"})
-    return pd.DataFrame(rows[:n], columns=["area", "movement", "cause"])
+                     "cause": f"mix {r.mix_effect:+.2f} pts, own rate {r.rate_effect:+.2f} pts",
+                     "size_pct": _size(r.total_effect, level)})
+    out = pd.DataFrame(rows, columns=["area", "movement", "cause", "size_pct"])
+    out["size_pct"] = out["size_pct"].astype(float)
+    return out.sort_values("size_pct", ascending=False, kind="stable",
+                           na_position="last").head(n).reset_index(drop=True)
 
 
 def _quality_row(quality: pd.DataFrame, o: Mapping, by: str, findings: Sequence
@@ -329,6 +406,204 @@ def cost_change_shown(table: pd.DataFrame) -> pd.DataFrame:
         "amount": [_money(v) for v in table["amount"]],
         "pts": [f"{v:.1f}" if c in ("cost before", "cost after") else f"{v:+.1f} pts"
                 for c, v in zip(table["component"], table["pts"])],
+    })
+
+
+def budget_shown(variance: pd.DataFrame) -> pd.DataFrame:
+    """Readable rows of :func:`qa_insights.costs.budget_variance`: cost against budget,
+    the variance (positive = over budget) split into volume and rate parts, and where the
+    budget comes from.
+
+    Examples
+    --------
+    >>> v = pd.DataFrame({"site": ["a"], "cost": [660.0], "budget": [500.0],
+    ...     "variance": [160.0], "variance_pct": [32.0], "volume_variance": [50.0],
+    ...     "rate_variance": [110.0], "budget_basis": ["cost_per_item target (org)"]})
+    >>> budget_shown(v).iloc[0].tolist()
+    ['a', '660', '500', '160 (+32.0%)', '50', '110', 'cost_per_item target (org)']
+    """
+    return pd.DataFrame({
+        "site": variance["site"].astype(str),
+        "cost": [_money(v) for v in variance["cost"]],
+        "budget": [_money(v) for v in variance["budget"]],
+        "variance": [f"{_money(v)} ({p:+.1f}%)" if not _nan(p) else _MISSING
+                     for v, p in zip(variance["variance"], variance["variance_pct"])],
+        "volume_variance": [_money(v) for v in variance["volume_variance"]],
+        "rate_variance": [_money(v) for v in variance["rate_variance"]],
+        "budget_basis": variance["budget_basis"].astype(str),
+    })
+
+
+def shared_pools(month: str, shared_cost: float, pool: str = "shared QA and tooling"
+                 ) -> pd.DataFrame | None:
+    """The report parameter ``shared_cost`` as a shared cost pool of ``month`` for
+    :func:`qa_insights.cost_allocation.cost_allocation`; None when it is 0 (not given).
+
+    Examples
+    --------
+    >>> shared_pools("2026-08", 12000.0).values.tolist()
+    [['2026-08', 'shared QA and tooling', 12000.0]]
+    >>> shared_pools("2026-08", 0.0) is None
+    True
+    """
+    if shared_cost < 0:
+        raise ValueError(f"shared_cost must be >= 0; got {shared_cost}")
+    if shared_cost == 0:
+        return None
+    return pd.DataFrame({"month": [month], "pool": [pool], "cost": [float(shared_cost)]})
+
+
+def allocation_shown(allocation: pd.DataFrame) -> pd.DataFrame:
+    """Readable rows of :func:`qa_insights.cost_allocation.allocate_shared_costs`: pool,
+    unit, driver value, its share and the amount allocated.
+
+    Examples
+    --------
+    >>> a = pd.DataFrame({"month": ["2026-08"], "pool": ["qa"], "site": ["a"],
+    ...     "driver": ["n_audits"], "driver_value": [300.0], "driver_share": [0.75],
+    ...     "allocated_cost": [6000.0]})
+    >>> allocation_shown(a).iloc[0].tolist()
+    ['qa', 'a', 'n_audits', '300', '75.0%', '6.0k']
+    """
+    unit = [c for c in ("site", "vendor", "queue") if c in allocation.columns]
+    return pd.DataFrame({
+        "pool": allocation["pool"].astype(str),
+        "unit": allocation[unit].astype(str).agg(" / ".join, axis=1),
+        "driver": allocation["driver"].astype(str),
+        "driver_value": [f"{v:,.0f}" for v in allocation["driver_value"]],
+        "driver_share": [f"{100 * v:.1f}%" for v in allocation["driver_share"]],
+        "allocated_cost": [_money(v) for v in allocation["allocated_cost"]],
+    })
+
+
+def whatif_move_choice(cells: pd.DataFrame) -> dict[str, str]:
+    """The volume move the what-if looks at: in the queue with the most to save, from its
+    dearest site (highest cost per item) to its cheapest.
+
+    "Most to save" is the dearest site's items times the gap in cost per item between the
+    two sites; queues handled by one site only are skipped.
+
+    Parameters
+    ----------
+    cells : DataFrame
+        :func:`qa_insights.whatif.whatif_cells`.
+
+    Returns
+    -------
+    dict
+        ``queue``, ``from_site``, ``to_site``.
+
+    Raises
+    ------
+    ValueError
+        No queue is handled by two sites with volume.
+
+    Examples
+    --------
+    >>> c = pd.DataFrame({"site": ["a", "b", "a", "b"], "queue": ["q", "q", "r", "r"],
+    ...     "items_handled": [100, 100, 1000, 1000], "cost": [90.0, 10.0, 500.0, 400.0]})
+    >>> whatif_move_choice(c)
+    {'queue': 'r', 'from_site': 'a', 'to_site': 'b'}
+    """
+    c = cells[cells["items_handled"] > 0].assign(
+        cpi=lambda f: f["cost"] / f["items_handled"])
+    best: tuple[float, dict[str, str]] | None = None
+    for queue, g in c.groupby("queue", sort=True):
+        if len(g) < 2:
+            continue
+        dear, cheap = g.loc[g["cpi"].idxmax()], g.loc[g["cpi"].idxmin()]
+        saving = float(dear["items_handled"] * (dear["cpi"] - cheap["cpi"]))
+        if best is None or saving > best[0]:
+            best = (saving, {"queue": str(queue), "from_site": str(dear["site"]),
+                             "to_site": str(cheap["site"])})
+    if best is None:
+        raise ValueError("no queue is handled by two sites: nothing to move")
+    return best[1]
+
+
+def whatif_shown(whatif: pd.DataFrame) -> pd.DataFrame:
+    """Readable rows of a :mod:`qa_insights.whatif` result: baseline, scenario and change
+    of cost, audits, the org error rate with its 95% interval and the margin of error.
+
+    Examples
+    --------
+    >>> w = pd.DataFrame({"scenario": ["baseline", "change"], "cost": [1.5e4, -1.2e3],
+    ...     "cost_per_item": [0.5, -0.04], "planned_audits": [800.0, 0.0],
+    ...     "audit_cost": [float("nan")] * 2, "error_rate": [0.08, -0.003],
+    ...     "error_ci_low": [0.07, -0.005], "error_ci_high": [0.09, -0.001],
+    ...     "margin_of_error": [0.011, 0.0004]})
+    >>> whatif_shown(w).error_rate.tolist()
+    ['8.00% (7.00–9.00%)', '-0.30 pts (-0.50 to -0.10)']
+    """
+    change = whatif["scenario"] == "change"
+    return pd.DataFrame({
+        "scenario": whatif["scenario"].astype(str),
+        "cost": [_money(v) for v in whatif["cost"]],
+        "cost_per_item": [f"{v:+.4f}" if ch else f"{v:.4f}"
+                          for v, ch in zip(whatif["cost_per_item"], change)],
+        "planned_audits": [f"{v:+,.0f}" if ch else f"{v:,.0f}"
+                           for v, ch in zip(whatif["planned_audits"], change)],
+        "audit_cost": [_money(v) for v in whatif["audit_cost"]],
+        "error_rate": [
+            f"{100 * v:+.2f} pts ({100 * lo:.2f} to {100 * hi:.2f})" if ch else f"{100 * v:.2f}% ({100 * lo:.2f}–{100 * hi:.2f}%)"
+            for v, lo, hi, ch in zip(whatif["error_rate"], whatif["error_ci_low"],
+                                     whatif["error_ci_high"], change)],
+        "margin_of_error": [f"{100 * v:+.2f} pts" if ch else f"±{100 * v:.2f} pts"
+                            for v, ch in zip(whatif["margin_of_error"], change)],
+    })
+
+
+def projection_day(store: object, month: str, look_back_day: int = 15) -> tuple[str, bool]:
+    """The day to project the month end from: the last day with audits when the month
+    is still running, else (a complete month) day ``look_back_day`` as a look-back of what
+    the projection said then.
+
+    Returns
+    -------
+    tuple
+        ``(as_of 'YYYY-MM-DD', complete)``.
+
+    Examples
+    --------
+    >>> projection_day(store, "2026-08")                               # doctest: +SKIP
+    ('2026-08-15', True)
+    """
+    last = store.query("SELECT CAST(MAX(audited_at) AS DATE) AS day FROM audits "
+                       "WHERE month = ?", [month])["day"].iloc[0]
+    if pd.isna(last):
+        raise ValueError(f"no audits in {month}: nothing to project")
+    day = pd.Timestamp(last)
+    if day.day < day.days_in_month:
+        return day.strftime("%Y-%m-%d"), False
+    return f"{month}-{min(look_back_day, day.days_in_month):02d}", True
+
+
+def projection_shown(projection: pd.DataFrame) -> pd.DataFrame:
+    """Readable rows of :func:`qa_insights.targets.month_end_projection`: month to date,
+    projected month end with its 95% prediction interval, target and projected status.
+
+    Examples
+    --------
+    >>> p = pd.DataFrame({"metric": ["accuracy"], "scope": ["org"], "scope_value": [None],
+    ...     "n_to_date": [900.0], "actual_to_date": [0.95], "projected_n": [1800.0],
+    ...     "projected": [0.95], "ci_low": [0.94], "ci_high": [0.96], "target": [0.955],
+    ...     "status": ["at risk"]})
+    >>> projection_shown(p).iloc[0].tolist()
+    ['Accuracy', 'org', '95.0% (900)', '95.0% (94.0–96.0%)', '95.5%', 'AT RISK']
+    """
+    return pd.DataFrame({
+        "metric": [_METRIC_NAMES.get(m, m) for m in projection["metric"]],
+        "scope": [s if s == "org" else f"{s} {v}" for s, v in
+                  zip(projection["scope"], projection["scope_value"].fillna(""))],
+        "to_date": [f"{format_metric(m, v)} ({n:,.0f})" for m, v, n in
+                    zip(projection["metric"], projection["actual_to_date"],
+                        projection["n_to_date"])],
+        "projected": [_with_interval(m, v, lo, hi) for m, v, lo, hi in
+                      zip(projection["metric"], projection["projected"],
+                          projection["ci_low"], projection["ci_high"])],
+        "target": [format_metric(m, t) for m, t in zip(projection["metric"],
+                                                       projection["target"])],
+        "status": projection["status"].astype(str).str.upper(),
     })
 
 

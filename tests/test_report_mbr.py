@@ -9,12 +9,16 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from qa_insights import display as qd
 from qa_insights import report_mbr as rm
-from qa_insights.costs import cost_by_site, cost_change
+from qa_insights.costs import budget_from_targets, budget_variance, cost_by_site, cost_change
 from qa_insights.display import read_records
+from qa_insights.findings import Finding
 from qa_insights.rca import explain_change
+from qa_insights.report_context import resolve_context
 from qa_insights.store import open_store
-from qa_insights.targets import target_attainment
+from qa_insights.targets import month_end_projection, store_targets, target_attainment
+from qa_insights.whatif import change_audit_rate, move_volume, whatif_cells
 from tests.report_build_helpers import JUMP_MONTH, leaked_ids, month_dir, raw_ids
 
 pytest_plugins = ["tests.fixtures_report_builds"]
@@ -54,6 +58,88 @@ def test_actions_watch_at_risk_targets_on_the_wrong_side_only() -> None:
     assert len(out) == 1 and "site x" in out[0]
 
 
+def test_targets_table_shows_how_each_target_was_set() -> None:
+    with_method = rm.targets_shown(pd.concat([_attainment(method="glide_path"),
+                                              _attainment(method=None)]))
+    assert with_method.method.tolist() == ["glide_path", "given"]
+    assert rm.targets_shown(_attainment()).method.tolist() == ["given"]
+
+
+@pytest.mark.parametrize(("status", "css"), [("met", "qa-status-met"),
+                                             ("at risk", "qa-status-at-risk"),
+                                             ("missed", "qa-status-missed")])
+def test_status_cells_and_tiles_carry_their_colour_and_word(status: str, css: str) -> None:
+    a = _attainment(status=status, scope_value="<b>x</b>")
+    html = qd.table(rm.targets_shown(a), classes={"status": rm.status_class})._repr_html_()
+    assert f'<td class="qa-status {css}">{status.upper()}</td>' in html
+    assert "&lt;b&gt;x&lt;/b&gt;" in html and "<b>x</b>" not in html
+    tiles = rm.status_headline(a).markup
+    tile = tiles[tiles.index(css):]
+    assert tile.index("1 of 1") < tile.index("</div></div>")   # the count sits in its tile
+
+
+def test_status_colour_is_only_for_known_statuses() -> None:
+    assert rm.status_class("no data") == "qa-status qa-status-no-data"
+    assert rm.status_class('"><script>') == ""
+
+
+def _quality_change(rate_before: float, change: float, sites: dict[str, float]
+                    ) -> pd.DataFrame:
+    """Site rows of explain_change (scale=100): total effect in pts of the org rate."""
+    q = pd.DataFrame({"site": list(sites), "rate_before": 0.04, "rate_after": 0.05,
+                      "total_effect": list(sites.values()),
+                      "mix_effect": 0.0, "rate_effect": list(sites.values())})
+    q.attrs["overall"] = {"rate_before": rate_before, "rate_after": rate_before + change / 100,
+                          "compare_month": "2026-07", "change": change, "mix_effect": 0.0,
+                          "rate_effect": change, "by": ["site"]}
+    return q
+
+
+def _cost_change(change_pct: float) -> pd.DataFrame:
+    c = pd.DataFrame({"site": ["a", "b"], "mix_effect": [1.0, -2.0]})
+    c.attrs["overall"] = {"cost_before": 1000.0, "cost_after": 1000.0 * (1 + change_pct / 100),
+                          "change_pct": change_pct, "volume_pts": change_pct, "mix_pts": 0.0,
+                          "unit_cost_pts": 0.0}
+    return c
+
+
+def test_movements_rank_error_rate_and_cost_changes_by_relative_size() -> None:
+    # Org error rate 4% -> 5%: +1 pt = 25% of 4 pts; site a +0.8 pts = 20%, b +0.2 = 5%;
+    # cost -30%. Largest first: cost, org rate, a; b is fourth.
+    out = rm.movements(_quality_change(0.04, 1.0, {"a": 0.8, "b": 0.2}), _cost_change(-30.0), [])
+    assert out.area.tolist() == ["Cost", "Quality", "Quality"]
+    assert out.movement[1].startswith("Error rate") and out.movement[2].startswith("a:")
+    assert out.size_pct.tolist() == pytest.approx([30.0, 25.0, 20.0])
+
+
+def test_movements_put_a_large_significant_segment_first_without_repeating_it() -> None:
+    # b's own-rate effect of 1.4 pts is 35% of the 4 pts of last month: above the cost's
+    # 30% and the org rate's 25%; b's plain row is not shown again.
+    seg = Finding("segment_change", "b", "b error rate rose", True, 0.001,
+                  {"site": "b", "rate_effect_pts": 1.4, "mix_effect_pts": 0.0})
+    out = rm.movements(_quality_change(0.04, 1.0, {"a": 0.8, "b": 0.2}), _cost_change(-30.0),
+                       [seg], n=5)
+    assert out.movement.tolist()[0] == "b error rate rose"
+    assert out.size_pct.tolist() == pytest.approx([35.0, 30.0, 25.0, 20.0])
+    assert not out.movement.str.startswith("b:").any()
+
+
+def test_whatif_move_choice_skips_single_site_queues_and_needs_one_shared_queue() -> None:
+    # queue r: a costs 0.5/item, b 0.4: saving 1000 x 0.1 = 100; queue s (a only) skipped,
+    # however dear; queue q: 100 x (0.9 - 0.1) = 80.
+    c = pd.DataFrame({"site": ["a", "b", "a", "b", "a"], "queue": ["q", "q", "r", "r", "s"],
+                      "items_handled": [100, 100, 1000, 1000, 5000],
+                      "cost": [90.0, 10.0, 500.0, 400.0, 50000.0]})
+    assert rm.whatif_move_choice(c) == {"queue": "r", "from_site": "a", "to_site": "b"}
+    with pytest.raises(ValueError, match="two sites"):
+        rm.whatif_move_choice(c[c.queue == "s"])
+
+
+def test_shared_pools_refuse_a_negative_cost() -> None:
+    with pytest.raises(ValueError, match="shared_cost"):
+        rm.shared_pools("2026-08", -1.0)
+
+
 def test_rows_in_scope_ignores_columns_the_frame_lacks() -> None:
     f = pd.DataFrame({"site": ["a", "b"]})
     assert rm.rows_in_scope(f, {"site": "a", "market": "US"}).site.tolist() == ["a"]
@@ -69,7 +155,7 @@ def mbr(august_build: dict) -> dict:
 
 @pytest.mark.slow
 def test_mbr_target_table_has_required_columns_and_library_numbers(mbr: dict) -> None:
-    table = pd.read_csv(mbr["folder"] / "tables" / "mbr_target_attainment.csv",
+    table = pd.read_csv(mbr["folder"] / "tables" / "target_attainment.csv",
                         keep_default_na=False, na_values=[""])
     assert list(table.columns[:9]) == list(rm.TARGET_COLUMNS)
     with open_store(mbr["data"]) as store:
@@ -78,6 +164,7 @@ def test_mbr_target_table_has_required_columns_and_library_numbers(mbr: dict) ->
     pd.testing.assert_series_equal(table.actual, expected.actual.reset_index(drop=True),
                                    check_names=False, rtol=1e-9)
     assert table.status.tolist() == expected.status.tolist()
+    assert table.method.tolist() == expected.method.tolist()
     hyd = table[(table.metric == "accuracy") & (table.scope_value == "bpo_gamma_hyderabad")]
     assert hyd.status.tolist() == ["missed"]
 
@@ -91,7 +178,7 @@ def test_mbr_html_shows_hyderabad_accuracy_missed(mbr: dict) -> None:
 
 @pytest.mark.slow
 def test_mbr_cost_table_and_records_equal_the_library(mbr: dict) -> None:
-    table = pd.read_csv(mbr["folder"] / "tables" / "mbr_cost_by_site.csv")
+    table = pd.read_csv(mbr["folder"] / "tables" / "cost_by_site.csv")
     assert list(table.columns[:6]) == list(rm.COST_COLUMNS)
     with open_store(mbr["data"]) as store:
         expected = cost_by_site(store, JUMP_MONTH)
@@ -103,9 +190,10 @@ def test_mbr_cost_table_and_records_equal_the_library(mbr: dict) -> None:
     records = mbr["records"]
     assert records["cost_change"]["mix_effect"] == pytest.approx(change["mix_effect"])
     assert records["target_status_counts"]["missed"] >= 1
-    assert records["movements"][0]["movement"].startswith("Error rate")
-    assert f"{100 * quality.attrs['overall']['rate_after']:.2f}%" in \
-        records["movements"][0]["movement"]
+    org_row = [m for m in records["movements"] if m["movement"].startswith("Error rate")]
+    assert f"{100 * quality.attrs['overall']['rate_after']:.2f}%" in org_row[0]["movement"]
+    sizes = [m["size_pct"] for m in records["movements"]]
+    assert sizes == sorted(sizes, reverse=True)
     assert any("bpo_gamma_hyderabad" in a for a in records["actions"])
 
 
@@ -114,7 +202,7 @@ def test_mbr_october_volume_shift_is_a_cost_mix_effect(sample_data: Path) -> Non
     with open_store(sample_data) as store:
         change = cost_change(store, "2026-10")
     out = rm.movements(_october_quality(sample_data), change, [])
-    assert "mix -24.2 pts (mostly bpo_beta_cebu)" in out.cause[1]
+    assert "mix -24.2 pts (mostly bpo_beta_cebu)" in out[out.area == "Cost"].cause.iloc[0]
     assert math.isclose(change.attrs["overall"]["mix_pts"], -24.17, abs_tol=0.01)
 
 
@@ -126,5 +214,61 @@ def _october_quality(data: Path) -> pd.DataFrame:
 @pytest.mark.slow
 def test_mbr_outputs_hold_no_raw_people_ids(mbr: dict) -> None:
     files = [mbr["folder"] / "monthly_business_review.html",
-             *sorted((mbr["folder"] / "tables").glob("mbr_*.csv"))]
+             *sorted((mbr["folder"] / "tables").glob("*.csv"))]
     assert leaked_ids(files, raw_ids(mbr["data"])) == {}
+
+
+def _csv(mbr: dict, name: str) -> pd.DataFrame:
+    return pd.read_csv(mbr["folder"] / "tables" / f"{name}.csv", keep_default_na=False,
+                       na_values=[""])
+
+
+def _same(table: pd.DataFrame, expected: pd.DataFrame) -> None:
+    """A CSV read back equals the library's frame (numbers to 1e-9, text exactly)."""
+    expected = expected.reset_index(drop=True)
+    assert list(table.columns) == list(expected.columns)
+    for column in expected.columns:
+        if pd.api.types.is_numeric_dtype(expected[column]):
+            assert table[column].to_numpy(dtype=float) == pytest.approx(
+                expected[column].to_numpy(dtype=float), rel=1e-9, nan_ok=True), column
+        else:
+            assert table[column].fillna("").astype(str).tolist() == \
+                expected[column].fillna("").astype(str).tolist(), column
+
+
+@pytest.mark.slow
+def test_mbr_budget_table_equals_the_library(mbr: dict) -> None:
+    with open_store(mbr["data"]) as store:
+        costs = cost_by_site(store, JUMP_MONTH)
+        expected = budget_variance(costs, budget_from_targets(costs, store_targets(store)))
+    _same(_csv(mbr, "mbr_budget_variance"), expected)
+    assert set(expected.budget_basis) == {"cost_per_item target (org)"}
+
+
+@pytest.mark.slow
+def test_mbr_says_the_sample_has_no_shared_cost_to_allocate(mbr: dict) -> None:
+    html = (mbr["folder"] / "monthly_business_review.html").read_text()
+    assert "there is no shared cost to allocate" in html
+    assert not (mbr["folder"] / "tables" / "mbr_cost_allocation.csv").exists()
+
+
+@pytest.mark.slow
+def test_mbr_whatif_tables_equal_the_library(mbr: dict) -> None:
+    move = mbr["records"]["whatif_move"]
+    with open_store(mbr["data"]) as store:
+        window = resolve_context(store, month=JUMP_MONTH).window(3)
+        cells = whatif_cells(store, JUMP_MONTH, rate_months=window)
+    assert move == rm.whatif_move_choice(cells)
+    _same(_csv(mbr, "mbr_whatif_move_volume"), move_volume(cells, **move, share=0.1))
+    _same(_csv(mbr, "mbr_whatif_audit_rate"), change_audit_rate(cells, factor=0.5))
+    html = (mbr["folder"] / "monthly_business_review.html").read_text()
+    assert "audit cost is not projected" in html
+
+
+@pytest.mark.slow
+def test_mbr_month_end_projection_equals_the_library(mbr: dict) -> None:
+    as_of = mbr["records"]["projection_as_of"]
+    assert as_of == f"{JUMP_MONTH}-15"        # the sample month is complete: a look-back
+    with open_store(mbr["data"]) as store:
+        expected = month_end_projection(store, as_of, scopes=("org", "site"))
+    _same(_csv(mbr, "mbr_month_end_projection"), expected)
