@@ -3,7 +3,8 @@
 Small pure functions on the results of :mod:`qa_insights.targets`, :mod:`qa_insights.rca`,
 :mod:`qa_insights.findings` and :mod:`qa_insights.costs`: the executive summary (status
 counts, the biggest movements with their causes), readable target, efficiency and cost
-tables, and the "actions the numbers suggest", every sentence built from the numbers.
+tables, the budget, shared-cost allocation, what-if and month-end projection tables, and
+the "actions the numbers suggest", every sentence built from the numbers.
 
 Examples
 --------
@@ -476,7 +477,7 @@ def allocation_shown(allocation: pd.DataFrame) -> pd.DataFrame:
     })
 
 
-def whatif_move_choice(cells: pd.DataFrame) -> dict[str, str]:
+def whatif_move_choice(cells: pd.DataFrame) -> dict[str, str] | None:
     """The volume move the what-if looks at: in the queue with the most to save, from its
     dearest site (highest cost per item) to its cheapest.
 
@@ -490,13 +491,9 @@ def whatif_move_choice(cells: pd.DataFrame) -> dict[str, str]:
 
     Returns
     -------
-    dict
-        ``queue``, ``from_site``, ``to_site``.
-
-    Raises
-    ------
-    ValueError
-        No queue is handled by two sites with volume.
+    dict or None
+        ``queue``, ``from_site``, ``to_site``; None when no queue is handled by two sites
+        with volume (nothing to move).
 
     Examples
     --------
@@ -516,9 +513,7 @@ def whatif_move_choice(cells: pd.DataFrame) -> dict[str, str]:
         if best is None or saving > best[0]:
             best = (saving, {"queue": str(queue), "from_site": str(dear["site"]),
                              "to_site": str(cheap["site"])})
-    if best is None:
-        raise ValueError("no queue is handled by two sites: nothing to move")
-    return best[1]
+    return None if best is None else best[1]
 
 
 def whatif_shown(whatif: pd.DataFrame) -> pd.DataFrame:

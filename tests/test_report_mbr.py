@@ -11,6 +11,7 @@ import pytest
 
 from qa_insights import display as qd
 from qa_insights import report_mbr as rm
+from qa_insights.cost_allocation import cost_allocation
 from qa_insights.costs import budget_from_targets, budget_variance, cost_by_site, cost_change
 from qa_insights.display import read_records
 from qa_insights.findings import Finding
@@ -131,8 +132,7 @@ def test_whatif_move_choice_skips_single_site_queues_and_needs_one_shared_queue(
                       "items_handled": [100, 100, 1000, 1000, 5000],
                       "cost": [90.0, 10.0, 500.0, 400.0, 50000.0]})
     assert rm.whatif_move_choice(c) == {"queue": "r", "from_site": "a", "to_site": "b"}
-    with pytest.raises(ValueError, match="two sites"):
-        rm.whatif_move_choice(c[c.queue == "s"])
+    assert rm.whatif_move_choice(c[c.queue == "s"]) is None
 
 
 def test_shared_pools_refuse_a_negative_cost() -> None:
@@ -272,3 +272,29 @@ def test_mbr_month_end_projection_equals_the_library(mbr: dict) -> None:
     with open_store(mbr["data"]) as store:
         expected = month_end_projection(store, as_of, scopes=("org", "site"))
     _same(_csv(mbr, "mbr_month_end_projection"), expected)
+
+
+@pytest.mark.slow
+def test_mbr_allocates_a_given_shared_cost_and_prices_audits(tmp_path: Path,
+                                                             sample_data: Path) -> None:
+    pm = pytest.importorskip("papermill")
+    notebooks = Path(__file__).resolve().parents[1] / "notebooks"
+    tables = tmp_path / "tables"
+    pm.execute_notebook(str(notebooks / "monthly_business_review.ipynb"),
+                        str(tmp_path / "mbr.ipynb"), cwd=str(notebooks), progress_bar=False,
+                        kernel_name="python3",
+                        parameters={"month": JUMP_MONTH, "data_dir": str(sample_data),
+                                    "tables_dir": str(tables), "shared_cost": 20000.0,
+                                    "allocation_driver": "audits", "cost_per_audit": 4.0})
+    with open_store(sample_data) as store:
+        expected = cost_allocation(store, JUMP_MONTH, driver="audits",
+                                   shared=rm.shared_pools(JUMP_MONTH, 20000.0))
+        cells = whatif_cells(store, JUMP_MONTH,
+                             rate_months=resolve_context(store, month=JUMP_MONTH).window(3))
+    table = pd.read_csv(tables / "mbr_cost_allocation.csv", keep_default_na=False,
+                        na_values=[""])
+    _same(table, expected)
+    assert table.allocated_cost.sum() == pytest.approx(20000.0)
+    priced = pd.read_csv(tables / "mbr_whatif_audit_rate.csv")
+    _same(priced, change_audit_rate(cells, factor=0.5, cost_per_audit=4.0))
+    assert priced.audit_cost[0] == pytest.approx(4.0 * cells.n_audits.sum())
