@@ -139,8 +139,11 @@ def percent_agreement(ratings: Any, weights: WeightsSpec = None,
     ----------
     ratings : DataFrame or array_like, shape (n_items, n_raters)
         Ratings matrix; missing ratings allowed.
-    weights : None, "linear", "quadratic" or ndarray
-        Partial credit for near-misses (see :func:`qa_insights.ratings_matrix.weight_matrix`).
+    weights : None, str or ndarray
+        None (unweighted), a name in ``ratings_matrix.WEIGHT_TYPES`` ("linear",
+        "quadratic", "ordinal", "radical", "ratio", "circular", "bipolar"; formulas in
+        :func:`qa_insights.ratings_matrix.weight_matrix`) or a q x q matrix.
+        Partial credit for near-misses.
     categories : sequence, optional
         Ordered possible labels (matters for weights only).
 
@@ -192,7 +195,10 @@ def fleiss_kappa(ratings: Any, weights: WeightsSpec = None,
     ----------
     ratings : DataFrame or array_like, shape (n_items, n_raters)
         Ratings matrix; missing ratings allowed.
-    weights : None, "linear", "quadratic" or ndarray
+    weights : None, str or ndarray
+        None (unweighted), a name in ``ratings_matrix.WEIGHT_TYPES`` ("linear",
+        "quadratic", "ordinal", "radical", "ratio", "circular", "bipolar"; formulas in
+        :func:`qa_insights.ratings_matrix.weight_matrix`) or a q x q matrix.
         Agreement weights (weighted kappa as in irrCAC); default unweighted.
     categories : sequence, optional
         Ordered possible labels.
@@ -244,7 +250,10 @@ def gwet_ac1(ratings: Any, weights: WeightsSpec = None,
     ----------
     ratings : DataFrame or array_like, shape (n_items, n_raters)
         Ratings matrix; missing ratings allowed.
-    weights : None, "linear", "quadratic" or ndarray
+    weights : None, str or ndarray
+        None (unweighted), a name in ``ratings_matrix.WEIGHT_TYPES`` ("linear",
+        "quadratic", "ordinal", "radical", "ratio", "circular", "bipolar"; formulas in
+        :func:`qa_insights.ratings_matrix.weight_matrix`) or a q x q matrix.
         Agreement weights; weighted gives AC2.
     categories : sequence, optional
         Ordered possible labels.
@@ -294,7 +303,10 @@ def brennan_prediger(ratings: Any, weights: WeightsSpec = None,
     ----------
     ratings : DataFrame or array_like, shape (n_items, n_raters)
         Ratings matrix; missing ratings allowed.
-    weights : None, "linear", "quadratic" or ndarray
+    weights : None, str or ndarray
+        None (unweighted), a name in ``ratings_matrix.WEIGHT_TYPES`` ("linear",
+        "quadratic", "ordinal", "radical", "ratio", "circular", "bipolar"; formulas in
+        :func:`qa_insights.ratings_matrix.weight_matrix`) or a q x q matrix.
         Agreement weights.
     categories : sequence, optional
         Ordered possible labels.

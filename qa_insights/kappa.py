@@ -7,7 +7,8 @@ use the normal distribution (as SAS and statsmodels; irrCAC uses t(n-1), slightl
 the test of kappa = 0 uses the null-hypothesis SE (``ASE0``) and a two-sided normal
 p-value, as SAS and R irr ``kappa2``.
 
-Weighted kappa places the categories at their positions 0..q-1 in the category order:
+Weighted kappa places the categories at their positions in the category order (any of
+Gwet's weight types, see :func:`qa_insights.ratings_matrix.weight_matrix`), e.g.
 linear weights ``1 - |i - j| / (q - 1)`` (Cicchetti-Allison, SAS default), quadratic
 ``1 - (i - j)**2 / (q - 1)**2`` (Fleiss-Cohen). By default the categories are the labels
 observed in either rater (R irr ``kappa2`` and scikit-learn); pass ``categories`` to use
@@ -203,7 +204,10 @@ def kappa_from_tables(tables: Any, weights: WeightsSpec = None) -> dict[str, np.
     ----------
     tables : array_like, shape (..., q, q)
         Counts; rows = first rater, columns = second rater (e.g. gold).
-    weights : None, "linear", "quadratic" or ndarray
+    weights : None, str or ndarray
+        None (unweighted), a name in ``ratings_matrix.WEIGHT_TYPES`` ("linear",
+        "quadratic", "ordinal", "radical", "ratio", "circular", "bipolar"; formulas in
+        :func:`qa_insights.ratings_matrix.weight_matrix`) or a q x q matrix.
         Agreement weights by category position.
 
     Returns
@@ -249,7 +253,10 @@ def cohen_kappa_from_table(table: Any, weights: WeightsSpec = None,
     ----------
     table : array_like or DataFrame, shape (q, q)
         Counts; rows = rater A, columns = rater B, same category order on both.
-    weights : None, "linear", "quadratic" or ndarray
+    weights : None, str or ndarray
+        None (unweighted), a name in ``ratings_matrix.WEIGHT_TYPES`` ("linear",
+        "quadratic", "ordinal", "radical", "ratio", "circular", "bipolar"; formulas in
+        :func:`qa_insights.ratings_matrix.weight_matrix`) or a q x q matrix.
         Agreement weights by category position.
     confidence : float
         Two-sided confidence level.
@@ -300,7 +307,10 @@ def cohen_kappa(rater_a: Any, rater_b: Any, weights: WeightsSpec = None,
     ----------
     rater_a, rater_b : array_like or Series
         One label per item, paired by position; items missing either label are dropped.
-    weights : None, "linear", "quadratic" or ndarray
+    weights : None, str or ndarray
+        None (unweighted), a name in ``ratings_matrix.WEIGHT_TYPES`` ("linear",
+        "quadratic", "ordinal", "radical", "ratio", "circular", "bipolar"; formulas in
+        :func:`qa_insights.ratings_matrix.weight_matrix`) or a q x q matrix.
         Agreement weights by category position (see module notes).
     categories : sequence, optional
         Ordered possible labels; default the labels observed on the paired items.

@@ -31,6 +31,7 @@ import numpy as np
 import pandas as pd
 
 __all__ = [
+    "WEIGHT_TYPES",
     "EncodedRatings",
     "WeightsSpec",
     "counts_to_ratings",
@@ -39,9 +40,15 @@ __all__ = [
     "weight_matrix",
 ]
 
-#: Agreement weights: None or "identity" (unweighted), "linear", "quadratic", or a q x q
-#: matrix of agreement weights in [0, 1] with ones on the diagonal.
-WeightsSpec = Literal["identity", "linear", "quadratic"] | np.ndarray | None
+#: Agreement weights: None or "identity" (unweighted), one of Gwet's named schemes
+#: (:data:`WEIGHT_TYPES`, see :func:`weight_matrix`), or a q x q matrix of agreement weights
+#: in [0, 1] with ones on the diagonal.
+WeightsSpec = Literal["identity", "linear", "quadratic", "ordinal", "radical", "ratio",
+                      "circular", "bipolar"] | np.ndarray | None
+#: The named weight schemes :func:`weight_matrix` knows.
+WEIGHT_TYPES: tuple[str, ...] = ("identity", "linear", "quadratic", "ordinal", "radical",
+                                 "ratio", "circular", "bipolar")
+
 
 @dataclass(frozen=True)
 class EncodedRatings:
@@ -121,8 +128,9 @@ def encode_ratings(ratings: Any, categories: Sequence[Any] | None = None,
     """
     values, items, raters = _as_matrix(ratings)
     if values.shape[1] < min_raters:
-        raise ValueError(f"agreement needs at least {min_raters} raters (columns); "
-                         f"got {values.shape[1]}")
+        raise ValueError(f"agreement between raters is undefined here: it needs at least "
+                         f"{min_raters} raters (columns of the ratings matrix); got "
+                         f"{values.shape[1]}")
     flat = values.ravel()
     if categories is None:
         codes, uniques = pd.factorize(flat, sort=True, use_na_sentinel=True)
@@ -218,16 +226,60 @@ def counts_to_ratings(counts: Any, categories: Sequence[Any] | None = None) -> p
     return pd.DataFrame(out, columns=[f"rating_{j + 1}" for j in range(slots)])
 
 
+def _scaled_disagreement(d: np.ndarray) -> np.ndarray:
+    """Agreement weights ``1 - d / max(d)`` from a disagreement matrix with a zero diagonal."""
+    return 1.0 - d / d.max()
+
+
+def _named_weights(name: str, q: int) -> np.ndarray:
+    """Gwet's named weights on the category ranks x = 1..q (Gwet 2014, Handbook, ch. 3)."""
+    x = np.arange(1.0, q + 1.0)
+    k, el = x[:, None], x[None, :]
+    diff = np.abs(k - el)
+    top = q - 1.0  # x_max - x_min
+    if name == "linear":
+        return 1.0 - diff / top
+    if name == "quadratic":
+        return 1.0 - (diff / top) ** 2
+    if name == "ordinal":
+        return _scaled_disagreement(diff * (diff + 1) / 2)  # (|k - l| + 1 choose 2)
+    if name == "radical":
+        return 1.0 - np.sqrt(diff / top)
+    if name == "ratio":
+        return 1.0 - ((k - el) / (k + el)) ** 2 / (top / (q + 1.0)) ** 2
+    if name == "circular":
+        return _scaled_disagreement(np.sin(np.pi * (k - el) / q) ** 2)  # U = x_max - x_min + 1
+    # bipolar: (k - l)**2 / ((k + l - 2 x_min)(2 x_max - k - l)) off the diagonal
+    span = (k + el - 2.0) * (2.0 * q - k - el)
+    off = ~np.eye(q, dtype=bool)
+    return _scaled_disagreement(np.divide((k - el) ** 2, span, out=np.zeros((q, q)), where=off))
+
+
 def weight_matrix(weights: WeightsSpec, n_categories: int) -> np.ndarray:
     """Agreement weights between categories, by position in the category order.
 
+    The named schemes are those of Gwet (2014), *Handbook of Inter-Rater Reliability*,
+    4th ed., ch. 3 (R and Python irrCAC), with the category values ``x_k`` taken as the
+    ranks 1..q in the category order and ``d = |k - l|``:
+
+    - ``identity``: 1 on the diagonal, 0 elsewhere (unweighted);
+    - ``linear``: ``1 - d / (q - 1)``; ``quadratic``: ``1 - d**2 / (q - 1)**2``;
+    - ``ordinal``: ``1 - M_kl / max(M)`` with ``M_kl = (d + 1) d / 2``;
+    - ``radical``: ``1 - sqrt(d) / sqrt(q - 1)``;
+    - ``ratio``: ``1 - ((k - l) / (k + l))**2 / ((q - 1) / (q + 1))**2``;
+    - ``circular``: ``1 - sin(pi (k - l) / q)**2 / max(...)`` (U = q categories on a circle);
+    - ``bipolar``: ``1 - B_kl / max(B)`` with
+      ``B_kl = (k - l)**2 / ((k + l - 2)(2 q - k - l))`` for k != l, 0 on the diagonal.
+
+    Linear and quadratic are the R irr ``kappa2``, scikit-learn and statsmodels weights.
+    irrCAC's raw-ratings functions put numeric labels at their own values instead of their
+    ranks; that is the same for labels 1..q (and, for linear, quadratic, ordinal and
+    radical, for any equally spaced labels). Pass a matrix for another scale.
+
     Parameters
     ----------
-    weights : None, "identity", "linear", "quadratic" or ndarray
-        ``linear``: ``1 - |i - j| / (q - 1)``; ``quadratic``: ``1 - (i - j)**2 / (q - 1)**2``
-        where i, j are category positions (R irr ``kappa2``, scikit-learn and statsmodels
-        convention; irrCAC uses the numeric label values instead, which is the same thing
-        when the labels are equally spaced). A matrix is used as given.
+    weights : None, str or ndarray
+        None or one of :data:`WEIGHT_TYPES`; a matrix is used as given.
     n_categories : int
         Number of categories q.
 
@@ -244,18 +296,17 @@ def weight_matrix(weights: WeightsSpec, n_categories: int) -> np.ndarray:
     --------
     >>> weight_matrix("linear", 3).tolist()
     [[1.0, 0.5, 0.0], [0.5, 1.0, 0.5], [0.0, 0.5, 1.0]]
+    >>> weight_matrix("ordinal", 3).round(4).tolist()
+    [[1.0, 0.6667, 0.0], [0.6667, 1.0, 0.6667], [0.0, 0.6667, 1.0]]
     """
     q = n_categories
     if weights is None or (isinstance(weights, str) and weights == "identity"):
         return np.eye(q)
     if isinstance(weights, str):
-        steps = np.abs(np.subtract.outer(np.arange(q), np.arange(q))) / max(q - 1, 1)
-        if weights == "linear":
-            return 1.0 - steps
-        if weights == "quadratic":
-            return 1.0 - steps**2
-        raise ValueError(f"weights must be None, 'identity', 'linear', 'quadratic' or a "
-                         f"matrix; got {weights!r}")
+        if weights not in WEIGHT_TYPES:
+            raise ValueError(f"weights must be None, one of {list(WEIGHT_TYPES)} or a matrix; "
+                             f"got {weights!r}")
+        return _named_weights(weights, q) if q > 1 else np.eye(q)
     matrix = np.asarray(weights, dtype=float)
     if matrix.shape != (q, q):
         raise ValueError(f"a weights matrix must be {q} x {q} (one row and column per "
