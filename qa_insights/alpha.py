@@ -7,7 +7,12 @@ paired and are dropped. Difference functions ``delta(c, k)``:
 - nominal: 0 if c = k else 1;
 - ordinal: ``(sum_{g=c..k} n_g - (n_c + n_k) / 2)**2`` with n_g the number of pairable
   values in category g, in category order (sorted labels, or ``categories``);
-- interval: ``(c - k)**2``; ratio: ``((c - k) / (c + k))**2`` (numeric labels only).
+- interval: ``(c - k)**2``; ratio: ``((c - k) / (c + k))**2`` (numeric labels only);
+- or, with ``weights``, Gwet's weighted alpha (Gwet 2014, Handbook, 4th ed., ch. 3; R
+  ``krippen.alpha.raw(weights=...)``, Python irrCAC ``CAC(weights=...).krippendorff``):
+  ``delta = 1 - w`` with the agreement weights ``w`` of
+  :func:`qa_insights.ratings_matrix.weight_matrix` on the category ranks. Identity,
+  quadratic and ratio weights on labels 1..q give nominal, interval and ratio alpha.
 
 The standard error is Gwet's (2008) linearisation variance of the raw-ratings form
 (R ``krippen.alpha.raw``, Python irrCAC ``CAC.krippendorff``) with agreement weights
@@ -32,7 +37,7 @@ from typing import Any, Literal
 import numpy as np
 
 from qa_insights.kappa import AgreementEstimate, UndefinedAgreementError, t_estimate
-from qa_insights.ratings_matrix import encode_ratings
+from qa_insights.ratings_matrix import WeightsSpec, encode_ratings, weight_matrix
 
 __all__ = ["LEVELS", "krippendorff_alpha", "krippendorff_alpha_ci"]
 
@@ -60,7 +65,10 @@ def _pairable_counts(ratings: Any, level: str, categories: Sequence[Any] | None
     return counts, values
 
 
-def _delta(level: str, values: np.ndarray, totals: np.ndarray) -> np.ndarray:
+def _delta(level: str, values: np.ndarray, totals: np.ndarray,
+           weights: WeightsSpec) -> np.ndarray:
+    if weights is not None:
+        return 1.0 - weight_matrix(weights, len(values))
     if level == "nominal":
         return 1.0 - np.eye(len(values))
     if level == "ordinal":
@@ -85,10 +93,13 @@ def _alpha(counts: np.ndarray, delta: np.ndarray) -> float:
     return float(1.0 - observed / expected) if expected > 0 else np.nan
 
 
-def _prepare(ratings: Any, level: str, categories: Sequence[Any] | None
-             ) -> tuple[np.ndarray, np.ndarray, float]:
+def _prepare(ratings: Any, level: str, categories: Sequence[Any] | None,
+             weights: WeightsSpec) -> tuple[np.ndarray, np.ndarray, float]:
+    if weights is not None and level != "nominal":
+        raise ValueError(f"give either a level of measurement or weights, not both; got "
+                         f"level={level!r} and weights={weights!r}")
     counts, values = _pairable_counts(ratings, level, categories)
-    delta = _delta(level, values, counts.sum(axis=0))
+    delta = _delta(level, values, counts.sum(axis=0), weights)
     value = _alpha(counts, delta)
     if np.isnan(value):
         used = values[counts.sum(axis=0) > 0].tolist()
@@ -99,7 +110,8 @@ def _prepare(ratings: Any, level: str, categories: Sequence[Any] | None
 
 
 def krippendorff_alpha(ratings: Any, level: Level = "nominal",
-                       categories: Sequence[Any] | None = None) -> float:
+                       categories: Sequence[Any] | None = None,
+                       weights: WeightsSpec = None) -> float:
     """Krippendorff's alpha.
 
     Parameters
@@ -109,7 +121,12 @@ def krippendorff_alpha(ratings: Any, level: Level = "nominal",
     level : {"nominal", "ordinal", "interval", "ratio"}
         Level of measurement (difference function).
     categories : sequence, optional
-        Ordered possible labels; sets the order of ordinal labels (default sorted).
+        Ordered possible labels; sets the order of ordinal labels and the ranks the
+        weights use (default sorted).
+    weights : None, str or ndarray, optional
+        Gwet's weighted alpha: one of
+        :data:`~qa_insights.ratings_matrix.WEIGHT_TYPES` or a matrix, used instead of
+        ``level`` (which must then stay "nominal"); default None (use ``level``).
 
     Returns
     -------
@@ -119,7 +136,8 @@ def krippendorff_alpha(ratings: Any, level: Level = "nominal",
     ------
     ValueError
         Fewer than 2 raters, no item with 2+ ratings, a single value everywhere,
-        non-numeric labels for interval/ratio, negative labels for ratio.
+        non-numeric labels for interval/ratio, negative labels for ratio, both a
+        non-nominal level and weights.
 
     Examples
     --------
@@ -128,13 +146,16 @@ def krippendorff_alpha(ratings: Any, level: Level = "nominal",
     >>> krippendorff_alpha([["low", "mid"], ["mid", "high"], ["high", "high"]],
     ...                    "ordinal", categories=["low", "mid", "high"])
     0.5277777777777778
+    >>> round(krippendorff_alpha([[1, 2], [2, 3], [3, 3]], weights="linear"), 4)
+    0.2857
     """
-    return _prepare(ratings, level, categories)[2]
+    return _prepare(ratings, level, categories, weights)[2]
 
 
 def krippendorff_alpha_ci(ratings: Any, level: Level = "nominal",
                           categories: Sequence[Any] | None = None,
-                          confidence: float = 0.95) -> AgreementEstimate:
+                          confidence: float = 0.95,
+                          weights: WeightsSpec = None) -> AgreementEstimate:
     """Krippendorff's alpha with Gwet's linearisation SE and a t(n-1) interval.
 
     Same inputs as :func:`krippendorff_alpha`. ``pa`` is Gwet's small-sample corrected
@@ -147,7 +168,7 @@ def krippendorff_alpha_ci(ratings: Any, level: Level = "nominal",
     >>> round(est.value, 4), round(est.se, 4), est.distribution
     (0.5333, 0.527, 't(3)')
     """
-    counts, delta, value = _prepare(ratings, level, categories)
+    counts, delta, value = _prepare(ratings, level, categories, weights)
     w = 1.0 - delta / delta.max()
     n = counts.shape[0]
     per_item = counts.sum(axis=1)
@@ -163,5 +184,7 @@ def krippendorff_alpha_ci(ratings: Any, level: Level = "nominal",
     pe_i = counts @ ((w + w.T) / 2 @ pi) / mean_r - pe * (per_item - mean_r) / mean_r
     alpha_i = alpha_i - 2 * (1 - alpha_prime) * (pe_i - pe) / (1 - pe)
     se = float(np.sqrt(((alpha_i - alpha_prime) ** 2).sum() / (n * (n - 1)))) if n > 1 else 0.0
-    return t_estimate(f"Krippendorff's alpha ({level})", value, se, n, float(pa), pe,
+    name = level if weights is None else (
+        f"{weights} weights" if isinstance(weights, str) else "custom weights")
+    return t_estimate(f"Krippendorff's alpha ({name})", value, se, n, float(pa), pe,
                       confidence, "Gwet (2008) linearisation variance, raw-ratings form")
