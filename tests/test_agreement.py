@@ -6,8 +6,9 @@ Three kinds of evidence:
    file's ``source``), matched to the precision they were published with:
    Fleiss (1971) diagnoses via R irr; the Wikipedia Fleiss and Krippendorff examples;
    Krippendorff (2011) example C at all four levels; Gwet's R irrCAC vignettes
-   (coefficients, SEs, CIs, p-values); the SAS PROC FREQ kappa printout; R irr kappa2 on
-   the anxiety data; the scikit-learn kappa examples.
+   (coefficients, SEs, CIs, p-values) and the Python irrCAC tests for all eight weight
+   types of Gwet's Handbook; the SAS PROC FREQ kappa printout; R irr kappa2 on the anxiety
+   data; the scikit-learn kappa examples.
 2. Peers on random data, many seeds, missing ratings and string labels, to 1e-9:
    statsmodels (fleiss_kappa, cohens_kappa), scikit-learn cohen_kappa_score, krippendorff
    (all four levels), irrCAC (AC1, Fleiss, Brennan-Prediger, Krippendorff with SEs).
@@ -359,6 +360,10 @@ def test_irrcac_cont3x3abstractors():
     alpha = krippendorff_alpha_ci(ratings)
     assert_published(alpha.value, data["expected"]["unweighted_R_irrCAC_vignette"]
                      ["krippendorff_alpha"]["coeff"])
+    # quadratic-weighted alpha is interval alpha on the ranks 1..3 (README note 3)
+    ranks = np.column_stack(table_to_pairs(data["data"]["table"])).astype(float)
+    assert_published(krippendorff_alpha(ranks, "interval"), data["expected"]
+                     ["quadratic_R_irrCAC_vignette"]["krippendorff_alpha"]["coeff"])
 
 
 _TABLE_COEFFICIENTS = {"percent_agreement": percent_agreement_ci, "gwet_ac1": gwet_ac1_ci,
@@ -415,17 +420,15 @@ def test_weight_matrices_match_irrcac(weights, q):
 @pytest.mark.parametrize("dataset", ["raw_5observers", "raw_ben_gerry", "raw_g1g2",
                                      "raw_gender"])
 def test_irrcac_missing_data_regressions(dataset):
+    """Single source (Python irrCAC tests, README table): value, pa, pe, SE, interval and
+    p-value; Brennan-Prediger's p-value there is one-sided (note 1), ours two-sided."""
     data = ref("gwet_irrcac_raw_missing_extra")["datasets"][dataset]
     ratings = pd.DataFrame(data["raw"], columns=data["raters"])
     want = data["expected_irrCAC_python_tests_3dp"]
-    for name, fn in (("gwet_ac1", gwet_ac1_ci), ("fleiss_kappa", fleiss_kappa_ci),
-                     ("brennan_prediger", brennan_prediger_ci),
-                     ("krippendorff_alpha", krippendorff_alpha_ci)):
+    for name, fn in (*_GWET_FAMILY.items(), ("krippendorff_alpha", krippendorff_alpha_ci)):
         est = fn(ratings)
-        assert_published(est.value, want[name]["coefficient_value"], digits=3)
-        assert_published(est.se, want[name]["se"], digits=3)
-        assert_published(est.pa, want[name]["pa"], digits=3)
-        assert_published(est.pe, want[name]["pe"], digits=3)
+        one_sided = est.p_value / 2 if name == "brennan_prediger" else None
+        _assert_python_test(est, want[name], p_value=one_sided)
 
 
 # --------------------------------------------------------------- published: Cohen
