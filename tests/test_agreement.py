@@ -277,8 +277,8 @@ def test_irrcac_raw4raters_every_weight_type(coefficient, weights):
 @pytest.mark.parametrize("weights", sorted(_ALPHA_LEVEL_OF_WEIGHTS))
 def test_irrcac_raw4raters_weighted_krippendorff_is_alpha_of_that_metric(weights):
     """irrCAC's identity, quadratic and ratio weights give nominal, interval and ratio alpha
-    (README note 3), SE, interval and p-value included. Our alpha takes a level, not
-    weights, so irrCAC's bipolar, circular and radical alphas have no counterpart here."""
+    (README note 3), SE, interval and p-value included. The ``weights=`` form of alpha is
+    tested on every weight type in test_agreement_weighted_alpha.py."""
     data = ref("gwet_irrcac_raw4raters")
     ratings = pd.DataFrame(data["data"]["raw"], dtype=float)
     want = data["expected"]["other_weights_irrCAC_python_tests_3dp"][weights]
