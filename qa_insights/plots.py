@@ -280,7 +280,8 @@ def control_chart(chart: pd.DataFrame, period: str = "month", *, title: str = ""
                   ylabel: str = "Error rate", alt: str = "") -> Figure:
     """A p-chart or Laney p' chart (:func:`qa_insights.control_charts.p_chart` /
     ``laney_p_chart`` of one group): the rate per period, the centre line and the control
-    limits; out-of-control points are marked with a red diamond.
+    limits; out-of-control points are marked with a red diamond. The legend stands outside
+    the axes, to their right, so it never hides a point.
 
     Parameters
     ----------
@@ -297,6 +298,14 @@ def control_chart(chart: pd.DataFrame, period: str = "month", *, title: str = ""
     Returns
     -------
     Figure
+
+    Examples
+    --------
+    >>> chart = pd.DataFrame({"month": ["2026-09", "2026-10"], "p": [0.05, 0.09],
+    ...     "centre": [0.06, 0.06], "lcl": [0.03, 0.03], "ucl": [0.08, 0.08],
+    ...     "out_of_control": [False, True]})
+    >>> "out-of-control periods: 2026-10" in alt_text(control_chart(chart))
+    True
     """
     data = chart.sort_values(period)
     fig = Figure(figsize=(8.0, 3.6), layout="constrained")
@@ -313,7 +322,9 @@ def control_chart(chart: pd.DataFrame, period: str = "month", *, title: str = ""
                    color=PALETTE[3], zorder=4, label="out of control")
     ax.yaxis.set_major_formatter(mticker.PercentFormatter(1.0, decimals=1))
     ax.tick_params(axis="x", labelrotation=45)
-    ax.legend(frameon=False, fontsize="small", loc="best")
+    # Outside the axes, right of the plot: never over a point, whatever the data.
+    fig.legend(*ax.get_legend_handles_labels(), loc="outside right upper", frameon=False,
+               fontsize="small")
     ax.set_title(title)
     ax.set_ylabel(ylabel)
     if not alt and len(data):

@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from bs4 import BeautifulSoup
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 
 from qa_insights import display, plots, report_tables
 from qa_insights.display import (
@@ -88,6 +89,31 @@ def test_helpers_leave_no_pyplot_figures_and_describe_the_chart() -> None:
     assert plots.alt_text(line) == ("Line chart: Accuracy by month. 97.0% in 2026-08 to "
                                     "90.0% in 2026-10.")
     assert plots.figure_png(dots)[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_control_chart_legend_stands_outside_the_axes() -> None:
+    """Drawn by matplotlib's renderer: the legend's box and the axes' box do not overlap,
+    and the legend stays inside the figure (so the PNG keeps it), whatever the points."""
+    rng = np.random.default_rng(7)
+    months = [f"2025-{m:02d}" for m in range(1, 13)]
+    p = rng.uniform(0.02, 0.10, len(months))
+    chart = pd.DataFrame({"month": months, "p": p, "centre": 0.06, "lcl": 0.03, "ucl": 0.09,
+                          "out_of_control": (p > 0.09) | (p < 0.03)})
+    chart.loc[0, "out_of_control"] = True  # the flagged marker is in the legend too
+    fig = plots.control_chart(chart, title="Error rate")
+    FigureCanvasAgg(fig).draw()
+    renderer = fig.canvas.get_renderer()
+    legends = [*fig.legends, *(a.get_legend() for a in fig.axes if a.get_legend())]
+    assert len(legends) == 1
+    [legend] = legends
+    assert [t.get_text() for t in legend.get_texts()] == [
+        "error rate", "centre line", "control limits", "out of control"]
+    box = legend.get_window_extent(renderer)
+    axes_box = fig.axes[0].get_window_extent(renderer)
+    assert not box.overlaps(axes_box), (box, axes_box)
+    figure_box = fig.bbox
+    assert figure_box.x0 <= box.x0 and box.x1 <= figure_box.x1
+    assert figure_box.y0 <= box.y0 and box.y1 <= figure_box.y1
 
 
 def _executed_notebook() -> nbformat.NotebookNode:
