@@ -37,7 +37,9 @@ if TYPE_CHECKING:
     from .store import Store
 
 __all__ = [
+    "BAND_DRIVERS",
     "CONTROL_FLAG_COLUMNS",
+    "ERROR_RATE_DRIVER_COLUMNS",
     "SCOPES",
     "NoDataForReport",
     "ParameterError",
@@ -50,12 +52,15 @@ __all__ = [
     "control_chart",
     "coverage_tiles",
     "disputes",
+    "error_rate_drivers",
     "error_types",
     "explain_month",
+    "flag_below_min_n",
     "flagged_raters",
     "headline_numbers",
     "headline_sentences",
     "headline_tiles",
+    "in_natural_order",
     "known_months",
     "latest_partition_month",
     "month_calibration",
@@ -437,10 +442,51 @@ DRIVER_COLUMNS = ("driver", "level", "reference", "odds_ratio", "ci_low", "ci_hi
                   "coef", "std_err", "n_audits", "n_errors", "error_rate")
 
 
+#: Drivers whose levels are ordered bands: listed in their natural order, not alphabetically.
+BAND_DRIVERS = ("tenure_band", "handle_time_band")
+_BAND_START = re.compile(r"^(<)?(\d+(?:\.\d+)?)")
+
+
+def _band_rank(driver: str, level: str) -> float:
+    """Position of a band in its natural order: tenure by :data:`~qa_insights.metrics.
+    TENURE_BANDS`, handle time by its lower edge (``<30s`` first); ``unknown`` last."""
+    from .metrics import TENURE_BANDS
+
+    if driver == "tenure_band":
+        labels = [label for label, _ in TENURE_BANDS]
+        return float(labels.index(level)) if level in labels else np.inf
+    match = _BAND_START.match(level)
+    if match is None:
+        return np.inf
+    return -np.inf if match.group(1) else float(match.group(2))
+
+
+def in_natural_order(drivers: pd.DataFrame) -> pd.DataFrame:
+    """Rows of a drivers table with the levels of :data:`BAND_DRIVERS` in their natural
+    order (``0-3m`` before ``3-6m`` before ``1-2y``; ``<30s`` before ``30-60s`` before
+    ``120s+``; ``unknown`` last); drivers keep their order, other drivers' levels too.
+
+    Examples
+    --------
+    >>> d = pd.DataFrame({"driver": ["tenure_band"] * 4 + ["handle_time_band"] * 3,
+    ...     "level": ["1-2y", "0-3m", "unknown", "3-6m", "120s+", "<30s", "30-60s"]})
+    >>> in_natural_order(d).level.tolist()
+    ['0-3m', '3-6m', '1-2y', 'unknown', '<30s', '30-60s', '120s+']
+    """
+    block = drivers["driver"].map({d: i for i, d in enumerate(pd.unique(drivers["driver"]))})
+    within = [_band_rank(d, str(level)) if d in BAND_DRIVERS else float(i)
+              for i, (d, level) in enumerate(zip(drivers["driver"], drivers["level"]))]
+    order = np.lexsort((np.arange(len(drivers)), within, block.to_numpy()))
+    out = drivers.iloc[order].reset_index(drop=True)
+    out.attrs = dict(drivers.attrs)
+    return out
+
+
 def error_drivers(store: Store, ctx: ReportContext, drivers: list[str]) -> pd.DataFrame:
     """Odds ratios of an error per driver level in the report's month and scope
     (:func:`qa_insights.drivers.logistic_drivers` on :func:`~qa_insights.drivers.driver_cells`,
-    levels below ``ctx.min_n`` audits left out).
+    levels below ``ctx.min_n`` audits left out), band levels in their natural order
+    (:func:`in_natural_order`).
 
     When no level has enough audits (a small scope), returns an empty frame with the same
     columns instead of failing, so the report can say so; ``attrs["dropped"]`` lists what
@@ -454,7 +500,7 @@ def error_drivers(store: Store, ctx: ReportContext, drivers: list[str]) -> pd.Da
 
     cells = driver_cells(store, drivers, **ctx.filters)
     try:
-        return logistic_drivers(cells, drivers, min_audits=ctx.min_n)
+        return in_natural_order(logistic_drivers(cells, drivers, min_audits=ctx.min_n))
     except ValueError as exc:
         if "no cells left" not in str(exc):
             raise
@@ -870,6 +916,44 @@ def explain_month(store: Store, ctx: ReportContext,
         return None
 
 
+def flag_below_min_n(frame: pd.DataFrame, min_n: int, n_column: str = "n_audits") -> pd.DataFrame:
+    """``frame`` with a ``below_min_n`` column: True where ``n_column`` (a missing count is
+    0) is below ``min_n``, the rows a report greys out and never ranks.
+
+    Examples
+    --------
+    >>> flag_below_min_n(pd.DataFrame({"n_audits": [12, 40, None]}), 30).below_min_n.tolist()
+    [True, False, True]
+    """
+    if n_column not in frame.columns:
+        raise KeyError(f"flag_below_min_n: no column {n_column!r} "
+                       f"(columns: {', '.join(map(str, frame.columns))})")
+    return frame.assign(below_min_n=(frame[n_column].fillna(0) < min_n).to_numpy())
+
+
+#: First columns of the MQR's ``error_rate_drivers`` table, in this order.
+ERROR_RATE_DRIVER_COLUMNS = ("site", "queue", "mix_effect", "rate_effect", "total_effect")
+
+
+def error_rate_drivers(store: Store, ctx: ReportContext) -> pd.DataFrame | None:
+    """The ``error_rate_drivers`` table: :func:`explain_month` by site x queue (sorted by
+    absolute total effect), columns :data:`ERROR_RATE_DRIVER_COLUMNS` first, then the
+    counts, shares and rates of both months and ``below_min_n`` (this month's audits of
+    the cell below ``ctx.min_n``); None when the previous month has no audits in scope.
+
+    Examples
+    --------
+    >>> error_rate_drivers(store, ctx).columns[:5].tolist()            # doctest: +SKIP
+    ['site', 'queue', 'mix_effect', 'rate_effect', 'total_effect']
+    """
+    cells = explain_month(store, ctx, by=["site", "queue"])
+    if cells is None:
+        return None
+    cells = flag_below_min_n(cells, ctx.min_n, "n_audits_after")
+    lead = list(ERROR_RATE_DRIVER_COLUMNS)
+    return cells[[*lead, *(c for c in cells.columns if c not in lead)]]
+
+
 def change_sentences(decomposition: pd.DataFrame | None, ctx: ReportContext) -> list[str]:
     """Plain-language findings of :func:`explain_month`
     (:func:`qa_insights.findings.change_findings`).
@@ -1025,7 +1109,8 @@ def sample_plan(store: Store, ctx: ReportContext, *, history: int = 3, budget: i
     -------
     (DataFrame, dict) or None
         The strata with ``items_handled, n_audits, n_errors, coverage, expected_error_rate,
-        audits`` (suggested), and the stratified estimate; None without volumes or for a
+        audits`` (suggested) and ``below_min_n`` (this month's audits of the stratum below
+        ``ctx.min_n``: too few to judge its rate), and the stratified estimate; None without volumes or for a
         market scope (volumes have no market), or when a stratum with volume has no audits
         (``attrs`` of nothing: the reason is in the report).
 
@@ -1055,8 +1140,8 @@ def sample_plan(store: Store, ctx: ReportContext, *, history: int = 3, budget: i
     total = int(plan["n_audits"].sum()) if budget is None else int(budget)
     floor = max(0, min(floor, total // (2 * len(plan))))
     plan = neyman_allocation(plan, total, min_per_stratum=floor)
-    plan = plan[["site", "queue", "items_handled", "n_audits", "n_errors", "coverage",
-                 "expected_error_rate", "audits"]]
+    plan = flag_below_min_n(plan[["site", "queue", "items_handled", "n_audits", "n_errors",
+                                  "coverage", "expected_error_rate", "audits"]], ctx.min_n)
     return plan.sort_values(["site", "queue"]).reset_index(drop=True), estimate
 
 

@@ -6,22 +6,31 @@ import doctest
 from collections.abc import Iterator
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
 import pytest
 
 from qa_insights import report_context
 from qa_insights.drivers import driver_cells, logistic_drivers
+from qa_insights.metrics import TENURE_BANDS
+from qa_insights.rca import explain_change
 from qa_insights.report_context import (
     NoDataForReport,
     ParameterError,
     calibration_overview,
     error_drivers,
+    error_rate_drivers,
+    flag_below_min_n,
+    in_natural_order,
     known_months,
     months_with_data,
     require_data,
     resolve_context,
+    sample_plan,
     scope_overview,
     scope_values,
 )
+from qa_insights.sampling import stratum_counts
 from qa_insights.store import Store, open_store
 
 pytest_plugins = ["tests.fixtures_reports"]
@@ -115,13 +124,77 @@ def test_error_drivers_equal_the_library_and_survive_small_scopes(store: Store) 
     expected = logistic_drivers(driver_cells(store, drivers, month=ctx.month), drivers,
                                 min_audits=ctx.min_n)
     got = error_drivers(store, ctx, drivers)
-    assert got[["driver", "level", "odds_ratio"]].equals(
-        expected[["driver", "level", "odds_ratio"]])
+    key = ["driver", "level"]
+    pd.testing.assert_frame_equal(got.sort_values(key).reset_index(drop=True),
+                                  expected.sort_values(key).reset_index(drop=True))
     small = scope_values(store, "site", ctx.month, by_volume=True)[-1]
     tiny = resolve_context(store, scope="site", scope_value=small, min_n=10**6)
     empty = error_drivers(store, tiny, drivers)
     assert empty.empty and list(empty.columns)[:3] == ["driver", "level", "reference"]
     assert "no cells left" in empty.attrs["dropped"]
+
+
+#: The bands' natural order (the contract's tenure bands; handle-time edges 30, 60, 120 s).
+TENURE_ORDER = [label for label, _ in TENURE_BANDS] + ["unknown"]
+HANDLE_TIME_ORDER = ["<30s", "30-60s", "60-120s", "120s+", "unknown"]
+
+
+def test_error_drivers_list_bands_in_natural_order(store: Store) -> None:
+    drivers = ["tenure_band", "site_type", "queue", "handle_time_band"]  # as in the MQR
+    got = error_drivers(store, resolve_context(store, min_n=5), drivers)
+    assert list(dict.fromkeys(got.driver)) == drivers
+    for driver, natural in (("tenure_band", TENURE_ORDER),
+                            ("handle_time_band", HANDLE_TIME_ORDER)):
+        levels = got.loc[got.driver == driver, "level"].tolist()
+        assert len(levels) >= 4, driver  # enough bands for the order to mean something
+        assert levels == [b for b in natural if b in levels], driver
+        assert levels != sorted(levels), driver  # alphabetical order would differ
+    queues = got.loc[got.driver == "queue"]
+    assert queues.reference.iloc[0]  # a nominal driver keeps its reference first
+    assert queues.level.iloc[1:].tolist() == sorted(queues.level.iloc[1:])
+
+
+def test_in_natural_order_puts_unlisted_levels_last() -> None:
+    frame = pd.DataFrame({"driver": ["handle_time_band"] * 4 + ["tenure_band"] * 2,
+                          "level": ["unknown", "15-45s", "<15s", "45s+", "odd", "0-3m"],
+                          "odds_ratio": range(6)})
+    frame.attrs["dropped"] = "none"
+    out = in_natural_order(frame)
+    assert out.level.tolist() == ["<15s", "15-45s", "45s+", "unknown", "0-3m", "odd"]
+    assert out.set_index("level").odds_ratio.to_dict() == frame.set_index(
+        "level").odds_ratio.to_dict()
+    assert out.attrs == {"dropped": "none"}
+
+
+def test_flag_below_min_n_names_a_missing_column() -> None:
+    frame = pd.DataFrame({"n_audits": [29, 30, np.nan]})
+    assert flag_below_min_n(frame, 30).below_min_n.tolist() == [True, False, True]
+    with pytest.raises(KeyError, match="no column 'n_items' \\(columns: n_audits\\)"):
+        flag_below_min_n(frame, 30, "n_items")
+
+
+def test_error_rate_drivers_flag_small_cells(store: Store) -> None:
+    ctx = resolve_context(store)
+    expected = explain_change(store, ctx.month, ["site", "queue"])
+    got = error_rate_drivers(store, ctx)
+    assert list(got.columns[:5]) == ["site", "queue", "mix_effect", "rate_effect",
+                                     "total_effect"]
+    assert list(got.columns[5:-1]) == [c for c in expected.columns if c not in got.columns[:5]]
+    assert got.columns[-1] == "below_min_n"
+    pd.testing.assert_frame_equal(got[expected.columns], expected)
+    small = (expected.n_audits_after < ctx.min_n).to_numpy()
+    assert 0 < small.sum() < len(expected)  # the sample data has both kinds of cell
+    assert got.below_min_n.tolist() == small.tolist()
+
+
+def test_sample_plan_flags_small_strata(store: Store) -> None:
+    ctx = resolve_context(store)
+    strata, _ = sample_plan(store, ctx)
+    counts = stratum_counts(store, ctx.month).set_index(["site", "queue"])["n_audits"]
+    n = counts.loc[list(zip(strata.site, strata.queue))].to_numpy()
+    assert strata.columns[-1] == "below_min_n"
+    assert 0 < strata.below_min_n.sum() < len(strata)
+    assert strata.below_min_n.tolist() == (n < ctx.min_n).tolist()
 
 
 def test_people_are_pseudonymised_unless_analyst_mode(store: Store,
