@@ -11,6 +11,7 @@ from typing import Any
 
 import pandas as pd
 import pytest
+from bs4 import BeautifulSoup
 
 from qa_insights.display import read_records
 from qa_insights.metrics import quality_summary
@@ -118,6 +119,42 @@ def test_tables_equal_the_library(built_month: dict) -> None:
     expected = stratified_error_rate(strata[strata.items_handled > 0])
     assert records["stratified_error_rate"]["estimate"] == pytest.approx(expected["estimate"])
     assert records["stratified_error_rate"]["ci_low"] == pytest.approx(expected["ci_low"])
+
+
+def _greyed_rows(html: str, caption: str) -> tuple[list[bool], list[str]]:
+    """Rows of the table with ``caption``: greyed (class below-min-n) or not, and the text
+    of their last cell (the "Below minimum" flag)."""
+    found = BeautifulSoup(html, "html.parser").find("caption", string=caption)
+    assert found is not None, caption
+    rows = found.find_parent("table").tbody.find_all("tr")
+    return (["below-min-n" in (r.get("class") or []) for r in rows],
+            [r.find_all("td")[-1].get_text() for r in rows])
+
+
+@pytest.mark.slow
+def test_small_cells_are_flagged_in_the_csvs_and_greyed_in_the_html(built_month: dict) -> None:
+    month, data = built_month["month"], built_month["data"]
+    month_dir = Path(built_month["out"]) / month
+    with open_store(data) as store:
+        change = explain_change(store, month, ["site", "queue"])
+        strata = stratum_counts(store, month).set_index(["site", "queue"])
+    drivers = pd.read_csv(month_dir / "tables" / "error_rate_drivers.csv")
+    assert list(drivers.columns[:5]) == ["site", "queue", "mix_effect", "rate_effect",
+                                         "total_effect"]
+    assert list(zip(drivers.site, drivers.queue)) == list(zip(change.site, change.queue))
+    small_cells = (change.n_audits_after < 30).tolist()  # min_n = 30 by default
+    assert drivers.below_min_n.tolist() == small_cells
+    allocation = pd.read_csv(month_dir / "tables" / "sample_allocation.csv")
+    n = strata.loc[list(zip(allocation.site, allocation.queue)), "n_audits"].to_numpy()
+    small_strata = (n < 30).tolist()
+    assert allocation.below_min_n.tolist() == small_strata and any(small_strata)
+    html = (month_dir / f"{MQR}.html").read_text()
+    for caption, small in (
+            ("The ten site x queue cells that moved the error rate most", small_cells[:10]),
+            ("Coverage this month and suggested allocation", small_strata)):
+        greyed, flags = _greyed_rows(html, caption)
+        assert greyed == small, caption
+        assert flags == ["yes" if s else "" for s in small], caption
 
 
 def _visible(page: str) -> str:
