@@ -32,6 +32,30 @@ BROWSER_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
                 "--disable-component-update", "--disable-sync"]
 
 
+class LoadedPage:
+    """A page opened from disk in a Playwright browser, with every non-file request aborted
+    and recorded (``external``) and every console error and uncaught page error recorded
+    (``errors``), listeners attached before the page loads."""
+
+    def __init__(self, browser: Any, path: Path) -> None:
+        self.page = browser.new_page()
+        self.errors: list[str] = []
+        self.requests: list[str] = []
+        self.page.on("console", lambda m: m.type == "error"
+                     and self.errors.append(f"console error: {m.text}"))
+        self.page.on("pageerror", lambda e: self.errors.append(f"page error: {e}"))
+        self.page.on("request", lambda r: self.requests.append(r.url))
+        self.page.route("**/*", lambda route: route.continue_()
+                        if route.request.url.startswith(("file:", "data:")) else route.abort())
+        self.page.goto(path.resolve().as_uri())
+        self.page.wait_for_load_state("load")
+
+    @property
+    def external(self) -> list[str]:
+        """Requests to anything but the file itself and data: URLs."""
+        return [u for u in self.requests if not u.startswith(("file:", "data:"))]
+
+
 def summary_info(summary: Any) -> dict[str, Any]:
     """JSON-able digest of a BuildSummary."""
     return {"out": str(summary.out_dir), "months": summary.months,

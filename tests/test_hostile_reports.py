@@ -4,7 +4,8 @@ command (a real process).
 
 * Every HTML file the build produces (whatever the notebooks show) renders the text as
   text in headless chromium: a planted ``<script>`` sets no global, a planted
-  ``<img onerror>`` fires nothing, no script element, no external request.
+  ``<img onerror>`` fires nothing, no script element, no external request, and no console
+  error or uncaught page error at all.
 * Every CSV file the build produces: no cell starts with ``= + - @`` (or tab / CR) unless
   it is a plain number.
 * A queue named ``x'; DROP TABLE audits; --`` is a value: its RCA report is built, the
@@ -37,6 +38,7 @@ from tests.report_helpers import (
     HOSTILE_QUEUE,
     HOSTILE_SITE,
     ROOT,
+    LoadedPage,
     manifest,
 )
 
@@ -155,23 +157,16 @@ def test_every_html_shows_hostile_text_as_text(hostile_all: dict, browser: Any) 
     assert len(pages) >= 3 + N_QUEUES + 1  # reports and the index
     shown = ""
     for path in pages:
-        page = browser.new_page()
-        errors: list[str] = []
-        external: list[str] = []
-        page.on("pageerror", lambda e, errors=errors: errors.append(str(e)))
-        page.on("request", lambda r, external=external: r.url.startswith(("file:", "data:"))
-                or external.append(r.url))
-        page.route("**/*", lambda route: route.continue_()
-                   if route.request.url.startswith(("file:", "data:")) else route.abort())
-        page.goto(path.resolve().as_uri())
-        page.wait_for_load_state("load")
+        loaded = LoadedPage(browser, path)
+        page = loaded.page
         name = path.relative_to(hostile_all["out"])
+        assert loaded.errors == [], (name, loaded.errors)  # any console or page error fails
+        assert loaded.external == [], (name, loaded.external)
         for flag in PWNED:
             assert page.evaluate(f"typeof window.{flag}") == "undefined", (name, flag)
         assert page.locator("script").count() == 0, name
         assert page.locator("img:not([src^='data:'])").count() == 0, name
         assert page.locator("[onerror], [onload], [onclick]").count() == 0, name
-        assert errors == [] and external == [], (name, errors, external)
         shown += page.inner_text("body")
         page.close()
     for text in (HOSTILE_SITE, HOSTILE_QUEUE, SQL_QUEUE):

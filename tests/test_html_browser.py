@@ -11,11 +11,13 @@ from typing import Any
 import nbformat
 import pytest
 
+from qa_insights import calibration as cal
 from qa_insights import display as qd
-from qa_insights.metrics import quality_summary
+from qa_insights.metrics import TENURE_BANDS, quality_summary
+from qa_insights.rca import explain_change
 from qa_insights.report_tables import slugify
 from qa_insights.store import open_store
-from tests.report_helpers import BROWSER_ARGS, HOSTILE_QUEUE, HOSTILE_SITE
+from tests.report_helpers import BROWSER_ARGS, HOSTILE_QUEUE, HOSTILE_SITE, LoadedPage
 
 pytest_plugins = ["tests.fixtures_reports"]
 
@@ -38,32 +40,12 @@ def browser() -> Iterator[Any]:
         b.close()
 
 
-class Loaded:
-    """A page opened from disk with every non-file request aborted and recorded."""
-
-    def __init__(self, browser: Any, path: Path) -> None:
-        self.page = browser.new_page()
-        self.errors: list[str] = []
-        self.requests: list[str] = []
-        self.page.on("console", lambda m: m.type == "error" and self.errors.append(m.text))
-        self.page.on("pageerror", lambda e: self.errors.append(str(e)))
-        self.page.on("request", lambda r: self.requests.append(r.url))
-        self.page.route("**/*", lambda route: route.continue_()
-                        if route.request.url.startswith(("file:", "data:")) else route.abort())
-        self.page.goto(path.resolve().as_uri())
-        self.page.wait_for_load_state("load")
-
-    @property
-    def external(self) -> list[str]:
-        return [u for u in self.requests if not u.startswith(("file:", "data:"))]
-
-
 @pytest.fixture
 def open_page(browser: Any) -> Iterator[Any]:
-    pages: list[Loaded] = []
+    pages: list[LoadedPage] = []
 
-    def _open(path: Path) -> Loaded:
-        pages.append(Loaded(browser, path))
+    def _open(path: Path) -> LoadedPage:
+        pages.append(LoadedPage(browser, path))
         return pages[-1]
 
     yield _open
@@ -83,7 +65,7 @@ def _charts_in_notebook(path: Path) -> int:
                if cell.cell_type == "code" for out in cell.get("outputs", []))
 
 
-def _check_report_page(loaded: Loaded, month: str, n_charts: int | None) -> None:
+def _check_report_page(loaded: LoadedPage, month: str, n_charts: int | None) -> None:
     page = loaded.page
     assert loaded.errors == []
     assert loaded.external == []
@@ -159,6 +141,57 @@ def test_mqr_numbers_equal_the_library(built_month: dict, open_page: Any) -> Non
     assert not [m for m in moderators if m in text]  # manager-facing: no raw moderator ids
 
 
+def _table_rows(page: Any, caption: str) -> list[list[str]]:
+    """Cell texts of the one report table whose caption starts with ``caption``."""
+    table = page.locator("table.qa-table", has=page.locator("caption",
+                                                            has_text=caption))
+    assert table.count() == 1, caption
+    return table.locator("tbody tr").evaluate_all(
+        "rows => rows.map(r => Array.from(r.cells, c => c.innerText))")
+
+
+def _kappa_like(value: float, low: float, high: float) -> str:
+    return f"{value:.2f} ({low:.2f}–{high:.2f})"
+
+
+def test_calibration_numbers_equal_the_library(built_month: dict, open_page: Any) -> None:
+    month = built_month["month"]
+    page = open_page(Path(built_month["out"]) / month / "calibration_report.html").page
+    with open_store(built_month["data"]) as store:
+        ratings = cal.load_calibration(store)
+    sessions = ratings[ratings.session_date.dt.strftime("%Y-%m") == month]
+    assert sessions.session_id.nunique() >= 1
+    expected = cal.agreement_table(cal.ratings_matrix(sessions)).set_index("coefficient")
+    shown = {row[0]: row[1] for row in _table_rows(page, "Agreement coefficients")}
+    for name in ("percent agreement", "Fleiss' kappa", "Gwet's AC1"):
+        r = expected.loc[name]
+        text = (qd.interval(r.value, r.ci_low, r.ci_high) if name == "percent agreement"
+                else _kappa_like(r.value, r.ci_low, r.ci_high))
+        assert shown[name] == text, name
+    headline = page.locator(".qa-headline").first.inner_text()
+    ac1 = expected.loc["Gwet's AC1"]
+    assert _kappa_like(ac1.value, ac1.ci_low, ac1.ci_high) in headline
+
+
+def test_rca_numbers_equal_the_library(built_month: dict, open_page: Any) -> None:
+    month, queue = built_month["month"], built_month["rca_queues"][0]
+    page = open_page(Path(built_month["out"]) / month / f"rca_{slugify(queue)}.html").page
+    with open_store(built_month["data"]) as store:
+        change = explain_change(store, month, ["site"], queue=queue)
+    rows = _table_rows(page, "By site,")
+    assert [r[0] for r in rows] == change.site.tolist()  # sorted by absolute total effect
+    for row, expected in zip(rows, change.itertuples()):
+        assert row[3] == qd.count(expected.n_audits_after), expected.site
+        assert row[4] == qd.pct(expected.rate_after), expected.site
+        assert row[7] == f"{expected.total_effect:+.2f} pts", expected.site
+    drivers = page.locator('xpath=//h2[@id="Error-drivers"]'
+                           '/following::table[contains(@class, "qa-table")][1]')
+    levels = [r[1] for r in drivers.locator("tbody tr").evaluate_all(
+        "rows => rows.map(r => Array.from(r.cells, c => c.innerText))") if r[0] == "tenure band"]
+    natural = [label for label, _ in TENURE_BANDS] + ["unknown"]
+    assert len(levels) >= 3 and levels == [b for b in natural if b in levels]
+
+
 def test_mqr_prints_to_pdf(built_month: dict, open_page: Any) -> None:
     page = open_page(Path(built_month["out"]) / built_month["month"]
                      / "monthly_quality_report.html").page
@@ -179,21 +212,37 @@ def test_index_links_every_report(built_month: dict, open_page: Any) -> None:
 
 def test_hostile_names_render_as_inert_text(hostile_build: dict, open_page: Any) -> None:
     out, month = Path(hostile_build["out"]), hostile_build["month"]
-    pages = [out / month / "monthly_quality_report.html", out / "index.html",
-             *(out / month).glob("rca_*.html")]
+    mqr_path = out / month / "monthly_quality_report.html"
+    rca_paths = sorted((out / month).glob("rca_*.html"))
+    pages = {path: open_page(path) for path in (mqr_path, out / "index.html", *rca_paths)}
     assert len(pages) == 3
-    for path in pages:
-        loaded = open_page(path)
+    for path, loaded in pages.items():
         page = loaded.page
-        assert loaded.errors == [] and loaded.external == [], path.name
+        assert loaded.errors == [], (path.name, loaded.errors)  # any console error fails
+        assert loaded.external == [], (path.name, loaded.external)
         for name in PWNED:
             assert page.evaluate(f"typeof window.{name}") == "undefined", (path.name, name)
         assert page.locator("script").count() == 0
         assert page.locator("img:not([src^='data:'])").count() == 0
-    mqr = open_page(out / month / "monthly_quality_report.html").page
-    assert HOSTILE_SITE in mqr.inner_text("body")
-    rca = open_page(next((out / month).glob("rca_*.html"))).page
-    assert HOSTILE_QUEUE in rca.locator("h1").inner_text()
+    assert HOSTILE_SITE in pages[mqr_path].page.inner_text("body")
+    assert HOSTILE_QUEUE in pages[rca_paths[0]].page.locator("h1").inner_text()
+
+
+def test_page_check_catches_console_errors(tmp_path: Path, open_page: Any) -> None:
+    """The recorder the tests above rely on: a console error, an uncaught exception and a
+    resource that fails to load are each caught; a clean page records nothing."""
+    pages = {"clean": "<p>fine</p>",
+             "console": "<script>console.error('boom')</script>",
+             "exception": "<script>throw new Error('thrown')</script>",
+             "missing image": '<img src="no-such-file.png" alt="x">'}
+    for name, body in pages.items():
+        (tmp_path / f"{name}.html").write_text(f"<!doctype html><title>t</title>{body}")
+    recorded = {name: open_page(tmp_path / f"{name}.html").errors for name in pages}
+    assert recorded["clean"] == []
+    assert recorded["console"] == ["console error: boom"]
+    assert len(recorded["exception"]) == 1 and "thrown" in recorded["exception"][0]
+    assert len(recorded["missing image"]) == 1
+    assert recorded["missing image"][0].startswith("console error: ")
 
 
 def test_empty_month_report_says_so(hostile_build: dict, open_page: Any) -> None:
