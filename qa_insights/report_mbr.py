@@ -61,6 +61,8 @@ COST_COLUMNS = ("site", "month", "items_handled", "cost", "cost_per_item",
 
 _MISSING = "–"
 _STATUS_ORDER = ("met", "at risk", "missed", "no data")
+#: Headline tile label -> the status it counts.
+_TILE_STATUS = {"Targets met": "met", "At risk": "at risk", "Missed": "missed"}
 _PROPORTIONS = {"accuracy", "critical_error_rate", "calibration_accuracy"}
 _METRIC_NAMES = {"accuracy": "Accuracy", "critical_error_rate": "Critical-error rate",
                  "calibration_accuracy": "Calibration accuracy",
@@ -102,8 +104,8 @@ def status_headline(attainment: pd.DataFrame) -> object:
     """
     from .display import headline
 
-    return headline(status_tiles(attainment), dict(zip(
-        status_tiles(attainment), (status_class(s) for s in _STATUS_ORDER))))
+    return headline(status_tiles(attainment),
+                    {label: status_class(s) for label, s in _TILE_STATUS.items()})
 
 
 def status_tiles(attainment: pd.DataFrame) -> dict[str, str]:
@@ -115,8 +117,7 @@ def status_tiles(attainment: pd.DataFrame) -> dict[str, str]:
     {'Targets met': '1 of 2', 'At risk': '0 of 2', 'Missed': '1 of 2'}
     """
     counts, n = status_counts(attainment), len(attainment)
-    return {"Targets met": f"{counts['met']} of {n}", "At risk": f"{counts['at risk']} of {n}",
-            "Missed": f"{counts['missed']} of {n}"}
+    return {label: f"{counts[s]} of {n}" for label, s in _TILE_STATUS.items()}
 
 
 def format_metric(metric: str, value: float, digits: int = 1) -> str:
