@@ -51,8 +51,8 @@ test: $(STAMP) ## run the whole test suite (unit, notebooks, headless browser, S
 test-fast: $(STAMP) ## unit tests only (no notebook execution or browser)
 	$(PY) -m pytest -q -m "not slow and not spark"
 
-lab: $(STAMP) ## start JupyterLab with the project kernel on notebooks/
-	$(VENV)/bin/jupyter lab notebooks/
+lab: $(STAMP) ## start JupyterLab with the project kernel on the report notebooks
+	$(VENV)/bin/jupyter lab qa_insights/reports/notebooks/
 
 bench: $(STAMP) ## run every benchmark at full size and write benchmarks/RESULTS.md
 	$(PY) -m benchmarks --full

@@ -6,8 +6,8 @@ from __future__ import annotations
 import resource
 import statistics
 import time
-from dataclasses import asdict, dataclass
 from collections.abc import Callable
+from dataclasses import asdict, dataclass
 from typing import Any
 
 __all__ = ["Result", "median_time", "peak_rss_in_subprocess", "peak_rss_mb", "verdict"]

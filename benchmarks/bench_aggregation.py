@@ -1,6 +1,6 @@
 """Monthly quality summary by month x site x queue x market on a generated audits dataset.
 
-Ours: :func:`qa_insights.metrics.quality_summary` (the shared counts SQL in DuckDB plus
+Ours: :func:`qa_insights.quality.metrics.quality_summary` (the shared counts SQL in DuckDB plus
 rates, Wilson intervals and flags in pandas). Baselines, each counting the same 14 numbers
 per group, timed in alternation: a bare DuckDB ``GROUP BY`` with ``count(*) FILTER`` on the same connection and table,
 and an idiomatic pandas ``groupby().agg()`` on the same rows already in memory (Arrow
@@ -21,8 +21,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from qa_insights.metrics import quality_summary
-from qa_insights.store import open_store
+from qa_insights.data.store import open_store
+from qa_insights.quality.metrics import quality_summary
 
 from ._util import Result, verdict
 from .data import audits_parquet, datasets, describe
@@ -101,8 +101,8 @@ def _query_peak_mb(folder: str) -> tuple[float, float]:
     in a fresh process; the peak is reset after opening (Linux /proc/self/clear_refs)."""
     code = f"""
 import json, pathlib
-from qa_insights.store import open_store
-from qa_insights.metrics import quality_summary
+from qa_insights.data.store import open_store
+from qa_insights.quality.metrics import quality_summary
 
 def status(key):
     for line in open("/proc/self/status"):

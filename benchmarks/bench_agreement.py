@@ -17,7 +17,8 @@ import numpy as np
 from statsmodels.stats.inter_rater import aggregate_raters
 from statsmodels.stats.inter_rater import fleiss_kappa as sm_fleiss_kappa
 
-from qa_insights.agreement import fleiss_kappa, krippendorff_alpha
+from qa_insights.agreement.fleiss import fleiss_kappa
+from qa_insights.agreement.krippendorff_alpha import krippendorff_alpha
 
 from ._util import Result, median_time, verdict
 

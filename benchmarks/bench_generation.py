@@ -20,7 +20,7 @@ def run(full: bool) -> list[Result]:
     with tempfile.TemporaryDirectory(prefix="generate-", dir=CACHE) as tmp:
         folder = Path(tmp) / "data"
         seconds, rss = peak_rss_in_subprocess(
-            "from qa_insights.sample_data import generate\n"
+            "from qa_insights.data.sample_data import generate\n"
             f"generate({str(folder)!r}, months={months}, audits_per_month={per_month}, "
             "fmt='parquet')")
         disk = sum(p.stat().st_size for p in folder.rglob("*") if p.is_file()) / 2**20

@@ -20,8 +20,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from qa_insights.reports import NOTEBOOKS_DIR, build
-from qa_insights.sample_data import generate
+from qa_insights.data.sample_data import generate
+from qa_insights.reports.engine.build import build
+from qa_insights.reports.engine.paths import NOTEBOOKS_DIR
 
 from ._util import Result, verdict
 from .data import CACHE

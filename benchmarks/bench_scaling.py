@@ -21,7 +21,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from qa_insights.sample_data import month_range
+from qa_insights.data.sample_data import month_range
 
 from ._util import Result, peak_rss_in_subprocess, verdict
 from .data import CACHE
@@ -29,8 +29,8 @@ from .data import CACHE
 MONTHS, WINDOW, END = 24, 13, "2026-10"
 
 _LOAD = """
-from qa_insights.metrics import quality_summary
-from qa_insights.store import open_store
+from qa_insights.quality.metrics import quality_summary
+from qa_insights.data.store import open_store
 with open_store({folder!r}, months={months!r}) as store:
     quality_summary(store, ["month"])
     quality_summary(store, ["month", "site", "queue", "market"])
@@ -60,7 +60,7 @@ def run(full: bool) -> list[Result]:
         folder = Path(tmp) / "data"
         start = time.perf_counter()
         gen_s, gen_mb = peak_rss_in_subprocess(
-            "from qa_insights.sample_data import generate\n"
+            "from qa_insights.data.sample_data import generate\n"
             f"generate({str(folder)!r}, months={MONTHS}, audits_per_month={per_month}, "
             f"end_month={END!r}, fmt='parquet', partition_by_month=True)")
         gen_wall = time.perf_counter() - start

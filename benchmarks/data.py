@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from qa_insights.sample_data import generate
+from qa_insights.data.sample_data import generate
 
 CACHE = Path(__file__).resolve().parent / "_data"
 

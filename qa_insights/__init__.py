@@ -1,7 +1,7 @@
 """qa-insights: content-moderation QA analytics with honest statistics.
 
-Everything an analyst needs is one attribute away, imported on first use so that
-``import qa_insights`` stays fast::
+The analyst's everyday functions are importable from the package root; every other name
+lives in the module of its concern, one import path each (see docs/ARCHITECTURE.md)::
 
     import qa_insights as qa
     store = qa.open_store("data_samples")
@@ -10,60 +10,114 @@ Everything an analyst needs is one attribute away, imported on first use so that
     qa.explain_change(store, "2026-10", by=["site"])
     qa.rater_accuracy(qa.load_calibration(store))
 
-The modules (``qa_insights.metrics``, ``.trends``, ``.calibration``, ``.rca``, ``.lmdi``,
-...) hold the rest; each has its own ``__all__``. Names that are also module names
-(``lmdi``, ``ratings_matrix``) are imported from their module.
+Subpackages, lowest layer first: ``data`` (contract, reading, validation, stores, the counts
+query), ``stats``, ``quality``, ``agreement``, ``calibration``, ``rca``, ``business``,
+``present``, ``reports``; ``cli`` on top. A layer imports only from layers below it.
 """
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from qa_insights.agreement.consensus import dawid_skene, majority_vote
+from qa_insights.agreement.fleiss import fleiss_kappa
+from qa_insights.agreement.gwet import brennan_prediger, gwet_ac1, percent_agreement
+from qa_insights.agreement.kappa import cohen_kappa
+from qa_insights.agreement.krippendorff_alpha import krippendorff_alpha
+from qa_insights.agreement.table import agreement_table, bootstrap_ci
+from qa_insights.business.cascade import cascade_target
+from qa_insights.business.costs import (
+    cost_by_site,
+    cost_change,
+    cost_tradeoff,
+    efficiency,
+    unit_economics,
+)
+from qa_insights.business.targets import month_end_projection, target_attainment
+from qa_insights.business.whatif import change_audit_rate, move_volume
+from qa_insights.calibration.load import load_calibration
+from qa_insights.calibration.raters import drift_trend, rater_accuracy
+from qa_insights.calibration.sessions import hardest_items, session_agreement
+from qa_insights.data.errors import DataError
+from qa_insights.data.queries import audit_counts
+from qa_insights.data.store import Store, open_store
+from qa_insights.present.findings import change_findings, findings_table
+from qa_insights.present.privacy import pseudonymise, pseudonymise_columns
+from qa_insights.quality.metrics import quality_summary, summarise_counts
+from qa_insights.quality.trends import month_over_month, rate_series, year_over_year
+from qa_insights.rca.change import explain_change, reason_mix_change, reason_pareto
+from qa_insights.rca.clustering import cluster_profiles, error_profiles
+from qa_insights.rca.comparisons import association, compare_values, pairwise_rates
+from qa_insights.rca.drivers import driver_cells, logistic_drivers
+from qa_insights.stats.control_charts import laney_p_chart, p_chart, run_rules
+from qa_insights.stats.experiments import ab_test, difference_in_differences, sample_size_per_arm
+from qa_insights.stats.proportions import compare_proportions, newcombe_interval, wilson_interval
+from qa_insights.stats.sampling import neyman_allocation, sample_size, stratified_error_rate
+from qa_insights.stats.shrinkage import coaching_list, moderator_error_rates, shrink_rates
 
 __version__ = "0.1.0"
 
-#: Public name -> module that defines it.
-_EXPORTS: dict[str, str] = {
-    **dict.fromkeys(["open_store", "DataError", "Store"], "store"),
-    **dict.fromkeys(["quality_summary", "audit_counts", "summarise_counts"], "metrics"),
-    **dict.fromkeys(["wilson_interval", "newcombe_interval", "compare_proportions"],
-                    "proportions"),
-    **dict.fromkeys(["rate_series", "month_over_month", "year_over_year"], "trends"),
-    **dict.fromkeys(["p_chart", "laney_p_chart", "run_rules"], "control_charts"),
-    **dict.fromkeys(["shrink_rates", "coaching_list", "moderator_error_rates"], "shrinkage"),
-    **dict.fromkeys(["pseudonymise", "pseudonymise_columns"], "privacy"),
-    **dict.fromkeys(["sample_size", "neyman_allocation", "stratified_error_rate"], "sampling"),
-    **dict.fromkeys(["percent_agreement", "cohen_kappa", "fleiss_kappa", "krippendorff_alpha",
-                     "gwet_ac1", "brennan_prediger", "agreement_table", "bootstrap_ci"],
-                    "agreement"),
-    **dict.fromkeys(["load_calibration", "rater_accuracy",
-                     "session_agreement", "hardest_items", "drift_trend"], "calibration"),
-    **dict.fromkeys(["majority_vote", "dawid_skene"], "consensus"),
-    **dict.fromkeys(["explain_change", "reason_pareto", "reason_mix_change"], "rca"),
-    **dict.fromkeys(["association", "pairwise_rates", "compare_values"], "comparisons"),
-    **dict.fromkeys(["logistic_drivers", "driver_cells"], "drivers"),
-    **dict.fromkeys(["error_profiles", "cluster_profiles"], "clustering"),
-    **dict.fromkeys(["ab_test", "sample_size_per_arm", "difference_in_differences"],
-                    "experiments"),
-    **dict.fromkeys(["change_findings", "findings_table"], "findings"),
-    **dict.fromkeys(["target_attainment", "month_end_projection"], "targets"),
-    "cascade_target": "cascade",
-    **dict.fromkeys(["cost_by_site", "cost_change", "unit_economics", "efficiency",
-                     "cost_tradeoff"], "costs"),
-    **dict.fromkeys(["move_volume", "change_audit_rate"], "whatif"),
-}
-
-__all__ = sorted(_EXPORTS) + ["__version__"]
-
-
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'qa_insights' has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"qa_insights.{module}"), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_EXPORTS))
+__all__ = [
+    "DataError",
+    "Store",
+    "__version__",
+    "ab_test",
+    "agreement_table",
+    "association",
+    "audit_counts",
+    "bootstrap_ci",
+    "brennan_prediger",
+    "cascade_target",
+    "change_audit_rate",
+    "change_findings",
+    "cluster_profiles",
+    "coaching_list",
+    "cohen_kappa",
+    "compare_proportions",
+    "compare_values",
+    "cost_by_site",
+    "cost_change",
+    "cost_tradeoff",
+    "dawid_skene",
+    "difference_in_differences",
+    "drift_trend",
+    "driver_cells",
+    "efficiency",
+    "error_profiles",
+    "explain_change",
+    "findings_table",
+    "fleiss_kappa",
+    "gwet_ac1",
+    "hardest_items",
+    "krippendorff_alpha",
+    "laney_p_chart",
+    "load_calibration",
+    "logistic_drivers",
+    "majority_vote",
+    "moderator_error_rates",
+    "month_end_projection",
+    "month_over_month",
+    "move_volume",
+    "newcombe_interval",
+    "neyman_allocation",
+    "open_store",
+    "p_chart",
+    "pairwise_rates",
+    "percent_agreement",
+    "pseudonymise",
+    "pseudonymise_columns",
+    "quality_summary",
+    "rate_series",
+    "rater_accuracy",
+    "reason_mix_change",
+    "reason_pareto",
+    "run_rules",
+    "sample_size",
+    "sample_size_per_arm",
+    "session_agreement",
+    "shrink_rates",
+    "stratified_error_rate",
+    "summarise_counts",
+    "target_attainment",
+    "unit_economics",
+    "wilson_interval",
+    "year_over_year",
+]

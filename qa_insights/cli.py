@@ -49,7 +49,7 @@ def _unexpected(exc: Exception) -> int:
 
 
 def _cmd_sample_data(args: argparse.Namespace) -> int:
-    from .sample_data import generate
+    from qa_insights.data.sample_data import generate
 
     paths = generate(args.out, months=args.months, audits_per_month=args.audits_per_month,
                      seed=args.seed, end_month=args.end_month, fmt=args.format,
@@ -60,7 +60,7 @@ def _cmd_sample_data(args: argparse.Namespace) -> int:
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:
-    from .store import DataError
+    from qa_insights.data.errors import DataError
 
     try:
         return _validate(args)
@@ -72,7 +72,7 @@ def _cmd_validate(args: argparse.Namespace) -> int:
 
 
 def _validate(args: argparse.Namespace) -> int:
-    from .store import open_store
+    from qa_insights.data.store import open_store
 
     with open_store(args.data_dir) as store:
         summary = store.validation.summary()
@@ -88,7 +88,8 @@ def _validate(args: argparse.Namespace) -> int:
 
 
 def _cmd_export(args: argparse.Namespace) -> int:
-    from .store import DataError, open_store
+    from qa_insights.data.errors import DataError
+    from qa_insights.data.store import open_store
 
     try:
         store = open_store(args.data_dir, months=args.months)
@@ -104,10 +105,10 @@ def _cmd_export(args: argparse.Namespace) -> int:
 
 
 def _cmd_build(args: argparse.Namespace) -> int:
-    from .report_run import skip_slow_iri_checker
+    from qa_insights.reports.engine.run import skip_slow_iri_checker
 
     skip_slow_iri_checker()
-    from .reports import build_cli
+    from qa_insights.reports.engine.build import build_cli
 
     return build_cli(args)
 

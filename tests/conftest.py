@@ -6,7 +6,7 @@ import os
 
 import pytest
 
-from qa_insights.store import open_store
+from qa_insights.data.store import open_store
 from tests.fixtures_data import SAMPLE
 
 

@@ -37,7 +37,7 @@ def write_audits(folder: Path, rows: list[str], header: str = AUDIT_HEADER,
 def planted_month(store, month_offset: int) -> str:
     """The month ``month_offset`` months from the store's last (0 = last, -1 = the one before).
 
-    ``qa_insights.sample_data.PLANTED`` places its effects by such offsets.
+    ``qa_insights.data.sample_data.PLANTED`` places its effects by such offsets.
     """
     months = [m for (m,) in store.con.execute(
         "SELECT DISTINCT month FROM audits ORDER BY month").fetchall()]

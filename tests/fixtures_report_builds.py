@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from qa_insights.reports import build
+from qa_insights.reports.engine.build import build
 from tests.report_build_helpers import CALIBRATION_MONTH, JUMP_MONTH
 from tests.report_helpers import summary_info
 

@@ -19,9 +19,9 @@ from typing import Any
 
 import pytest
 
-from qa_insights.report_context import scope_values
-from qa_insights.reports import build
-from qa_insights.store import open_store
+from qa_insights.data.store import open_store
+from qa_insights.reports.engine.build import build
+from qa_insights.reports.engine.context import scope_values
 from tests.report_helpers import RCA_LIMIT, ROOT, summary_info, write_hostile_copy
 
 
@@ -66,7 +66,7 @@ def sample_data(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> Pat
         return ROOT / "data_samples"
 
     def make(folder: Path) -> dict[str, Any]:
-        from qa_insights.sample_data import generate
+        from qa_insights.data.sample_data import generate
 
         generate(folder / "data")
         return {"data": str(folder / "data")}

@@ -14,11 +14,12 @@ from typing import Any
 import nbformat
 import pandas as pd
 
-from qa_insights.report_context import months_with_data, scope_values
-from qa_insights.store import open_store
+from qa_insights.data.store import open_store
+from qa_insights.reports.engine.context import months_with_data, scope_values
+from qa_insights.reports.engine.paths import NOTEBOOKS_DIR
 
 ROOT = Path(__file__).resolve().parent.parent
-NOTEBOOKS = ROOT / "notebooks"
+NOTEBOOKS = NOTEBOOKS_DIR
 RCA_LIMIT = 2
 
 #: Planted names: if escaping failed, they would set a global or fire an event.

@@ -1,4 +1,4 @@
-"""Tests of the agreement coefficients (qa_insights.agreement and the modules behind it).
+"""Tests of the agreement coefficients (qa_insights.agreement.table and the modules behind it).
 
 Three kinds of evidence:
 
@@ -34,34 +34,36 @@ from sklearn.metrics import cohen_kappa_score
 from statsmodels.stats.inter_rater import aggregate_raters, cohens_kappa
 from statsmodels.stats.inter_rater import fleiss_kappa as sm_fleiss_kappa
 
-from qa_insights.agreement import (
-    UndefinedAgreementError,
-    agreement_table,
-    bootstrap_ci,
-    brennan_prediger,
-    brennan_prediger_ci,
-    cohen_kappa,
-    cohen_kappa_ci,
-    cohen_kappa_from_table,
-    contingency_table,
+from qa_insights.agreement.fleiss import (
     fleiss_category_kappas,
     fleiss_kappa,
     fleiss_kappa_ci,
     fleiss_kappa_test,
+)
+from qa_insights.agreement.gwet import (
+    brennan_prediger,
+    brennan_prediger_ci,
     gwet_ac1,
     gwet_ac1_ci,
-    krippendorff_alpha,
-    krippendorff_alpha_ci,
     percent_agreement,
     percent_agreement_ci,
 )
-from qa_insights.kappa import kappa_from_tables
-from qa_insights.ratings_matrix import (
+from qa_insights.agreement.kappa import (
+    UndefinedAgreementError,
+    cohen_kappa,
+    cohen_kappa_ci,
+    cohen_kappa_from_table,
+    contingency_table,
+    kappa_from_tables,
+)
+from qa_insights.agreement.krippendorff_alpha import krippendorff_alpha, krippendorff_alpha_ci
+from qa_insights.agreement.ratings_matrix import (
     WEIGHT_TYPES,
     counts_to_ratings,
     ratings_to_counts,
     weight_matrix,
 )
+from qa_insights.agreement.table import agreement_table, bootstrap_ci
 
 REFDATA = Path(__file__).parent / "refdata"
 SEEDS = range(30)

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from qa_insights.agreement import krippendorff_alpha
+from qa_insights.agreement.krippendorff_alpha import krippendorff_alpha
 
 SEEDS = range(30)
 TOL = 1e-9

@@ -14,25 +14,28 @@ from __future__ import annotations
 
 import pytest
 
-from qa_insights.agreement import (
-    UndefinedAgreementError,
-    agreement_table,
-    brennan_prediger,
-    brennan_prediger_ci,
-    cohen_kappa,
-    cohen_kappa_ci,
-    cohen_kappa_from_table,
+from qa_insights.agreement.fleiss import (
     fleiss_category_kappas,
     fleiss_kappa,
     fleiss_kappa_ci,
     fleiss_kappa_test,
+)
+from qa_insights.agreement.gwet import (
+    brennan_prediger,
+    brennan_prediger_ci,
     gwet_ac1,
     gwet_ac1_ci,
-    krippendorff_alpha,
-    krippendorff_alpha_ci,
     percent_agreement,
     percent_agreement_ci,
 )
+from qa_insights.agreement.kappa import (
+    UndefinedAgreementError,
+    cohen_kappa,
+    cohen_kappa_ci,
+    cohen_kappa_from_table,
+)
+from qa_insights.agreement.krippendorff_alpha import krippendorff_alpha, krippendorff_alpha_ci
+from qa_insights.agreement.table import agreement_table
 
 #: Every function of a ratings matrix, and the coefficient its undefined message names.
 MATRIX_FUNCTIONS = {

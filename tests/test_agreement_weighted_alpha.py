@@ -23,8 +23,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from qa_insights.agreement import krippendorff_alpha, krippendorff_alpha_ci
-from qa_insights.ratings_matrix import WEIGHT_TYPES
+from qa_insights.agreement.krippendorff_alpha import krippendorff_alpha, krippendorff_alpha_ci
+from qa_insights.agreement.ratings_matrix import WEIGHT_TYPES
 
 REFDATA = Path(__file__).parent / "refdata"
 TOL = 1e-9

@@ -1,9 +1,9 @@
-"""Tests of qa_insights.calibration (gold views, per-session tables, drift).
+"""Tests of qa_insights.calibration.raters (gold views, per-session tables, drift).
 
 Expected values come from a small hand-worked session (counts written out below), from
 peers (scikit-learn cohen_kappa_score, statsmodels proportion_confint / fleiss_kappa /
 GLM score test / WLS, krippendorff), and from the effects planted in data_samples by
-qa_insights.sample_data (a lenient site, a drifting site, skewed labels).
+qa_insights.data.sample_data (a lenient site, a drifting site, skewed labels).
 """
 
 from __future__ import annotations
@@ -20,9 +20,11 @@ from statsmodels.stats.inter_rater import aggregate_raters
 from statsmodels.stats.inter_rater import fleiss_kappa as sm_fleiss_kappa
 from statsmodels.stats.proportion import proportion_confint
 
-from qa_insights import calibration as cal
-from qa_insights.calibration_drift import trend_test
-from qa_insights.store import open_store
+from qa_insights.calibration import raters as cal
+from qa_insights.calibration.drift import trend_test
+from qa_insights.calibration.load import gold_labels, load_calibration, ratings_matrix
+from qa_insights.calibration.sessions import hardest_items, label_agreement, session_agreement
+from qa_insights.data.store import open_store
 
 SAMPLES = Path(__file__).parent.parent / "data_samples"
 NV = "no_violation"
@@ -60,26 +62,26 @@ def samples() -> pd.DataFrame:
 
 def test_ratings_matrix_and_gold():
     frame = hand_session()
-    matrix = cal.ratings_matrix(frame)
+    matrix = ratings_matrix(frame)
     assert matrix.shape == (6, 3) and list(matrix.columns) == ["M1", "M2", "M3"]
     assert matrix.loc[("S1", "i4")].tolist() == [NV, "hate", NV]
-    assert cal.ratings_matrix(frame, roles=None).shape == (6, 4)
-    gold = cal.gold_labels(frame)
+    assert ratings_matrix(frame, roles=None).shape == (6, 4)
+    gold = gold_labels(frame)
     assert gold["gold_label"].tolist() == _GOLD
     partial = frame.drop(index=frame.index[(frame["rater_id"] == "M3")
                                            & (frame["item_id"] == "i2")])
-    assert cal.ratings_matrix(partial)["M3"].isna().sum() == 1
+    assert ratings_matrix(partial)["M3"].isna().sum() == 1
 
 
 def test_repeated_rating_and_expert_conflict_are_clear_errors():
     frame = hand_session()
     with pytest.raises(ValueError, match="repeated ratings"):
-        cal.ratings_matrix(pd.concat([frame, frame.iloc[[7]]]))
+        ratings_matrix(pd.concat([frame, frame.iloc[[7]]]))
     second_expert = frame[frame["rater_id"] == "E1"].assign(rater_id="E2", label="spam")
     conflicted = pd.concat([frame, second_expert])
     with pytest.raises(ValueError, match="experts disagree on 4 items"):
-        cal.gold_labels(conflicted)
-    kept = cal.gold_labels(conflicted, on_conflict="drop")
+        gold_labels(conflicted)
+    kept = gold_labels(conflicted, on_conflict="drop")
     assert kept["item_id"].tolist() == ["i1", "i6"]  # where both experts said spam
     with pytest.raises(ValueError, match="lacks columns"):
         cal.rater_accuracy(frame.drop(columns="site"))
@@ -162,7 +164,7 @@ def test_confusion_counts_sum_to_ratings():
 
 
 def test_session_agreement_matches_peers(samples):
-    long = cal.session_agreement(samples)
+    long = session_agreement(samples)
     wide = long.pivot(index="session_id", columns="coefficient", values="value")
     assert len(wide) == samples["session_id"].nunique()
     for session_id in wide.index[:6]:
@@ -188,7 +190,7 @@ def test_session_agreement_notes_instead_of_failing():
     one_label = hand_session("S2").assign(label="spam")
     lone = hand_session("S3")
     lone = lone[lone["rater_id"].isin(["E1", "M1"])]
-    table = cal.session_agreement(pd.concat([hand_session(), one_label, lone]))
+    table = session_agreement(pd.concat([hand_session(), one_label, lone]))
     s1 = table[table["session_id"] == "S1"].set_index("coefficient")
     # item by item (M1, M2, M3): i1 1/3, i2 1, i3 1/3, i4 1/3, i5 1, i6 1/3
     assert s1.loc["percent agreement", "value"] == pytest.approx((2 + 4 / 3) / 6)
@@ -201,17 +203,17 @@ def test_session_agreement_notes_instead_of_failing():
 
 
 def test_hardest_items_hand_worked():
-    items = cal.hardest_items(hand_session(), n=4)
+    items = hardest_items(hand_session(), n=4)
     assert items["item_id"].tolist() == ["i4", "i1", "i3", "i6"]
     assert items["agreement_with_gold"].tolist() == pytest.approx([1 / 3, 2 / 3, 2 / 3, 2 / 3])
     assert items["top_wrong_label"].tolist() == [NV, NV, "spam", "hate"]
     assert items["top_wrong_share"].iloc[0] == pytest.approx(2 / 3)
-    everyone = cal.hardest_items(hand_session(), n=None)
+    everyone = hardest_items(hand_session(), n=None)
     assert len(everyone) == 6 and everyone["top_wrong_label"].isna().sum() == 2
 
 
 def test_label_agreement_hand_worked_and_category_kappa_peer():
-    table = cal.label_agreement(hand_session(), by_session=False).set_index("label")
+    table = label_agreement(hand_session(), by_session=False).set_index("label")
     assert table.loc["spam", ["n_items", "n_ratings", "n_correct"]].tolist() == [2, 6, 4]
     assert table.loc["hate", "accuracy"] == pytest.approx(1 / 3)
     assert table.loc[NV, "accuracy"] == pytest.approx(8 / 9)
@@ -222,7 +224,7 @@ def test_label_agreement_hand_worked_and_category_kappa_peer():
         counts, _ = aggregate_raters(binary)
         assert table.loc[label, "category_kappa"] == pytest.approx(sm_fleiss_kappa(counts),
                                                                    abs=1e-12)
-    per_session = cal.label_agreement(pd.concat([hand_session(), hand_session("S2")]))
+    per_session = label_agreement(pd.concat([hand_session(), hand_session("S2")]))
     assert per_session.groupby("session_id").size().tolist() == [3, 3]
 
 
@@ -294,7 +296,7 @@ def test_planted_drifting_site(samples):
 
 def test_load_calibration_from_a_validated_store(samples):
     with open_store(SAMPLES) as store:
-        frame = cal.load_calibration(store)
+        frame = load_calibration(store)
     assert len(frame) == len(samples)
     assert cal.rater_accuracy(frame)["n_items"].sum() == cal.rater_accuracy(samples)[
         "n_items"].sum()

@@ -44,7 +44,7 @@ def test_console_script_and_sample_data(tmp_path: Path) -> None:
 
 
 def test_data_urls_reach_the_engine_intact(monkeypatch) -> None:
-    from qa_insights import reports
+    from qa_insights.reports.engine import build as reports
 
     seen = {}
 
@@ -69,7 +69,7 @@ def test_validate_url_is_refused_with_a_message(capsys) -> None:
 
 def test_validate_unexpected_error_exits_2_in_one_line(tmp_path: Path, monkeypatch,
                                                        capsys) -> None:
-    from qa_insights import store
+    from qa_insights.data import store
 
     def broken(*args, **kwargs):
         raise PermissionError(13, "Permission denied", str(tmp_path / "audits.csv"))
@@ -83,7 +83,7 @@ def test_validate_unexpected_error_exits_2_in_one_line(tmp_path: Path, monkeypat
 
 def test_validate_unexpected_error_without_a_file(tmp_path: Path, monkeypatch,
                                                   capsys) -> None:
-    from qa_insights import store
+    from qa_insights.data import store
 
     def broken(*args, **kwargs):
         raise RuntimeError("engine fell over\nsecond line")

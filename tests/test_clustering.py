@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 from sklearn.metrics import adjusted_rand_score
 
-from qa_insights.clustering import cluster_profiles, error_profiles
+from qa_insights.rca.clustering import cluster_profiles, error_profiles
 from tests.fixtures_rca import cell, write_store
 
 
@@ -100,6 +100,6 @@ def test_error_profiles_from_the_store(tmp_path):
 def test_docstring_examples_run():
     import doctest
 
-    from qa_insights import clustering as module
+    from qa_insights.rca import clustering as module
     result = doctest.testmod(module)
     assert result.attempted > 0 and result.failed == 0

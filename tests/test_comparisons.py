@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from qa_insights import comparisons
+from qa_insights.rca import comparisons
 from tests.fixtures_rca import cell, write_store
 
 
@@ -94,6 +94,6 @@ def test_group_stats_refuses_unknown_columns(site_store):
 def test_docstring_examples_run():
     import doctest
 
-    from qa_insights import comparisons as module
+    from qa_insights.rca import comparisons as module
     result = doctest.testmod(module)
     assert result.attempted > 0 and result.failed == 0

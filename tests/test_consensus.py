@@ -1,4 +1,4 @@
-"""Tests of qa_insights.consensus: majority vote and Dawid-Skene EM.
+"""Tests of qa_insights.agreement.consensus: majority vote and Dawid-Skene EM.
 
 Reference values (tests/refdata, with their citations):
 
@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from qa_insights.consensus import dawid_skene, dawid_skene_from_counts, majority_vote
+from qa_insights.agreement.consensus import dawid_skene, dawid_skene_from_counts, majority_vote
 
 REFDATA = Path(__file__).parent / "refdata"
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from qa_insights.contract import TABLES, markdown_table
-from qa_insights.store import open_store
+from qa_insights.data.contract import TABLES, markdown_table
+from qa_insights.data.store import open_store
 
 DOC = Path(__file__).resolve().parents[1] / "docs" / "data-contract.md"
 

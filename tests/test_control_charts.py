@@ -1,4 +1,4 @@
-"""Tests of qa_insights.control_charts: limits vs the textbook formulas computed here,
+"""Tests of qa_insights.stats.control_charts: limits vs the textbook formulas computed here,
 Laney sigma_z on hand-worked numbers and on the qa-domain.md example, run rules vs a
 brute-force reference."""
 
@@ -12,9 +12,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import qa_insights.control_charts as cc
-from qa_insights.control_charts import laney_p_chart, laney_sigma_z, p_chart, run_rules
-from qa_insights.trends import rate_series
+import qa_insights.stats.control_charts as cc
+from qa_insights.quality.trends import rate_series
+from qa_insights.stats.control_charts import laney_p_chart, laney_sigma_z, p_chart, run_rules
 
 
 def _random_series(seed: int, groups: int = 3, periods: int = 14) -> pd.DataFrame:

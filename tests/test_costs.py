@@ -16,8 +16,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from statsmodels.stats.proportion import proportion_confint, proportions_ztest
 
-from qa_insights.cost_allocation import allocate_shared_costs, cost_allocation, fully_loaded
-from qa_insights.costs import (
+from qa_insights.business.cost_allocation import (
+    allocate_shared_costs,
+    cost_allocation,
+    fully_loaded,
+)
+from qa_insights.business.costs import (
     budget_from_targets,
     budget_variance,
     cost_by_site,
@@ -28,7 +32,7 @@ from qa_insights.costs import (
     efficiency,
     unit_economics,
 )
-from qa_insights.targets import store_targets
+from qa_insights.business.targets import store_targets
 from tests.fixtures_mbr import audits, sample_csv, target, volume, write_folder
 
 OCT, SEP = "2026-10", "2026-09"

@@ -14,7 +14,7 @@ from scipy import stats
 from statsmodels.stats.multitest import multipletests
 from statsmodels.stats.proportion import proportions_ztest
 
-from qa_insights.differences import (
+from qa_insights.stats.differences import (
     MONTE_CARLO_TABLES,
     anova_oneway,
     independence_test,
@@ -166,7 +166,7 @@ def test_single_group_has_no_test():
 
 @pytest.mark.parametrize("method, sm_method", [("holm", "holm"), ("bh", "fdr_bh")])
 def test_adjust_p_values_against_statsmodels(method, sm_method):
-    from qa_insights.differences import adjust_p_values
+    from qa_insights.stats.differences import adjust_p_values
     rng = np.random.default_rng(4)
     for size in (1, 2, 7, 40):
         p = rng.uniform(0, 0.2, size) ** 2
@@ -180,7 +180,7 @@ def test_adjust_p_values_against_statsmodels(method, sm_method):
 
 
 def test_weighted_holm():
-    from qa_insights.differences import adjust_p_values
+    from qa_insights.stats.differences import adjust_p_values
     # Worked by hand from Holm (1979): q = p / w = (0.04, 0.004, 0.12); step 1 (idx 1)
     # 0.004 * 1; step 2 (idx 0) 0.04 * 0.75 = 0.03; step 3 (idx 2) 0.12 * 0.25 = 0.03.
     got = adjust_p_values([0.02, 0.001, 0.03], "holm", [0.5, 0.25, 0.25])
@@ -194,7 +194,7 @@ def test_weighted_holm():
 def test_docstring_examples_run():
     import doctest
 
-    from qa_insights import differences as module
+    from qa_insights.stats import differences as module
     result = doctest.testmod(module)
     assert result.attempted > 0 and result.failed == 0
 
@@ -254,7 +254,7 @@ def test_chi_square_reproduces_agrestis_party_identification_table():
 
 
 def test_bh_and_holm_reproduce_benjamini_hochbergs_example():
-    from qa_insights.differences import adjust_p_values
+    from qa_insights.stats.differences import adjust_p_values
     ref = _refdata("benjamini_hochberg1995.json")
     p, alpha = np.array(ref["p_values"]), ref["alpha"]
     bh = adjust_p_values(p, "bh")

@@ -8,7 +8,12 @@ import pytest
 import statsmodels.api as sm
 from scipy import stats
 
-from qa_insights.drivers import correlation_matrix, driver_cells, logistic_drivers, segment_metrics
+from qa_insights.rca.drivers import (
+    correlation_matrix,
+    driver_cells,
+    logistic_drivers,
+    segment_metrics,
+)
 from tests.fixtures_rca import cell, write_store
 
 
@@ -119,6 +124,6 @@ def test_correlation_of_a_constant_is_undefined():
 def test_docstring_examples_run():
     import doctest
 
-    from qa_insights import drivers as module
+    from qa_insights.rca import drivers as module
     result = doctest.testmod(module)
     assert result.attempted > 0 and result.failed == 0

@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from qa_insights.engine import ENGINE_ENV, engine_environment, engine_name, is_clean_export
-from qa_insights.metrics import quality_summary
-from qa_insights.sql import scalar
-from qa_insights.store import CLEAN_MANIFEST, MEMORY_LIMIT_ENV, open_store
+from qa_insights.data.engine import ENGINE_ENV, engine_environment, engine_name, is_clean_export
+from qa_insights.data.sql import scalar
+from qa_insights.data.store import CLEAN_MANIFEST, MEMORY_LIMIT_ENV, open_store
+from qa_insights.quality.metrics import quality_summary
 
 DATA = Path(__file__).resolve().parents[1] / "data_samples"
 
@@ -53,9 +53,9 @@ def test_export_clean_is_a_data_folder_with_the_same_numbers(tmp_path):
 def test_a_url_reaches_the_spark_store_intact(monkeypatch):
     """``qa-insights build --data s3a://...`` -> ``open_engine``: the URL is not turned into
     a path (``s3a:/x``) and is not validated locally."""
-    from qa_insights import spark_engine
     from qa_insights.cli import _parser
-    from qa_insights.engine import open_engine
+    from qa_insights.data import spark_store as spark_engine
+    from qa_insights.data.engine import open_engine
 
     seen = {}
     monkeypatch.setattr(spark_engine, "open_spark_store",

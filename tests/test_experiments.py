@@ -18,7 +18,7 @@ from statsmodels.stats.proportion import (
     samplesize_proportions_2indep_onetail,
 )
 
-from qa_insights.experiments import (
+from qa_insights.stats.experiments import (
     ab_test,
     arm_counts,
     did_cells,
@@ -129,6 +129,6 @@ def test_arms_and_did_cells_from_the_store(tmp_path):
 def test_docstring_examples_run():
     import doctest
 
-    from qa_insights import experiments as module
+    from qa_insights.stats import experiments as module
     result = doctest.testmod(module)
     assert result.attempted > 0 and result.failed == 0

@@ -2,7 +2,7 @@
 says it is not; null data gives no significant finding in at least 95% of seeded draws.
 
 Expected numbers: qa-domain.md section 5 (worked example), statsmodels / SciPy tests run
-here on the same counts, and the planted effects documented in qa_insights.sample_data.
+here on the same counts, and the planted effects documented in qa_insights.data.sample_data.
 """
 
 from __future__ import annotations
@@ -19,9 +19,8 @@ from hypothesis import strategies as st
 from scipy import stats
 from statsmodels.stats.proportion import proportions_ztest
 
-from qa_insights.differences import independence_test, pairwise_proportions
-from qa_insights.experiments import ab_test, difference_in_differences
-from qa_insights.findings import (
+from qa_insights.data.sample_data import PLANTED
+from qa_insights.present.findings import (
     ab_test_finding,
     association_finding,
     change_findings,
@@ -30,9 +29,10 @@ from qa_insights.findings import (
     pairwise_findings,
     reason_mix_finding,
 )
-from qa_insights.lmdi import lmdi
-from qa_insights.rca import reason_mix
-from qa_insights.sample_data import PLANTED
+from qa_insights.rca.change import reason_mix
+from qa_insights.stats.differences import independence_test, pairwise_proportions
+from qa_insights.stats.experiments import ab_test, difference_in_differences
+from qa_insights.stats.lmdi import lmdi
 from tests.fixtures_data import planted_month
 
 JAN = pd.DataFrame({"site": ["in_house", "bpo_a", "bpo_b"],
@@ -153,9 +153,9 @@ def test_false_positive_bound_is_the_binomial_quantile():
 
 @pytest.mark.slow
 def test_null_sample_data_gives_no_significant_finding_in_95_percent_of_draws():
-    from qa_insights.rca import explain_change
-    from qa_insights.sample_data import generate
-    from qa_insights.store import open_store
+    from qa_insights.data.sample_data import generate
+    from qa_insights.data.store import open_store
+    from qa_insights.rca.change import explain_change
     draws, flagged = 40, 0
     for seed in range(draws):
         with tempfile.TemporaryDirectory() as d:
@@ -205,7 +205,7 @@ def test_change_findings_needs_an_lmdi_result_in_points():
 
 
 def test_sample_data_findings_name_the_planted_effects(sample_store):
-    from qa_insights.rca import explain_change
+    from qa_insights.rca.change import explain_change
     jump = PLANTED["jump"]
     found = change_findings(explain_change(sample_store,
                                            planted_month(sample_store, jump["month_offset"]),
@@ -223,7 +223,7 @@ def test_sample_data_findings_name_the_planted_effects(sample_store):
 def test_docstring_examples_run():
     import doctest
 
-    from qa_insights import findings as module
+    from qa_insights.present import findings as module
     result = doctest.testmod(module)
     assert result.attempted > 0 and result.failed == 0
 

@@ -2,7 +2,7 @@
 
 * Validation never crashes with an unexplained exception: any generated file either loads
   (bad rows quarantined, ``read = loaded + quarantined + duplicates collapsed``) or stops
-  with :class:`qa_insights.errors.DataError`.
+  with :class:`qa_insights.data.errors.DataError`.
 * On whatever loads, the metric functions (``quality_summary``, ``summarise_counts``,
   ``trends.rate_series``, ``proportions.wilson_interval``) never give an accuracy or an
   interval outside [0, 1], and never a NaN where the group has audits.
@@ -20,11 +20,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from qa_insights.errors import DataError
-from qa_insights.metrics import COUNT_COLUMNS, audit_counts, quality_summary, summarise_counts
-from qa_insights.proportions import wilson_interval
-from qa_insights.store import open_store
-from qa_insights.trends import rate_series
+from qa_insights.data.errors import DataError
+from qa_insights.data.queries import COUNT_COLUMNS, audit_counts
+from qa_insights.data.store import open_store
+from qa_insights.quality.metrics import quality_summary, summarise_counts
+from qa_insights.quality.trends import rate_series
+from qa_insights.stats.proportions import wilson_interval
 
 COLUMNS = ["audit_id", "audited_at", "queue", "market", "site", "site_type", "moderator_id",
            "auditor_id", "moderator_decision", "auditor_decision", "error_reason", "severity",

@@ -28,10 +28,10 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from qa_insights.report_context import ParameterError, resolve_context, scope_values
-from qa_insights.report_run import Task, run_task
-from qa_insights.reports import NOTEBOOKS_DIR
-from qa_insights.store import open_store
+from qa_insights.data.store import open_store
+from qa_insights.reports.engine.context import ParameterError, resolve_context, scope_values
+from qa_insights.reports.engine.paths import NOTEBOOKS_DIR
+from qa_insights.reports.engine.run import Task, run_task
 from tests.report_helpers import (
     BROWSER_ARGS,
     HOSTILE_COMMENT,

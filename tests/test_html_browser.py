@@ -11,12 +11,15 @@ from typing import Any
 import nbformat
 import pytest
 
-from qa_insights import calibration as cal
-from qa_insights import display as qd
-from qa_insights.metrics import TENURE_BANDS, quality_summary
-from qa_insights.rca import explain_change
-from qa_insights.report_tables import slugify
-from qa_insights.store import open_store
+from qa_insights.agreement.table import agreement_table
+from qa_insights.calibration import raters as cal
+from qa_insights.calibration.load import load_calibration, ratings_matrix
+from qa_insights.data.queries import TENURE_BANDS
+from qa_insights.data.store import open_store
+from qa_insights.present import display as qd
+from qa_insights.quality.metrics import quality_summary
+from qa_insights.rca.change import explain_change
+from qa_insights.reports.engine.tables import slugify
 from tests.report_helpers import BROWSER_ARGS, HOSTILE_QUEUE, HOSTILE_SITE, LoadedPage
 
 pytest_plugins = ["tests.fixtures_reports"]
@@ -158,10 +161,10 @@ def test_calibration_numbers_equal_the_library(built_month: dict, open_page: Any
     month = built_month["month"]
     page = open_page(Path(built_month["out"]) / month / "calibration_report.html").page
     with open_store(built_month["data"]) as store:
-        ratings = cal.load_calibration(store)
+        ratings = load_calibration(store)
     sessions = ratings[ratings.session_date.dt.strftime("%Y-%m") == month]
     assert sessions.session_id.nunique() >= 1
-    expected = cal.agreement_table(cal.ratings_matrix(sessions)).set_index("coefficient")
+    expected = agreement_table(ratings_matrix(sessions)).set_index("coefficient")
     shown = {row[0]: row[1] for row in _table_rows(page, "Agreement coefficients")}
     for name in ("percent agreement", "Fleiss' kappa", "Gwet's AC1"):
         r = expected.loc[name]

@@ -20,7 +20,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from qa_insights.lmdi import align_periods, lmdi, lmdi_additive, lmdi_multiplicative, log_mean
+from qa_insights.stats.lmdi import align_periods, lmdi, lmdi_additive, lmdi_multiplicative, log_mean
 
 REFDATA = Path(__file__).parent / "refdata"
 
@@ -299,7 +299,7 @@ def test_bad_factor_arrays_are_refused():
 def test_docstring_examples_run():
     import doctest
 
-    from qa_insights import lmdi as module
+    from qa_insights.stats import lmdi as module
     result = doctest.testmod(module)
     assert result.attempted > 0 and result.failed == 0
 

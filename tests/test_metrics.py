@@ -1,4 +1,4 @@
-"""Tests of qa_insights.metrics: SQL counts vs a row-by-row pandas reference, rates vs
+"""Tests of qa_insights.quality.metrics: SQL counts vs a row-by-row pandas reference, rates vs
 independent formulas and statsmodels, parameter binding, allow-list, minimum-n rule."""
 
 from __future__ import annotations
@@ -12,16 +12,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from statsmodels.stats.proportion import proportion_confint
 
-from qa_insights import metrics
-from qa_insights.metrics import (
-    COUNT_COLUMNS,
-    audit_counts,
-    audit_counts_query,
-    quality_summary,
-    summarise_counts,
-    wilson_interval,
-)
-from qa_insights.proportions import wilson_interval as wilson_from_proportions
+from qa_insights.data.queries import COUNT_COLUMNS, audit_counts, audit_counts_query
+from qa_insights.quality import metrics
+from qa_insights.quality.metrics import quality_summary, summarise_counts
+from qa_insights.stats.proportions import wilson_interval
+from qa_insights.stats.proportions import wilson_interval as wilson_from_proportions
 from tests.fixtures_metrics import random_audits, reference_counts, store_from
 
 SEEDS = range(8)

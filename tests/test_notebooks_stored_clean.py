@@ -10,7 +10,9 @@ import nbformat
 import papermill as pm
 import pytest
 
-NOTEBOOKS = sorted((Path(__file__).resolve().parent.parent / "notebooks").glob("*.ipynb"))
+from qa_insights.reports.engine.paths import NOTEBOOKS_DIR
+
+NOTEBOOKS = sorted(NOTEBOOKS_DIR.glob("*.ipynb"))
 EXPECTED = {"monthly_quality_report", "monthly_business_review", "calibration_report",
             "rca_deep_dive", "explore_audits"}
 

@@ -1,4 +1,4 @@
-"""Tests of qa_insights.privacy: HMAC-SHA256 test vectors of RFC 4231, key precedence,
+"""Tests of qa_insights.present.privacy: HMAC-SHA256 test vectors of RFC 4231, key precedence,
 stability, missing values and collision detection."""
 
 from __future__ import annotations
@@ -9,8 +9,8 @@ import warnings
 import pandas as pd
 import pytest
 
-from qa_insights import privacy
-from qa_insights.privacy import (
+from qa_insights.present import privacy
+from qa_insights.present.privacy import (
     DEFAULT_KEY,
     ENV_VAR,
     PseudonymKeyWarning,
@@ -96,7 +96,7 @@ def test_docstring_examples_run():
 
 
 def test_suppress_small_drops_rows_below_the_minimum_unless_analyst_mode() -> None:
-    from qa_insights.privacy import suppress_small
+    from qa_insights.present.privacy import suppress_small
 
     frame = pd.DataFrame({"rater_id": list("abcd"), "n_items": [19, 20, 35, 0]})
     assert suppress_small(frame, "n_items", 20).rater_id.tolist() == ["b", "c"]

@@ -19,9 +19,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from qa_insights.privacy import MIN_AUDITS_PER_PERSON, MIN_CALIBRATION_ITEMS
-from qa_insights.publish import raw_id_hits
-from qa_insights.reports import ReportSpec, build
+from qa_insights.present.privacy import MIN_AUDITS_PER_PERSON, MIN_CALIBRATION_ITEMS
+from qa_insights.reports.engine.build import ReportSpec, build
+from qa_insights.reports.engine.publish import raw_id_hits
 from tests.report_helpers import manifest, tiny_notebook
 
 pytest_plugins = ["tests.fixtures_reports"]
@@ -93,11 +93,11 @@ _PEOPLE = """
 import warnings
 warnings.simplefilter("ignore")
 from IPython.display import display
-from qa_insights import display as qd
-from qa_insights.metrics import quality_summary
-from qa_insights.report_context import resolve_context
-from qa_insights.report_tables import write_table
-from qa_insights.store import open_store
+from qa_insights.present import display as qd
+from qa_insights.quality.metrics import quality_summary
+from qa_insights.reports.engine.context import resolve_context
+from qa_insights.reports.engine.tables import write_table
+from qa_insights.data.store import open_store
 store = open_store(data_dir)
 ctx = resolve_context(store, month=month, analyst_mode=analyst_mode)
 people = quality_summary(store, "moderator_id", **ctx.filters)

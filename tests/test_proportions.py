@@ -1,4 +1,4 @@
-"""Tests of qa_insights.proportions against statsmodels, scipy and published values.
+"""Tests of qa_insights.stats.proportions against statsmodels, scipy and published values.
 
 Published values: tests/refdata/newcombe1998_wilson.json (Newcombe 1998a Table I, Wilson
 score intervals; Newcombe 1998b method 10 difference example 56/70 vs 48/80; Fagerland,
@@ -22,11 +22,7 @@ from statsmodels.stats.proportion import (
     proportions_ztest,
 )
 
-from qa_insights.proportions import (
-    compare_proportions,
-    newcombe_interval,
-    wilson_interval,
-)
+from qa_insights.stats.proportions import compare_proportions, newcombe_interval, wilson_interval
 
 REF = json.loads((Path(__file__).parent / "refdata" / "newcombe1998_wilson.json").read_text())
 SEEDS = range(40)
@@ -247,6 +243,6 @@ def test_compare_rejects_arrays():
 def test_docstring_examples_run():
     import doctest
 
-    import qa_insights.proportions as module
+    import qa_insights.stats.proportions as module
 
     assert doctest.testmod(module).failed == 0

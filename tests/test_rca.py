@@ -14,9 +14,9 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from qa_insights import rca
-from qa_insights.differences import MONTE_CARLO_TABLES
-from qa_insights.sample_data import PLANTED
+from qa_insights.data.sample_data import PLANTED
+from qa_insights.rca import change as rca
+from qa_insights.stats.differences import MONTE_CARLO_TABLES
 from tests.fixtures_data import planted_month
 from tests.fixtures_rca import cell, write_store
 
@@ -184,7 +184,7 @@ def test_sample_data_mix_shift_is_ranked_first(sample_store):
 def test_docstring_examples_run():
     import doctest
 
-    from qa_insights import rca as module
+    from qa_insights.rca import change as module
     result = doctest.testmod(module)
     assert result.attempted > 0 and result.failed == 0
 

@@ -21,8 +21,10 @@ from pathlib import Path
 
 import pytest
 
-from qa_insights import cli, publish, report_run
-from qa_insights.reports import ReportSpec, build
+from qa_insights import cli
+from qa_insights.reports.engine import publish
+from qa_insights.reports.engine import run as report_run
+from qa_insights.reports.engine.build import ReportSpec, build
 from tests.report_helpers import ROOT, manifest, tiny_notebook
 
 pytest_plugins = ["tests.fixtures_reports"]
@@ -79,7 +81,7 @@ def test_killed_kernel_and_timeout_fail_only_their_reports(sample_data: Path,
 _SLOW_BUILD = textwrap.dedent("""
     import sys
     from pathlib import Path
-    from qa_insights.reports import BuildError, ReportSpec, build
+    from qa_insights.reports.engine.build import BuildError, ReportSpec, build
     notebooks, out, data = map(Path, sys.argv[1:4])
     try:
         s = build(data_dir=data, out_dir=out, notebooks_dir=notebooks, jobs=1,
@@ -121,7 +123,7 @@ def test_two_concurrent_builds_second_exits_2(sample_data: Path, tmp_path: Path)
 def test_full_or_read_only_disk_at_publish_keeps_the_good_report(
         sample_data: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, code: int) -> None:
     notebooks, out = tmp_path / "notebooks", tmp_path / "out"
-    body = ("import pandas as pd\nfrom qa_insights.tables import write_csv\n"
+    body = ("import pandas as pd\nfrom qa_insights.data.safe_csv import write_csv\n"
             "from pathlib import Path\nPath(tables_dir).mkdir(parents=True, exist_ok=True)\n"
             "write_csv(pd.DataFrame({'v': [VERSION]}), Path(tables_dir) / 'disk_v.csv')\n"
             "print('disk version', VERSION)")

@@ -9,10 +9,12 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from qa_insights import calibration as cal
-from qa_insights import report_calibration as rc
-from qa_insights.display import read_records
-from qa_insights.store import open_store
+from qa_insights.agreement.table import agreement_table
+from qa_insights.calibration import raters as cal
+from qa_insights.calibration.load import load_calibration, ratings_matrix
+from qa_insights.data.store import open_store
+from qa_insights.present.display import read_records
+from qa_insights.reports import calibration as rc
 from tests.report_build_helpers import CALIBRATION_MONTH, leaked_ids, month_dir, raw_ids
 
 pytest_plugins = ["tests.fixtures_report_builds"]
@@ -20,7 +22,7 @@ pytest_plugins = ["tests.fixtures_report_builds"]
 
 def _calibration(data: Path) -> pd.DataFrame:
     with open_store(data) as store:
-        return cal.load_calibration(store)
+        return load_calibration(store)
 
 
 def test_pseudonymise_raters_hides_ids_unless_analyst_mode() -> None:
@@ -62,7 +64,7 @@ def report(calibration_build: dict) -> dict:
 @pytest.mark.slow
 def test_agreement_table_equals_the_library(report: dict) -> None:
     month = rc.sessions_in_month(_calibration(report["data"]), CALIBRATION_MONTH)
-    expected = cal.agreement_table(cal.ratings_matrix(month))
+    expected = agreement_table(ratings_matrix(month))
     table = pd.read_csv(report["folder"] / "tables" / "calibration_agreement.csv")
     assert table.coefficient.tolist() == expected.coefficient.tolist()
     assert table.value.tolist() == pytest.approx(expected.value.tolist(), rel=1e-9)

@@ -9,17 +9,23 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from qa_insights import display as qd
-from qa_insights import report_mbr as rm
-from qa_insights.cost_allocation import cost_allocation
-from qa_insights.costs import budget_from_targets, budget_variance, cost_by_site, cost_change
-from qa_insights.display import read_records
-from qa_insights.findings import Finding
-from qa_insights.rca import explain_change
-from qa_insights.report_context import resolve_context
-from qa_insights.store import open_store
-from qa_insights.targets import month_end_projection, store_targets, target_attainment
-from qa_insights.whatif import change_audit_rate, move_volume, whatif_cells
+from qa_insights.business.cost_allocation import cost_allocation
+from qa_insights.business.costs import (
+    budget_from_targets,
+    budget_variance,
+    cost_by_site,
+    cost_change,
+)
+from qa_insights.business.targets import month_end_projection, store_targets, target_attainment
+from qa_insights.business.whatif import change_audit_rate, move_volume, whatif_cells
+from qa_insights.data.store import open_store
+from qa_insights.present import display as qd
+from qa_insights.present.display import read_records
+from qa_insights.present.findings import Finding
+from qa_insights.rca.change import explain_change
+from qa_insights.reports import mbr as rm
+from qa_insights.reports.engine.context import resolve_context
+from qa_insights.reports.engine.paths import NOTEBOOKS_DIR
 from tests.report_build_helpers import JUMP_MONTH, leaked_ids, month_dir, raw_ids
 
 pytest_plugins = ["tests.fixtures_report_builds"]
@@ -278,7 +284,7 @@ def test_mbr_month_end_projection_equals_the_library(mbr: dict) -> None:
 def test_mbr_allocates_a_given_shared_cost_and_prices_audits(tmp_path: Path,
                                                              sample_data: Path) -> None:
     pm = pytest.importorskip("papermill")
-    notebooks = Path(__file__).resolve().parents[1] / "notebooks"
+    notebooks = NOTEBOOKS_DIR
     tables = tmp_path / "tables"
     pm.execute_notebook(str(notebooks / "monthly_business_review.ipynb"),
                         str(tmp_path / "mbr.ipynb"), cwd=str(notebooks), progress_bar=False,

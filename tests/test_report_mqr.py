@@ -13,16 +13,16 @@ import pandas as pd
 import pytest
 from bs4 import BeautifulSoup
 
-from qa_insights.display import read_records
-from qa_insights.metrics import quality_summary
-from qa_insights.rca import explain_change, reason_pareto
-from qa_insights.report_context import report_months
-from qa_insights.report_run import execute_notebook
-from qa_insights.reports import build
-from qa_insights.sampling import stratified_error_rate, stratum_counts
-from qa_insights.shrinkage import coaching_list, moderator_error_rates
-from qa_insights.store import open_store
-from qa_insights.trends import month_over_month, rate_series
+from qa_insights.data.store import open_store
+from qa_insights.present.display import read_records
+from qa_insights.quality.metrics import quality_summary
+from qa_insights.quality.trends import month_over_month, rate_series
+from qa_insights.rca.change import explain_change, reason_pareto
+from qa_insights.reports.engine.build import build
+from qa_insights.reports.engine.context import report_months
+from qa_insights.reports.engine.run import execute_notebook
+from qa_insights.stats.sampling import stratified_error_rate, stratum_counts
+from qa_insights.stats.shrinkage import coaching_list, moderator_error_rates
 from tests.report_helpers import NOTEBOOKS
 
 pytest_plugins = ["tests.fixtures_reports"]

@@ -8,11 +8,11 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from qa_insights import report_rca as rr
-from qa_insights.comparisons import pairwise_rates
-from qa_insights.display import read_records
-from qa_insights.rca import explain_change, reason_pareto
-from qa_insights.store import open_store
+from qa_insights.data.store import open_store
+from qa_insights.present.display import read_records
+from qa_insights.rca.change import explain_change, reason_pareto
+from qa_insights.rca.comparisons import pairwise_rates
+from qa_insights.reports import rca as rr
 from tests.report_build_helpers import JUMP_MONTH, RCA_QUEUE, leaked_ids, month_dir, raw_ids
 
 pytest_plugins = ["tests.fixtures_report_builds"]

@@ -1,4 +1,4 @@
-"""Tests of the report engine (qa_insights.reports and its helpers): validation before any
+"""Tests of the report engine (qa_insights.reports.engine.build and its helpers): validation before any
 kernel starts, the published files and manifest, CSV tables equal to the library's numbers,
 incremental skips, failure isolation with the previous good HTML kept, the lock, and the
 index. Slow tests share one session build (tests/fixtures_reports.py)."""
@@ -15,23 +15,23 @@ import pandas as pd
 import pytest
 
 from qa_insights import cli
-from qa_insights.display import read_records
-from qa_insights.drivers import driver_cells, logistic_drivers
-from qa_insights.metrics import quality_summary
-from qa_insights.publish import BuildLock
-from qa_insights.rca import explain_change
-from qa_insights.report_context import in_natural_order
-from qa_insights.report_index import index_html
-from qa_insights.report_tables import QUALITY_COLUMNS, slugify
-from qa_insights.reports import (
-    NOTEBOOKS_DIR,
+from qa_insights.data.store import open_store
+from qa_insights.present.display import read_records
+from qa_insights.quality.metrics import quality_summary
+from qa_insights.rca.change import explain_change
+from qa_insights.rca.drivers import driver_cells, logistic_drivers
+from qa_insights.reports.engine.build import (
     REPORTS,
     BuildError,
     ReportSpec,
     build,
     validate_parameters,
 )
-from qa_insights.store import open_store
+from qa_insights.reports.engine.index import index_html
+from qa_insights.reports.engine.paths import NOTEBOOKS_DIR
+from qa_insights.reports.engine.publish import BuildLock
+from qa_insights.reports.engine.tables import QUALITY_COLUMNS, slugify
+from qa_insights.reports.sections import in_natural_order
 from tests.report_helpers import manifest, tiny_notebook
 
 pytest_plugins = ["tests.fixtures_reports"]
@@ -50,7 +50,7 @@ def test_build_processes_skip_the_slow_iri_checker_and_still_validate_notebooks(
     import subprocess
     import sys
 
-    code = ("from qa_insights.report_run import skip_slow_iri_checker\n"
+    code = ("from qa_insights.reports.engine.run import skip_slow_iri_checker\n"
             "skip_slow_iri_checker()\n"
             "import sys, nbformat, jsonschema._format as f\n"
             f"nb = nbformat.read({str(NOTEBOOKS_DIR / 'monthly_quality_report.ipynb')!r}, 4)\n"
@@ -64,7 +64,7 @@ def test_build_processes_skip_the_slow_iri_checker_and_still_validate_notebooks(
 def test_build_key_and_manifest_context_record_the_engine() -> None:
     from types import SimpleNamespace
 
-    from qa_insights.publish import build_context, build_key
+    from qa_insights.reports.engine.publish import build_context, build_key
 
     notebook = NOTEBOOKS_DIR / "monthly_quality_report.ipynb"
     task = SimpleNamespace(notebook=notebook, title="MQR",
@@ -88,7 +88,7 @@ def test_parameter_of_wrong_type_is_refused() -> None:
 
 
 def test_every_report_notebook_declares_the_engine_parameters() -> None:
-    from qa_insights.reports import ENGINE_PARAMETERS
+    from qa_insights.reports.engine.build import ENGINE_PARAMETERS
 
     for spec in REPORTS.values():
         validate_parameters(NOTEBOOKS_DIR / spec.notebook,
@@ -300,7 +300,7 @@ def test_failing_report_is_isolated_and_previous_html_kept(sample_data: Path,
                                                            tmp_path: Path) -> None:
     notebooks, out = tmp_path / "notebooks", tmp_path / "out"
     tiny_notebook(notebooks / "good.ipynb",
-                  "from qa_insights.display import record\nrecord('answer', 42)\n"
+                  "from qa_insights.present.display import record\nrecord('answer', 42)\n"
                   "print('good')")
     flaky = tiny_notebook(notebooks / "flaky.ipynb", "print('version 1')")
     registry = {"good": ReportSpec("good", "good.ipynb", "Good report"),

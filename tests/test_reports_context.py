@@ -1,4 +1,4 @@
-"""Tests of qa_insights.report_context: report parameters checked against the data."""
+"""Tests of qa_insights.reports.engine.context: report parameters checked against the data."""
 
 from __future__ import annotations
 
@@ -10,28 +10,29 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from qa_insights import report_context
-from qa_insights.drivers import driver_cells, logistic_drivers
-from qa_insights.metrics import TENURE_BANDS
-from qa_insights.rca import explain_change
-from qa_insights.report_context import (
+from qa_insights.data.queries import TENURE_BANDS
+from qa_insights.data.store import Store, open_store
+from qa_insights.rca.change import explain_change
+from qa_insights.rca.drivers import driver_cells, logistic_drivers
+from qa_insights.reports.engine import context as report_context
+from qa_insights.reports.engine.context import (
     NoDataForReport,
     ParameterError,
-    calibration_overview,
-    error_drivers,
-    error_rate_drivers,
-    flag_below_min_n,
-    in_natural_order,
     known_months,
     months_with_data,
     require_data,
     resolve_context,
-    sample_plan,
-    scope_overview,
     scope_values,
 )
-from qa_insights.sampling import stratum_counts
-from qa_insights.store import Store, open_store
+from qa_insights.reports.mqr import error_rate_drivers, sample_plan
+from qa_insights.reports.sections import (
+    calibration_overview,
+    error_drivers,
+    flag_below_min_n,
+    in_natural_order,
+    scope_overview,
+)
+from qa_insights.stats.sampling import stratum_counts
 
 pytest_plugins = ["tests.fixtures_reports"]
 

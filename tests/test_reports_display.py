@@ -13,8 +13,8 @@ import pytest
 from bs4 import BeautifulSoup
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 
-from qa_insights import display, plots, report_tables
-from qa_insights.display import (
+from qa_insights.present import display, plots
+from qa_insights.present.display import (
     RECORD_MIMETYPE,
     drivers_table,
     interval,
@@ -23,7 +23,8 @@ from qa_insights.display import (
     read_records,
     table,
 )
-from qa_insights.render import prepare_for_managers, render_report
+from qa_insights.reports.engine import tables as report_tables
+from qa_insights.reports.engine.render import prepare_for_managers, render_report
 
 
 @pytest.mark.parametrize("module", [display, plots, report_tables])

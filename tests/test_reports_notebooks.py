@@ -10,11 +10,11 @@ import nbformat
 import papermill as pm
 import pytest
 
-from qa_insights.display import read_records
-from qa_insights.metrics import quality_summary
-from qa_insights.report_context import months_with_data, scope_values
-from qa_insights.report_run import execute_notebook
-from qa_insights.store import open_store
+from qa_insights.data.store import open_store
+from qa_insights.present.display import read_records
+from qa_insights.quality.metrics import quality_summary
+from qa_insights.reports.engine.context import months_with_data, scope_values
+from qa_insights.reports.engine.run import execute_notebook
 from tests.report_helpers import NOTEBOOKS, ROOT
 
 pytest_plugins = ["tests.fixtures_reports"]

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from qa_insights.publish import VERSIONED_PACKAGES
-from qa_insights.reports import build
+from qa_insights.reports.engine.build import build
+from qa_insights.reports.engine.publish import VERSIONED_PACKAGES
 from tests.report_helpers import manifest
 
 pytest_plugins = ["tests.fixtures_reports"]

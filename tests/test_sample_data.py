@@ -10,9 +10,9 @@ import pytest
 from scipy.stats import binomtest, fisher_exact, mannwhitneyu
 from statsmodels.stats.proportion import proportions_ztest
 
-from qa_insights import sample_data
-from qa_insights.sample_data import PLANTED, generate
-from qa_insights.store import open_store
+from qa_insights.data import sample_data
+from qa_insights.data.sample_data import PLANTED, generate
+from qa_insights.data.store import open_store
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -1,4 +1,4 @@
-"""Tests of qa_insights.sampling: qa-domain.md sample sizes, statsmodels sample-size
+"""Tests of qa_insights.stats.sampling: qa-domain.md sample sizes, statsmodels sample-size
 functions, Neyman allocation vs its closed form and its optimality, the stratified
 estimator vs hand numbers and a simulation, and the engine join of volumes and audits."""
 
@@ -17,8 +17,8 @@ from statsmodels.stats.proportion import (
     samplesize_proportions_2indep_onetail,
 )
 
-from qa_insights import sampling
-from qa_insights.sampling import (
+from qa_insights.stats import sampling
+from qa_insights.stats.sampling import (
     neyman_allocation,
     sample_size,
     sample_size_two_proportions,

@@ -1,4 +1,4 @@
-"""Tests of qa_insights.shrinkage: the qa-domain.md worked numbers, recovery of a known
+"""Tests of qa_insights.stats.shrinkage: the qa-domain.md worked numbers, recovery of a known
 prior on simulated data, the MLE vs a grid search with scipy's beta-binomial, shrinkage and
 coaching-list invariants."""
 
@@ -13,8 +13,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import stats
 
-from qa_insights import shrinkage
-from qa_insights.shrinkage import (
+from qa_insights.stats import shrinkage
+from qa_insights.stats.shrinkage import (
     BetaPrior,
     coaching_list,
     fit_beta_prior,

@@ -18,26 +18,18 @@ import pytest
 
 pytest.importorskip("pyspark")
 
-from qa_insights import (
-    actuals,
-    calibration_data,
-    clustering,
-    comparisons,
-    cost_allocation,
-    costs,
-    drivers,
-    experiments,
-    metrics,
-    rca,
-    report_context,
-    sampling,
-    targets,
-    trends,
-    whatif,
-)
-from qa_insights.engine import open_engine
-from qa_insights.spark_engine import open_spark_store, to_spark_sql
-from qa_insights.store import open_store
+from qa_insights.business import actuals, cost_allocation, costs, targets, whatif
+from qa_insights.calibration import load as calibration_data
+from qa_insights.data.engine import open_engine
+from qa_insights.data.spark_store import open_spark_store, to_spark_sql
+from qa_insights.data.store import open_store
+from qa_insights.quality import metrics, trends
+from qa_insights.rca import change as rca
+from qa_insights.rca import clustering, comparisons, drivers
+from qa_insights.reports.engine import context as report_context
+from qa_insights.reports.engine.build import build
+from qa_insights.reports.sections import calibration_overview, scope_overview
+from qa_insights.stats import experiments, sampling
 
 pytestmark = [pytest.mark.spark, pytest.mark.xdist_group("spark")]
 
@@ -166,10 +158,10 @@ AGGREGATES: dict[str, Callable] = {
     "known_months": lambda s: pd.DataFrame({"m": report_context.known_months(s)}),
     "scope_values by volume": lambda s: pd.DataFrame(
         {"v": report_context.scope_values(s, "queue", MONTH, by_volume=True)}),
-    "scope_overview": lambda s: report_context.scope_overview(
+    "scope_overview": lambda s: scope_overview(
         s, report_context.resolve_context(s, month=MONTH, scope="site",
                                           scope_value="bpo_beta_cebu")),
-    "calibration_overview": lambda s: report_context.calibration_overview(
+    "calibration_overview": lambda s: calibration_overview(
         s, report_context.resolve_context(s, month=MONTH)),
 }
 
@@ -208,7 +200,8 @@ def test_values_are_bound_not_formatted(spark):
 def test_docstring_examples():
     import doctest
 
-    from qa_insights import engine, spark_engine
+    from qa_insights.data import engine
+    from qa_insights.data import spark_store as spark_engine
 
     for module in (engine, spark_engine):
         result = doctest.testmod(module, optionflags=doctest.ELLIPSIS)
@@ -231,7 +224,7 @@ def test_cli_export_writes_a_clean_folder_both_engines_read(tmp_path, duck):
 
 @pytest.mark.slow
 def test_build_on_spark_writes_the_same_tables_as_duckdb(clean_dir, tmp_path):
-    from qa_insights.reports import build
+    from qa_insights.reports.build import build
 
     outs = {}
     for engine, data in (("duckdb", DATA), ("spark", clean_dir)):

@@ -13,7 +13,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from qa_insights.store import DataError, open_store
+from qa_insights.data.errors import DataError
+from qa_insights.data.store import open_store
 
 from .fixtures_data import AUDIT_HEADER, audit_row, write_audits
 
@@ -277,7 +278,7 @@ def test_row_count_invariant(tmp_path_factory, rows) -> None:
 
 
 def test_month_window_opens_only_those_months(tmp_path: Path) -> None:
-    from qa_insights.sample_data import generate
+    from qa_insights.data.sample_data import generate
 
     folder = tmp_path / "h"
     generate(folder, months=4, audits_per_month=300, fmt="parquet", partition_by_month=True)
@@ -359,7 +360,7 @@ def test_read_counts_malformed_csv_lines(tmp_path: Path) -> None:
 
 
 def test_rows_unaccounted_for_raise(tmp_path: Path, monkeypatch) -> None:
-    from qa_insights import validation
+    from qa_insights.data import validation
 
     write_audits(tmp_path, [audit_row("A1"), audit_row("A2")])
     real = validation._stage_sql

@@ -17,15 +17,15 @@ from hypothesis import strategies as st
 from scipy import stats
 from statsmodels.stats.proportion import proportion_confint
 
-from qa_insights.actuals import metric_actuals
-from qa_insights.cascade import cascade_target
-from qa_insights.target_setting import (
+from qa_insights.business.actuals import metric_actuals
+from qa_insights.business.cascade import cascade_target
+from qa_insights.business.target_setting import (
     benchmark_targets,
     glide_path,
     shift_month,
     trailing_median_targets,
 )
-from qa_insights.targets import (
+from qa_insights.business.targets import (
     ATTAINMENT_COLUMNS,
     GIVEN_METHOD,
     attainment_status,
@@ -287,7 +287,7 @@ def test_sample_jump_site_missed_accuracy_in_august(sample_store):
 
 def test_sample_calibration_accuracy_matches_calibration_module(sample_store):
     # Peer: the calibration module's gold comparison (pandas, experts in conflict dropped).
-    from qa_insights.calibration import gold_comparison, load_calibration
+    from qa_insights.calibration.load import gold_comparison, load_calibration
     cmp = gold_comparison(load_calibration(sample_store), roles=("moderator", "auditor"),
                           on_conflict="drop")
     cmp["month"] = pd.to_datetime(cmp["session_date"]).dt.strftime("%Y-%m")

@@ -1,4 +1,4 @@
-"""Tests of qa_insights.trends: series vs the pandas reference, period changes vs
+"""Tests of qa_insights.quality.trends: series vs the pandas reference, period changes vs
 statsmodels (Newcombe interval, z test) and scipy (Fisher exact)."""
 
 from __future__ import annotations
@@ -11,9 +11,9 @@ import pytest
 from scipy import stats
 from statsmodels.stats.proportion import confint_proportions_2indep, proportions_ztest
 
-from qa_insights import trends
-from qa_insights.metrics import quality_summary
-from qa_insights.trends import (
+from qa_insights.quality import trends
+from qa_insights.quality.metrics import quality_summary
+from qa_insights.quality.trends import (
     month_over_month,
     period_changes,
     rate_series,

@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 from statsmodels.stats.proportion import proportion_confint
 
-from qa_insights.whatif import (
+from qa_insights.business.whatif import (
     WHATIF_COLUMNS,
     change_audit_rate,
     margin_of_error,

@@ -1,0 +1,1 @@
+"""Business review: actuals, targets and their setting and cascade, costs, what-if."""

@@ -1,0 +1,1 @@
+"""Calibration sessions: loading, agreement per session, raters against the expert, drift."""

@@ -1,0 +1,238 @@
+"""Calibration sessions: agreement between raters and alignment with the golden answer.
+
+Input is the long-form ``calibration`` table of the data contract, one row per rater per
+item: ``session_id, session_date, item_id, queue, rater_id, rater_role, site, label``.
+The expert's label is the golden answer for that item of that session (items are keyed
+by ``(session_id, item_id)``). Raters compared with gold are, by default, the moderators
+and auditors (``roles``).
+
+Views for a calibration meeting, all tidy DataFrames:
+
+- :func:`ratings_matrix`: the items x raters matrix every agreement coefficient takes;
+- :func:`session_agreement`: percent agreement, Fleiss' kappa, Gwet's AC1, Krippendorff's
+  alpha and Brennan-Prediger side by side per session (kappa alone misleads on skewed
+  moderation labels);
+- :func:`rater_accuracy`: per rater, accuracy against gold (Wilson interval), Cohen's kappa
+  against gold, under- and over-enforcement, net leniency and a band flag;
+- :func:`confusion_counts`; per session :func:`hardest_items` and :func:`label_agreement`
+  (from :mod:`qa_insights.calibration.sessions`), the ratings helpers from
+  :mod:`qa_insights.calibration.load`;
+- drift across sessions: :func:`alignment_by_session`, :func:`drift_trend`
+  (from :mod:`qa_insights.calibration.drift`).
+
+The agreement coefficients themselves (:mod:`qa_insights.agreement.table`) are re-exported here.
+
+Examples
+--------
+>>> calibration = pd.DataFrame({
+...     "session_id": "S1", "session_date": "2026-10-08",
+...     "item_id": ["i1"] * 3 + ["i2"] * 3 + ["i3"] * 3, "queue": "spam",
+...     "rater_id": ["E", "M1", "M2"] * 3,
+...     "rater_role": ["expert", "moderator", "moderator"] * 3, "site": "dublin",
+...     "label": ["spam", "spam", "spam", "no_violation", "spam", "no_violation",
+...               "spam", "spam", "no_violation"]})
+>>> ratings_matrix(calibration)  # doctest: +NORMALIZE_WHITESPACE
+rater_id              M1            M2
+session_id item_id
+S1         i1       spam          spam
+           i2       spam  no_violation
+           i3       spam  no_violation
+>>> rater_accuracy(calibration, min_items=1)[["rater_id", "n_items", "accuracy"]]
+  rater_id  n_items  accuracy
+0       M1        3  0.666667
+1       M2        3  0.666667
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+
+from qa_insights.agreement.kappa import (
+    kappa_from_tables,
+)
+from qa_insights.agreement.ratings_matrix import encode_ratings
+from qa_insights.calibration.drift import alignment_table, trend_test
+from qa_insights.calibration.load import (
+    DEFAULT_ROLES,
+    gold_comparison,
+)
+from qa_insights.data.contract import NO_VIOLATION
+from qa_insights.stats.proportions import wilson_interval
+
+# Also re-exports every agreement statistic of qa_insights.agreement.table.
+__all__ = [
+    "alignment_by_session",
+    "confusion_counts",
+    "drift_trend",
+    "rater_accuracy",
+]
+
+
+def _rater_kappas(comparison: pd.DataFrame, groups: np.ndarray, n_groups: int) -> np.ndarray:
+    enc = encode_ratings(comparison[["label", "gold_label"]])
+    q = enc.n_categories
+    cells = (groups * q + enc.codes[:, 0]) * q + enc.codes[:, 1]
+    tables = np.bincount(cells, minlength=n_groups * q * q).reshape(n_groups, q, q)
+    return kappa_from_tables(tables)["kappa"]
+
+
+def _ratio(numerator: pd.Series, denominator: pd.Series) -> np.ndarray:
+    num, den = numerator.to_numpy(float), denominator.to_numpy(float)
+    return np.divide(num, den, out=np.full(len(num), np.nan), where=den > 0)
+
+
+def rater_accuracy(calibration: pd.DataFrame, roles: Sequence[str] | None = DEFAULT_ROLES,
+                   min_accuracy: float = 0.8, max_leniency: float = 0.05, min_items: int = 10,
+                   confidence: float = 0.95, no_violation: str = NO_VIOLATION,
+                   on_conflict: Literal["raise", "drop"] = "raise") -> pd.DataFrame:
+    """Per rater: accuracy against gold, kappa against gold, leniency and a band flag.
+
+    Parameters
+    ----------
+    calibration : DataFrame
+        Long-form calibration table.
+    roles : sequence of str or None
+        Roles to score (default moderators and auditors).
+    min_accuracy : float
+        Lower edge of the accuracy band (Scale gates production at 80%).
+    max_leniency : float
+        Largest accepted ``|net_leniency|`` (NICE flags raters outside +-5%).
+    min_items : int
+        Raters with fewer scored items are not flagged ("too few items").
+    confidence : float
+        Level of the Wilson interval.
+    no_violation : str
+        The label that means "breaks no policy".
+    on_conflict : {"raise", "drop"}
+        See :func:`gold_labels`.
+
+    Returns
+    -------
+    DataFrame
+        One row per ``rater_id`` (and ``rater_role``, ``site``), sorted by accuracy:
+        ``n_sessions``; ``n_items`` scored against gold; ``n_correct``; ``accuracy`` with
+        ``accuracy_ci_low``/``accuracy_ci_high`` (Wilson); ``kappa_vs_gold`` (Cohen,
+        NaN where undefined: the rater and gold used one label only);
+        ``under_enforcement_rate`` (said no violation / gold violations);
+        ``over_enforcement_rate`` (actioned / gold no-violation items);
+        ``wrong_policy_rate`` (other policy / items both actioned), each NaN when its
+        denominator is 0; ``net_leniency`` = (under - over) / n_items, positive =
+        lenient, negative = strict; ``outside_band`` and ``flag_reason``.
+
+    Examples
+    --------
+    >>> calib = pd.DataFrame({
+    ...     "session_id": "S1", "session_date": "2026-10-08", "queue": "spam", "site": "dub",
+    ...     "item_id": ["i1", "i1", "i2", "i2"], "rater_id": ["E", "M1"] * 2,
+    ...     "rater_role": ["expert", "moderator"] * 2,
+    ...     "label": ["spam", "spam", "spam", "no_violation"]})
+    >>> rater_accuracy(calib, min_items=2)[["rater_id", "accuracy", "net_leniency",
+    ...                                     "flag_reason"]]
+      rater_id  accuracy  net_leniency                            flag_reason
+    0       M1       0.5           0.5  accuracy below 80%; lenient beyond 5%
+    """
+    comp = gold_comparison(calibration, roles, no_violation, on_conflict)
+    keys = ["rater_id", "rater_role", "site"]
+    grouped = comp.assign(both_actioned=comp["gold_is_violation"]
+                          & (comp["label"] != no_violation)).groupby(keys, sort=True)
+    out = grouped.agg(n_sessions=("session_id", "nunique"), n_items=("correct", "size"),
+                      n_correct=("correct", "sum"), n_under=("under_enforcement", "sum"),
+                      n_over=("over_enforcement", "sum"), n_wrong=("wrong_policy", "sum"),
+                      n_gold_violation=("gold_is_violation", "sum"),
+                      n_both_actioned=("both_actioned", "sum")).reset_index()
+    low, high = wilson_interval(out["n_correct"].to_numpy(), out["n_items"].to_numpy(),
+                                confidence)
+    accuracy = out["n_correct"] / out["n_items"]
+    leniency = (out["n_under"] - out["n_over"]) / out["n_items"]
+    out = out.assign(
+        accuracy=accuracy, accuracy_ci_low=low, accuracy_ci_high=high,
+        kappa_vs_gold=_rater_kappas(comp, grouped.ngroup().to_numpy(), len(out)),
+        under_enforcement_rate=_ratio(out["n_under"], out["n_gold_violation"]),
+        over_enforcement_rate=_ratio(out["n_over"], out["n_items"] - out["n_gold_violation"]),
+        wrong_policy_rate=_ratio(out["n_wrong"], out["n_both_actioned"]),
+        net_leniency=leniency)
+    enough = out["n_items"] >= min_items
+    reasons = pd.DataFrame({
+        "low": np.where(accuracy < min_accuracy, f"accuracy below {min_accuracy:.0%}", ""),
+        "lenient": np.where(leniency > max_leniency, f"lenient beyond {max_leniency:.0%}", ""),
+        "strict": np.where(leniency < -max_leniency, f"strict beyond {max_leniency:.0%}", ""),
+    })
+    joined = reasons.apply(lambda row: "; ".join(r for r in row if r), axis=1)
+    out["outside_band"] = enough & (joined != "")
+    out["flag_reason"] = np.where(enough, joined, f"too few items (n < {min_items})")
+    columns = [*keys, "n_sessions", "n_items", "n_correct", "accuracy", "accuracy_ci_low",
+               "accuracy_ci_high", "kappa_vs_gold", "under_enforcement_rate",
+               "over_enforcement_rate", "wrong_policy_rate", "net_leniency", "outside_band",
+               "flag_reason"]
+    return out[columns].sort_values(["accuracy", "rater_id"], kind="stable").reset_index(drop=True)
+
+
+def confusion_counts(calibration: pd.DataFrame, roles: Sequence[str] | None = DEFAULT_ROLES,
+                     on_conflict: Literal["raise", "drop"] = "raise") -> pd.DataFrame:
+    """Confusion matrix of each rater against gold, in long form.
+
+    Parameters
+    ----------
+    calibration : DataFrame
+        Long-form calibration table.
+    roles : sequence of str or None
+        Raters to include (default moderators and auditors).
+    on_conflict : {"raise", "drop"}
+        See :func:`gold_labels`.
+
+    Returns
+    -------
+    DataFrame
+        Columns ``rater_id``, ``gold_label``, ``label``, ``n_items`` (non-zero cells only;
+        pivot ``gold_label`` x ``label`` for the matrix of one rater).
+
+    Examples
+    --------
+    >>> calib = pd.DataFrame({
+    ...     "session_id": "S1", "session_date": "2026-10-08", "queue": "spam", "site": "dub",
+    ...     "item_id": ["i1", "i1", "i2", "i2"], "rater_id": ["E", "M1"] * 2,
+    ...     "rater_role": ["expert", "moderator"] * 2,
+    ...     "label": ["spam", "spam", "spam", "no_violation"]})
+    >>> confusion_counts(calib)
+      rater_id gold_label         label  n_items
+    0       M1       spam  no_violation        1
+    1       M1       spam          spam        1
+    """
+    comp = gold_comparison(calibration, roles, on_conflict=on_conflict)
+    return (comp.groupby(["rater_id", "gold_label", "label"]).size().rename("n_items")
+            .reset_index())
+
+
+def alignment_by_session(calibration: pd.DataFrame, by: Literal["rater_id", "site"] = "rater_id",
+                         roles: Sequence[str] | None = DEFAULT_ROLES, confidence: float = 0.95,
+                         on_conflict: Literal["raise", "drop"] = "raise") -> pd.DataFrame:
+    """Each rater's (``by="rater_id"``) or site's (``by="site"``) accuracy against gold in
+    each session, with Wilson interval and net leniency: the drift chart's data.
+
+    See :func:`qa_insights.calibration.drift.alignment_table` for the columns.
+
+    Examples
+    --------
+    >>> alignment_by_session(calibration, by="site")                    # doctest: +SKIP
+    """
+    return alignment_table(gold_comparison(calibration, roles, on_conflict=on_conflict), by,
+                           confidence)
+
+
+def drift_trend(calibration: pd.DataFrame, by: Literal["rater_id", "site"] = "rater_id",
+                roles: Sequence[str] | None = DEFAULT_ROLES, alpha: float = 0.05,
+                on_conflict: Literal["raise", "drop"] = "raise") -> pd.DataFrame:
+    """Cochran-Armitage test of a trend in each rater's or site's accuracy against gold
+    across sessions (slope per 30 days, z, p-value, verdict).
+
+    See :func:`qa_insights.calibration.drift.trend_test` for the test and the columns.
+
+    Examples
+    --------
+    >>> drift_trend(calibration, by="site").query("trend == 'declining'")  # doctest: +SKIP
+    """
+    return trend_test(gold_comparison(calibration, roles, on_conflict=on_conflict), by, alpha)

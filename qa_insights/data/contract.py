@@ -1,0 +1,237 @@
+"""The data contract: one declarative definition of the four input tables.
+
+Validation (:mod:`qa_insights.data.store`), the sample-data generator
+(:mod:`qa_insights.data.sample_data`) and the documentation (``docs/data-contract.md``,
+checked by a test) all read this module, so the contract is written once.
+
+Names (queues, markets, sites, labels, reasons, ids) are open sets: any non-empty
+string. Only a handful of columns have a fixed set of allowed values.
+
+Examples
+--------
+>>> from qa_insights.data.contract import TABLES
+>>> TABLES["audits"].column("site_type").allowed
+('in_house', 'bpo')
+>>> [c.name for c in TABLES["volumes"].required_columns][:3]
+['month', 'site', 'queue']
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+__all__ = ["Column", "Table", "TABLES", "NO_VIOLATION", "SEVERITY_WEIGHTS"]
+
+ColumnType = Literal["string", "timestamp", "date", "month", "integer", "number"]
+
+#: The label a moderator or auditor gives when content breaks no policy.
+NO_VIOLATION = "no_violation"
+
+#: Default weights of the severity-weighted quality score.
+SEVERITY_WEIGHTS: dict[str, float] = {"critical": 5.0, "major": 2.0, "minor": 1.0}
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of a contract table.
+
+    Parameters
+    ----------
+    name : str
+        Exact column name (lower case, no spaces).
+    type : {"string", "timestamp", "date", "month", "integer", "number"}
+        Logical type; ``month`` is ``YYYY-MM``.
+    required : bool
+        Whether the column must exist and every row must have a value.
+    description : str
+        One line for the documentation.
+    example : str
+        Value shown in the example row of the documentation.
+    allowed : tuple of str, optional
+        Fixed set of allowed values (``None`` for open sets).
+    min_value : float, optional
+        Smallest allowed value of a numeric column.
+    personal : bool
+        Personal data (pseudonymise in manager-facing output).
+    """
+
+    name: str
+    type: ColumnType
+    required: bool
+    description: str
+    example: str
+    allowed: tuple[str, ...] | None = None
+    min_value: float | None = None
+    personal: bool = False
+
+
+@dataclass(frozen=True)
+class Table:
+    """One table of the data contract.
+
+    Parameters
+    ----------
+    name : str
+        Table name, also the file or folder name (``audits.csv``, ``audits/``).
+    description : str
+        What one row is.
+    columns : tuple of Column
+        Contract columns, in documentation order.
+    key : tuple of str
+        Columns that identify a row; two rows with the same key and different
+        content are a conflict (both quarantined).
+    required_table : bool
+        Whether a data folder must contain this table.
+    """
+
+    name: str
+    description: str
+    columns: tuple[Column, ...]
+    key: tuple[str, ...] = ()
+    required_table: bool = False
+    _by_name: dict[str, Column] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_by_name", {c.name: c for c in self.columns})
+
+    def column(self, name: str) -> Column:
+        """Return the column called ``name`` (``KeyError`` if it is not in the contract)."""
+        return self._by_name[name]
+
+    @property
+    def names(self) -> list[str]:
+        """Contract column names in order."""
+        return [c.name for c in self.columns]
+
+    @property
+    def required_columns(self) -> list[Column]:
+        """Columns that must be present with a value in every row."""
+        return [c for c in self.columns if c.required]
+
+
+_SITE_TYPES = ("in_house", "bpo")
+_SEVERITIES = ("critical", "major", "minor")
+_DISPUTES = ("none", "upheld", "overturned")
+
+AUDITS = Table(
+    name="audits",
+    description="One row per audited moderation decision.",
+    key=("audit_id",),
+    required_table=True,
+    columns=(
+        Column("audit_id", "string", True, "Unique id of the audit.", "A0000123"),
+        Column("audited_at", "timestamp", True,
+               "When the audit was done (ISO 8601; an offset or Z is converted to UTC; "
+               "no offset means UTC). Decides the month.", "2026-10-14T09:31:05Z"),
+        Column("item_id", "string", False, "Id of the moderated item.", "I0091823"),
+        Column("queue", "string", True, "Moderation queue (policy area).", "hate_speech"),
+        Column("market", "string", True, "Market or country.", "BR"),
+        Column("site", "string", True, "Moderation site.", "bpo_alpha_manila"),
+        Column("site_type", "string", True, "In-house or outsourced.", "bpo",
+               allowed=_SITE_TYPES),
+        Column("moderator_id", "string", True,
+               "Moderator who made the decision (personal data).", "M0412", personal=True),
+        Column("moderator_tenure_days", "integer", False,
+               "Moderator tenure on the audit day.", "212", min_value=0),
+        Column("auditor_id", "string", False, "QA auditor (personal data).", "Q017",
+               personal=True),
+        Column("moderator_decision", "string", True,
+               "Moderator's label: no_violation or a policy label.", "hate_speech"),
+        Column("auditor_decision", "string", True,
+               "Auditor's label: the truth unless the audit was overturned.", "no_violation"),
+        Column("error_reason", "string", False, "RCA taxonomy reason, set on errors.",
+               "policy_misread"),
+        Column("severity", "string", False, "Severity of the error.", "major",
+               allowed=_SEVERITIES),
+        Column("handle_time_s", "number", False, "Moderator handling time in seconds.",
+               "41.5", min_value=0),
+        Column("dispute_status", "string", False,
+               "Dispute outcome; an overturned audit is not an error.", "none",
+               allowed=_DISPUTES),
+        Column("comment", "string", False, "Auditor's free text (untrusted).",
+               "Satire, not an attack."),
+    ),
+)
+
+CALIBRATION = Table(
+    name="calibration",
+    description="Long form: one row per rater per item of a calibration session.",
+    key=("session_id", "item_id", "rater_id"),
+    columns=(
+        Column("session_id", "string", True, "Calibration session.", "CAL-2026-10-a"),
+        Column("session_date", "date", True, "Day of the session (YYYY-MM-DD).",
+               "2026-10-08"),
+        Column("item_id", "string", True, "Calibration item.", "C0017"),
+        Column("queue", "string", True, "Queue of the item.", "harassment"),
+        Column("rater_id", "string", True, "Rater (personal data).", "M0412",
+               personal=True),
+        Column("rater_role", "string", True, "Role of the rater; the expert is gold.",
+               "moderator", allowed=("moderator", "auditor", "expert")),
+        Column("site", "string", True, "Site of the rater.", "inhouse_dublin"),
+        Column("label", "string", True, "The rater's label.", "no_violation"),
+    ),
+)
+
+VOLUMES = Table(
+    name="volumes",
+    description="One row per month x site x queue: volume, hours, headcount and cost.",
+    key=("month", "site", "queue"),
+    columns=(
+        Column("month", "month", True, "Month (YYYY-MM).", "2026-10"),
+        Column("site", "string", True, "Moderation site.", "bpo_alpha_manila"),
+        Column("queue", "string", True, "Moderation queue.", "spam"),
+        Column("items_handled", "integer", True, "Decisions made.", "48211", min_value=0),
+        Column("productive_hours", "number", True, "Productive hours.", "1290.5",
+               min_value=0),
+        Column("headcount", "number", True, "Moderators (FTE).", "9.5", min_value=0),
+        Column("cost", "number", True, "Fully loaded cost, in `currency`.", "23010.0",
+               min_value=0),
+        Column("currency", "string", True, "ISO 4217 code; one currency per file.", "USD"),
+    ),
+)
+
+TARGETS = Table(
+    name="targets",
+    description="One row per metric x scope x month.",
+    key=("metric", "scope", "scope_value", "month"),
+    columns=(
+        Column("metric", "string", True,
+               "accuracy, critical_error_rate, calibration_accuracy, handle_time_s, "
+               "cost_per_item (or another metric name).", "accuracy"),
+        Column("scope", "string", True, "Level the target applies to.", "site",
+               allowed=("org", "site", "queue", "market")),
+        Column("scope_value", "string", False, "Site, queue or market; empty for org.",
+               "bpo_alpha_manila"),
+        Column("month", "month", True, "Month (YYYY-MM).", "2026-10"),
+        Column("target", "number", True, "Target value.", "0.965"),
+        Column("direction", "string", True, "Which way is better.", "higher_is_better",
+               allowed=("higher_is_better", "lower_is_better")),
+        Column("method", "string", False,
+               "How the target was set (qa_insights.business.target_setting / cascade); empty: given.",
+               "trailing median of 6 months, 10% closer to 1"),
+    ),
+)
+
+#: Every contract table by name.
+TABLES: dict[str, Table] = {t.name: t for t in (AUDITS, CALIBRATION, VOLUMES, TARGETS)}
+
+
+def markdown_table(table: Table) -> str:
+    """The contract of ``table`` as a Markdown table (used by docs/data-contract.md, and
+    a test keeps the two identical).
+
+    >>> print(markdown_table(TABLES["targets"]).splitlines()[2])
+    | metric | string | yes |  | accuracy, critical_error_rate, calibration_accuracy, handle_time_s, cost_per_item (or another metric name). | accuracy |
+    """
+    lines = ["| column | type | required | allowed values | description | example |",
+             "|---|---|---|---|---|---|"]
+    for c in table.columns:
+        allowed = ", ".join(f"`{a}`" for a in c.allowed) if c.allowed else ""
+        if c.min_value is not None:
+            allowed = f">= {c.min_value:g}"
+        note = c.description + (" Personal data." if c.personal and "personal" not in
+                                c.description else "")
+        lines.append(f"| {c.name} | {c.type} | {'yes' if c.required else 'no'} | {allowed} "
+                     f"| {note} | {c.example} |")
+    return "\n".join(lines)

@@ -1,0 +1,231 @@
+"""The shared counts query: audits counted per group of any allowed dimension, in the engine.
+
+:func:`audit_counts_query` writes the SQL (counts per group of any allowed dimensions,
+``DIMENSIONS``), with caller values bound as parameters; :func:`audit_counts` runs it on
+a store. Every metric, trend, test and report reads these counts. The SQL is a portable
+subset (CASE, SUM, COUNT, GROUP BY on repeated expressions, positional ``?`` parameters)
+so it also runs on Spark SQL.
+
+The truth of an audit is the auditor's label unless a dispute overturned the audit, in
+which case the moderator's label stands (an overturned audit is not an error).
+
+Examples
+--------
+>>> sql, params = audit_counts_query(["month", "site"], {"queue": "spam"})
+>>> params
+['spam']
+>>> "WHERE queue = ?" in sql
+True
+"""
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from qa_insights.data.contract import NO_VIOLATION
+
+if TYPE_CHECKING:
+    from qa_insights.data.store import Store
+
+__all__ = [
+    "COUNT_COLUMNS",
+    "DIMENSIONS",
+    "TENURE_BANDS",
+    "audit_counts",
+    "audit_counts_query",
+    "check_dimensions",
+    "where_clause",
+]
+
+#: Tenure bands (label, lower bound in days inclusive), in order; missing tenure is "unknown".
+TENURE_BANDS: tuple[tuple[str, int], ...] = (
+    ("0-3m", 0), ("3-6m", 90), ("6-12m", 180), ("1-2y", 365), ("2y+", 730))
+
+
+def _tenure_band_sql() -> str:
+    whens = " ".join(f"WHEN moderator_tenure_days < {upper} THEN '{label}'"
+                     for (label, _), (_, upper) in itertools.pairwise(TENURE_BANDS))
+    return (f"CASE WHEN moderator_tenure_days IS NULL THEN 'unknown' {whens} "
+            f"ELSE '{TENURE_BANDS[-1][0]}' END")
+
+#: Allowed grouping / filter dimensions -> SQL expression over table ``audits``.
+#: ``week`` is the Monday (YYYY-MM-DD) of the audit's ISO week.
+DIMENSIONS: dict[str, str] = {
+    **{name: name for name in (
+        "month", "site", "site_type", "queue", "market", "moderator_id", "auditor_id",
+        "moderator_decision", "auditor_decision", "error_reason", "severity",
+        "dispute_status", "error_type")},
+    "week": "CAST(CAST(date_trunc('week', audited_at) AS DATE) AS VARCHAR)",
+    "tenure_band": _tenure_band_sql(),
+}
+
+_NV = f"'{NO_VIOLATION}'"
+
+_TRUTH = "CASE WHEN dispute_status = 'overturned' THEN moderator_decision ELSE auditor_decision END"
+
+#: Count columns of :func:`audit_counts` -> SQL condition counted (``n_audits`` counts rows).
+_CONDITIONS: dict[str, str] = {
+    "n_errors": "is_error",
+    "n_false_positive": "error_type = 'false_positive'",
+    "n_false_negative": "error_type = 'false_negative'",
+    "n_wrong_policy": "error_type = 'wrong_policy'",
+    "n_actioned": f"moderator_decision <> {_NV}",
+    "n_violating": f"({_TRUTH}) <> {_NV}",
+    "n_actioned_violating": f"moderator_decision <> {_NV} AND ({_TRUTH}) <> {_NV}",
+    "n_critical": "is_error AND severity = 'critical'",
+    "n_major": "is_error AND severity = 'major'",
+    "n_minor": "is_error AND severity = 'minor'",
+    "n_findings": "moderator_decision <> auditor_decision",
+    "n_disputed": "moderator_decision <> auditor_decision "
+                  "AND dispute_status IN ('upheld', 'overturned')",
+    "n_overturned": "dispute_status = 'overturned'",
+}
+
+#: Columns of the counts frame besides the dimensions.
+COUNT_COLUMNS: tuple[str, ...] = ("n_audits", *_CONDITIONS)
+
+
+def check_dimensions(names: Iterable[str], allowed: Mapping[str, str] = DIMENSIONS) -> list[str]:
+    """Return ``names`` as a list after checking each against the allow-list.
+
+    Parameters
+    ----------
+    names : iterable of str
+        Dimension names (a single string is one name).
+    allowed : mapping
+        Allowed name -> SQL expression.
+
+    Raises
+    ------
+    ValueError
+        For an unknown or repeated name; the message lists the allowed names.
+
+    Examples
+    --------
+    >>> check_dimensions("site")
+    ['site']
+    >>> check_dimensions(["site; DROP TABLE audits"])  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ValueError: unknown dimension 'site; DROP TABLE audits'; allowed: auditor_decision, ...
+    """
+    names = [names] if isinstance(names, str) else list(names)
+    for name in names:
+        if name not in allowed:
+            shown = ", ".join(sorted(allowed))
+            raise ValueError(f"unknown dimension {name!r}; allowed: {shown}")
+    if len(set(names)) != len(names):
+        raise ValueError(f"dimension repeated in {names}")
+    return names
+
+
+def where_clause(filters: Mapping[str, Any]) -> tuple[str, list[Any]]:
+    """``WHERE`` clause (with a leading space, or empty) and its parameters.
+
+    Names are checked against :data:`DIMENSIONS`; a value is matched with ``= ?``, a list
+    with ``IN (?, ...)``; None means "no filter". For ``month``, ``site`` and ``queue`` the
+    expression is the bare column name, so the clause also applies to table ``volumes``.
+
+    Examples
+    --------
+    >>> where_clause({"month": "2026-10", "site": ["a", "b"], "queue": None})
+    (' WHERE month = ? AND site IN (?, ?)', ['2026-10', 'a', 'b'])
+    """
+    check_dimensions([k for k, v in filters.items() if v is not None])
+    clauses, params = [], []
+    for name, value in filters.items():
+        if value is None:
+            continue
+        expr = DIMENSIONS[name]
+        if isinstance(value, (list, tuple, set, frozenset, np.ndarray, pd.Index, pd.Series)):
+            values = sorted(value) if isinstance(value, (set, frozenset)) else list(value)
+            if not values:
+                raise ValueError(f"filter {name}: empty list of values")
+            clauses.append(f"{expr} IN ({', '.join('?' * len(values))})")
+            params.extend(values)
+        else:
+            clauses.append(f"{expr} = ?")
+            params.append(value)
+    return (" WHERE " + " AND ".join(clauses) if clauses else ""), params
+
+#: Former private name, imported by :mod:`qa_insights.rca.change` and :mod:`qa_insights.rca.drivers`.
+_where = where_clause
+
+
+def audit_counts_query(by: Sequence[str] | str, filters: Mapping[str, Any] | None = None,
+                       *, order: bool = True) -> tuple[str, list[Any]]:
+    """SQL and parameters counting audits, errors and their breakdowns per group.
+
+    Parameters
+    ----------
+    by : sequence of str or str
+        Grouping dimensions, each a key of :data:`DIMENSIONS` (may be empty: one row).
+    filters : mapping, optional
+        Dimension -> value (equality) or list of values (``IN``); None means no filter.
+        Values are returned as parameters, never placed in the SQL text.
+    order : bool
+        Sort by ``by`` (leave out when the query is a subquery).
+
+    Returns
+    -------
+    sql : str
+        Query over table ``audits`` with positional ``?`` placeholders.
+    params : list
+        Values for the placeholders, in order.
+
+    Raises
+    ------
+    ValueError
+        Unknown dimension in ``by`` or ``filters``.
+
+    Examples
+    --------
+    >>> sql, params = audit_counts_query(["site"], {"month": ["2026-09", "2026-10"]})
+    >>> params, "month IN (?, ?)" in sql
+    (['2026-09', '2026-10'], True)
+    """
+    by = check_dimensions(by)
+    where, params = where_clause(filters or {})
+    dims = [f"{DIMENSIONS[d]} AS {d}" for d in by]
+    counts = ["COUNT(*) AS n_audits"] + [f"SUM(CASE WHEN {cond} THEN 1 ELSE 0 END) AS {name}"
+                                         for name, cond in _CONDITIONS.items()]
+    sql = f"SELECT {', '.join(dims + counts)} FROM audits{where}"
+    if by:
+        sql += f" GROUP BY {', '.join(DIMENSIONS[d] for d in by)}"
+    if by and order:
+        sql += f" ORDER BY {', '.join(by)}"
+    return sql, params
+
+
+def audit_counts(store: Store, by: Sequence[str] | str = (), **filters: Any) -> pd.DataFrame:
+    """Run :func:`audit_counts_query` on the store: one row per group with the counts.
+
+    Parameters
+    ----------
+    store : Store
+        Open store (table ``audits``).
+    by : sequence of str or str
+        Grouping dimensions (see :data:`DIMENSIONS`).
+    **filters
+        Scope, e.g. ``month="2026-10"`` or ``site=["a", "b"]``.
+
+    Returns
+    -------
+    DataFrame
+        Columns ``by + COUNT_COLUMNS`` (integers); groups without audits are absent. Without
+        ``by``, a single row (zeros when nothing matches).
+
+    Examples
+    --------
+    >>> audit_counts(store, ["month"], site="bpo_alpha_manila")       # doctest: +SKIP
+    """
+    by = check_dimensions(by)
+    sql, params = audit_counts_query(by, filters)
+    frame = store.query(sql, params)
+    counts = list(COUNT_COLUMNS)
+    frame[counts] = frame[counts].fillna(0).astype("int64")
+    return frame

@@ -1,0 +1,315 @@
+"""Open a data folder, validate it against the contract inside DuckDB, register clean tables.
+
+Every table is read by DuckDB (CSV or Parquet, one file or a folder of files), checked row
+by row in SQL, and split into a clean table (``audits``, ``calibration``, ``volumes``,
+``targets``) and a quarantine table with the original values and a reason. Nothing is
+dropped silently: for every table, rows read (counted from the files) = rows loaded + rows
+quarantined + exact duplicates collapsed (+ rows outside a month window).
+
+Examples
+--------
+>>> from qa_insights.data.store import open_store
+>>> store = open_store("data_samples")                       # doctest: +SKIP
+>>> store.con.sql("SELECT month, avg(is_error::INT) FROM audits GROUP BY 1").df()  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from qa_insights.data.contract import TABLES, Table
+from qa_insights.data.errors import DataError
+from qa_insights.data.months import is_month
+from qa_insights.data.sources import find_table_files, open_source, window_files
+from qa_insights.data.sql import sql_str
+from qa_insights.data.validation import TableReport, create_empty_table, validate_table
+
+__all__ = [
+    "CLEAN_MANIFEST",
+    "DEFAULT_MEMORY_LIMIT",
+    "MEMORY_LIMIT_ENV",
+    "Store",
+    "Validation",
+    "open_store",
+]
+
+#: DuckDB memory cap: large inputs spill to a temporary folder instead of growing the process.
+#: 1 GB keeps a report kernel near 1.3 GB resident at any data size (several run in
+#: parallel); a one-off validation of years of data runs faster with more (docs/scaling.md).
+DEFAULT_MEMORY_LIMIT = "1GB"
+
+#: Environment variable overriding :data:`DEFAULT_MEMORY_LIMIT` (e.g. ``8GB``).
+MEMORY_LIMIT_ENV = "QA_INSIGHTS_MEMORY_LIMIT"
+
+#: File that marks a folder written by :meth:`Store.export_clean` (validation counts,
+#: fingerprint); other engines read the clean tables from such a folder.
+CLEAN_MANIFEST = "qa_insights_clean.json"
+
+
+@dataclass
+class Validation:
+    """Validation result of a data folder: one :class:`TableReport` per contract table."""
+
+    tables: dict[str, TableReport]
+
+    @property
+    def clean(self) -> bool:
+        """True when no row was quarantined."""
+        return all(t.quarantined_total == 0 for t in self.tables.values())
+
+    def summary(self) -> pd.DataFrame:
+        """One row per table and quarantine reason, with read / loaded / duplicate counts
+        (and the rows outside the month window, when the store has one).
+
+        Examples
+        --------
+        >>> v = Validation({"volumes": TableReport("volumes", ["v.csv"], 3, 2, 0, {"x": 1})})
+        >>> v.summary()[["table", "read", "loaded", "quarantined"]].to_dict("records")
+        [{'table': 'volumes', 'read': 3, 'loaded': 2, 'quarantined': 1}]
+        """
+        windowed = any(t.outside_window for t in self.tables.values())
+        rows = []
+        for t in self.tables.values():
+            base = {"table": t.table, "present": t.present, "read": t.read,
+                    "loaded": t.loaded, "duplicates_collapsed": t.duplicates}
+            if windowed:
+                base["outside_window"] = t.outside_window
+            if not t.quarantined:
+                rows.append({**base, "quarantined": 0, "reason": ""})
+            for reason, n in sorted(t.quarantined.items()):
+                rows.append({**base, "quarantined": n, "reason": reason})
+        return pd.DataFrame(rows)
+
+
+@dataclass
+class Store:
+    """A validated data folder: one DuckDB connection with clean tables.
+
+    Attributes
+    ----------
+    con : duckdb.DuckDBPyConnection
+        Connection holding tables ``audits``, ``calibration``, ``volumes``, ``targets``
+        (empty with the contract columns when the folder lacks an optional table) and
+        ``quarantine_<table>``.
+    data_dir : Path
+        The folder that was opened.
+    validation : Validation
+        Counts per table and quarantine reason.
+    fingerprint : str
+        SHA-256 over the relative paths and contents of the files that were read: with a
+        month window over hive partitions, only the window's partitions (so it covers what
+        the report read, and a change to another month does not change it).
+    """
+
+    con: duckdb.DuckDBPyConnection
+    data_dir: Path
+    validation: Validation
+    fingerprint: str
+    _tmpdir: tempfile.TemporaryDirectory | None = field(default=None, repr=False)
+
+    def query(self, sql: str, params: Sequence[object] | None = None) -> pd.DataFrame:
+        """Run ``sql`` with ``params`` bound (``?`` placeholders) and return the result.
+
+        The one door through which the analysis modules reach the engine, so another
+        engine (Spark) can stand in for DuckDB behind the same method.
+        """
+        return self.con.execute(sql, list(params or [])).df()
+
+    def table_present(self, table: str) -> bool:
+        """Whether the data folder held ``table`` (optional tables may be absent)."""
+        return self.validation.tables[table].present
+
+    def quarantine(self, table: str) -> pd.DataFrame:
+        """Quarantined rows of ``table``: file, row, the original values and the reason."""
+        return self.con.sql(f"SELECT * FROM quarantine_{TABLES[table].name} "
+                            "ORDER BY _file, _row, reason").df()
+
+    def write_quarantine(self, out_dir: str | os.PathLike) -> list[Path]:
+        """Write one ``<table>.quarantine.csv`` per table that has quarantined rows.
+
+        Returns the paths written. Cells that a spreadsheet would run as a formula are
+        prefixed with a quote (see :func:`qa_insights.data.safe_csv.neutralise_formulas`).
+        """
+        from qa_insights.data.safe_csv import write_csv
+
+        out = Path(out_dir)
+        written = []
+        for name, report in self.validation.tables.items():
+            if report.quarantined_total:
+                out.mkdir(parents=True, exist_ok=True)
+                path = out / f"{name}.quarantine.csv"
+                write_csv(self.quarantine(name), path)
+                written.append(path)
+        return written
+
+    def export_clean(self, out_dir: str | os.PathLike) -> Path:
+        """Write the clean tables as Parquet for another engine (Spark) or a data lake.
+
+        Layout: ``audits/month=YYYY-MM/*.parquet`` (hive partitions, so a month window
+        opens only its months' files), ``calibration.parquet``, ``volumes.parquet``,
+        ``targets.parquet`` (tables the data folder held), with the derived audit columns
+        ``month``, ``is_error`` and ``error_type``, and :data:`CLEAN_MANIFEST` holding the
+        validation counts and input fingerprint. Existing table files in ``out_dir`` are
+        replaced. The folder is itself a valid data folder for :func:`open_store`.
+
+        Returns
+        -------
+        Path
+            ``out_dir``.
+
+        Examples
+        --------
+        >>> with open_store("data_samples") as store:                  # doctest: +SKIP
+        ...     store.export_clean("/lake/qa/clean")
+        """
+        out = Path(out_dir)
+        out.mkdir(parents=True, exist_ok=True)
+        for name in TABLES:
+            target = out / name if name == "audits" else out / f"{name}.parquet"
+            if target.is_dir():
+                shutil.rmtree(target)
+            target.unlink(missing_ok=True)
+            if not self.table_present(name):
+                continue
+            options = "FORMAT parquet, COMPRESSION zstd"
+            if name == "audits":
+                options += ", PARTITION_BY (month)"
+            self.con.execute(f"COPY (SELECT * FROM {name}) TO {sql_str(str(target))} "
+                             f"({options})")
+        manifest = {"fingerprint": self.fingerprint, "source": str(self.data_dir),
+                    "tables": {name: dataclasses.asdict(report)
+                               for name, report in self.validation.tables.items()}}
+        (out / CLEAN_MANIFEST).write_text(json.dumps(manifest, indent=1) + "\n")
+        return out
+
+    def close(self) -> None:
+        """Close the connection and remove the temporary database."""
+        self.con.close()
+        if self._tmpdir is not None:
+            self._tmpdir.cleanup()
+            self._tmpdir = None
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _fingerprint(data_dir: Path, files: list[Path]) -> str:
+    """SHA-256 over the relative path and bytes of each of ``files``."""
+    digest = hashlib.sha256()
+    for path in sorted(files):
+        digest.update(str(path.relative_to(data_dir)).encode())
+        with open(path, "rb") as fh:
+            for chunk in iter(lambda: fh.read(1 << 20), b""):
+                digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _check_month(month: str) -> str:
+    if not isinstance(month, str) or not is_month(month):
+        raise ValueError(f"months: expected 'YYYY-MM' strings, got {month!r}")
+    return month
+
+
+def _load_table(con: duckdb.DuckDBPyConnection, table: Table, kind: str | None,
+                files: list[Path], months: Sequence[str] | None) -> TableReport:
+    if kind is None or not files:  # absent, or no partition of the month window
+        return create_empty_table(con, table)
+    source = open_source(con, table, kind, files)
+    report = validate_table(con, source, months)
+    # An empty file is an error; an empty month window is an answer ("no audits").
+    if report.read == 0 and months is None:
+        raise DataError(f"{source.label}: table '{table.name}' is empty: expected at least "
+                        "one data row after the header")
+    return report
+
+
+def open_store(data_dir: str | os.PathLike, *, months: Sequence[str] | None = None,
+               memory_limit: str | None = None, threads: int | None = None) -> Store:
+    """Open and validate a data folder.
+
+    Parameters
+    ----------
+    data_dir : path
+        Folder holding ``audits`` (required) and optionally ``calibration``, ``volumes``,
+        ``targets``, each as ``<table>.csv``, ``<table>.parquet`` or a folder of such files.
+    months : sequence of str, optional
+        Only load these months ('YYYY-MM'): a monthly report passes its trend window, so
+        its cost depends on the months shown, not the years stored. With hive partitions
+        (``audits/month=YYYY-MM/``) other months' files are not opened, counted or
+        fingerprinted (a corrupt file of another month does not stop the report).
+        ``validation`` then counts the files read; rows of those files outside the window
+        are counted as ``outside_window``. A partitioned table with no partition in the
+        window is empty and reported as absent.
+    memory_limit : str, optional
+        DuckDB memory limit; beyond it DuckDB spills to a temporary folder. Default
+        ``$QA_INSIGHTS_MEMORY_LIMIT``, else :data:`DEFAULT_MEMORY_LIMIT`.
+    threads : int, optional
+        DuckDB worker threads (default: all cores).
+
+    Returns
+    -------
+    Store
+        Clean tables in ``store.con``, validation counts in ``store.validation``.
+
+    Raises
+    ------
+    DataError
+        Missing folder or required table, missing required column, unreadable file, empty
+        table, a header whose names differ from the contract only by case or spaces.
+
+    Examples
+    --------
+    >>> with open_store("data_samples") as store:                     # doctest: +SKIP
+    ...     store.validation.summary()
+    """
+    if "://" in str(data_dir):
+        raise DataError(f"{data_dir}: DuckDB reads a local data folder; a URL is read by "
+                        "the Spark engine (--engine spark) from a clean export "
+                        "(qa-insights export)")
+    data_dir = Path(data_dir)
+    if not data_dir.is_dir():
+        raise DataError(f"{data_dir}: data folder not found")
+    found = {name: find_table_files(data_dir, name) for name in TABLES}
+    for name, table in TABLES.items():
+        if table.required_table and not found[name][1]:
+            raise DataError(f"{data_dir}: required table '{name}' not found: expected "
+                            f"{name}.csv, {name}.parquet or a folder {name}/")
+    tmpdir = tempfile.TemporaryDirectory(prefix="qa-insights-")
+    con = duckdb.connect(os.path.join(tmpdir.name, "store.duckdb"))
+    try:
+        con.execute("SET TimeZone = 'UTC'")
+        limit = memory_limit or os.environ.get(MEMORY_LIMIT_ENV) or DEFAULT_MEMORY_LIMIT
+        con.execute(f"SET memory_limit = {sql_str(limit)}")
+        con.execute(f"SET temp_directory = {sql_str(os.path.join(tmpdir.name, 'spill'))}")
+        con.execute("SET preserve_insertion_order = false")
+        if threads:
+            con.execute(f"SET threads = {int(threads)}")
+        if months is not None:
+            months = [_check_month(m) for m in months]
+            found = {name: (kind, window_files(files, months))
+                     for name, (kind, files) in found.items()}
+        reports = {name: _load_table(con, TABLES[name], *found[name], months)
+                   for name in TABLES}
+    except BaseException:
+        con.close()
+        tmpdir.cleanup()
+        raise
+    read_files = [p for _, files in found.values() for p in files]
+    for report in reports.values():
+        report.files = [str(Path(f).relative_to(data_dir)) for f in report.files]
+    return Store(con=con, data_dir=data_dir, validation=Validation(reports),
+                 fingerprint=_fingerprint(data_dir, read_files), _tmpdir=tmpdir)

@@ -1,0 +1,2 @@
+"""Presentation: house-style plots, escaped tables and formats, labels, sentences from
+numbers (findings), pseudonymisation."""

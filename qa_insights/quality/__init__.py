@@ -1,0 +1,1 @@
+"""Quality metrics: accuracy and error rates with intervals, trends over time."""

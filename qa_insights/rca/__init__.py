@@ -1,0 +1,1 @@
+"""Root cause: mix-versus-rate change, error reasons, comparisons, drivers and clusters."""

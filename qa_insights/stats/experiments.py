@@ -1,0 +1,390 @@
+"""Experiments on audit outcomes: A/B tests, power, sample size, difference-in-differences.
+
+A training or policy intervention is judged by the error rates of a treatment and a
+control arm: :func:`ab_test` gives the difference with its Newcombe interval and the test
+of :func:`qa_insights.stats.proportions.compare_proportions`, plus the power the sample had.
+:func:`sample_size_per_arm` says how many audits each arm needs before starting
+(qa-domain.md section 4: 5% -> 4% at alpha .05 and power .8 needs 6,745 per arm, which is
+why per-moderator A/B tests on QA samples are hopeless). :func:`difference_in_differences`
+compares a treated site's change with control sites' change over the same months.
+
+The power formulas are those of the pooled two-proportion z test (variance under the null
+from the pooled rate, under the alternative from the two rates), as in R's
+``power.prop.test`` and statsmodels' ``power_proportions_2indep``.
+
+Examples
+--------
+>>> sample_size_per_arm(0.05, 0.04)
+6745
+>>> r = ab_test(errors_control=300, n_control=6000, errors_treatment=228, n_treatment=6000)
+>>> round(r.difference * 100, 2), r.significant
+(-1.2, True)
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from qa_insights.data.queries import audit_counts, check_dimensions
+from qa_insights.stats.proportions import compare_proportions, z_value
+
+if TYPE_CHECKING:
+    from qa_insights.data.store import Store
+
+__all__ = [
+    "ABTest",
+    "DiD",
+    "ab_test",
+    "arm_counts",
+    "did_cells",
+    "difference_in_differences",
+    "power_two_proportions",
+    "sample_size_per_arm",
+]
+
+
+def _check_rate(name: str, p: float) -> float:
+    if not 0.0 < p < 1.0:
+        raise ValueError(f"{name} must be between 0 and 1 (exclusive), got {p!r}")
+    return float(p)
+
+
+def sample_size_per_arm(p_control: float, p_treatment: float, *, alpha: float = 0.05,
+                        power: float = 0.8, ratio: float = 1.0) -> int:
+    """Audits needed in the control arm to detect ``p_control -> p_treatment``.
+
+    ``n = [z_{alpha/2} sqrt(pbar qbar (1 + 1/ratio)) + z_beta sqrt(p1 q1 + p2 q2 / ratio)]**2
+    / (p1 - p2)**2`` (two-sided), rounded up; the treatment arm needs ``ratio * n``.
+
+    Parameters
+    ----------
+    p_control, p_treatment : float
+        Error rates without and with the intervention.
+    alpha : float
+        Two-sided significance level.
+    power : float
+        Wanted probability of a significant result when the effect is real.
+    ratio : float
+        Treatment audits per control audit.
+
+    Returns
+    -------
+    int
+        Audits in the control arm.
+
+    Examples
+    --------
+    >>> sample_size_per_arm(0.05, 0.03), sample_size_per_arm(0.05, 0.04, power=0.9)
+    (1506, 9030)
+    """
+    p1, p2 = _check_rate("p_control", p_control), _check_rate("p_treatment", p_treatment)
+    if p1 == p2:
+        raise ValueError("p_control and p_treatment are equal: no effect to detect")
+    if not 0.0 < power < 1.0 or ratio <= 0:
+        raise ValueError("power must be in (0, 1) and ratio positive")
+    pbar = (p1 + ratio * p2) / (1 + ratio)
+    za, zb = z_value(1 - alpha), float(stats.norm.ppf(power))
+    num = (za * math.sqrt(pbar * (1 - pbar) * (1 + 1 / ratio))
+           + zb * math.sqrt(p1 * (1 - p1) + p2 * (1 - p2) / ratio)) ** 2
+    return math.ceil(num / (p1 - p2) ** 2 - 1e-9)
+
+
+def power_two_proportions(p_control: float, p_treatment: float, n_control: float,
+                          n_treatment: float | None = None, *, alpha: float = 0.05) -> float:
+    """Power of the two-sided pooled z test to detect ``p_control`` vs ``p_treatment``.
+
+    Parameters
+    ----------
+    p_control, p_treatment : float
+        True error rates of the two arms.
+    n_control : float
+        Audits in the control arm.
+    n_treatment : float, optional
+        Audits in the treatment arm (default: as many as control).
+    alpha : float
+        Two-sided significance level.
+
+    Returns
+    -------
+    float
+        Probability that the test rejects (both tails counted); ``alpha`` when the rates
+        are equal.
+
+    Examples
+    --------
+    >>> round(power_two_proportions(0.05, 0.04, 6745), 4)
+    0.8
+    """
+    p1, p2 = _check_rate("p_control", p_control), _check_rate("p_treatment", p_treatment)
+    n1 = float(n_control)
+    n2 = n1 if n_treatment is None else float(n_treatment)
+    if n1 <= 0 or n2 <= 0:
+        raise ValueError("arm sizes must be positive")
+    pbar = (n1 * p1 + n2 * p2) / (n1 + n2)
+    sd0 = math.sqrt(pbar * (1 - pbar) * (1 / n1 + 1 / n2))
+    sd1 = math.sqrt(p1 * (1 - p1) / n1 + p2 * (1 - p2) / n2)
+    za, d = z_value(1 - alpha), abs(p1 - p2)
+    return float(stats.norm.cdf((d - za * sd0) / sd1) + stats.norm.cdf((-d - za * sd0) / sd1))
+
+
+@dataclass(frozen=True)
+class ABTest:
+    """Result of :func:`ab_test`; ``difference`` is treatment minus control.
+
+    Attributes
+    ----------
+    n_control, errors_control, rate_control : int, int, float
+    n_treatment, errors_treatment, rate_treatment : int, int, float
+    difference, ci_low, ci_high : float
+        ``rate_treatment - rate_control`` and its Newcombe interval.
+    relative_change : float
+        ``difference / rate_control`` (NaN when the control rate is 0).
+    p_value : float
+    test : str
+        ``"two-proportion z"`` or ``"Fisher exact"``.
+    significant : bool
+    power_observed : float
+        Power at the observed rates (post hoc: a restatement of the p-value, kept because
+        reports ask for it; prefer ``power_minimum_effect``).
+    power_minimum_effect : float
+        Power to detect ``minimum_effect`` from the control rate with these arm sizes (NaN
+        when no minimum effect was given).
+    n_per_arm_needed : int or None
+        Audits per arm for power 0.8 at ``minimum_effect`` (None without one).
+    """
+
+    n_control: int
+    errors_control: int
+    rate_control: float
+    n_treatment: int
+    errors_treatment: int
+    rate_treatment: float
+    difference: float
+    ci_low: float
+    ci_high: float
+    relative_change: float
+    p_value: float
+    test: str
+    significant: bool
+    power_observed: float
+    power_minimum_effect: float
+    n_per_arm_needed: int | None
+
+    def as_dict(self) -> dict[str, Any]:
+        """The fields as a plain dict."""
+        return asdict(self)
+
+
+def ab_test(errors_control: int, n_control: int, errors_treatment: int, n_treatment: int, *,
+            minimum_effect: float | None = None, alpha: float = 0.05,
+            confidence: float = 0.95) -> ABTest:
+    """A/B test of an intervention on audit error rates.
+
+    Parameters
+    ----------
+    errors_control, n_control : int
+        Errors and audits of the control arm.
+    errors_treatment, n_treatment : int
+        Errors and audits of the treatment arm.
+    minimum_effect : float, optional
+        Smallest change of the error rate worth detecting, in rate units (e.g. -0.01 for
+        one point down); gives ``power_minimum_effect`` and ``n_per_arm_needed``.
+    alpha : float
+        Significance level.
+    confidence : float
+        Level of the interval.
+
+    Returns
+    -------
+    ABTest
+
+    Examples
+    --------
+    >>> r = ab_test(50, 1000, 40, 1000, minimum_effect=-0.01)
+    >>> r.significant, round(r.power_minimum_effect, 2), r.n_per_arm_needed
+    (False, 0.19, 6745)
+    """
+    c = compare_proportions(errors_treatment, n_treatment, errors_control, n_control,
+                            confidence=confidence, alpha=alpha)
+    rc, rt = c.p2, c.p1
+    rates_ok = 0 < rc < 1 and 0 < rt < 1 and rc != rt
+    power_obs = (power_two_proportions(rc, rt, n_control, n_treatment, alpha=alpha)
+                 if rates_ok else float("nan"))
+    power_min, needed = float("nan"), None
+    if minimum_effect is not None:
+        target = _check_rate("rate_control + minimum_effect", rc + minimum_effect)
+        power_min = power_two_proportions(rc, target, n_control, n_treatment, alpha=alpha)
+        needed = sample_size_per_arm(rc, target, alpha=alpha)
+    return ABTest(int(n_control), int(errors_control), rc, int(n_treatment),
+                  int(errors_treatment), rt, c.difference, c.ci_low, c.ci_high,
+                  c.difference / rc if rc > 0 else float("nan"), c.p_value, c.test,
+                  c.significant, power_obs, power_min, needed)
+
+
+def arm_counts(store: Store, dimension: str, treated: Sequence[str],
+               control: Sequence[str] | None = None, **filters: Any) -> pd.DataFrame:
+    """Audits and errors of a treatment and a control arm, from the store.
+
+    Parameters
+    ----------
+    store : Store
+        Open store.
+    dimension : str
+        What defines the arms (e.g. ``"moderator_id"``, ``"site"``).
+    treated : sequence of str
+        Values of ``dimension`` in the treatment arm.
+    control : sequence of str, optional
+        Values in the control arm (default: every other value).
+    **filters
+        Scope, e.g. ``month=["2026-09", "2026-10"]``, ``queue="spam"``.
+
+    Returns
+    -------
+    DataFrame
+        Rows ``control`` and ``treatment`` (column ``arm``) with ``n_audits`` and
+        ``n_errors``.
+
+    Examples
+    --------
+    >>> arm_counts(store, "site", ["bpo_beta_cebu"], month="2026-10")  # doctest: +SKIP
+    """
+    (dimension,) = check_dimensions([dimension])
+    counts = audit_counts(store, [dimension], **filters).dropna(subset=[dimension])
+    treated = set(treated)
+    if not treated:
+        raise ValueError("treated: give at least one value")
+    in_control = (~counts[dimension].isin(treated) if control is None
+                  else counts[dimension].isin(set(control)))
+    if control is not None and treated & set(control):
+        raise ValueError("a value is in both arms")
+    arms = np.where(counts[dimension].isin(treated), "treatment",
+                    np.where(in_control, "control", ""))
+    out = (counts.assign(arm=arms).query("arm != ''")
+           .groupby("arm")[["n_audits", "n_errors"]].sum()
+           .reindex(["control", "treatment"], fill_value=0).reset_index())
+    return out
+
+
+@dataclass(frozen=True)
+class DiD:
+    """Result of :func:`difference_in_differences` (rates as fractions).
+
+    ``estimate = (treated_after - treated_before) - (control_after - control_before)``;
+    its standard error is ``sqrt(sum p (1 - p) / n)`` over the four cells (binomial cells
+    are independent), the test a two-sided z test.
+    """
+
+    treated_before: float
+    treated_after: float
+    control_before: float
+    control_after: float
+    estimate: float
+    std_err: float
+    ci_low: float
+    ci_high: float
+    z: float
+    p_value: float
+    significant: bool
+
+    def as_dict(self) -> dict[str, Any]:
+        """The fields as a plain dict."""
+        return asdict(self)
+
+
+def difference_in_differences(cells: pd.DataFrame, *, alpha: float = 0.05,
+                              confidence: float = 0.95) -> DiD:
+    """Difference-in-differences of error rates: treated vs control, before vs after.
+
+    Parameters
+    ----------
+    cells : DataFrame
+        Four rows with columns ``group`` (``treated`` / ``control``), ``period``
+        (``before`` / ``after``), ``n_audits`` and ``n_errors``.
+    alpha : float
+        Significance level.
+    confidence : float
+        Level of the interval.
+
+    Returns
+    -------
+    DiD
+
+    Examples
+    --------
+    >>> cells = pd.DataFrame({"group": ["treated"] * 2 + ["control"] * 2,
+    ...                       "period": ["before", "after"] * 2,
+    ...                       "n_audits": [2000, 2000, 6000, 6000],
+    ...                       "n_errors": [120, 70, 300, 290]})
+    >>> r = difference_in_differences(cells)
+    >>> round(r.estimate * 100, 2), r.significant
+    (-2.33, True)
+    """
+    need = {"group", "period", "n_audits", "n_errors"}
+    if not need <= set(cells.columns):
+        raise ValueError(f"cells: expected columns {sorted(need)}")
+    c = cells.groupby(["group", "period"])[["n_audits", "n_errors"]].sum()
+    keys = [(g, p) for g in ("treated", "control") for p in ("before", "after")]
+    missing = [k for k in keys if k not in c.index or c.loc[k, "n_audits"] == 0]
+    if missing:
+        raise ValueError(f"cells: no audits for {missing}")
+    p = {k: c.loc[k, "n_errors"] / c.loc[k, "n_audits"] for k in keys}
+    est = ((p[("treated", "after")] - p[("treated", "before")])
+           - (p[("control", "after")] - p[("control", "before")]))
+    se = math.sqrt(sum(p[k] * (1 - p[k]) / c.loc[k, "n_audits"] for k in keys))
+    if se == 0:
+        raise ValueError("cells: every rate is 0 or 1; the difference has no variance")
+    z = est / se
+    pv = float(2 * stats.norm.sf(abs(z)))
+    half = z_value(confidence) * se
+    return DiD(p[("treated", "before")], p[("treated", "after")], p[("control", "before")],
+               p[("control", "after")], float(est), se, float(est - half),
+               float(est + half), float(z), pv, bool(pv < alpha))
+
+
+def did_cells(store: Store, dimension: str, treated: Sequence[str], control: Sequence[str],
+              before: Sequence[str], after: Sequence[str], **filters: Any) -> pd.DataFrame:
+    """The four cells of :func:`difference_in_differences` from the store.
+
+    Parameters
+    ----------
+    store : Store
+        Open store.
+    dimension : str
+        What defines treated and control (e.g. ``"site"``).
+    treated, control : sequence of str
+        Values of ``dimension`` in each group.
+    before, after : sequence of str
+        Months ('YYYY-MM') of each period.
+    **filters
+        Further scope (not ``month``).
+
+    Returns
+    -------
+    DataFrame
+        ``group``, ``period``, ``n_audits``, ``n_errors`` (four rows).
+
+    Examples
+    --------
+    >>> did_cells(store, "site", ["bpo_beta_cebu"], ["bpo_alpha_manila"],
+    ...           ["2026-08"], ["2026-10"])                          # doctest: +SKIP
+    """
+    if "month" in filters:
+        raise ValueError("give the months as before and after, not as a filter")
+    if set(before) & set(after):
+        raise ValueError("a month is in both periods")
+    (dimension,) = check_dimensions([dimension])
+    rows = []
+    for period, months in (("before", list(before)), ("after", list(after))):
+        arms = arm_counts(store, dimension, treated, control, month=months, **filters)
+        for arm, group in (("treatment", "treated"), ("control", "control")):
+            r = arms.set_index("arm").loc[arm]
+            rows.append({"group": group, "period": period, "n_audits": int(r["n_audits"]),
+                         "n_errors": int(r["n_errors"])})
+    return pd.DataFrame(rows)
