@@ -67,7 +67,7 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     except DataError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    except Exception as exc:  # noqa: BLE001 (exit 1 means "rows quarantined": all else is 2)
+    except Exception as exc:
         return _unexpected(exc)
 
 
@@ -114,6 +114,8 @@ def _cmd_build(args: argparse.Namespace) -> int:
 
 
 def _parser() -> argparse.ArgumentParser:
+    from qa_insights.reports.engine.kinds import REPORTS
+
     parser = argparse.ArgumentParser(prog="qa-insights", description=__doc__.split("\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
 
@@ -149,7 +151,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--month", help="month to build, YYYY-MM (default: latest in the data)")
     p.add_argument("--all-months", action="store_true", help="build every month in the data")
     p.add_argument("--reports", default="all",
-                   help="comma-separated subset of mqr,mbr,calibration,rca (default all)")
+                   help="comma-separated report kinds, any case: "
+                        f"{','.join(REPORTS)} (default all); KIND:SCOPE=NAME asks for one "
+                        "report, e.g. rca:queue=spam or rca:site=bpo_beta_cebu")
     p.add_argument("--data", type=data_location, default=Path("data_samples"),
                    help="data folder, or a URL of a clean export for --engine spark")
     p.add_argument("--out", type=Path, default=Path("reports"), help="output folder")

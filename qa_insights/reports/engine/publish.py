@@ -38,7 +38,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any, Self
 
-from qa_insights.reports.engine.run import Task, TaskResult
+from qa_insights.reports.engine.tasks import Task, TaskResult
 
 __all__ = [
     "MANIFEST",
