@@ -25,6 +25,9 @@ reason; fewer than 2 raters or no item with 2+ ratings raise ValueError.
 
 Examples
 --------
+>>> from qa_insights.agreement.fleiss import fleiss_kappa
+>>> from qa_insights.agreement.gwet import gwet_ac1
+>>> from qa_insights.agreement.krippendorff_alpha import krippendorff_alpha
 >>> ratings = [["spam", "spam", "spam"], ["hate", "hate", "spam"],
 ...            ["none", "none", "none"], ["spam", "hate", "hate"]]
 >>> round(fleiss_kappa(ratings), 4), round(gwet_ac1(ratings), 4)
@@ -178,6 +181,7 @@ def bootstrap_ci(statistic: Callable[[Any], float], ratings: Any, n_boot: int = 
 
     Examples
     --------
+    >>> from qa_insights.agreement.fleiss import fleiss_kappa
     >>> ratings = [["a", "a", "a"], ["b", "b", "a"], ["b", "b", "b"], ["a", "b", "b"]] * 5
     >>> est = bootstrap_ci(fleiss_kappa, ratings, n_boot=200, seed=1)
     >>> round(est.value, 3), est.ci_low < est.value < est.ci_high

@@ -105,7 +105,7 @@ def agreement_summary(agreement: pd.DataFrame) -> pd.DataFrame:
 
     Examples
     --------
-    >>> from qa_insights.calibration.raters import agreement_table
+    >>> from qa_insights.agreement.table import agreement_table
     >>> t = agreement_summary(agreement_table([["ok", "ok"]] * 18 + [["ok", "bad"]] * 2))
     >>> t.columns.tolist()[:4]
     ['coefficient', 'value', 'ci_low', 'ci_high']
