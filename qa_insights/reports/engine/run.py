@@ -197,40 +197,39 @@ def _crashed(task: Task, exc: BaseException) -> TaskResult:
 def run_tasks(tasks: list[Task], jobs: int, on_result: Callable[[TaskResult], None], *,
               progress: bool = True) -> None:
     """Run ``tasks`` on ``jobs`` worker processes (in this process when ``jobs`` is 1 or
-    there is one task), calling ``on_result`` in this process as each finishes, with a
-    progress bar on stderr. A worker that dies fails its report only.
+    there is one task), calling ``on_result`` in this process as each finishes, and, with
+    ``progress``, printing one line per finished report on stderr (``[3/10] ok 2026-10
+    rca_spam (8.6 s)``: readable in a log file, unlike a redrawn bar). A worker that dies
+    fails its report only.
 
     Examples
     --------
     >>> run_tasks(tasks, 2, results.append, progress=False)           # doctest: +SKIP
     """
-    from tqdm import tqdm
-
-    bar = tqdm(total=len(tasks), desc="reports", unit="report", file=sys.stderr,
-               disable=not progress, dynamic_ncols=True)
+    finished = 0
 
     def done(result: TaskResult) -> None:
+        nonlocal finished
         on_result(result)
-        bar.set_postfix_str(f"{result.task.month} {result.task.stem}", refresh=False)
-        bar.update()
+        finished += 1
+        if progress:
+            print(f"[{finished}/{len(tasks)}] {result.status} {result.task.month} "
+                  f"{result.task.stem} ({result.duration_s:.1f} s)", file=sys.stderr, flush=True)
 
-    try:
-        if jobs <= 1 or len(tasks) <= 1:
-            for task in tasks:
-                done(run_task(task))
-            return
-        import multiprocessing
-        from concurrent.futures import ProcessPoolExecutor, as_completed
+    if jobs <= 1 or len(tasks) <= 1:
+        for task in tasks:
+            done(run_task(task))
+        return
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor, as_completed
 
-        ctx = multiprocessing.get_context("spawn")
-        with ProcessPoolExecutor(max_workers=min(jobs, len(tasks)), mp_context=ctx,
-                                 initializer=_worker_init) as pool:
-            futures = {pool.submit(run_task, task): task for task in tasks}
-            for future in as_completed(futures):
-                try:
-                    result = future.result()
-                except Exception as exc:  # noqa: BLE001 - e.g. BrokenProcessPool
-                    result = _crashed(futures[future], exc)
-                done(result)
-    finally:
-        bar.close()
+    ctx = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=min(jobs, len(tasks)), mp_context=ctx,
+                             initializer=_worker_init) as pool:
+        futures = {pool.submit(run_task, task): task for task in tasks}
+        for future in as_completed(futures):
+            try:
+                result = future.result()
+            except Exception as exc:  # noqa: BLE001 - e.g. BrokenProcessPool
+                result = _crashed(futures[future], exc)
+            done(result)
