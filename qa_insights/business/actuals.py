@@ -44,7 +44,7 @@ from qa_insights.data.queries import DIMENSIONS, audit_counts, check_dimensions
 from qa_insights.stats.proportions import wilson_interval, z_value
 
 if TYPE_CHECKING:
-    from qa_insights.data.store import Store
+    from qa_insights.data.protocol import Store
 
 __all__ = [
     "ACTUAL_COLUMNS",

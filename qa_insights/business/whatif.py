@@ -47,7 +47,7 @@ from qa_insights.stats.proportions import z_value
 from qa_insights.stats.sampling import stratified_error_rate
 
 if TYPE_CHECKING:
-    from qa_insights.data.store import Store
+    from qa_insights.data.protocol import Store
 
 __all__ = [
     "CELL_COLUMNS",

@@ -1,7 +1,7 @@
 """Apache Spark behind the same ``query()`` as the DuckDB store.
 
 A :class:`SparkStore` registers the four clean tables as Spark views from a folder written
-by :meth:`qa_insights.data.store.Store.export_clean` (local disk, HDFS or ``s3a://``) and runs
+by :meth:`qa_insights.data.store.DuckDBStore.export_clean` (local disk, HDFS or ``s3a://``) and runs
 the analysis modules' SQL unchanged: the text is written once in DuckDB's dialect,
 transpiled by sqlglot (``read="duckdb", write="spark"``) and run with its values bound as
 positional parameters (``spark.sql(text, args=[...])``), never formatted into the text.
@@ -142,7 +142,7 @@ def _to_pandas(table: pa.Table) -> pd.DataFrame:
 
 @dataclass
 class SparkStore:
-    """Clean tables as Spark views, with the :class:`qa_insights.data.store.Store` surface the
+    """Clean tables as Spark views, with the Store protocol (:class:`qa_insights.data.protocol.Store`) surface the
     analysis modules use (``query``, ``table_present``, ``validation``, ``fingerprint``).
 
     Attributes
@@ -222,7 +222,7 @@ def _view(spark: SparkSession, table: Table, path: str,
 
 def open_spark_store(clean_dir: str | os.PathLike, *, months: Sequence[str] | None = None,
                      master: str | None = None) -> SparkStore:
-    """Open a folder written by :meth:`qa_insights.data.store.Store.export_clean` on Spark.
+    """Open a folder written by :meth:`qa_insights.data.store.DuckDBStore.export_clean` on Spark.
 
     Parameters
     ----------

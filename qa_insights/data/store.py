@@ -24,6 +24,7 @@ import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Self
 
 import duckdb
 import pandas as pd
@@ -39,7 +40,7 @@ __all__ = [
     "CLEAN_MANIFEST",
     "DEFAULT_MEMORY_LIMIT",
     "MEMORY_LIMIT_ENV",
-    "Store",
+    "DuckDBStore",
     "Validation",
     "open_store",
 ]
@@ -93,7 +94,7 @@ class Validation:
 
 
 @dataclass
-class Store:
+class DuckDBStore:
     """A validated data folder: one DuckDB connection with clean tables.
 
     Attributes
@@ -200,7 +201,7 @@ class Store:
             self._tmpdir.cleanup()
             self._tmpdir = None
 
-    def __enter__(self) -> Store:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -262,7 +263,7 @@ def open_store(data_dir: str | os.PathLike, *, months: Sequence[str] | None = No
 
     Returns
     -------
-    Store
+    DuckDBStore
         Clean tables in ``store.con``, validation counts in ``store.validation``.
 
     Raises
@@ -311,5 +312,5 @@ def open_store(data_dir: str | os.PathLike, *, months: Sequence[str] | None = No
     read_files = [p for _, files in found.values() for p in files]
     for report in reports.values():
         report.files = [str(Path(f).relative_to(data_dir)) for f in report.files]
-    return Store(con=con, data_dir=data_dir, validation=Validation(reports),
+    return DuckDBStore(con=con, data_dir=data_dir, validation=Validation(reports),
                  fingerprint=_fingerprint(data_dir, read_files), _tmpdir=tmpdir)

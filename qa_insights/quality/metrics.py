@@ -37,7 +37,7 @@ from qa_insights.data.queries import COUNT_COLUMNS, audit_counts, check_dimensio
 from qa_insights.stats.proportions import wilson_interval
 
 if TYPE_CHECKING:
-    from qa_insights.data.store import Store
+    from qa_insights.data.protocol import Store
 
 __all__ = [
     "quality_summary",

@@ -34,7 +34,7 @@ from qa_insights.stats.lmdi import lmdi
 from qa_insights.stats.proportions import compare_proportions
 
 if TYPE_CHECKING:
-    from qa_insights.data.store import Store
+    from qa_insights.data.protocol import Store
 
 __all__ = [
     "MISSING_REASON",

@@ -34,7 +34,7 @@ import pandas as pd
 from qa_insights.data.months import MONTH_RE, month_range, shift_month
 
 if TYPE_CHECKING:
-    from qa_insights.data.store import Store
+    from qa_insights.data.protocol import Store
 
 __all__ = [
     "NoDataForReport",
