@@ -29,8 +29,8 @@ from typing import TYPE_CHECKING
 from qa_insights.data.store import CLEAN_MANIFEST, open_store
 
 if TYPE_CHECKING:
-    from qa_insights.data.spark_store import SparkStore
     from qa_insights.data.protocol import Store
+    from qa_insights.data.spark_store import SparkStore
 
 __all__ = ["ENGINES", "ENGINE_ENV", "engine_environment", "engine_name", "is_clean_export",
            "open_engine"]

@@ -239,7 +239,7 @@ def _load_table(con: duckdb.DuckDBPyConnection, table: Table, kind: str | None,
 
 
 def open_store(data_dir: str | os.PathLike, *, months: Sequence[str] | None = None,
-               memory_limit: str | None = None, threads: int | None = None) -> Store:
+               memory_limit: str | None = None, threads: int | None = None) -> DuckDBStore:
     """Open and validate a data folder.
 
     Parameters
