@@ -192,7 +192,7 @@ def bootstrap_ci(statistic: Callable[[Any], float], ratings: Any, n_boot: int = 
     if not 0 < confidence < 1:
         raise ValueError(f"confidence must be between 0 and 1; got {confidence}")
     frame = ratings if isinstance(ratings, pd.DataFrame) else None
-    values = None if frame is not None else np.asarray(ratings)
+    values = np.asarray(ratings) if frame is None else np.empty(0)
     n = len(frame) if frame is not None else len(values)
     if n < 2:
         raise ValueError("a bootstrap over items needs at least 2 items")

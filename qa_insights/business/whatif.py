@@ -329,6 +329,7 @@ def change_audit_rate(cells: pd.DataFrame, *, factor: float | None = None,
             raise ValueError("factor must be >= 0")
         new = planned * factor
     else:
+        assert audits_per_1000 is not None  # exactly one of the two is given (checked above)
         if audits_per_1000 < 0:
             raise ValueError("audits_per_1000 must be >= 0")
         new = base["items_handled"].astype(float) * audits_per_1000 / 1000.0

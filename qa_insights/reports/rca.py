@@ -13,11 +13,17 @@ Examples
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+
+if TYPE_CHECKING:
+    from qa_insights.rca.clustering import Clustering
+    from qa_insights.data.protocol import Store
 
 __all__ = [
     "ClusterResult",
@@ -153,7 +159,7 @@ class ClusterResult:
         What the reader is told: the choice of k, or why there is no clustering.
     """
 
-    clustering: object | None
+    clustering: Clustering | None
     profiles: pd.DataFrame
     message: str
 
@@ -314,7 +320,7 @@ def reason_mix_test(before: pd.DataFrame, after: pd.DataFrame, *, scope: str = "
     return mix, reason_mix_finding(mix, scope=scope).sentence
 
 
-def change_or_reason(store: object, month: str, by: str, **filters: str
+def change_or_reason(store: Store, month: str, by: str, **filters: Any
                      ) -> tuple[pd.DataFrame | None, str]:
     """:func:`qa_insights.rca.change.explain_change` against the previous month, or None and a
     sentence for the reader when that month has no audits in scope (a gap in the data, the

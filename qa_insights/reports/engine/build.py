@@ -132,7 +132,8 @@ def validate_parameters(notebook: Path, parameters: dict[str, Any]) -> None:
 
     declared = pm.inspect_notebook(str(notebook))
     listing = ", ".join(f"{n}: {p['inferred_type_name']}" for n, p in declared.items())
-    types = {"str": str, "int": int, "float": (int, float), "bool": bool}
+    types: dict[str, type | tuple[type, ...]] = {"str": str, "int": int,
+                                                 "float": (int, float), "bool": bool}
     for name, value in parameters.items():
         if name not in declared:
             raise BuildError(f"{notebook.name}: unknown parameter {name!r}; the notebook "
@@ -199,7 +200,7 @@ def _target_stem(spec: ReportSpec, scope: str, value: str) -> str:
 
 
 def plan(store: Any, months: Iterable[str], specs: Iterable[ReportSpec], *,
-         data_dir: Path, out_dir: Path, notebooks_dir: Path, analyst_mode: bool = False,
+         data_dir: Path | str, out_dir: Path, notebooks_dir: Path, analyst_mode: bool = False,
          rca_limit: int = 8, header: dict[str, Any] | None = None,
          execution_timeout: int = 600, templates_dir: Path | None = None) -> list[Task]:
     """The tasks of a build: one per month and report, and per queue for ``rca`` (the
@@ -292,7 +293,7 @@ def build(*, month: str | None = None, all_months: bool = False,
     registry = REPORTS if registry is None else registry
     specs = _select_reports(reports, registry)
     # A URL (s3a://, hdfs://) is passed to the engine as it is.
-    data_dir = data_dir if "://" in str(data_dir) else Path(data_dir).resolve()
+    data_dir = str(data_dir) if "://" in str(data_dir) else Path(data_dir).resolve()
     out_dir = Path(out_dir).resolve()
     notebooks = Path(notebooks_dir).resolve() if notebooks_dir else NOTEBOOKS_DIR
     jobs = (os.cpu_count() or 1) if jobs is None else jobs

@@ -461,7 +461,7 @@ class Publisher:
                                 "evalue": f"could not publish into {month_dir}: "
                                           f"{describe_os_error(exc)}; the previous version "
                                           "was left in place"}
-        failed = {"ipynb": None, "html": None}
+        failed: dict[str, str | None] = {"ipynb": None, "html": None}
         if result.status == "failed":
             failed = self._move_failed(result)
             tables = previous.get("tables", [])
