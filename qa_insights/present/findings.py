@@ -47,6 +47,7 @@ __all__ = [
     "did_finding",
     "findings_table",
     "format_p",
+    "format_p_value",
     "format_pct",
     "format_pts",
     "pairwise_findings",
@@ -83,19 +84,63 @@ class Finding:
     numbers: dict[str, Any] = field(default_factory=dict)
 
 
-def format_p(p: float) -> str:
-    """``p < 0.001``, ``p = 0.004`` or ``p = 0.21``.
+def format_p_value(p: float, alpha: float = 0.05) -> str:
+    """A p-value as text that never contradicts the verdict ``p < alpha``.
+
+    ``< 0.001`` and ``> 0.99`` at the ends; otherwise three decimals below 0.01, three
+    significant figures from 0.01 to 0.1 (where the usual levels lie: 0.0473, not 0.05)
+    and two decimals above. When the rounded number would fall on the other side of
+    ``alpha`` than ``p``, or on ``alpha`` itself, digits are added until it does not, so
+    "0.0500" is never printed beside "significant" nor "0.05" beside "no significant".
+
+    Parameters
+    ----------
+    p : float
+        The p-value (NaN or infinite: ``"no test"``).
+    alpha : float
+        The level the verdict used.
+
+    Returns
+    -------
+    str
 
     Examples
     --------
-    >>> format_p(0.0004), format_p(0.0042), format_p(0.213)
-    ('p < 0.001', 'p = 0.004', 'p = 0.21')
+    >>> format_p_value(0.0473), format_p_value(0.0546), format_p_value(1.0)
+    ('0.0473', '0.0546', '> 0.99')
+    >>> format_p_value(0.049996), format_p_value(0.0104, alpha=0.01)
+    ('0.049996', '0.0104')
     """
     if not np.isfinite(p):
         return "no test"
-    if p < 0.001:
-        return "p < 0.001"
-    return f"p = {p:.3f}" if p < 0.01 else f"p = {p:.2f}"
+    if p < 0.001 and alpha > 0.001:
+        return "< 0.001"
+    if p > 0.99 and alpha <= 0.99:
+        return "> 0.99"
+    decimals = 3 if p < 0.01 else 4 if p < 0.1 else 2
+    for extra in range(12):
+        text = f"{p:.{decimals + extra}f}"
+        shown = float(text)
+        if (shown < alpha) == (p < alpha) and shown > 0 and (shown != alpha or p == alpha):
+            return text
+    return f"{p:.3g}"
+
+
+def format_p(p: float, alpha: float = 0.05) -> str:
+    """``p < 0.001``, ``p = 0.0473``, ``p = 0.21`` or ``p > 0.99``
+    (:func:`format_p_value` with ``p`` in front).
+
+    Examples
+    --------
+    >>> format_p(0.0004), format_p(0.0042), format_p(0.0473), format_p(0.213)
+    ('p < 0.001', 'p = 0.004', 'p = 0.0473', 'p = 0.21')
+    >>> format_p(1.0)
+    'p > 0.99'
+    """
+    text = format_p_value(p, alpha)
+    if text == "no test":
+        return text
+    return f"p {text}" if text[0] in "<>" else f"p = {text}"
 
 
 def format_pct(rate: float) -> str:
@@ -218,7 +263,7 @@ def change_findings(decomposition: pd.DataFrame, *, alpha: float = 0.05,
                "share_p_adjusted": {}, "named": []}
     if sig[0]:
         text = (f"{name} error rate {_direction(o['change'])} {format_pts(o['change'])} pts "
-                f"to {format_pct(o['rate_after'])} ({format_p(adjusted[0])}).")
+                f"to {format_pct(o['rate_after'])} ({format_p(adjusted[0], alpha)}).")
         numbers["share_p_adjusted"] = _share_p_adjusted(d, o, by)
         explained = _explain(d, o, by, both.assign(_p=adjusted[1:]), numbers, alpha)
         text = " ".join(filter(None, [text, explained]))
@@ -226,7 +271,7 @@ def change_findings(decomposition: pd.DataFrame, *, alpha: float = 0.05,
         when = (f" in {o['compare_month']}, " if o.get("compare_month") else " before, ")
         after = f" in {o['month']}" if o.get("month") else " after"
         text = (f"{name} error rate: no significant change ({format_pct(o['rate_before'])}"
-                f"{when}{format_pct(o['rate_after'])}{after}; {format_p(adjusted[0])}).")
+                f"{when}{format_pct(o['rate_after'])}{after}; {format_p(adjusted[0], alpha)}).")
     out = [Finding("rate_change", name, text, bool(sig[0]), float(adjusted[0]), numbers)]
 
     rows = [(r, c, p) for r, c, p, s in zip(both.itertuples(index=False), seg, adjusted[1:],
@@ -238,7 +283,7 @@ def change_findings(decomposition: pd.DataFrame, *, alpha: float = 0.05,
         effect = r.rate_effect
         text = (f"{label} error rate {_direction(c.difference)} "
                 f"{format_pts(c.difference * 100)} pts to {format_pct(c.p1)} "
-                f"({format_p(p)}), {'adding' if effect > 0 else 'taking'} "
+                f"({format_p(p, alpha)}), {'adding' if effect > 0 else 'taking'} "
                 f"{format_pts(effect)} pts {'to' if effect > 0 else 'from'} the "
                 f"{'org' if name == 'Org' else name} rate.")
         out.append(Finding("segment_change", label, text, True, float(p), {
@@ -302,7 +347,8 @@ def _explain(d: pd.DataFrame, o: Mapping[str, Any], by: list[str], both: pd.Data
     return text[:1].upper() + text[1:] + "." if text else ""
 
 
-def reason_mix_finding(mix: pd.DataFrame, *, scope: str = "Org") -> Finding:
+def reason_mix_finding(mix: pd.DataFrame, *, scope: str = "Org",
+                       alpha: float = 0.05) -> Finding:
     """Finding from :func:`qa_insights.rca.change.reason_mix` (or ``reason_mix_change``).
 
     The mix is called changed only by the test of the reasons x periods table; a reason
@@ -316,6 +362,9 @@ def reason_mix_finding(mix: pd.DataFrame, *, scope: str = "Org") -> Finding:
         ``p_adjusted`` column present).
     scope : str
         Name of the whole the sentence starts with.
+    alpha : float
+        The level ``reason_mix`` used (the p-values are printed precisely enough not to
+        contradict it).
 
     Returns
     -------
@@ -338,9 +387,9 @@ def reason_mix_finding(mix: pd.DataFrame, *, scope: str = "Org") -> Finding:
                "share_after": top["share_after"], "reasons_p_adjusted": p_adj, "named": []}
     if not t["significant"]:
         text = (f"{scope} error-reason mix: no significant change ({t['test']}, "
-                f"{format_p(t['p_value'])}).")
+                f"{format_p(t['p_value'], alpha)}).")
         return Finding("reason_mix", scope, text, False, t["p_value"], numbers)
-    text = f"{scope} error-reason mix changed ({t['test']}, {format_p(t['p_value'])}): "
+    text = f"{scope} error-reason mix changed ({t['test']}, {format_p(t['p_value'], alpha)}): "
     moved = mix[mix["significant_reason"]]
     if moved.empty:
         text += "no single reason's share moved significantly on its own."
@@ -348,15 +397,18 @@ def reason_mix_finding(mix: pd.DataFrame, *, scope: str = "Org") -> Finding:
         r = moved.iloc[0]
         text += (f"{r['error_reason']} {_direction(r['share_change'])} "
                  f"{format_pts(r['share_change'])} pts to {format_pct(r['share_after'])} "
-                 f"of errors (adjusted {format_p(r['p_adjusted'])}).")
+                 f"of errors (adjusted {format_p(r['p_adjusted'], alpha)}).")
         numbers["named"].append({"reason": r["error_reason"],
                                  "p_adjusted": float(r["p_adjusted"])})
     return Finding("reason_mix", scope, text, True, t["p_value"], numbers)
 
 
 def association_finding(test: HypothesisTest, rows: str, columns: str, *,
-                        scope: str = "Org") -> Finding:
+                        scope: str = "Org", alpha: float = 0.05) -> Finding:
     """Finding from an independence test of ``rows`` x ``columns`` (e.g. site x error type).
+
+    ``alpha`` is the level the test used; the p-value is printed precisely enough not to
+    contradict it.
 
     Examples
     --------
@@ -367,11 +419,11 @@ def association_finding(test: HypothesisTest, rows: str, columns: str, *,
     """
     what, by = columns.replace("_", " "), rows.replace("_", " ")
     if test.significant:
-        text = (f"{scope}: {what} differs by {by} ({test.test}, {format_p(test.p_value)}, "
+        text = (f"{scope}: {what} differs by {by} ({test.test}, {format_p(test.p_value, alpha)}, "
                 f"Cramer's V = {test.effect_size:.2f}).")
     else:
         text = (f"{scope}: no significant association between {by} and {what} "
-                f"({test.test}, {format_p(test.p_value)}).")
+                f"({test.test}, {format_p(test.p_value, alpha)}).")
     return Finding("association", scope, text, test.significant, test.p_value,
                    test.as_dict())
 
