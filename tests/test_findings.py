@@ -347,3 +347,30 @@ def test_headline_p_agrees_with_its_verdict(frames):
             assert head.significant
         else:
             assert not head.significant
+
+
+def test_pairwise_finding_of_the_issue_prints_an_interval_without_zero():
+    """Issue 22: "significant" (adjusted p 0.048) beside "95% CI -0.01 to +20.6 pts"."""
+    c = pd.DataFrame({"site": ["a", "b"], "n_audits": [33, 317], "n_errors": [2, 64]})
+    (f,) = pairwise_findings(pairwise_proportions(c, "site"))
+    low, high = map(float, re.search(r"95% CI ([-+][0-9.]+) to ([-+][0-9.]+) pts",
+                                     f.sentence).groups())
+    assert 0 <= low < high and f.significant
+    assert "adjusted p = 0.0483" in f.sentence
+
+
+def test_findings_print_the_confidence_level_used():
+    c = pd.DataFrame({"site": ["a", "b", "c"], "n_audits": [500, 500, 500],
+                      "n_errors": [10, 30, 12]})
+    pairs = pairwise_proportions(c, "site")
+    for f, level in zip(pairwise_findings(pairs), pairs["ci_level"]):
+        assert f"{level * 100:.1f}".rstrip("0").rstrip(".") + "% CI" in f.sentence
+    assert "98.3% CI" in pairwise_findings(pairs)[0].sentence      # Holm: 1 - .05 / 3
+    ab = ab_test_finding(ab_test(300, 6000, 228, 6000, alpha=0.1), alpha=0.1)
+    assert "; 90% CI " in ab.sentence and "95%" not in ab.sentence
+    cells = pd.DataFrame({"group": ["treated"] * 2 + ["control"] * 2,
+                          "period": ["before", "after"] * 2,
+                          "n_audits": [2000, 2000, 6000, 6000],
+                          "n_errors": [120, 70, 300, 290]})
+    d = did_finding(difference_in_differences(cells, alpha=0.01), alpha=0.01)
+    assert "(99% CI " in d.sentence

@@ -166,6 +166,12 @@ def format_pts(x: float, sign: bool = False) -> str:
     return text if sign else text.lstrip("+").lstrip("-")
 
 
+def _ci(level: float) -> str:
+    """``95% CI`` or ``98.3% CI``: the level an interval was computed at."""
+    text = f"{level * 100:.1f}".rstrip("0").rstrip(".")
+    return f"{text}% CI"
+
+
 def _direction(x: float, up: str = "rose", down: str = "fell") -> str:
     return up if x > 0 else down
 
@@ -431,6 +437,10 @@ def association_finding(test: HypothesisTest, rows: str, columns: str, *,
 def pairwise_findings(pairs: pd.DataFrame, *, scope: str = "Org") -> list[Finding]:
     """One finding per significant pair of :func:`qa_insights.stats.differences.pairwise_proportions`.
 
+    The interval printed is the pair's ``ci_level`` interval, which inverts the pair's
+    test at the level of the multiplicity adjustment, so it excludes 0 exactly when the
+    adjusted p-value is below ``alpha`` (``pairs.attrs["alpha"]``, default 0.05).
+
     Examples
     --------
     >>> from qa_insights.stats.differences import pairwise_proportions
@@ -438,6 +448,7 @@ def pairwise_findings(pairs: pd.DataFrame, *, scope: str = "Org") -> list[Findin
     >>> print(pairwise_findings(pairwise_proportions(c, "site"))[0].sentence)
     b's error rate (6.0%) is 4.0 pts higher than a's (2.0%) (95% CI +1.6 to +6.6 pts, adjusted p = 0.001).
     """
+    alpha = float(pairs.attrs.get("alpha", 0.05))
     out = []
     for r in pairs[pairs["significant"]].itertuples():
         high, rate_high, low, rate_low = ((r.group_a, r.rate_a, r.group_b, r.rate_b)
@@ -447,16 +458,17 @@ def pairwise_findings(pairs: pd.DataFrame, *, scope: str = "Org") -> list[Findin
               else (-r.ci_high * 100, -r.ci_low * 100))
         text = (f"{high}'s error rate ({format_pct(rate_high)}) is "
                 f"{format_pts(abs(r.difference) * 100)} pts higher than {low}'s "
-                f"({format_pct(rate_low)}) (95% CI {format_pts(ci[0], True)} to "
-                f"{format_pts(ci[1], True)} pts, adjusted {format_p(r.p_adjusted)}).")
+                f"({format_pct(rate_low)}) ({_ci(r.ci_level)} {format_pts(ci[0], True)} to "
+                f"{format_pts(ci[1], True)} pts, adjusted {format_p(r.p_adjusted, alpha)}).")
         out.append(Finding("pairwise", scope, text, True, float(r.p_adjusted),
                            dict(r._asdict())))
     return out
 
 
 def ab_test_finding(result: ABTest, *, name: str = "The intervention",
-                    minimum_effect: float | None = None) -> Finding:
-    """Finding from :func:`qa_insights.stats.experiments.ab_test`.
+                    minimum_effect: float | None = None, alpha: float = 0.05) -> Finding:
+    """Finding from :func:`qa_insights.stats.experiments.ab_test` (``alpha`` as given to
+    it); the interval printed is at its ``ci_level``.
 
     Examples
     --------
@@ -469,12 +481,13 @@ def ab_test_finding(result: ABTest, *, name: str = "The intervention",
     if r.significant:
         text = (f"{name} {_direction(r.difference, 'raised', 'lowered')} the error rate by "
                 f"{format_pts(r.difference * 100)} pts ({format_pct(r.rate_control)} to "
-                f"{format_pct(r.rate_treatment)}; 95% CI {format_pts(r.ci_low * 100, True)} "
-                f"to {format_pts(r.ci_high * 100, True)} pts, {format_p(r.p_value)}).")
+                f"{format_pct(r.rate_treatment)}; {_ci(r.ci_level)} "
+                f"{format_pts(r.ci_low * 100, True)} to {format_pts(r.ci_high * 100, True)} "
+                f"pts, {format_p(r.p_value, alpha)}).")
     else:
         text = (f"{name}: no significant change in the error rate "
                 f"({format_pct(r.rate_control)} control, {format_pct(r.rate_treatment)} "
-                f"treatment, {format_p(r.p_value)})")
+                f"treatment, {format_p(r.p_value, alpha)})")
         if minimum_effect is not None and np.isfinite(r.power_minimum_effect):
             text += (f"; power to detect {format_pts(abs(minimum_effect) * 100)} pts was "
                      f"{r.power_minimum_effect:.0%} ({r.n_per_arm_needed} audits per arm "
@@ -484,8 +497,9 @@ def ab_test_finding(result: ABTest, *, name: str = "The intervention",
 
 
 def did_finding(result: DiD, *, treated: str = "The treated site",
-                control: str = "the control sites") -> Finding:
-    """Finding from :func:`qa_insights.stats.experiments.difference_in_differences`.
+                control: str = "the control sites", alpha: float = 0.05) -> Finding:
+    """Finding from :func:`qa_insights.stats.experiments.difference_in_differences`
+    (``alpha`` as given to it); the interval printed is at its ``ci_level``.
 
     Examples
     --------
@@ -501,12 +515,12 @@ def did_finding(result: DiD, *, treated: str = "The treated site",
     if r.significant:
         word = "fell" if r.estimate < 0 else "rose"
         text = (f"{treated}'s error rate {word} {format_pts(r.estimate * 100)} pts more than "
-                f"{control}' (95% CI {format_pts(r.ci_low * 100, True)} to "
-                f"{format_pts(r.ci_high * 100, True)} pts, {format_p(r.p_value)}).")
+                f"{control}' ({_ci(r.ci_level)} {format_pts(r.ci_low * 100, True)} to "
+                f"{format_pts(r.ci_high * 100, True)} pts, {format_p(r.p_value, alpha)}).")
     else:
         text = (f"{treated}: no significant difference from {control} in the change of the "
                 f"error rate ({format_pts(r.estimate * 100, True)} pts, "
-                f"{format_p(r.p_value)}).")
+                f"{format_p(r.p_value, alpha)}).")
     return Finding("did", treated, text, r.significant, r.p_value, r.as_dict())
 
 
