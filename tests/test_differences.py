@@ -10,6 +10,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from scipy import stats
 from statsmodels.stats.multitest import multipletests
 from statsmodels.stats.proportion import proportions_ztest
@@ -107,6 +109,36 @@ def test_pairwise_proportions_against_statsmodels(method, sm_method):
         assert r.p_adjusted == pytest.approx(adjusted[key], rel=1e-9)
         assert r.significant == (adjusted[key] < 0.05)
     assert (np.diff(out["p_adjusted"]) >= 0).all()
+
+
+def test_pairwise_issue_example_interval_excludes_zero():
+    """Issue 22: 33 audits with 2 errors against 317 with 64 were called significant
+    (z test, p 0.048) beside a Newcombe interval of -0.01 to +20.6 pts."""
+    c = pd.DataFrame({"site": ["a", "b"], "n_audits": [33, 317], "n_errors": [2, 64]})
+    r = pairwise_proportions(c, "site").iloc[0]
+    assert r.significant and r.p_adjusted == pytest.approx(
+        proportions_ztest([2, 64], [33, 317])[1], rel=1e-12)
+    assert r.ci_high < 0 and r.ci_level == 0.95
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.integers(5, 2000), st.floats(0.0, 0.3)), min_size=2,
+                max_size=6),
+       st.sampled_from(["holm", "bh"]), st.sampled_from([0.01, 0.05, 0.1]))
+def test_pairwise_intervals_agree_with_the_adjusted_verdict(groups, method, alpha):
+    """Every pair's interval excludes 0 exactly when its adjusted p is below alpha, at
+    the level ``1 - alpha p / p_adjusted`` it reports (Bonferroni's 1 - alpha / m when
+    the adjustment is Bonferroni's)."""
+    counts = pd.DataFrame({"site": [f"s{i}" for i in range(len(groups))],
+                           "n_audits": [n for n, _ in groups],
+                           "n_errors": [round(n * f) for n, f in groups]})
+    out = pairwise_proportions(counts, "site", method=method, alpha=alpha)
+    for r in out.itertuples():
+        if r.p_adjusted > 0:
+            assert r.ci_level == pytest.approx(1 - alpha * r.p_value / r.p_adjusted)
+        if abs(r.p_adjusted - alpha) > 1e-9 and abs(r.p_value - (1 - r.ci_level)) > 1e-12:
+            assert (r.ci_low > 0 or r.ci_high < 0) == r.significant
+    assert out.attrs["alpha"] == alpha
 
 
 def test_pairwise_refuses_duplicates_and_unknown_method():

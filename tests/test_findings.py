@@ -26,6 +26,8 @@ from qa_insights.present.findings import (
     change_findings,
     did_finding,
     findings_table,
+    format_p,
+    format_p_value,
     pairwise_findings,
     reason_mix_finding,
 )
@@ -300,3 +302,75 @@ def test_segment_changes_within_chance_are_not_named():
     assert [f.scope for f in found[1:]] == ["a"]
     # b (+0.25 pts) and c (-0.1 pts) by statsmodels: far from significant even unadjusted
     assert proportions_ztest([45, 40], [2000, 2000])[1] > 0.5
+
+
+def test_printed_p_values_of_the_issue_keep_their_verdict():
+    """Issue 22: an adjusted p of 0.0473 printed "p = 0.05" beside "rose", 0.0546 printed
+    "p = 0.05" beside "no significant change", identical months "p = 1.00"."""
+    assert format_p(0.0473) == "p = 0.0473" and format_p(0.0546) == "p = 0.0546"
+    assert format_p(1.0) == "p > 0.99" and format_p(0.9951) == "p > 0.99"
+    assert format_p(0.0004) == "p < 0.001" and format_p(float("nan")) == "no test"
+    same = JAN.assign(n_audits=JAN.n_audits // 100, n_errors=JAN.n_errors // 100)
+    assert "p > 0.99" in change_findings(lmdi(same, same, "site"))[0].sentence
+
+
+def _shown(text: str) -> float:
+    """The number a p-value text shows (the bound for "< x" / "> x")."""
+    return float(text.lstrip("<> "))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.floats(1e-6, 1.0), st.sampled_from([0.01, 0.05, 0.1]))
+def test_printed_p_never_contradicts_the_verdict(p, alpha):
+    text = format_p_value(p, alpha)
+    shown = _shown(text)
+    if text.startswith("<"):
+        assert p < shown <= alpha
+    elif text.startswith(">"):
+        assert p > shown >= alpha
+    else:
+        assert (shown < alpha) == (p < alpha) and (shown != alpha or p == alpha)
+        assert abs(shown - p) <= 0.005 + 1e-12          # two decimals at most off
+        if 0.01 <= p < 0.1:                             # three significant figures
+            assert abs(shown - p) <= 0.5e-3 * 10 ** math.floor(math.log10(p)) * 10 + 1e-15
+
+
+@settings(max_examples=60, deadline=None)
+@given(two_months())
+def test_headline_p_agrees_with_its_verdict(frames):
+    head = change_findings(lmdi(frames[0], frames[1], "site"))[0]
+    for text in re.findall(r"p ([<>=] [0-9.]+)", head.sentence):
+        shown = _shown(text.lstrip("="))
+        if text.startswith("="):
+            assert (shown < 0.05) == head.significant
+        elif text.startswith("<"):
+            assert head.significant
+        else:
+            assert not head.significant
+
+
+def test_pairwise_finding_of_the_issue_prints_an_interval_without_zero():
+    """Issue 22: "significant" (adjusted p 0.048) beside "95% CI -0.01 to +20.6 pts"."""
+    c = pd.DataFrame({"site": ["a", "b"], "n_audits": [33, 317], "n_errors": [2, 64]})
+    (f,) = pairwise_findings(pairwise_proportions(c, "site"))
+    low, high = map(float, re.search(r"95% CI ([-+][0-9.]+) to ([-+][0-9.]+) pts",
+                                     f.sentence).groups())
+    assert 0 <= low < high and f.significant
+    assert "adjusted p = 0.0483" in f.sentence
+
+
+def test_findings_print_the_confidence_level_used():
+    c = pd.DataFrame({"site": ["a", "b", "c"], "n_audits": [500, 500, 500],
+                      "n_errors": [10, 30, 12]})
+    pairs = pairwise_proportions(c, "site")
+    for f, level in zip(pairwise_findings(pairs), pairs["ci_level"]):
+        assert f"{level * 100:.1f}".rstrip("0").rstrip(".") + "% CI" in f.sentence
+    assert "98.3% CI" in pairwise_findings(pairs)[0].sentence      # Holm: 1 - .05 / 3
+    ab = ab_test_finding(ab_test(300, 6000, 228, 6000, alpha=0.1), alpha=0.1)
+    assert "; 90% CI " in ab.sentence and "95%" not in ab.sentence
+    cells = pd.DataFrame({"group": ["treated"] * 2 + ["control"] * 2,
+                          "period": ["before", "after"] * 2,
+                          "n_audits": [2000, 2000, 6000, 6000],
+                          "n_errors": [120, 70, 300, 290]})
+    d = did_finding(difference_in_differences(cells, alpha=0.01), alpha=0.01)
+    assert "(99% CI " in d.sentence

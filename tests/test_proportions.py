@@ -15,14 +15,20 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from scipy import stats
+from scipy import optimize, special, stats
 from statsmodels.stats.proportion import (
     confint_proportions_2indep,
     proportion_confint,
     proportions_ztest,
 )
 
-from qa_insights.stats.proportions import compare_proportions, newcombe_interval, wilson_interval
+from qa_insights.stats.proportions import (
+    agreeing_interval,
+    compare_proportions,
+    newcombe_interval,
+    score_interval,
+    wilson_interval,
+)
 
 REF = json.loads((Path(__file__).parent / "refdata" / "newcombe1998_wilson.json").read_text())
 SEEDS = range(40)
@@ -246,3 +252,59 @@ def test_docstring_examples_run():
     import qa_insights.stats.proportions as module
 
     assert doctest.testmod(module).failed == 0
+
+
+def _score_statistic(x1, n1, x2, n2, delta):
+    """Mee's score statistic with the restricted MLE found numerically (bounded search
+    of the binomial log-likelihood along p1 - p2 = delta), independent of the closed form."""
+    def nll(q2):
+        return -(special.xlogy(x1, q2 + delta) + special.xlogy(n1 - x1, 1 - q2 - delta)
+                 + special.xlogy(x2, q2) + special.xlogy(n2 - x2, 1 - q2))
+    q2 = optimize.minimize_scalar(nll, bounds=(max(0, -delta), min(1, 1 - delta)),
+                                  method="bounded", options={"xatol": 1e-13}).x
+    q1 = q2 + delta
+    return (x1 / n1 - x2 / n2 - delta) / math.sqrt(q1 * (1 - q1) / n1 + q2 * (1 - q2) / n2)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(2, 2000), st.integers(2, 2000), st.floats(0, 1), st.floats(0, 1),
+       st.sampled_from([0.9, 0.95, 0.99]))
+def test_score_interval_inverts_the_score_test(n1, n2, f1, f2, conf):
+    x1, x2 = round(f1 * n1), round(f2 * n2)
+    low, high = score_interval(x1, n1, x2, n2, conf)
+    z = stats.norm.ppf(0.5 + conf / 2)
+    d = x1 / n1 - x2 / n2
+    assert -1 <= low <= d <= high <= 1
+    for bound in (low, high):
+        if abs(bound) < 1 - 1e-9 and abs(bound - d) > 1e-9:
+            assert abs(_score_statistic(x1, n1, x2, n2, bound)) == pytest.approx(z, abs=1e-4)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.integers(5, 3000), st.integers(5, 3000), st.floats(0.01, 0.5), st.floats(0, 1),
+       st.sampled_from([0.9, 0.95, 0.99]))
+def test_agreeing_interval_excludes_zero_exactly_when_the_test_rejects(n1, n2, p, spread,
+                                                                       conf):
+    """Issue 22: the z test said significant (p 0.048) beside a Newcombe interval that
+    held 0. The agreeing interval excludes 0 exactly when p < 1 - confidence, for the z
+    test (checked against statsmodels) and for Fisher's exact test on sparse tables."""
+    x1 = round(p * n1)
+    x2 = min(n2, round(p * (1 + spread) * n2))
+    c = compare_proportions(x1, n1, x2, n2, alpha=1 - conf)
+    if c.test == "two-proportion z" and 0 < x1 + x2 < n1 + n2:
+        assert c.p_value == pytest.approx(proportions_ztest([x1, x2], [n1, n2])[1],
+                                          rel=1e-9, abs=1e-300)
+    low, high = agreeing_interval(x1, n1, x2, n2, c.p_value, c.test, conf)
+    if abs(c.p_value - (1 - conf)) > 1e-9:
+        assert (low > 0 or high < 0) == c.significant
+
+
+def test_issue_example_interval_agrees_with_its_z_test():
+    """33 audits with 2 errors against 317 with 64: z test p = 0.048, Newcombe's interval
+    ran from -0.01 pts; the score interval excludes 0."""
+    c = compare_proportions(2, 33, 64, 317)
+    assert c.test == "two-proportion z" and c.significant
+    assert c.p_value == pytest.approx(proportions_ztest([2, 64], [33, 317])[1], rel=1e-12)
+    assert newcombe_interval(2, 33, 64, 317)[1] > 0          # the old disagreement
+    low, high = score_interval(2, 33, 64, 317)
+    assert high < 0 and low < high

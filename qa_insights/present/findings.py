@@ -47,6 +47,7 @@ __all__ = [
     "did_finding",
     "findings_table",
     "format_p",
+    "format_p_value",
     "format_pct",
     "format_pts",
     "pairwise_findings",
@@ -83,19 +84,63 @@ class Finding:
     numbers: dict[str, Any] = field(default_factory=dict)
 
 
-def format_p(p: float) -> str:
-    """``p < 0.001``, ``p = 0.004`` or ``p = 0.21``.
+def format_p_value(p: float, alpha: float = 0.05) -> str:
+    """A p-value as text that never contradicts the verdict ``p < alpha``.
+
+    ``< 0.001`` and ``> 0.99`` at the ends; otherwise three decimals below 0.01, three
+    significant figures from 0.01 to 0.1 (where the usual levels lie: 0.0473, not 0.05)
+    and two decimals above. When the rounded number would fall on the other side of
+    ``alpha`` than ``p``, or on ``alpha`` itself, digits are added until it does not, so
+    "0.0500" is never printed beside "significant" nor "0.05" beside "no significant".
+
+    Parameters
+    ----------
+    p : float
+        The p-value (NaN or infinite: ``"no test"``).
+    alpha : float
+        The level the verdict used.
+
+    Returns
+    -------
+    str
 
     Examples
     --------
-    >>> format_p(0.0004), format_p(0.0042), format_p(0.213)
-    ('p < 0.001', 'p = 0.004', 'p = 0.21')
+    >>> format_p_value(0.0473), format_p_value(0.0546), format_p_value(1.0)
+    ('0.0473', '0.0546', '> 0.99')
+    >>> format_p_value(0.049996), format_p_value(0.0104, alpha=0.01)
+    ('0.049996', '0.0104')
     """
     if not np.isfinite(p):
         return "no test"
-    if p < 0.001:
-        return "p < 0.001"
-    return f"p = {p:.3f}" if p < 0.01 else f"p = {p:.2f}"
+    if p < 0.001 and alpha > 0.001:
+        return "< 0.001"
+    if p > 0.99 and alpha <= 0.99:
+        return "> 0.99"
+    decimals = 3 if p < 0.01 else 4 if p < 0.1 else 2
+    for extra in range(12):
+        text = f"{p:.{decimals + extra}f}"
+        shown = float(text)
+        if (shown < alpha) == (p < alpha) and shown > 0 and (shown != alpha or p == alpha):
+            return text
+    return f"{p:.3g}"
+
+
+def format_p(p: float, alpha: float = 0.05) -> str:
+    """``p < 0.001``, ``p = 0.0473``, ``p = 0.21`` or ``p > 0.99``
+    (:func:`format_p_value` with ``p`` in front).
+
+    Examples
+    --------
+    >>> format_p(0.0004), format_p(0.0042), format_p(0.0473), format_p(0.213)
+    ('p < 0.001', 'p = 0.004', 'p = 0.0473', 'p = 0.21')
+    >>> format_p(1.0)
+    'p > 0.99'
+    """
+    text = format_p_value(p, alpha)
+    if text == "no test":
+        return text
+    return f"p {text}" if text[0] in "<>" else f"p = {text}"
 
 
 def format_pct(rate: float) -> str:
@@ -119,6 +164,12 @@ def format_pts(x: float, sign: bool = False) -> str:
     """
     text = f"{x:+.1f}" if abs(x) >= 0.095 else f"{x:+.2f}"
     return text if sign else text.lstrip("+").lstrip("-")
+
+
+def _ci(level: float) -> str:
+    """``95% CI`` or ``98.3% CI``: the level an interval was computed at."""
+    text = f"{level * 100:.1f}".rstrip("0").rstrip(".")
+    return f"{text}% CI"
 
 
 def _direction(x: float, up: str = "rose", down: str = "fell") -> str:
@@ -218,7 +269,7 @@ def change_findings(decomposition: pd.DataFrame, *, alpha: float = 0.05,
                "share_p_adjusted": {}, "named": []}
     if sig[0]:
         text = (f"{name} error rate {_direction(o['change'])} {format_pts(o['change'])} pts "
-                f"to {format_pct(o['rate_after'])} ({format_p(adjusted[0])}).")
+                f"to {format_pct(o['rate_after'])} ({format_p(adjusted[0], alpha)}).")
         numbers["share_p_adjusted"] = _share_p_adjusted(d, o, by)
         explained = _explain(d, o, by, both.assign(_p=adjusted[1:]), numbers, alpha)
         text = " ".join(filter(None, [text, explained]))
@@ -226,7 +277,7 @@ def change_findings(decomposition: pd.DataFrame, *, alpha: float = 0.05,
         when = (f" in {o['compare_month']}, " if o.get("compare_month") else " before, ")
         after = f" in {o['month']}" if o.get("month") else " after"
         text = (f"{name} error rate: no significant change ({format_pct(o['rate_before'])}"
-                f"{when}{format_pct(o['rate_after'])}{after}; {format_p(adjusted[0])}).")
+                f"{when}{format_pct(o['rate_after'])}{after}; {format_p(adjusted[0], alpha)}).")
     out = [Finding("rate_change", name, text, bool(sig[0]), float(adjusted[0]), numbers)]
 
     rows = [(r, c, p) for r, c, p, s in zip(both.itertuples(index=False), seg, adjusted[1:],
@@ -238,7 +289,7 @@ def change_findings(decomposition: pd.DataFrame, *, alpha: float = 0.05,
         effect = r.rate_effect
         text = (f"{label} error rate {_direction(c.difference)} "
                 f"{format_pts(c.difference * 100)} pts to {format_pct(c.p1)} "
-                f"({format_p(p)}), {'adding' if effect > 0 else 'taking'} "
+                f"({format_p(p, alpha)}), {'adding' if effect > 0 else 'taking'} "
                 f"{format_pts(effect)} pts {'to' if effect > 0 else 'from'} the "
                 f"{'org' if name == 'Org' else name} rate.")
         out.append(Finding("segment_change", label, text, True, float(p), {
@@ -302,7 +353,8 @@ def _explain(d: pd.DataFrame, o: Mapping[str, Any], by: list[str], both: pd.Data
     return text[:1].upper() + text[1:] + "." if text else ""
 
 
-def reason_mix_finding(mix: pd.DataFrame, *, scope: str = "Org") -> Finding:
+def reason_mix_finding(mix: pd.DataFrame, *, scope: str = "Org",
+                       alpha: float = 0.05) -> Finding:
     """Finding from :func:`qa_insights.rca.change.reason_mix` (or ``reason_mix_change``).
 
     The mix is called changed only by the test of the reasons x periods table; a reason
@@ -316,6 +368,9 @@ def reason_mix_finding(mix: pd.DataFrame, *, scope: str = "Org") -> Finding:
         ``p_adjusted`` column present).
     scope : str
         Name of the whole the sentence starts with.
+    alpha : float
+        The level ``reason_mix`` used (the p-values are printed precisely enough not to
+        contradict it).
 
     Returns
     -------
@@ -338,9 +393,9 @@ def reason_mix_finding(mix: pd.DataFrame, *, scope: str = "Org") -> Finding:
                "share_after": top["share_after"], "reasons_p_adjusted": p_adj, "named": []}
     if not t["significant"]:
         text = (f"{scope} error-reason mix: no significant change ({t['test']}, "
-                f"{format_p(t['p_value'])}).")
+                f"{format_p(t['p_value'], alpha)}).")
         return Finding("reason_mix", scope, text, False, t["p_value"], numbers)
-    text = f"{scope} error-reason mix changed ({t['test']}, {format_p(t['p_value'])}): "
+    text = f"{scope} error-reason mix changed ({t['test']}, {format_p(t['p_value'], alpha)}): "
     moved = mix[mix["significant_reason"]]
     if moved.empty:
         text += "no single reason's share moved significantly on its own."
@@ -348,15 +403,18 @@ def reason_mix_finding(mix: pd.DataFrame, *, scope: str = "Org") -> Finding:
         r = moved.iloc[0]
         text += (f"{r['error_reason']} {_direction(r['share_change'])} "
                  f"{format_pts(r['share_change'])} pts to {format_pct(r['share_after'])} "
-                 f"of errors (adjusted {format_p(r['p_adjusted'])}).")
+                 f"of errors (adjusted {format_p(r['p_adjusted'], alpha)}).")
         numbers["named"].append({"reason": r["error_reason"],
                                  "p_adjusted": float(r["p_adjusted"])})
     return Finding("reason_mix", scope, text, True, t["p_value"], numbers)
 
 
 def association_finding(test: HypothesisTest, rows: str, columns: str, *,
-                        scope: str = "Org") -> Finding:
+                        scope: str = "Org", alpha: float = 0.05) -> Finding:
     """Finding from an independence test of ``rows`` x ``columns`` (e.g. site x error type).
+
+    ``alpha`` is the level the test used; the p-value is printed precisely enough not to
+    contradict it.
 
     Examples
     --------
@@ -367,17 +425,21 @@ def association_finding(test: HypothesisTest, rows: str, columns: str, *,
     """
     what, by = columns.replace("_", " "), rows.replace("_", " ")
     if test.significant:
-        text = (f"{scope}: {what} differs by {by} ({test.test}, {format_p(test.p_value)}, "
+        text = (f"{scope}: {what} differs by {by} ({test.test}, {format_p(test.p_value, alpha)}, "
                 f"Cramer's V = {test.effect_size:.2f}).")
     else:
         text = (f"{scope}: no significant association between {by} and {what} "
-                f"({test.test}, {format_p(test.p_value)}).")
+                f"({test.test}, {format_p(test.p_value, alpha)}).")
     return Finding("association", scope, text, test.significant, test.p_value,
                    test.as_dict())
 
 
 def pairwise_findings(pairs: pd.DataFrame, *, scope: str = "Org") -> list[Finding]:
     """One finding per significant pair of :func:`qa_insights.stats.differences.pairwise_proportions`.
+
+    The interval printed is the pair's ``ci_level`` interval, which inverts the pair's
+    test at the level of the multiplicity adjustment, so it excludes 0 exactly when the
+    adjusted p-value is below ``alpha`` (``pairs.attrs["alpha"]``, default 0.05).
 
     Examples
     --------
@@ -386,6 +448,7 @@ def pairwise_findings(pairs: pd.DataFrame, *, scope: str = "Org") -> list[Findin
     >>> print(pairwise_findings(pairwise_proportions(c, "site"))[0].sentence)
     b's error rate (6.0%) is 4.0 pts higher than a's (2.0%) (95% CI +1.6 to +6.6 pts, adjusted p = 0.001).
     """
+    alpha = float(pairs.attrs.get("alpha", 0.05))
     out = []
     for r in pairs[pairs["significant"]].itertuples():
         high, rate_high, low, rate_low = ((r.group_a, r.rate_a, r.group_b, r.rate_b)
@@ -395,16 +458,17 @@ def pairwise_findings(pairs: pd.DataFrame, *, scope: str = "Org") -> list[Findin
               else (-r.ci_high * 100, -r.ci_low * 100))
         text = (f"{high}'s error rate ({format_pct(rate_high)}) is "
                 f"{format_pts(abs(r.difference) * 100)} pts higher than {low}'s "
-                f"({format_pct(rate_low)}) (95% CI {format_pts(ci[0], True)} to "
-                f"{format_pts(ci[1], True)} pts, adjusted {format_p(r.p_adjusted)}).")
+                f"({format_pct(rate_low)}) ({_ci(r.ci_level)} {format_pts(ci[0], True)} to "
+                f"{format_pts(ci[1], True)} pts, adjusted {format_p(r.p_adjusted, alpha)}).")
         out.append(Finding("pairwise", scope, text, True, float(r.p_adjusted),
                            dict(r._asdict())))
     return out
 
 
 def ab_test_finding(result: ABTest, *, name: str = "The intervention",
-                    minimum_effect: float | None = None) -> Finding:
-    """Finding from :func:`qa_insights.stats.experiments.ab_test`.
+                    minimum_effect: float | None = None, alpha: float = 0.05) -> Finding:
+    """Finding from :func:`qa_insights.stats.experiments.ab_test` (``alpha`` as given to
+    it); the interval printed is at its ``ci_level``.
 
     Examples
     --------
@@ -417,12 +481,13 @@ def ab_test_finding(result: ABTest, *, name: str = "The intervention",
     if r.significant:
         text = (f"{name} {_direction(r.difference, 'raised', 'lowered')} the error rate by "
                 f"{format_pts(r.difference * 100)} pts ({format_pct(r.rate_control)} to "
-                f"{format_pct(r.rate_treatment)}; 95% CI {format_pts(r.ci_low * 100, True)} "
-                f"to {format_pts(r.ci_high * 100, True)} pts, {format_p(r.p_value)}).")
+                f"{format_pct(r.rate_treatment)}; {_ci(r.ci_level)} "
+                f"{format_pts(r.ci_low * 100, True)} to {format_pts(r.ci_high * 100, True)} "
+                f"pts, {format_p(r.p_value, alpha)}).")
     else:
         text = (f"{name}: no significant change in the error rate "
                 f"({format_pct(r.rate_control)} control, {format_pct(r.rate_treatment)} "
-                f"treatment, {format_p(r.p_value)})")
+                f"treatment, {format_p(r.p_value, alpha)})")
         if minimum_effect is not None and np.isfinite(r.power_minimum_effect):
             text += (f"; power to detect {format_pts(abs(minimum_effect) * 100)} pts was "
                      f"{r.power_minimum_effect:.0%} ({r.n_per_arm_needed} audits per arm "
@@ -432,8 +497,9 @@ def ab_test_finding(result: ABTest, *, name: str = "The intervention",
 
 
 def did_finding(result: DiD, *, treated: str = "The treated site",
-                control: str = "the control sites") -> Finding:
-    """Finding from :func:`qa_insights.stats.experiments.difference_in_differences`.
+                control: str = "the control sites", alpha: float = 0.05) -> Finding:
+    """Finding from :func:`qa_insights.stats.experiments.difference_in_differences`
+    (``alpha`` as given to it); the interval printed is at its ``ci_level``.
 
     Examples
     --------
@@ -449,12 +515,12 @@ def did_finding(result: DiD, *, treated: str = "The treated site",
     if r.significant:
         word = "fell" if r.estimate < 0 else "rose"
         text = (f"{treated}'s error rate {word} {format_pts(r.estimate * 100)} pts more than "
-                f"{control}' (95% CI {format_pts(r.ci_low * 100, True)} to "
-                f"{format_pts(r.ci_high * 100, True)} pts, {format_p(r.p_value)}).")
+                f"{control}' ({_ci(r.ci_level)} {format_pts(r.ci_low * 100, True)} to "
+                f"{format_pts(r.ci_high * 100, True)} pts, {format_p(r.p_value, alpha)}).")
     else:
         text = (f"{treated}: no significant difference from {control} in the change of the "
                 f"error rate ({format_pts(r.estimate * 100, True)} pts, "
-                f"{format_p(r.p_value)}).")
+                f"{format_p(r.p_value, alpha)}).")
     return Finding("did", treated, text, r.significant, r.p_value, r.as_dict())
 
 

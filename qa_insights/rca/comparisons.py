@@ -81,7 +81,7 @@ def association(store: Store, rows: str, columns: str, *, errors_only: bool = Tr
 
 
 def pairwise_rates(store: Store, group: str = "site", *, method: str = "holm",
-                   alpha: float = 0.05, confidence: float = 0.95,
+                   alpha: float = 0.05, confidence: float | None = None,
                    **filters: Any) -> pd.DataFrame:
     """Error rates of every pair of groups (sites, queues, ...) compared, adjusted for
     multiple comparisons (see :func:`qa_insights.stats.differences.pairwise_proportions`).

@@ -31,7 +31,7 @@ import pandas as pd
 from numpy.typing import ArrayLike
 from scipy import stats
 
-from qa_insights.stats.proportions import compare_proportions
+from qa_insights.stats.proportions import agreeing_interval, compare_proportions
 
 __all__ = [
     "MONTE_CARLO_TABLES",
@@ -215,12 +215,18 @@ def independence_test(table: ArrayLike | pd.DataFrame, *, alpha: float = 0.05,
 
 def pairwise_proportions(counts: pd.DataFrame, group: str, *, n: str = "n_audits",
                          events: str = "n_errors", method: str = "holm", alpha: float = 0.05,
-                         confidence: float = 0.95) -> pd.DataFrame:
+                         confidence: float | None = None) -> pd.DataFrame:
     """Compare the error rate of every pair of groups, adjusting for multiple comparisons.
 
     Each pair goes through :func:`qa_insights.stats.proportions.compare_proportions` (pooled z
-    test, Fisher's exact test when sparse; Newcombe interval); the p-values of all pairs
-    are then adjusted together. The intervals are per pair (not simultaneous).
+    test, Fisher's exact test when sparse); the p-values of all pairs are then adjusted
+    together. Each interval inverts the pair's own test
+    (:func:`qa_insights.stats.proportions.agreeing_interval`: the score interval of Mee
+    1984, which the pooled z test inverts) at the level that matches the adjustment,
+    ``1 - alpha * p_value / p_adjusted`` (``1 - alpha / m`` for Bonferroni; Holm's and
+    BH's step-wise levels otherwise). So an interval excludes 0 exactly when the pair is
+    significant, and ``ci_level`` says which level it is (issue 22: a pair called
+    significant at adjusted p 0.048 beside a Newcombe interval from -0.01 pts).
 
     Parameters
     ----------
@@ -234,15 +240,17 @@ def pairwise_proportions(counts: pd.DataFrame, group: str, *, n: str = "n_audits
         Holm's step-down (family-wise error) or Benjamini-Hochberg (false discovery rate).
     alpha : float
         Level at which an adjusted p-value is significant.
-    confidence : float
-        Level of the per-pair intervals.
+    confidence : float, optional
+        A fixed level for every interval instead (unadjusted per-pair intervals, which
+        then agree with the raw p-values at ``1 - confidence``, not with the verdict).
 
     Returns
     -------
     DataFrame
         One row per pair (groups in input order): ``group_a, group_b, n_a, events_a,
-        rate_a, n_b, events_b, rate_b, difference`` (a - b), ``ci_low, ci_high, test,
-        p_value, p_adjusted, significant``, sorted by ``p_adjusted``.
+        rate_a, n_b, events_b, rate_b, difference`` (a - b), ``ci_low, ci_high,
+        ci_level, test, p_value, p_adjusted, significant``, sorted by ``p_adjusted``;
+        ``attrs["alpha"]`` is ``alpha``.
 
     Examples
     --------
@@ -264,18 +272,30 @@ def pairwise_proportions(counts: pd.DataFrame, group: str, *, n: str = "n_audits
     rows = []
     for (_, a), (_, b) in combinations(counts.iterrows(), 2):
         c = compare_proportions(int(a[events]), int(a[n]), int(b[events]), int(b[n]),
-                                confidence=confidence, alpha=alpha)
+                                alpha=alpha)
         rows.append({"group_a": a[group], "group_b": b[group], "n_a": int(a[n]),
                      "events_a": int(a[events]), "rate_a": c.p1, "n_b": int(b[n]),
                      "events_b": int(b[events]), "rate_b": c.p2,
-                     "difference": c.difference, "ci_low": c.ci_low, "ci_high": c.ci_high,
-                     "test": c.test, "p_value": c.p_value})
+                     "difference": c.difference, "test": c.test, "p_value": c.p_value})
     out = pd.DataFrame(rows, columns=["group_a", "group_b", "n_a", "events_a", "rate_a",
-                                      "n_b", "events_b", "rate_b", "difference", "ci_low",
-                                      "ci_high", "test", "p_value"])
-    out["p_adjusted"] = adjust_p_values(out["p_value"].to_numpy(dtype=float), method)
+                                      "n_b", "events_b", "rate_b", "difference", "test",
+                                      "p_value"])
+    p = out["p_value"].to_numpy(dtype=float)
+    adjusted = adjust_p_values(p, method)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        level = (np.full(p.shape, float(confidence)) if confidence is not None
+                 else np.where(adjusted > 0, 1 - alpha * p / adjusted, 1 - alpha / len(p)))
+    bounds = [agreeing_interval(r.events_a, r.n_a, r.events_b, r.n_b, r.p_value, r.test,
+                                lv) if np.isfinite(r.p_value) else (np.nan, np.nan)
+              for r, lv in zip(out.itertuples(), level)]
+    out.insert(9, "ci_low", [b[0] for b in bounds])
+    out.insert(10, "ci_high", [b[1] for b in bounds])
+    out.insert(11, "ci_level", np.where(np.isfinite(p), level, np.nan))
+    out["p_adjusted"] = adjusted
     out["significant"] = out["p_adjusted"] < alpha
-    return out.sort_values("p_adjusted", kind="stable").reset_index(drop=True)
+    out = out.sort_values("p_adjusted", kind="stable").reset_index(drop=True)
+    out.attrs["alpha"] = alpha
+    return out
 
 
 def _group_arrays(*arrays: ArrayLike) -> list[np.ndarray]:

@@ -1,8 +1,9 @@
 """Experiments on audit outcomes: A/B tests, power, sample size, difference-in-differences.
 
 A training or policy intervention is judged by the error rates of a treatment and a
-control arm: :func:`ab_test` gives the difference with its Newcombe interval and the test
-of :func:`qa_insights.stats.proportions.compare_proportions`, plus the power the sample had.
+control arm: :func:`ab_test` gives the test of
+:func:`qa_insights.stats.proportions.compare_proportions` with the interval that inverts it
+(score interval, Mee 1984), plus the power the sample had.
 :func:`sample_size_per_arm` says how many audits each arm needs before starting
 (qa-domain.md section 4: 5% -> 4% at alpha .05 and power .8 needs 6,745 per arm, which is
 why per-moderator A/B tests on QA samples are hopeless). :func:`difference_in_differences`
@@ -33,7 +34,7 @@ import pandas as pd
 from scipy import stats
 
 from qa_insights.data.queries import audit_counts, check_dimensions
-from qa_insights.stats.proportions import compare_proportions, z_value
+from qa_insights.stats.proportions import agreeing_interval, compare_proportions, z_value
 
 if TYPE_CHECKING:
     from qa_insights.data.protocol import Store
@@ -143,7 +144,9 @@ class ABTest:
     n_control, errors_control, rate_control : int, int, float
     n_treatment, errors_treatment, rate_treatment : int, int, float
     difference, ci_low, ci_high : float
-        ``rate_treatment - rate_control`` and its Newcombe interval.
+        ``rate_treatment - rate_control`` and the interval that inverts the test
+        (:func:`qa_insights.stats.proportions.agreeing_interval`): at ``ci_level = 1 -
+        alpha`` it excludes 0 exactly when the test is significant.
     relative_change : float
         ``difference / rate_control`` (NaN when the control rate is 0).
     p_value : float
@@ -158,6 +161,8 @@ class ABTest:
         when no minimum effect was given).
     n_per_arm_needed : int or None
         Audits per arm for power 0.8 at ``minimum_effect`` (None without one).
+    ci_level : float
+        Confidence level of the interval.
     """
 
     n_control: int
@@ -176,6 +181,7 @@ class ABTest:
     power_observed: float
     power_minimum_effect: float
     n_per_arm_needed: int | None
+    ci_level: float = 0.95
 
     def as_dict(self) -> dict[str, Any]:
         """The fields as a plain dict."""
@@ -184,7 +190,7 @@ class ABTest:
 
 def ab_test(errors_control: int, n_control: int, errors_treatment: int, n_treatment: int, *,
             minimum_effect: float | None = None, alpha: float = 0.05,
-            confidence: float = 0.95) -> ABTest:
+            confidence: float | None = None) -> ABTest:
     """A/B test of an intervention on audit error rates.
 
     Parameters
@@ -198,8 +204,9 @@ def ab_test(errors_control: int, n_control: int, errors_treatment: int, n_treatm
         one point down); gives ``power_minimum_effect`` and ``n_per_arm_needed``.
     alpha : float
         Significance level.
-    confidence : float
-        Level of the interval.
+    confidence : float, optional
+        Level of the interval; default ``1 - alpha``, the level at which the interval
+        agrees with the test (another level may disagree with the verdict).
 
     Returns
     -------
@@ -211,9 +218,12 @@ def ab_test(errors_control: int, n_control: int, errors_treatment: int, n_treatm
     >>> r.significant, round(r.power_minimum_effect, 2), r.n_per_arm_needed
     (False, 0.19, 6745)
     """
+    level = 1 - alpha if confidence is None else confidence
     c = compare_proportions(errors_treatment, n_treatment, errors_control, n_control,
-                            confidence=confidence, alpha=alpha)
+                            alpha=alpha)
     rc, rt = c.p2, c.p1
+    low, high = agreeing_interval(errors_treatment, n_treatment, errors_control, n_control,
+                                  c.p_value, c.test, level)
     rates_ok = 0 < rc < 1 and 0 < rt < 1 and rc != rt
     power_obs = (power_two_proportions(rc, rt, n_control, n_treatment, alpha=alpha)
                  if rates_ok else float("nan"))
@@ -223,9 +233,9 @@ def ab_test(errors_control: int, n_control: int, errors_treatment: int, n_treatm
         power_min = power_two_proportions(rc, target, n_control, n_treatment, alpha=alpha)
         needed = sample_size_per_arm(rc, target, alpha=alpha)
     return ABTest(int(n_control), int(errors_control), rc, int(n_treatment),
-                  int(errors_treatment), rt, c.difference, c.ci_low, c.ci_high,
+                  int(errors_treatment), rt, c.difference, low, high,
                   c.difference / rc if rc > 0 else float("nan"), c.p_value, c.test,
-                  c.significant, power_obs, power_min, needed)
+                  c.significant, power_obs, power_min, needed, level)
 
 
 def arm_counts(store: Store, dimension: str, treated: Sequence[str],
@@ -278,7 +288,9 @@ class DiD:
 
     ``estimate = (treated_after - treated_before) - (control_after - control_before)``;
     its standard error is ``sqrt(sum p (1 - p) / n)`` over the four cells (binomial cells
-    are independent), the test a two-sided z test.
+    are independent), the test a two-sided Wald z test and the interval the Wald
+    interval with the same standard error at ``ci_level``: at ``1 - alpha`` it excludes 0
+    exactly when ``p_value < alpha``.
     """
 
     treated_before: float
@@ -292,6 +304,7 @@ class DiD:
     z: float
     p_value: float
     significant: bool
+    ci_level: float = 0.95
 
     def as_dict(self) -> dict[str, Any]:
         """The fields as a plain dict."""
@@ -299,7 +312,7 @@ class DiD:
 
 
 def difference_in_differences(cells: pd.DataFrame, *, alpha: float = 0.05,
-                              confidence: float = 0.95) -> DiD:
+                              confidence: float | None = None) -> DiD:
     """Difference-in-differences of error rates: treated vs control, before vs after.
 
     Parameters
@@ -309,8 +322,8 @@ def difference_in_differences(cells: pd.DataFrame, *, alpha: float = 0.05,
         (``before`` / ``after``), ``n_audits`` and ``n_errors``.
     alpha : float
         Significance level.
-    confidence : float
-        Level of the interval.
+    confidence : float, optional
+        Level of the interval; default ``1 - alpha`` (where it agrees with the test).
 
     Returns
     -------
@@ -342,10 +355,11 @@ def difference_in_differences(cells: pd.DataFrame, *, alpha: float = 0.05,
         raise ValueError("cells: every rate is 0 or 1; the difference has no variance")
     z = est / se
     pv = float(2 * stats.norm.sf(abs(z)))
-    half = z_value(confidence) * se
+    level = 1 - alpha if confidence is None else confidence
+    half = z_value(level) * se
     return DiD(p[("treated", "before")], p[("treated", "after")], p[("control", "before")],
                p[("control", "after")], float(est), se, float(est - half),
-               float(est + half), float(z), pv, bool(pv < alpha))
+               float(est + half), float(z), pv, bool(pv < alpha), level)
 
 
 def did_cells(store: Store, dimension: str, treated: Sequence[str], control: Sequence[str],

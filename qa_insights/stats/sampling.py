@@ -9,9 +9,14 @@
   ``n_h`` proportional to ``N_h sqrt(p_h (1 - p_h))`` (``N_h`` = items handled, ``p_h`` =
   expected error rate), never more than ``N_h`` and at least ``min_per_stratum``.
 * The org error rate from a stratified sample weighs each stratum by its share of the
-  *volume*, not of the audits: ``p_st = sum W_h p_h`` with ``W_h = N_h / N`` and
-  ``Var = sum W_h^2 p_h (1 - p_h) / n_h (1 - n_h / N_h)``; the interval is Wilson's on the
-  effective sample size ``p_st (1 - p_st) / Var`` (Kish).
+  *volume*, not of the audits: ``p_st = sum W_h p_h`` with ``W_h = N_h / N``, and its
+  variance is estimated by Cochran's unbiased estimator (Sampling Techniques, 3rd ed.,
+  1977, eq. 5.53) ``v = sum W_h^2 (1 - n_h / N_h) p_h (1 - p_h) / (n_h - 1)``. A stratum
+  whose own variance cannot be estimated (one audit, or no errors, or only errors) would
+  add nothing there, so it uses the pooled rate of all audits in ``p (1 - p) / n_h``
+  instead (see :func:`stratified_error_rate`). The interval is
+  Wilson's on the effective sample size ``p_st (1 - p_st) / v`` (Kish, Survey Sampling,
+  1965, section 8.2), never more than the audits.
 
 Examples
 --------
@@ -205,10 +210,43 @@ def neyman_allocation(strata: pd.DataFrame, budget: int, *, volume: str = "items
     return out
 
 
+def _stratum_variances(n: np.ndarray, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per-stratum variance of ``p_h`` before the finite-population correction, and
+    whether it is Cochran's unbiased ``p q / (n - 1)`` (else the pooled-rate rule)."""
+    estimable = (n >= 2) & (x > 0) & (x < n)
+    pooled = (x.sum() + 0.5) / (n.sum() + 1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        p = x / n
+        cochran = p * (1 - p) / (n - 1)
+    return np.where(estimable, cochran, pooled * (1 - pooled) / n), estimable
+
+
 def stratified_error_rate(strata: pd.DataFrame, *, volume: str = "items_handled",
                           errors: str = "n_errors", audits: str = "n_audits",
                           confidence: float = 0.95) -> dict[str, float]:
     """Org error rate from a stratified audit sample, weighted by volume share (pure).
+
+    The estimate is ``p_st = sum W_h p_h`` (``W_h = N_h / N``), unbiased. Its variance is
+    Cochran's unbiased estimator (Sampling Techniques, 3rd ed., 1977, eq. 5.53)::
+
+        v(p_st) = sum W_h^2 (1 - n_h / N_h) p_h (1 - p_h) / (n_h - 1)
+
+    That term is 0 (or undefined) for a stratum with one audit, or with no errors, or
+    only errors, although such a stratum is the least known: with it the interval would
+    be narrower than the audits justify (two strata of 50,000 items audited 1 and 400
+    times gave an effective size of 828 from 401 audits). Such a stratum's variance is
+    pooled instead: ``p~ (1 - p~) / n_h`` with the rate of all audits
+    ``p~ = (sum e + 0.5) / (sum n + 1)`` (half an error added so that it is never 0), in
+    the spirit of the collapsed strata of Cochran's section 5A.12 for one unit per
+    stratum. One audit then costs the variance of one Bernoulli draw
+    at the common rate, and zero errors in 30 audits what 30 audits at that rate would.
+    On realistic strata (2-12% error rates, 1 to 400 audits, tests/test_sampling.py)
+    the 95% interval covers the true rate 95-96% of the time.
+
+    The interval is Wilson's on Kish's effective sample size ``p_st (1 - p_st) / v``
+    (Kish, Survey Sampling, 1965, section 8.2); when ``p_st`` is 0 or 1, on Kish's
+    size for a common rate, ``1 / sum W_h^2 (1 - f_h) / n_h``. Either is capped at the
+    number of audits.
 
     Parameters
     ----------
@@ -224,9 +262,11 @@ def stratified_error_rate(strata: pd.DataFrame, *, volume: str = "items_handled"
     -------
     dict
         ``estimate`` (volume-weighted), ``se``, ``ci_low``, ``ci_high`` (Wilson on the
-        effective sample size), ``n_effective``, ``design_effect`` (variance against a
-        simple random sample of the same size), ``audit_weighted_rate`` (the pooled rate
-        ``sum errors / sum audits``, for contrast), ``n_audits`` and ``volume``.
+        effective sample size), ``n_effective`` (at most ``n_audits``), ``design_effect``
+        (variance against a simple random sample of the same size),
+        ``audit_weighted_rate`` (the pooled rate ``sum errors / sum audits``, for
+        contrast), ``n_audits``, ``volume`` and ``strata_pooled`` (strata whose variance
+        used the pooled rate).
 
     Raises
     ------
@@ -241,6 +281,10 @@ def stratified_error_rate(strata: pd.DataFrame, *, volume: str = "items_handled"
     >>> r = stratified_error_rate(s)
     >>> round(r["estimate"], 4), round(r["audit_weighted_rate"], 4)   # .9*.02 + .1*.2
     (0.038, 0.11)
+    >>> one = pd.DataFrame({"items_handled": [50_000, 50_000], "n_audits": [1, 400],
+    ...                     "n_errors": [0, 20]})
+    >>> round(stratified_error_rate(one)["n_effective"], 2)   # half the volume seen once
+    2.01
     """
     big_n = strata[volume].to_numpy(float)
     n = strata[audits].to_numpy(float)
@@ -257,18 +301,24 @@ def stratified_error_rate(strata: pd.DataFrame, *, volume: str = "items_handled"
     keep = big_n > 0
     big_n, n, x = big_n[keep], n[keep], x[keep]
     w = big_n / big_n.sum()
-    p = x / n
-    estimate = float(np.sum(w * p))
+    estimate = float(np.sum(w * x / n))
     fpc = np.clip(1 - n / big_n, 0.0, 1.0)
-    var = float(np.sum(w**2 * p * (1 - p) / n * fpc))
-    srs_var = estimate * (1 - estimate) / n.sum()
-    n_eff = estimate * (1 - estimate) / var if var > 0 else float(n.sum())
+    v_h, estimable = _stratum_variances(n, x)
+    var = float(np.sum(w**2 * fpc * v_h))
+    n_audits = float(n.sum())
+    srs_var = estimate * (1 - estimate) / n_audits
+    if 0 < estimate < 1:
+        n_eff = estimate * (1 - estimate) / var if var > 0 else n_audits
+    else:
+        kish = float(np.sum(w**2 * fpc / n))
+        n_eff = 1 / kish if kish > 0 else n_audits
+    n_eff = min(n_eff, n_audits)
     low, high = wilson_interval(estimate * n_eff, n_eff, confidence)
     return {"estimate": estimate, "se": math.sqrt(var), "ci_low": float(low),
             "ci_high": float(high), "n_effective": float(n_eff),
             "design_effect": float(var / srs_var) if srs_var > 0 else float("nan"),
-            "audit_weighted_rate": float(x.sum() / n.sum()), "n_audits": int(n.sum()),
-            "volume": float(big_n.sum())}
+            "audit_weighted_rate": float(x.sum() / n_audits), "n_audits": int(n_audits),
+            "volume": float(big_n.sum()), "strata_pooled": int((~estimable).sum())}
 
 
 def stratum_counts(store: Store, month: str, strata: Sequence[str] | str = STRATA,
