@@ -43,8 +43,16 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-__all__ = ["MODULES", "Site", "ModuleResult", "mutation_sites", "mutant_source",
-           "run_module", "markdown_report", "main"]
+__all__ = [
+    "MODULES",
+    "ModuleResult",
+    "Site",
+    "main",
+    "markdown_report",
+    "mutant_source",
+    "mutation_sites",
+    "run_module",
+]
 
 ROOT = Path(__file__).resolve().parents[1]
 EQUIVALENT_FILE = ROOT / "tools" / "mutation_equivalent.json"
@@ -111,9 +119,7 @@ def _skipped(tree: ast.Module) -> set[int]:
             skip.update(id(sub) for sub in ast.walk(node))
 
     for node in ast.walk(tree):
-        if isinstance(node, ast.AnnAssign):
-            mark(node.annotation)
-        elif isinstance(node, ast.arg):
+        if isinstance(node, (ast.AnnAssign, ast.arg)):
             mark(node.annotation)
         elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
             mark(node.returns)
@@ -326,11 +332,11 @@ def _run_tests(workdir: Path, tests: Sequence[str], timeout: float,
             _no_shrinking()
             executed: set[int] = set()
             if trace is not None:
-                def local(frame, event, arg):  # noqa: ANN001, ANN202
+                def local(frame, event, arg):
                     executed.add(frame.f_lineno)
                     return local
 
-                def tracer(frame, event, arg):  # noqa: ANN001, ANN202
+                def tracer(frame, event, arg):
                     return local if frame.f_code.co_filename == trace else None
 
                 sys.settrace(tracer)
@@ -442,8 +448,8 @@ def run_module(module: str, tests: Sequence[str], n: int, seed: int = 20240623,
 
 def markdown_report(results: Sequence[ModuleResult], seed: int) -> str:
     """The scores table and the surviving and equivalent mutants, as Markdown."""
-    lines = ["| module | tests | sites | sampled | killed | survived | not run | "
-             "equivalent | score | target | minutes |",
+    lines = [("| module | tests | sites | sampled | killed | survived | not run | "
+             "equivalent | score | target | minutes |"),
              "|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in results:
         mark = "ok" if r.score >= r.target else "BELOW"
@@ -452,8 +458,8 @@ def markdown_report(results: Sequence[ModuleResult], seed: int) -> str:
             f"{r.sampled} | {len(r.killed)} | {len(r.survived)} | {len(r.uncovered)} | "
             f"{len(r.equivalent)} | {r.score:.1%} | {r.target:.0%} ({mark}) | "
             f"{r.seconds / 60:.1f} |")
-    lines += ["", f"Seed {seed}. Score = killed / (sampled - equivalent); mutants on lines "
-              "the tests never run count as survivors.", ""]
+    lines += ["", (f"Seed {seed}. Score = killed / (sampled - equivalent); mutants on lines "
+              "the tests never run count as survivors."), ""]
     for r in results:
         if r.survived or r.uncovered or r.equivalent:
             lines += [f"### `{r.module}`", ""]
