@@ -248,3 +248,13 @@ def test_target_attainment_months_keeps_earlier_months_for_streaks(as_of_store):
     assert sorted(set(every["month"])) == ["2026-09", OCT, "2026-11"]
     later = every[every["month"] == "2026-11"].iloc[0]
     assert later["status"] == "no data"
+
+
+def test_projection_of_a_proportion_is_the_jeffreys_beta_binomial_by_formula():
+    # 3 errors in 100 audits after 10 of 30 days: Beta(3.5, 97.5) rate, 200 audits to come.
+    mtd = pd.DataFrame({"metric": ["critical_error_rate"], "actual": [0.03], "n": [100.0],
+                        "successes": [3.0], "sd": [0.17], "interval": ["wilson"]})
+    r = project_month_end(mtd, 10, 30, confidence=0.9).iloc[0]
+    low = (3 + stats.betabinom.ppf(0.05, 200, 3.5, 97.5)) / 300
+    high = (3 + stats.betabinom.ppf(0.95, 200, 3.5, 97.5)) / 300
+    assert (r["ci_low"], r["ci_high"]) == pytest.approx((low, high), rel=1e-12)

@@ -59,17 +59,24 @@ EQUIVALENT_FILE = ROOT / "tools" / "mutation_equivalent.json"
 
 #: module -> (its own test files, mutants sampled, target score): what ``make mutation`` runs.
 MODULES: dict[str, tuple[tuple[str, ...], int, float]] = {
-    "qa_insights/stats/proportions.py": (("tests/test_proportions.py",), 80, 0.90),
-    "qa_insights/stats/control_charts.py": (("tests/test_control_charts.py",), 80, 0.90),
-    "qa_insights/stats/lmdi.py": (("tests/test_lmdi.py",), 80, 0.90),
-    "qa_insights/business/targets.py": (("tests/test_targets.py",), 80, 0.90),
-    "qa_insights/present/findings.py": (("tests/test_findings.py",), 80, 0.90),
+    "qa_insights/stats/proportions.py": (
+        ("tests/test_proportions_edges.py", "tests/test_proportions.py"), 80, 0.90),
+    "qa_insights/stats/control_charts.py": (
+        ("tests/test_control_charts_rules.py", "tests/test_control_charts.py"), 80, 0.90),
+    "qa_insights/stats/lmdi.py": (("tests/test_lmdi_forms.py", "tests/test_lmdi.py"), 80, 0.90),
+    "qa_insights/business/targets.py": (
+        ("tests/test_targets_boundaries.py", "tests/test_targets.py"), 80, 0.90),
+    "qa_insights/present/findings.py": (
+        ("tests/test_findings_numbers.py", "tests/test_findings.py"), 80, 0.90),
     "qa_insights/business/costs.py": (("tests/test_costs.py",), 80, 0.90),
     "qa_insights/reports/engine/publish.py": (
         ("tests/test_reports.py", "tests/test_reliability.py"), 40, 0.85),
     "qa_insights/reports/engine/build.py": (
         ("tests/test_reports.py", "tests/test_reliability.py"), 40, 0.85),
 }
+
+#: Lines of tests/MUTATION.md between which ``--out`` writes the measured table.
+BEGIN, END = "<!-- mutation table: begin -->", "<!-- mutation table: end -->"
 
 #: The tests run on each mutant: ``make test-fast``'s selection (slow simulations left out).
 MARKS = "not slow and not spark"
@@ -270,17 +277,24 @@ class ModuleResult:
         return len(self.killed) / counted if counted else float("nan")
 
 
-def _copy_tree(dest: Path) -> None:
-    ignore = shutil.ignore_patterns("__pycache__", ".hypothesis", ".pytest_cache")
-    for item in ("qa_insights", "tests", "data_samples", "benchmarks", "pyproject.toml"):
-        src = ROOT / item
+#: Top-level entries of the repository not copied into the mutants' working copy.
+_NOT_COPIED = {".git", ".venv", "reports", "quarantine", "build", ".hypothesis",
+               ".pytest_cache"}
+
+
+def _copy_tree(root: Path, dest: Path) -> None:
+    ignore = shutil.ignore_patterns("__pycache__", ".hypothesis", ".pytest_cache",
+                                    "*.egg-info")
+    for src in root.iterdir():
+        if src.name in _NOT_COPIED or src.name.endswith(".egg-info"):
+            continue
         if src.is_dir():
-            shutil.copytree(src, dest / item, ignore=ignore)
-        elif src.exists():
-            shutil.copy2(src, dest / item)
+            shutil.copytree(src, dest / src.name, ignore=ignore)
+        else:
+            shutil.copy2(src, dest / src.name)
 
 
-def _preload() -> None:
+def _preload(project: bool = True) -> None:
     """Import every third-party package the project uses once, before forking the runs.
 
     The project itself is imported (to reach its dependencies) and then forgotten, so each
@@ -289,7 +303,8 @@ def _preload() -> None:
     for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
         os.environ.setdefault(var, "1")
     sys.path.insert(0, str(ROOT))
-    for name in ("pytest", "_pytest.python", "hypothesis", "qa_insights", "tests.conftest"):
+    names = ["pytest", "_pytest.python", "hypothesis"]
+    for name in names + (["qa_insights", "tests.conftest"] if project else []):
         try:
             __import__(name)
         except ImportError:
@@ -377,7 +392,7 @@ def _node_lines(tree: ast.Module, site: Site) -> set[int]:
 
 def run_module(module: str, tests: Sequence[str], n: int, seed: int = 20240623,
                timeout: float | None = None, target: float = 0.90,
-               log: bool = True) -> ModuleResult:
+               log: bool = True, root: Path = ROOT) -> ModuleResult:
     """Mutate ``module`` (a path relative to the repository) and run ``tests`` on each mutant.
 
     Parameters
@@ -396,23 +411,25 @@ def run_module(module: str, tests: Sequence[str], n: int, seed: int = 20240623,
         The score the module should reach (only reported).
     log : bool
         Print one line per mutant.
+    root : Path
+        The repository (copied, never changed).
 
     Returns
     -------
     ModuleResult
     """
     started = time.monotonic()
-    source = (ROOT / module).read_text()
+    source = (root / module).read_text()
     original = ast.parse(source)
     unparsed = ast.unparse(original)
     sites = mutation_sites(original)
     regenerated = ast.parse(unparsed)
     chosen = sorted(random.Random(seed).sample(range(len(sites)), min(n, len(sites))))
-    equivalent = _equivalents(module)
+    equivalent = _equivalents(module) if root == ROOT else {}
     result = ModuleResult(module, tuple(tests), target, len(sites), len(chosen))
     with tempfile.TemporaryDirectory(prefix="mutation-") as tmp:
         workdir = Path(tmp)
-        _copy_tree(workdir)
+        _copy_tree(root, workdir)
         path = workdir / module
         path.write_text(unparsed)
         outcome, seconds, executed = _run_tests(workdir, tests, 3600, trace=str(path))
@@ -481,25 +498,39 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--n", type=int, help="mutants sampled per module")
     parser.add_argument("--seed", type=int, default=20240623)
     parser.add_argument("--timeout", type=float, help="seconds per test run")
-    parser.add_argument("--out", help="write the Markdown table here")
+    parser.add_argument("--out", help="write the Markdown table here (between the "
+                        f"{BEGIN!r} and {END!r} lines when the file has them)")
+    parser.add_argument("--root", type=Path, default=ROOT,
+                        help="repository to copy (default: this one)")
     args = parser.parse_args(argv)
     if args.module:
         default = MODULES.get(args.module, (tuple(args.tests or ()), 80, 0.90))
         plan = {args.module: (tuple(args.tests or default[0]), default[1], default[2])}
     else:
         plan = MODULES
-    _preload()
+    _preload(project=args.root.resolve() == ROOT)
     results = []
     for module, (tests, n, target) in plan.items():
         if not tests:
             parser.error(f"{module}: give its test files with --tests")
         results.append(run_module(module, tests, args.n or n, args.seed, args.timeout,
-                                  target))
+                                  target, root=args.root.resolve()))
     report = markdown_report(results, args.seed)
     print(report)
     if args.out:
-        Path(args.out).write_text(report + "\n")
+        _write_report(Path(args.out), report)
     return 0 if all(r.score >= r.target for r in results) else 1
+
+
+def _write_report(path: Path, report: str) -> None:
+    """Write ``report`` to ``path``, between its BEGIN and END lines when it has them."""
+    text = path.read_text() if path.exists() else ""
+    if BEGIN in text and END in text:
+        head, rest = text.split(BEGIN, 1)
+        text = f"{head}{BEGIN}\n{report}\n{END}{rest.split(END, 1)[1]}"
+    else:
+        text = f"{BEGIN}\n{report}\n{END}\n"
+    path.write_text(text)
 
 
 if __name__ == "__main__":
