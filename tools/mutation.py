@@ -5,9 +5,9 @@ operator swapped, ``and``/``or`` swapped, ``not``/unary minus dropped, numeric o
 constant changed, return value replaced with ``None``, statement deleted), samples some
 of them with a fixed seed, writes each mutant into a temporary copy of the worktree
 (never the real tree) and runs the module's own test files on it with
-``pytest -x -q -p no:cacheprovider -m "not slow and not spark"`` under a timeout. A mutant is *killed* when the
-tests fail (or time out) and *survives* when they pass. Mutants on lines the tests
-never execute survive without a run (the line trace of the unmutated run shows it).
+``pytest -x -q -p no:cacheprovider -m "not slow and not spark"`` under a timeout. A
+mutant is *killed* when the tests fail (or time out) and *survives* when they pass. With
+``--trace``, mutants on lines the unmutated run never executes survive without a run.
 
 Heavy third-party imports are made once in this process; each test run is a forked
 child, so a run costs the tests' own time, not pandas' and SciPy's import time.
@@ -269,6 +269,7 @@ class ModuleResult:
     uncovered: list[Site] = field(default_factory=list)
     equivalent: list[tuple[Site, str]] = field(default_factory=list)
     seconds: float = 0.0
+    error: str = ""
 
     @property
     def score(self) -> float:
@@ -392,7 +393,7 @@ def _node_lines(tree: ast.Module, site: Site) -> set[int]:
 
 def run_module(module: str, tests: Sequence[str], n: int, seed: int = 20240623,
                timeout: float | None = None, target: float = 0.90,
-               log: bool = True, root: Path = ROOT) -> ModuleResult:
+               log: bool = True, root: Path = ROOT, trace: bool = False) -> ModuleResult:
     """Mutate ``module`` (a path relative to the repository) and run ``tests`` on each mutant.
 
     Parameters
@@ -413,6 +414,9 @@ def run_module(module: str, tests: Sequence[str], n: int, seed: int = 20240623,
         Print one line per mutant.
     root : Path
         The repository (copied, never changed).
+    trace : bool
+        Trace the unmutated run's lines (several times slower) so that mutants on lines
+        the tests never run are reported as such without a run of their own.
 
     Returns
     -------
@@ -432,10 +436,15 @@ def run_module(module: str, tests: Sequence[str], n: int, seed: int = 20240623,
         _copy_tree(root, workdir)
         path = workdir / module
         path.write_text(unparsed)
-        outcome, seconds, executed = _run_tests(workdir, tests, 3600, trace=str(path))
+        outcome, seconds, executed = _run_tests(workdir, tests, 3600,
+                                                trace=str(path) if trace else None)
         if outcome != "pass":
-            raise RuntimeError(f"{module}: its tests fail before any mutation ({tests})")
-        limit = timeout if timeout is not None else 3 * seconds + 30
+            result.error = "its tests fail before any mutation"
+            result.seconds = time.monotonic() - started
+            if log:
+                print(f"{module}: {result.error} ({', '.join(tests)})", flush=True)
+            return result
+        limit = timeout if timeout is not None else 3 * seconds + 60
         if log:
             print(f"{module}: {len(sites)} sites, {len(chosen)} sampled; unmutated run "
                   f"{seconds:.1f} s, {len(executed)} lines run", flush=True)
@@ -445,7 +454,7 @@ def run_module(module: str, tests: Sequence[str], n: int, seed: int = 20240623,
             if name in equivalent:
                 result.equivalent.append((site, equivalent[name]))
                 verdict = "equivalent"
-            elif not (_node_lines(regenerated, site) & executed):
+            elif trace and not (_node_lines(regenerated, site) & executed):
                 result.uncovered.append(site)
                 verdict = "not run by the tests"
             else:
@@ -469,6 +478,11 @@ def markdown_report(results: Sequence[ModuleResult], seed: int) -> str:
              "equivalent | score | target | minutes |"),
              "|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in results:
+        if r.error:
+            lines.append(f"| `{r.module}` | {', '.join(f'`{t}`' for t in r.tests)} | "
+                         f"{r.sites} | not measured: {r.error} | | | | | | "
+                         f"{r.target:.0%} | {r.seconds / 60:.1f} |")
+            continue
         mark = "ok" if r.score >= r.target else "BELOW"
         lines.append(
             f"| `{r.module}` | {', '.join(f'`{t}`' for t in r.tests)} | {r.sites} | "
@@ -500,6 +514,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--timeout", type=float, help="seconds per test run")
     parser.add_argument("--out", help="write the Markdown table here (between the "
                         f"{BEGIN!r} and {END!r} lines when the file has them)")
+    parser.add_argument("--trace", action="store_true",
+                        help="trace the unmutated run; mutants on unrun lines skip their run")
     parser.add_argument("--root", type=Path, default=ROOT,
                         help="repository to copy (default: this one)")
     args = parser.parse_args(argv)
@@ -514,12 +530,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         if not tests:
             parser.error(f"{module}: give its test files with --tests")
         results.append(run_module(module, tests, args.n or n, args.seed, args.timeout,
-                                  target, root=args.root.resolve()))
+                                  target, root=args.root.resolve(), trace=args.trace))
     report = markdown_report(results, args.seed)
     print(report)
     if args.out:
         _write_report(Path(args.out), report)
-    return 0 if all(r.score >= r.target for r in results) else 1
+    return 0 if all(not r.error and r.score >= r.target for r in results) else 1
 
 
 def _write_report(path: Path, report: str) -> None:
