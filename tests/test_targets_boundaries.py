@@ -258,3 +258,12 @@ def test_projection_of_a_proportion_is_the_jeffreys_beta_binomial_by_formula():
     low = (3 + stats.betabinom.ppf(0.05, 200, 3.5, 97.5)) / 300
     high = (3 + stats.betabinom.ppf(0.95, 200, 3.5, 97.5)) / 300
     assert (r["ci_low"], r["ci_high"]) == pytest.approx((low, high), rel=1e-12)
+
+
+def test_blank_scope_values_match_whichever_side_has_them_missing():
+    # An org row's scope_value is empty; read from CSV it may be NaN on either side.
+    a = _actuals([OCT], [0.96], [0.955], [0.965])
+    t = _targets([OCT]).assign(scope_value=None)
+    assert attainment(a, t)[["scope_value", "status"]].values.tolist() == [["", "met"]]
+    a_nan = a.assign(scope_value=None)
+    assert attainment(a_nan, _targets([OCT]))["status"].tolist() == ["met"]
