@@ -250,14 +250,40 @@ def test_target_attainment_months_keeps_earlier_months_for_streaks(as_of_store):
     assert later["status"] == "no data"
 
 
-def test_projection_of_a_proportion_is_the_jeffreys_beta_binomial_by_formula():
-    # 3 errors in 100 audits after 10 of 30 days: Beta(3.5, 97.5) rate, 200 audits to come.
-    mtd = pd.DataFrame({"metric": ["critical_error_rate"], "actual": [0.03], "n": [100.0],
-                        "successes": [3.0], "sd": [0.17], "interval": ["wilson"]})
-    r = project_month_end(mtd, 10, 30, confidence=0.9).iloc[0]
-    low = (3 + stats.betabinom.ppf(0.05, 200, 3.5, 97.5)) / 300
-    high = (3 + stats.betabinom.ppf(0.95, 200, 3.5, 97.5)) / 300
+@pytest.mark.parametrize("x,n,days_elapsed,confidence", [(3, 100, 10, 0.9),
+                                                          (2, 10, 1, 0.95)])
+def test_projection_of_a_proportion_is_the_jeffreys_beta_binomial_by_formula(
+        x, n, days_elapsed, confidence):
+    # Jeffreys Beta(x + 1/2, n - x + 1/2) rate, then m = n (30 - d) / d audits to come.
+    mtd = pd.DataFrame({"metric": ["critical_error_rate"], "actual": [x / n], "n": [float(n)],
+                        "successes": [float(x)], "sd": [0.17], "interval": ["wilson"]})
+    r = project_month_end(mtd, days_elapsed, 30, confidence=confidence).iloc[0]
+    m = round(n * (30 - days_elapsed) / days_elapsed)
+    tail = (1 - confidence) / 2
+    low = (x + stats.betabinom.ppf(tail, m, x + 0.5, n - x + 0.5)) / (n + m)
+    high = (x + stats.betabinom.ppf(1 - tail, m, x + 0.5, n - x + 0.5)) / (n + m)
     assert (r["ci_low"], r["ci_high"]) == pytest.approx((low, high), rel=1e-12)
+
+
+@pytest.mark.parametrize("direction", [HI, LO])
+def test_a_point_exactly_on_the_target_meets_it(direction):
+    a = _actuals(["2026-09", OCT], [0.95, 0.95], [0.94, NAN], [0.96, NAN])
+    out = attainment(a, _targets(["2026-09", OCT], value=0.95, direction=direction))
+    assert out["gap"].tolist() == [0.0, 0.0]
+    assert out["point_meets"].tolist() == [True, True]
+    assert out["status"].tolist() == ["at risk", "met"]
+
+
+def test_month_end_projection_column_order(as_of_store):
+    got = month_end_projection(as_of_store, "2026-10-10", scopes=["site"],
+                               metrics=["accuracy"])
+    cols = got.columns.tolist()
+    assert cols[:7] == ["metric", "scope", "scope_value", "month", "as_of", "days_elapsed",
+                        "days_in_month"]
+    assert cols[7:13] == ["n_to_date", "actual_to_date", "projected_n", "projected",
+                          "ci_low", "ci_high"]
+    assert cols[-3:] == ["target", "direction", "status"]
+    assert got["days_in_month"].tolist() == [31, 31]
 
 
 def test_blank_scope_values_match_whichever_side_has_them_missing():
