@@ -293,3 +293,10 @@ def test_blank_scope_values_match_whichever_side_has_them_missing():
     assert attainment(a, t)[["scope_value", "status"]].values.tolist() == [["", "met"]]
     a_nan = a.assign(scope_value=None)
     assert attainment(a_nan, _targets([OCT]))["status"].tolist() == ["met"]
+
+
+def test_projection_of_a_mean_from_two_audits_uses_one_degree_of_freedom():
+    r = project_month_end(_mean_row(n=2.0, actual=40.0, sd=10.0), 10, 30).iloc[0]
+    end = stats.t.ppf(0.975, 1) * 10.0 / math.sqrt(2 + 4)
+    assert (r["month_end_ci_low"], r["month_end_ci_high"]) == pytest.approx(
+        (40.0 - end, 40.0 + end), rel=1e-12)
