@@ -18,7 +18,7 @@ FULL := $(VENV)/.installed-full
 # Quieten pip's notes about unreachable mirror folders on some machines.
 PIP_QUIET := grep -v "is ignored: it is neither a file nor a directory" || true
 
-.PHONY: help setup sample-data validate reports backfill preflight lint test test-fast lab bench bench-smoke clean
+.PHONY: help setup sample-data validate reports backfill preflight lint test test-fast mutation lab bench bench-smoke clean
 
 help: ## list the targets
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-13s %s\n", $$1, $$2}'
@@ -72,6 +72,10 @@ test: preflight $(FULL) lint ## run the whole test suite (lint, unit, notebooks,
 
 test-fast: $(FULL) ## unit tests only (no notebook execution or browser)
 	$(PY) -m pytest -q -m "not slow and not spark"
+
+MUTANTS ?=
+mutation: $(FULL) ## mutation-test statistics, targets, costs, findings, engine -> tests/MUTATION.md (slow; MODULE=qa_insights/stats/lmdi.py TESTS="tests/test_lmdi.py" for one, MUTANTS=n)
+	$(PY) tools/mutation.py $(if $(MODULE),--module $(MODULE),) $(if $(TESTS),--tests $(TESTS),) $(if $(MUTANTS),--n $(MUTANTS),) $(if $(MODULE),,--out tests/MUTATION.md)
 
 lab: $(RUNTIME) ## start JupyterLab with the project kernel on the report notebooks
 	$(VENV)/bin/jupyter lab qa_insights/reports/notebooks/
