@@ -24,16 +24,21 @@ import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import duckdb
 import pandas as pd
 
 from qa_insights.data.contract import TABLES, Table
 from qa_insights.data.errors import DataError
+from qa_insights.data.mapping import find_mapping
 from qa_insights.data.months import is_month
 from qa_insights.data.sources import find_table_files, open_source, window_files
 from qa_insights.data.sql import sql_str
 from qa_insights.data.validation import TableReport, create_empty_table, validate_table
+
+if TYPE_CHECKING:
+    from qa_insights.data.normalise import Normalised
 
 __all__ = [
     "CLEAN_MANIFEST",
@@ -110,12 +115,16 @@ class Store:
         SHA-256 over the relative paths and contents of the files that were read: with a
         month window over hive partitions, only the window's partitions (so it covers what
         the report read, and a change to another month does not change it).
+    mapping : Normalised, optional
+        When the folder was read through a source mapping: the user's column names and
+        the label values no value map named (:mod:`qa_insights.data.normalise`).
     """
 
     con: duckdb.DuckDBPyConnection
     data_dir: Path
     validation: Validation
     fingerprint: str
+    mapping: Normalised | None = None
     _tmpdir: tempfile.TemporaryDirectory | None = field(default=None, repr=False)
 
     def query(self, sql: str, params: Sequence[object] | None = None) -> pd.DataFrame:
@@ -238,7 +247,8 @@ def _load_table(con: duckdb.DuckDBPyConnection, table: Table, kind: str | None,
 
 
 def open_store(data_dir: str | os.PathLike, *, months: Sequence[str] | None = None,
-               memory_limit: str | None = None, threads: int | None = None) -> Store:
+               memory_limit: str | None = None, threads: int | None = None,
+               config: str | os.PathLike | None = None) -> Store:
     """Open and validate a data folder.
 
     Parameters
@@ -259,6 +269,10 @@ def open_store(data_dir: str | os.PathLike, *, months: Sequence[str] | None = No
         ``$QA_INSIGHTS_MEMORY_LIMIT``, else :data:`DEFAULT_MEMORY_LIMIT`.
     threads : int, optional
         DuckDB worker threads (default: all cores).
+    config : path, optional
+        Source mapping file (default ``$QA_INSIGHTS_MAPPING``, else ``qa_insights.yaml``
+        in ``data_dir`` if present): the folder holds a team's own exports, read through
+        :func:`qa_insights.data.mapped_store.open_mapped_store`.
 
     Returns
     -------
@@ -283,6 +297,12 @@ def open_store(data_dir: str | os.PathLike, *, months: Sequence[str] | None = No
     data_dir = Path(data_dir)
     if not data_dir.is_dir():
         raise DataError(f"{data_dir}: data folder not found")
+    mapping_file = find_mapping(data_dir, config)
+    if mapping_file is not None:
+        from qa_insights.data.mapped_store import open_mapped_store  # imports this module
+
+        return open_mapped_store(data_dir, mapping_file, months=months,
+                                 memory_limit=memory_limit, threads=threads)
     found = {name: find_table_files(data_dir, name) for name in TABLES}
     for name, table in TABLES.items():
         if table.required_table and not found[name][1]:
