@@ -9,6 +9,7 @@ Examples
 
     qa-insights sample-data --out data_samples
     qa-insights validate data_samples
+    qa-insights init exports/        # draft exports/qa_insights.yaml, then validate
     qa-insights build --month 2026-10 --data data_samples --out reports
     qa-insights export data_samples --out /lake/qa/clean
     qa-insights build --engine spark --data /lake/qa/clean
@@ -74,7 +75,7 @@ def _cmd_validate(args: argparse.Namespace) -> int:
 def _validate(args: argparse.Namespace) -> int:
     from qa_insights.data.store import open_store
 
-    with open_store(args.data_dir) as store:
+    with open_store(args.data_dir, config=args.config) as store:
         summary = store.validation.summary()
         print(f"Validated {args.data_dir} (fingerprint {store.fingerprint[:12]})")
         print(summary.to_string(index=False))
@@ -101,6 +102,33 @@ def _cmd_export(args: argparse.Namespace) -> int:
         loaded = {name: t.loaded for name, t in store.validation.tables.items() if t.present}
     print(f"Wrote the clean tables of {args.data_dir} to {out}: "
           + ", ".join(f"{name} {n:,} rows" for name, n in loaded.items()))
+    return 0
+
+
+def _cmd_init(args: argparse.Namespace) -> int:
+    from qa_insights.data.errors import DataError
+    from qa_insights.data.init_mapping import draft_mapping
+    from qa_insights.data.mapping import MAPPING_FILE
+
+    out = args.out or args.data_dir / MAPPING_FILE
+    if out.exists() and not args.force:
+        print(f"error: {out} exists; use --force to replace it, or --out for another file",
+              file=sys.stderr)
+        return 2
+    try:
+        draft = draft_mapping(args.data_dir)
+    except DataError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    out.write_text(draft.text, encoding="utf-8")
+    print(f"Wrote {out}: " + "; ".join(f"{t} from {', '.join(f)}"
+                                       for t, f in draft.tables.items()))
+    if draft.undecided:
+        print("Could not decide (marked TODO in the file):")
+        for item in draft.undecided:
+            print(f"  - {item}")
+    print(f"Review it, then run: qa-insights validate {args.data_dir}"
+          + (f" --config {out}" if args.out else ""))
     return 0
 
 
@@ -135,7 +163,17 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("data_dir", type=data_location)
     p.add_argument("--quarantine-dir", type=Path, default=Path("quarantine"),
                    help="where quarantined rows are written (default ./quarantine)")
+    p.add_argument("--config", type=Path, default=None,
+                   help="source mapping file (default DATA_DIR/qa_insights.yaml if present)")
     p.set_defaults(func=_cmd_validate)
+
+    p = sub.add_parser("init", help="draft a source mapping (qa_insights.yaml) for a "
+                       "folder of exports in their own shape")
+    p.add_argument("data_dir", type=Path)
+    p.add_argument("--out", type=Path, default=None,
+                   help="where to write the mapping (default DATA_DIR/qa_insights.yaml)")
+    p.add_argument("--force", action="store_true", help="replace an existing mapping file")
+    p.set_defaults(func=_cmd_init)
 
     p = sub.add_parser("export", help="validate, then write the clean tables as Parquet "
                        "(audits/month=YYYY-MM/) for the Spark engine or a data lake")
