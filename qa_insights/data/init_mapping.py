@@ -122,7 +122,7 @@ def match_header(table: Table, header: list[str],
     --------
     >>> m = match_header(TABLES["audits"], ["Audit ID", "Sev", "agent.siteType"])
     >>> {k: v[0] for k, v in m.items()}
-    {'audit_id': 'Audit ID', 'severity': 'Sev', 'site_type': 'agent.siteType'}
+    {'audit_id': 'Audit ID', 'site_type': 'agent.siteType', 'severity': 'Sev'}
     """
     scored = sorted(((*_score(h, c.name), h, c.name) for h in header for c in table.columns),
                     key=lambda t: -t[0])
