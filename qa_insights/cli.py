@@ -1,6 +1,7 @@
 """The ``qa-insights`` command: sample data, validation and report builds.
 
-Exit codes: 0 success; 1 rows were quarantined (validate) or a report failed (build);
+Exit codes: 0 success; 1 rows were quarantined or an optional column the reports use is
+missing (validate), or a report failed (build);
 2 a fatal input or usage problem, with a message that says what to fix.
 
 Examples
@@ -79,13 +80,41 @@ def _validate(args: argparse.Namespace) -> int:
         summary = store.validation.summary()
         print(f"Validated {args.data_dir} (fingerprint {store.fingerprint[:12]})")
         print(summary.to_string(index=False))
+        disabling = _print_column_findings(store)
         if store.validation.clean:
             print("All rows loaded.")
-            return 0
+            if disabling:
+                print(f"Warning: optional column(s) {', '.join(disabling)} missing: the "
+                      "metrics listed above are not available in the reports.")
+            return 1 if disabling else 0
         written = store.write_quarantine(args.quarantine_dir)
         total = sum(t.quarantined_total for t in store.validation.tables.values())
         print(f"{total} row(s) quarantined; see {', '.join(str(p) for p in written)}")
         return 1
+
+
+def _print_column_findings(store: object) -> list[str]:
+    """Print unknown and missing optional columns and unmapped labels; return the missing
+    optional columns a report uses."""
+    from qa_insights.data.columns import check_columns
+
+    disabling: list[str] = []
+    lines: list[str] = []
+    for table, header in store.columns.items():
+        check = check_columns(table, header)
+        lines += check.lines()
+        disabling += check.disabling
+    mapping = store.mapping
+    for table, columns in (mapping.unmapped.items() if mapping else ()):
+        for column, values in columns.items():
+            shown = ", ".join(f"{v!r} ({n})" for v, n in sorted(values.items(),
+                                                              key=lambda kv: -kv[1])[:10])
+            lines.append(f"{table}: {column}: {len(values)} value(s) not in the mapping's "
+                         f"value map, kept normalised: {shown}")
+    if lines:
+        print("Columns:")
+        print("\n".join(f"  {line}" for line in lines))
+    return disabling
 
 
 def _cmd_export(args: argparse.Namespace) -> int:

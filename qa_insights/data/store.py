@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING
 import duckdb
 import pandas as pd
 
+from qa_insights.data.columns import read_header
 from qa_insights.data.contract import TABLES, Table
 from qa_insights.data.errors import DataError
 from qa_insights.data.mapping import find_mapping
@@ -115,6 +116,9 @@ class Store:
         SHA-256 over the relative paths and contents of the files that were read: with a
         month window over hive partitions, only the window's partitions (so it covers what
         the report read, and a change to another month does not change it).
+    columns : dict
+        Table -> the column names its files hold (contract and other columns; absent
+        tables are left out), for :mod:`qa_insights.data.columns`.
     mapping : Normalised, optional
         When the folder was read through a source mapping: the user's column names and
         the label values no value map named (:mod:`qa_insights.data.normalise`).
@@ -124,6 +128,7 @@ class Store:
     data_dir: Path
     validation: Validation
     fingerprint: str
+    columns: dict[str, list[str]] = field(default_factory=dict)
     mapping: Normalised | None = None
     _tmpdir: tempfile.TemporaryDirectory | None = field(default=None, repr=False)
 
@@ -332,4 +337,7 @@ def open_store(data_dir: str | os.PathLike, *, months: Sequence[str] | None = No
     for report in reports.values():
         report.files = [str(Path(f).relative_to(data_dir)) for f in report.files]
     return Store(con=con, data_dir=data_dir, validation=Validation(reports),
-                 fingerprint=_fingerprint(data_dir, read_files), _tmpdir=tmpdir)
+                 fingerprint=_fingerprint(data_dir, read_files),
+                 columns={name: read_header(kind, files)
+                          for name, (kind, files) in found.items() if files},
+                 _tmpdir=tmpdir)
