@@ -213,6 +213,16 @@ def test_config_path_outside_the_data_folder(tmp_path, sample_audits):
         assert store.validation.tables["audits"].loaded == 40
 
 
+def test_mapping_named_by_the_environment(tmp_path, sample_audits, monkeypatch):
+    data = tmp_path / "data"
+    _write(_small_export(data, sample_audits), data / "maestro_audits.csv")
+    config = write_mapping(tmp_path, maestro_mapping(sample_audits))
+    monkeypatch.setenv("QA_INSIGHTS_MAPPING", str(config))
+    with open_store(data) as store:
+        assert store.validation.tables["audits"].files == ["maestro_audits.csv"]
+        assert store.mapping.renamed["audits"]["severity"] == "Sev"
+
+
 def test_unknown_keys_are_refused(tmp_path):
     with pytest.raises(DataError, match="unknown key"):
         parse_mapping({"tables": {"audits": {"files": "a.csv", "colums": {}}}}, "m.yaml")

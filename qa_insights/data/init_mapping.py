@@ -301,8 +301,10 @@ def _draft_values(name: str, frame: pd.DataFrame, matches: dict,
             continue
         sources = decisions if column in decisions else [column]
         counts = pd.concat([frame[matches[c][0]] for c in sources]).value_counts()
+        own = frame[matches[column][0]].value_counts()
         entries = []
-        for value, n in counts.items():
+        for value in counts.index:   # both decision columns share one vocabulary
+            n = int(own.get(value, 0))
             proposed = propose_label(column, str(value))
             if proposed is None:
                 entries.append(f"        # {_q(value)}: \"?\"   # TODO: {n} rows; which "

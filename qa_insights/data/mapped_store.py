@@ -111,7 +111,7 @@ def open_mapped_store(data_dir: str | os.PathLike, mapping_file: str | os.PathLi
         result = normalise_folder(mapping, data_dir, tmp)
         try:
             store = open_store(tmp, months=months, memory_limit=memory_limit,
-                               threads=threads)
+                               threads=threads, config=False)
         except DataError as exc:
             message = str(exc)
             for written, original in sorted(result.origins.items(), key=lambda kv: -len(kv[0])):

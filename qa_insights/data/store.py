@@ -253,7 +253,7 @@ def _load_table(con: duckdb.DuckDBPyConnection, table: Table, kind: str | None,
 
 def open_store(data_dir: str | os.PathLike, *, months: Sequence[str] | None = None,
                memory_limit: str | None = None, threads: int | None = None,
-               config: str | os.PathLike | None = None) -> Store:
+               config: str | os.PathLike | bool | None = None) -> Store:
     """Open and validate a data folder.
 
     Parameters
@@ -277,7 +277,8 @@ def open_store(data_dir: str | os.PathLike, *, months: Sequence[str] | None = No
     config : path, optional
         Source mapping file (default ``$QA_INSIGHTS_MAPPING``, else ``qa_insights.yaml``
         in ``data_dir`` if present): the folder holds a team's own exports, read through
-        :func:`qa_insights.data.mapped_store.open_mapped_store`.
+        :func:`qa_insights.data.mapped_store.open_mapped_store`. ``False``: read the
+        folder as contract-shaped, ignoring any mapping.
 
     Returns
     -------
@@ -302,7 +303,7 @@ def open_store(data_dir: str | os.PathLike, *, months: Sequence[str] | None = No
     data_dir = Path(data_dir)
     if not data_dir.is_dir():
         raise DataError(f"{data_dir}: data folder not found")
-    mapping_file = find_mapping(data_dir, config)
+    mapping_file = None if config is False else find_mapping(data_dir, config or None)
     if mapping_file is not None:
         from qa_insights.data.mapped_store import open_mapped_store  # imports this module
 
