@@ -141,8 +141,8 @@ def test_headers_differing_by_case_or_spaces_match_without_a_mapping(tmp_path):
 
 
 def test_constants_fill_a_column_the_export_lacks(tmp_path):
-    lines = ["id,when,queue,market,site,agent,agent_says,qa_says",
-             "A1,2026-10-01 12:00,spam,US,s1,m1,spam,spam"]
+    lines = ["id,when,queue,market,site,agent,agent_says,qa_says,filename,_row",
+             "A1,2026-10-01 12:00,spam,US,s1,m1,spam,spam,shot.png,7"]
     (tmp_path / "vendor.csv").write_text("\n".join(lines) + "\n")
     write_mapping(tmp_path, {"tables": {"audits": {
         "files": "vendor.csv",
@@ -152,6 +152,8 @@ def test_constants_fill_a_column_the_export_lacks(tmp_path):
         "constants": {"site_type": "bpo"}}}})
     with open_store(tmp_path) as store:
         row = store.query("SELECT site_type, audited_at FROM audits").iloc[0]
+        assert {"export_filename", "export__row"} <= set(store.columns["audits"])
+        assert store.validation.tables["audits"].files == ["vendor.csv"]
     assert row.site_type == "bpo"
     assert row.audited_at == pd.Timestamp("2026-10-01 04:00")  # Manila is UTC+8
 

@@ -64,6 +64,10 @@ class Normalised:
     unmapped: dict[str, dict[str, dict[str, int]]] = field(default_factory=dict)
 
 
+#: Column names the store's readers add (an export column so named is kept as export_<name>).
+_RESERVED = frozenset({"filename", "file_row_number", "_file", "_row"})
+
+
 def _kind(path: Path, reader: Reader) -> str:
     if reader.format:
         return reader.format
@@ -268,7 +272,9 @@ def _normalise_frame(frame: pd.DataFrame, spec: TableMapping, where: str,
     if clash:
         raise DataError(f"{where}: {', '.join(clash)}: the file has this column and the "
                         "mapping gives a constant; keep one")
-    frame = frame.rename(columns=renames)
+    reserved = {n: f"export_{n}" for n in frame.columns
+                if n in _RESERVED and n not in renames}   # names the readers add
+    frame = frame.rename(columns={**renames, **reserved})
     extra_clash = [c for c in frame.columns if c in spec.constants]
     if extra_clash:
         raise DataError(f"{where}: column {extra_clash[0]!r} clashes with a constant")
