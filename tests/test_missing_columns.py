@@ -105,7 +105,7 @@ def test_complete_data_validates_with_exit_0(tmp_path, subset, capsys):
 
 def test_check_columns_unknown_and_missing():
     check = check_columns("audits", [*TABLES["audits"].names[:-3], "Dispute-Status",
-                                     "language", "_file"])
+                                     "language", "_file", "month", "is_error"])
     assert check.unknown == [("Dispute-Status", "dispute_status"), ("language", None)]
     assert [name for name, _ in check.missing_optional] == ["handle_time_s",
                                                              "dispute_status", "comment"]

@@ -32,7 +32,7 @@ from typing import Any
 
 from qa_insights.data.contract import TABLES
 
-__all__ = ["DISABLES", "ColumnCheck", "check_columns", "missing_columns", "read_header",
+__all__ = ["DERIVED", "DISABLES", "ColumnCheck", "check_columns", "missing_columns", "read_header",
            "unavailable_reason"]
 
 #: Optional contract column -> the metrics and analyses that need it (the reports use every
@@ -49,6 +49,11 @@ DISABLES: dict[str, dict[str, tuple[str, ...]]] = {
         "auditor_id": ("auditor breakdowns",),
     },
 }
+
+
+#: Columns the store derives for a table (a clean export, ``qa-insights export``, holds
+#: them; validation recomputes them): not unknown columns.
+DERIVED: dict[str, tuple[str, ...]] = {"audits": ("month", "is_error", "error_type")}
 
 
 @dataclass
@@ -92,7 +97,7 @@ def check_columns(table: str, header: Sequence[str]) -> ColumnCheck:
     absent = [c for c in contract if c not in present]
     check = ColumnCheck(table)
     for name in header:
-        if name in contract or name.startswith("_"):
+        if name in contract or name.startswith("_") or name in DERIVED.get(table, ()):
             continue
         check.unknown.append((name, _nearest(name, absent)))
     uses = DISABLES.get(table, {})

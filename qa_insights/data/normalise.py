@@ -155,6 +155,8 @@ def read_export(path: str | os.PathLike, reader: Reader | None = None) -> pd.Dat
     except (pd.errors.ParserError, ValueError, OSError) as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise DataError(f"{path}: cannot read as {kind}: {first}") from None
+    if kind == "csv":   # already text: only missing cells become None
+        return frame.astype(object).where(frame.notna(), None)
     return _as_text(frame)
 
 
@@ -247,21 +249,19 @@ def _numbers(values: pd.Series, reader: Reader) -> pd.Series:
 def _labels(values: pd.Series, value_map: dict[str, str], normalise: bool,
             unmapped: dict[str, int]) -> pd.Series:
     """Map labels (keys compared after normalisation), normalise the rest; count the
-    distinct values no map named."""
+    distinct values no map named. Each distinct value is looked up once."""
     keyed = {normalise_label(k): v for k, v in value_map.items()}
-    out = []
-    for value in values.tolist():
-        if value is None:
-            out.append(None)
-            continue
+    counts = values.value_counts(dropna=True)
+    lookup: dict[str, str] = {}
+    for value, n in counts.items():
         key = normalise_label(value)
         if key in keyed:
-            out.append(keyed[key])
+            lookup[value] = keyed[key]
             continue
         if value_map:
-            unmapped[value] = unmapped.get(value, 0) + 1
-        out.append(key if normalise else value)
-    return pd.Series(out, index=values.index, dtype=object)
+            unmapped[value] = unmapped.get(value, 0) + int(n)
+        lookup[value] = key if normalise else value
+    return values.map(lookup).astype(object).where(values.notna(), None)
 
 
 def _normalise_frame(frame: pd.DataFrame, spec: TableMapping, where: str,
