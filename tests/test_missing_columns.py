@@ -9,8 +9,10 @@ computed with the column present.
 from __future__ import annotations
 
 import shutil
+import warnings
 
 import pandas as pd
+import pyarrow.parquet as pq
 import pytest
 
 from qa_insights.business.actuals import metric_actuals
@@ -115,3 +117,30 @@ def test_check_columns_unknown_and_missing():
     assert check.lines()[2].startswith("audits: optional column 'handle_time_s' missing: "
                                        "not available: handle time")
     assert check.lines()[-1] == "audits: optional column 'comment' missing"
+
+
+def test_a_clean_export_remembers_the_missing_column(tmp_path, subset):
+    folder = _folder(tmp_path, subset.drop(columns=["severity"]), "nosev")
+    with open_store(folder) as store:
+        store.export_clean(tmp_path / "clean")
+    part = next((tmp_path / "clean" / "audits").rglob("*.parquet"))
+    assert "severity" in pq.read_schema(part).names        # written empty, for Spark
+    with open_store(tmp_path / "clean") as clean:
+        assert quality_summary(clean).critical_error_rate.isna().all()
+        assert "critical_error_rate" in quality_summary(clean).attrs["unavailable"]
+
+
+@pytest.mark.spark
+def test_spark_store_of_the_export_remembers_it_too(tmp_path, subset):
+    pytest.importorskip("pyspark")
+    from qa_insights.data.spark_store import open_spark_store
+
+    folder = _folder(tmp_path, subset.drop(columns=["dispute_status"]), "nodispute")
+    with open_store(folder) as store:
+        clean = store.export_clean(tmp_path / "clean")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)   # PySpark 4 on pandas 3
+        with open_spark_store(clean) as spark:
+            summary = quality_summary(spark)
+    assert summary[["dispute_rate", "overturn_rate", "n_disputed"]].isna().all().all()
+    assert summary.accuracy.notna().all()

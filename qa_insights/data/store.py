@@ -203,7 +203,10 @@ class Store:
                              f"({options})")
         manifest = {"fingerprint": self.fingerprint, "source": str(self.data_dir),
                     "tables": {name: dataclasses.asdict(report)
-                               for name, report in self.validation.tables.items()}}
+                               for name, report in self.validation.tables.items()},
+                    # the source's columns: the export has every contract column, so a
+                    # missing one must stay known as missing (qa_insights.data.columns)
+                    "columns": self.columns}
         (out / CLEAN_MANIFEST).write_text(json.dumps(manifest, indent=1) + "\n")
         return out
 
@@ -230,6 +233,15 @@ def _fingerprint(data_dir: Path, files: list[Path]) -> str:
             for chunk in iter(lambda: fh.read(1 << 20), b""):
                 digest.update(chunk)
     return digest.hexdigest()
+
+
+def _recorded_columns(data_dir: Path) -> dict[str, list[str]] | None:
+    """The source columns a clean export recorded in :data:`CLEAN_MANIFEST`, if any."""
+    try:
+        recorded = json.loads((data_dir / CLEAN_MANIFEST).read_text()).get("columns")
+    except (OSError, ValueError, AttributeError):
+        return None
+    return recorded if isinstance(recorded, dict) and recorded else None
 
 
 def _check_month(month: str) -> str:
@@ -339,6 +351,7 @@ def open_store(data_dir: str | os.PathLike, *, months: Sequence[str] | None = No
         report.files = [str(Path(f).relative_to(data_dir)) for f in report.files]
     return Store(con=con, data_dir=data_dir, validation=Validation(reports),
                  fingerprint=_fingerprint(data_dir, read_files),
-                 columns={name: read_header(kind, files)
-                          for name, (kind, files) in found.items() if files},
+                 columns=_recorded_columns(data_dir) or {
+                     name: read_header(kind, files)
+                     for name, (kind, files) in found.items() if files},
                  _tmpdir=tmpdir)
