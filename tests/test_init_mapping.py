@@ -85,6 +85,18 @@ def test_lists_what_it_cannot_decide(tmp_path, sample_audits):
     assert "#  site_type:" in draft.text and "TODO" in draft.text
 
 
+def test_title_rows_above_the_header_are_skipped(tmp_path, sample_audits):
+    frame = maestro_frame(sample_audits.iloc[:60])
+    body = frame.to_csv(sep=";", index=False)
+    (tmp_path / "vendor.csv").write_text("Vendor QA export, October 2026\n\n" + body)
+    draft = draft_mapping(tmp_path)
+    assert "skip_rows: 2" in draft.text and 'delimiter: ";"' in draft.text
+    assert 'audit_id: "Audit ID"' in draft.text
+    (tmp_path / MAPPING_FILE).write_text(draft.text)
+    with open_store(tmp_path) as store:
+        assert store.validation.tables["audits"].loaded == 60
+
+
 def test_init_keeps_an_existing_mapping(tmp_path, capsys):
     (tmp_path / MAPPING_FILE).write_text("tables: {}\n")
     assert main(["init", str(tmp_path)]) == 2
@@ -95,8 +107,9 @@ def test_vendor_xlsx_with_a_title_row(tmp_path, sample_audits):
     pytest.importorskip("openpyxl")
     frame = maestro_frame(sample_audits.iloc[:50])
     with pd.ExcelWriter(tmp_path / "vendor.xlsx") as writer:
-        frame.to_excel(writer, index=False, startrow=1)
-    assert "audits" in draft_mapping(tmp_path).tables
+        frame.to_excel(writer, index=False, startrow=1)   # a title row above the header
+    draft = draft_mapping(tmp_path)
+    assert "audits" in draft.tables and "skip_rows: 1" in draft.text
 
 
 _CONTRACT = TABLES["audits"].names

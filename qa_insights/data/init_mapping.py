@@ -189,19 +189,43 @@ def _detect_encoding(path: Path) -> str:
     return "latin-1"
 
 
+def _header_row(rows: list[list[object]]) -> int:
+    """Index of the header among the first rows: the first as full as the fullest row
+    (a title row or a blank line above the header has fewer cells).
+
+    >>> _header_row([["QA export, October"], [], ["id", "when", "site"], ["1", "x", "y"]])
+    2
+    """
+    filled = [sum(c is not None and str(c).strip() not in ("", "nan") for c in row)
+              for row in rows]
+    fullest = max(filled, default=0)
+    return next((i for i, n in enumerate(filled) if n >= max(2, 0.8 * fullest)), 0)
+
+
+def _delimiter(lines: list[str]) -> str:
+    """The candidate that splits the later lines most (title lines are ignored)."""
+    body = lines[len(lines) // 2:] or lines
+    return max(",;\t|", key=lambda d: sorted(line.count(d) for line in body)[len(body) // 2])
+
+
 def _detect_reader(path: Path) -> Reader:
     fmt = next((f for f, endings in FORMATS.items() if path.name.lower().endswith(endings)),
                None)
+    if fmt == "xlsx":
+        try:
+            top = pd.read_excel(path, header=None, nrows=10, dtype=object)
+        except ImportError:
+            return Reader(format="xlsx")   # reading it then says openpyxl is needed
+        return Reader(format="xlsx", skip_rows=_header_row(top.values.tolist()))
     if fmt != "csv":
         return Reader(format=fmt)
     encoding = _detect_encoding(path)
     with open(path, encoding=encoding, newline="") as fh:
-        sample = fh.read(1 << 16)
-    try:
-        delimiter = csv.Sniffer().sniff(sample, delimiters=",;\t|").delimiter
-    except csv.Error:
-        delimiter = ","
-    return Reader(format="csv", delimiter=delimiter, encoding=encoding)
+        lines = fh.read(1 << 16).splitlines()[:40]
+    delimiter = _delimiter(lines)
+    rows = list(csv.reader(lines[:10], delimiter=delimiter))
+    return Reader(format="csv", delimiter=delimiter, encoding=encoding,
+                  skip_rows=_header_row(rows))
 
 
 def _time_format(values: pd.Series) -> tuple[str | None, bool, list[str]]:
@@ -258,6 +282,8 @@ def _draft_table(name: str, files: list[Path], reader: Reader, frame: pd.DataFra
         reader_items.update(delimiter=reader.delimiter, encoding=reader.encoding)
         if decimal:
             reader_items["decimal"] = ","
+    if reader.skip_rows:
+        reader_items["skip_rows"] = reader.skip_rows   # title rows above the header
     lines.append("    reader: {" + ", ".join(f"{k}: {_q(v)}" for k, v in reader_items.items())
                  + "}")
     lines.append("    columns:                 # contract column: your column")
