@@ -78,7 +78,9 @@ def _validate(args: argparse.Namespace) -> int:
 
     with open_store(args.data_dir, config=args.config) as store:
         summary = store.validation.summary()
-        print(f"Validated {args.data_dir} (fingerprint {store.fingerprint[:12]})")
+        print(f"Validated {args.data_dir} (fingerprint {store.fingerprint[:12]})"
+              + (f" through the source mapping {store.mapping.mapping_file}"
+                 if store.mapping else ""))
         print(summary.to_string(index=False))
         disabling = _print_column_findings(store)
         if store.validation.clean:

@@ -205,6 +205,24 @@ def test_required_column_without_a_source_is_named(tmp_path, sample_audits):
         open_store(tmp_path)
 
 
+def test_validate_names_the_mapping_and_the_users_file(tmp_path, sample_audits, capsys):
+    from qa_insights.cli import main
+
+    frame = _small_export(tmp_path, sample_audits)
+    frame.loc[0, "Sev"] = "Catastrophic"      # on an agreeing audit: two findings in one
+    _write(frame, tmp_path / "maestro_audits.csv")
+    config = write_mapping(tmp_path, maestro_mapping(sample_audits))
+    assert main(["validate", str(tmp_path), "--quarantine-dir", str(tmp_path / "q")]) == 1
+    out = capsys.readouterr().out
+    assert f"through the source mapping {config}" in out
+    assert "severity: 1 value(s) not in the mapping's value map, kept normalised: " \
+           "'Catastrophic' (1)" in out
+    written = pd.read_csv(tmp_path / "q" / "audits.quarantine.csv")
+    assert written[["_file", "_row"]].values.tolist() == [
+        [str(tmp_path / "maestro_audits.csv"), 1]]
+    assert written.reason[0].startswith("column `Sev` mapped to `severity`: ")
+
+
 def test_config_path_outside_the_data_folder(tmp_path, sample_audits):
     data = tmp_path / "data"
     _write(_small_export(data, sample_audits), data / "maestro_audits.csv")

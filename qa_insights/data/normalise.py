@@ -52,12 +52,13 @@ __all__ = ["Normalised", "match_columns", "normalise_folder", "read_export"]
 class Normalised:
     """Result of :func:`normalise_folder`.
 
-    ``origins`` maps each written (or linked) file to the user's file it came from;
+    ``mapping_file`` is the mapping applied; ``origins`` maps each written (or linked) file to the user's file it came from;
     ``renamed[table]`` maps a contract column to the user's column name where they differ;
     ``formats[table]`` a timestamp column to its format; ``unmapped[table][column]`` the
     distinct label values that no value map named (kept, normalised), with their counts.
     """
 
+    mapping_file: str = ""
     origins: dict[str, str] = field(default_factory=dict)
     renamed: dict[str, dict[str, str]] = field(default_factory=dict)
     formats: dict[str, dict[str, str]] = field(default_factory=dict)
@@ -247,9 +248,10 @@ def _numbers(values: pd.Series, reader: Reader) -> pd.Series:
 
 
 def _labels(values: pd.Series, value_map: dict[str, str], normalise: bool,
-            unmapped: dict[str, int]) -> pd.Series:
+            unmapped: dict[str, int], allowed: tuple[str, ...] | None = None) -> pd.Series:
     """Map labels (keys compared after normalisation), normalise the rest; count the
-    distinct values no map named. Each distinct value is looked up once."""
+    distinct values no map named (for a fixed-set column, only those whose normalised form
+    is not an allowed value). Each distinct value is looked up once."""
     keyed = {normalise_label(k): v for k, v in value_map.items()}
     counts = values.value_counts(dropna=True)
     lookup: dict[str, str] = {}
@@ -258,7 +260,7 @@ def _labels(values: pd.Series, value_map: dict[str, str], normalise: bool,
         if key in keyed:
             lookup[value] = keyed[key]
             continue
-        if value_map:
+        if value_map and not (allowed and key in allowed):
             unmapped[value] = unmapped.get(value, 0) + int(n)
         lookup[value] = key if normalise else value
     return values.map(lookup).astype(object).where(values.notna(), None)
@@ -298,7 +300,8 @@ def _normalise_frame(frame: pd.DataFrame, spec: TableMapping, where: str,
         if col.name in labels or col.name in spec.values:
             counts = unmapped.setdefault(col.name, {})
             values = _labels(values, spec.values.get(col.name, {}),
-                             spec.normalise_labels and col.name in labels, counts)
+                             spec.normalise_labels and col.name in labels, counts,
+                             col.allowed)
         frame[col.name] = values
     return frame, {contract: source for source, contract in renames.items()
                    if source != contract}
@@ -336,7 +339,7 @@ def normalise_folder(mapping: SourceMapping, data_dir: str | os.PathLike,
         header, a required contract column with neither a column nor a constant.
     """
     data_dir, out_dir = Path(data_dir), Path(out_dir)
-    result = Normalised()
+    result = Normalised(mapping_file=str(mapping.path))
     for name in TABLES:
         spec = mapping.tables.get(name)
         if spec is None:
