@@ -124,7 +124,7 @@ def _cmd_export(args: argparse.Namespace) -> int:
     from qa_insights.data.store import open_store
 
     try:
-        store = open_store(args.data_dir, months=args.months)
+        store = open_store(args.data_dir, months=args.months, config=args.config)
     except (DataError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -212,6 +212,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--out", type=Path, required=True, help="folder for the clean tables")
     p.add_argument("--months", nargs="+", metavar="YYYY-MM",
                    help="only these months (default all)")
+    p.add_argument("--config", type=Path, default=None,
+                   help="source mapping file (default DATA_DIR/qa_insights.yaml if present)")
     p.set_defaults(func=_cmd_export)
 
     p = sub.add_parser("build", help="execute and render the reports")

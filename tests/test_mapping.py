@@ -14,10 +14,17 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from qa_insights.data.errors import DataError
-from qa_insights.data.mapping import MAPPING_FILE, load_mapping, parse_mapping
-from qa_insights.data.normalise import read_export
+from qa_insights.data.mapping import (
+    MAPPING_FILE,
+    load_mapping,
+    normalise_label,
+    parse_mapping,
+)
+from qa_insights.data.normalise import _labels, read_export
 from qa_insights.data.store import open_store
 from qa_insights.quality.metrics import quality_summary
 from tests.fixtures_data import SAMPLE
@@ -279,3 +286,20 @@ def test_doctests():
 
     for module in (mapping, normalise, mapped_store):
         assert doctest.testmod(module).failed == 0
+
+
+_WORDS = st.lists(st.text("abcdefghijklmnopqrstuvwxyzÁÉÍ", min_size=1, max_size=6),
+                  min_size=1, max_size=3)
+
+
+@settings(max_examples=100, deadline=None)
+@given(_WORDS, st.randoms(use_true_random=False))
+def test_value_map_keys_match_in_any_case_and_spacing(words, rnd):
+    key = " ".join(words)
+    variant = " " * rnd.randint(0, 2) + "  ".join(
+        "".join(ch.upper() if rnd.random() < 0.5 else ch for ch in w) for w in words) + " "
+    unmapped: dict[str, int] = {}
+    out = _labels(pd.Series([variant, None, "Other 9"]), {key: "mapped"}, True, unmapped)
+    assert out.tolist() == ["mapped", None, "other_9"]   # keys have no digits
+    assert unmapped == {"Other 9": 1}
+    assert normalise_label(normalise_label(variant)) == normalise_label(variant)
