@@ -22,6 +22,10 @@ import argparse
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from qa_insights.data.store import Store
 
 __all__ = ["data_location", "main"]
 
@@ -95,7 +99,7 @@ def _validate(args: argparse.Namespace) -> int:
         return 1
 
 
-def _print_column_findings(store: object) -> list[str]:
+def _print_column_findings(store: Store) -> list[str]:
     """Print unknown and missing optional columns and unmapped labels; return the missing
     optional columns a report uses."""
     from qa_insights.data.columns import check_columns
