@@ -194,14 +194,14 @@ def test_publisher_fails_a_manager_run_with_the_public_key(tmp_path, monkeypatch
     assert check("a secret", analyst_mode=False) is None
 
 
-def test_a_new_key_rebuilds_every_report():
+def test_a_new_key_rebuilds_every_report(tmp_path):
     from dataclasses import replace
     from types import SimpleNamespace
 
-    from qa_insights.reports.engine.paths import NOTEBOOKS_DIR
     from qa_insights.reports.engine.publish import build_context, build_key
 
-    notebook = NOTEBOOKS_DIR / "monthly_quality_report.ipynb"
+    notebook = tmp_path / "report.ipynb"
+    notebook.write_text("{}")
     task = SimpleNamespace(notebook=notebook, title="MQR", parameters={"month": "2026-10"})
     context = build_context("f" * 64, [notebook])
     assert context.pseudonym_key == key_fingerprint()
