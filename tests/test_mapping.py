@@ -165,6 +165,29 @@ def test_constants_fill_a_column_the_export_lacks(tmp_path):
     assert row.audited_at == pd.Timestamp("2026-10-01 04:00")  # Manila is UTC+8
 
 
+def test_daylight_saving_gaps_and_repeats_are_quarantined_with_the_reason(tmp_path):
+    lines = ["id,when,queue,market,site,agent,agent_says,qa_says",
+             "A1,2026-10-25 01:30,spam,IE,s1,m1,spam,spam",     # Dublin: happens twice
+             "A2,2026-03-29 01:30,spam,IE,s1,m1,spam,spam",     # Dublin: never happens
+             "A3,2026-10-25 03:30,spam,IE,s1,m1,spam,spam"]     # 03:30 GMT
+    (tmp_path / "v.csv").write_text("\n".join(lines) + "\n")
+    write_mapping(tmp_path, {"tables": {"audits": {
+        "files": "v.csv", "constants": {"site_type": "in_house"},
+        "columns": {"audit_id": "id", "audited_at": "when", "moderator_id": "agent",
+                    "moderator_decision": "agent_says", "auditor_decision": "qa_says"},
+        "timestamps": {"audited_at": {"format": "%Y-%m-%d %H:%M",
+                                      "timezone": "Europe/Dublin"}}}}})
+    with open_store(tmp_path) as store:
+        q = store.quarantine("audits").set_index("_row")
+        kept = store.query("SELECT audited_at FROM audits").audited_at.tolist()
+    assert kept == [pd.Timestamp("2026-10-25 03:30")]
+    assert sorted(q.index) == [1, 2]
+    assert q.audited_at.str.endswith("(ambiguous or skipped local time in Europe/Dublin: "
+                                     "daylight saving change)").all()
+    assert (q.reason == "column `when` mapped to `audited_at`: expected a time in the "
+            "format %Y-%m-%d %H:%M").all()
+
+
 def test_unmapped_labels_are_listed(tmp_path, sample_audits):
     frame = _small_export(tmp_path, sample_audits)
     _write(frame, tmp_path / "maestro_audits.csv")

@@ -232,7 +232,12 @@ def _convert_times(values: pd.Series, spec: TimeFormat, kind: str) -> pd.Series:
                                      nonexistent="NaT").dt.tz_convert("UTC")
         parsed = aware.where(has_zone, local)
         out = parsed.dt.strftime("%Y-%m-%dT%H:%M:%SZ")
-    return out.astype(object).where(parsed.notna(), text).where(text.notna(), None)
+        # A local time that a daylight-saving change repeats or skips is quarantined, and
+        # the kept value says why (picking one of two instants could move an audit's month).
+        unclear = naive.notna() & local.isna() & ~has_zone
+        text = text.where(~unclear, text.astype(str) + f" (ambiguous or skipped local time "
+                          f"in {spec.timezone}: daylight saving change)")
+    return out.astype(object).where(parsed.notna(), text).where(values.notna(), None)
 
 
 def _numbers(values: pd.Series, reader: Reader) -> pd.Series:
