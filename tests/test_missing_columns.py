@@ -16,6 +16,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from qa_insights.business.actuals import metric_actuals
+from qa_insights.business.targets import target_attainment
 from qa_insights.cli import main
 from qa_insights.data.columns import DISABLES, check_columns
 from qa_insights.data.contract import TABLES
@@ -90,12 +91,15 @@ def test_report_tiles_say_not_available(tmp_path, subset):
         overall = quality_summary(store)
         by_site = quality_summary(store, "site")
         actuals = metric_actuals(store, metrics=("accuracy", "critical_error_rate"))
+        status = target_attainment(store, months="2026-10")
     assert "not available: column severity missing" in quality_headline(overall).markup
     html = quality_table(by_site, "site")._repr_html_()
     assert html.count("not available: column severity missing") == len(by_site)
     critical = actuals[actuals.metric == "critical_error_rate"]
     assert len(critical) and critical.actual.isna().all()
     assert actuals[actuals.metric == "accuracy"].actual.notna().all()
+    critical_targets = status[status.metric == "critical_error_rate"]
+    assert len(critical_targets) and (critical_targets.status == "no data").all()
 
 
 def test_complete_data_validates_with_exit_0(tmp_path, subset, capsys):
