@@ -1,6 +1,7 @@
 """The qa-insights command: sample data, validation and report builds.
 
-Exit codes: 0 success; 1 rows were quarantined (validate) or a report failed (build);
+Exit codes: 0 success; 1 rows were quarantined or an optional column the reports use is
+missing (validate), or a report failed (build);
 2 a fatal input or usage problem, with a message that says what to fix.
 
 Examples
@@ -9,6 +10,7 @@ Examples
 
     qa-insights sample-data --out data_samples
     qa-insights validate data_samples
+    qa-insights init exports/        # draft exports/qa_insights.yaml, then validate
     qa-insights build --month 2026-10 --data data_samples --out reports
     qa-insights export data_samples --out /lake/qa/clean
     qa-insights build --engine spark --data /lake/qa/clean
@@ -20,6 +22,10 @@ import argparse
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from qa_insights.data.store import Store
 
 __all__ = ["EXAMPLES", "data_location", "main"]
 
@@ -102,17 +108,47 @@ def _cmd_validate(args: argparse.Namespace) -> int:
 def _validate(args: argparse.Namespace) -> int:
     from qa_insights.data.store import open_store
 
-    with open_store(args.data_dir) as store:
+    with open_store(args.data_dir, config=args.config) as store:
         summary = store.validation.summary()
-        print(f"Validated {args.data_dir} (fingerprint {store.fingerprint[:12]})")
+        print(f"Validated {args.data_dir} (fingerprint {store.fingerprint[:12]})"
+              + (f" through the source mapping {store.mapping.mapping_file}"
+                 if store.mapping else ""))
         print(summary.to_string(index=False))
+        disabling = _print_column_findings(store)
         if store.validation.clean:
             print("All rows loaded.")
-            return 0
+            if disabling:
+                print(f"Warning: optional column(s) {', '.join(disabling)} missing: the "
+                      "metrics listed above are not available in the reports.")
+            return 1 if disabling else 0
         written = store.write_quarantine(args.quarantine_dir)
         total = sum(t.quarantined_total for t in store.validation.tables.values())
         print(f"{total} row(s) quarantined; see {', '.join(str(p) for p in written)}")
         return 1
+
+
+def _print_column_findings(store: Store) -> list[str]:
+    """Print unknown and missing optional columns and unmapped labels; return the missing
+    optional columns a report uses."""
+    from qa_insights.data.columns import check_columns
+
+    disabling: list[str] = []
+    lines: list[str] = []
+    for table, header in store.columns.items():
+        check = check_columns(table, header)
+        lines += check.lines()
+        disabling += check.disabling
+    mapping = store.mapping
+    for table, columns in (mapping.unmapped.items() if mapping else ()):
+        for column, values in columns.items():
+            shown = ", ".join(f"{v!r} ({n})" for v, n in sorted(values.items(),
+                                                              key=lambda kv: -kv[1])[:10])
+            lines.append(f"{table}: {column}: {len(values)} value(s) not in the mapping's "
+                         f"value map, kept normalised: {shown}")
+    if lines:
+        print("Columns:")
+        print("\n".join(f"  {line}" for line in lines))
+    return disabling
 
 
 def _cmd_export(args: argparse.Namespace) -> int:
@@ -120,7 +156,7 @@ def _cmd_export(args: argparse.Namespace) -> int:
     from qa_insights.data.store import open_store
 
     try:
-        store = open_store(args.data_dir, months=args.months)
+        store = open_store(args.data_dir, months=args.months, config=args.config)
     except (DataError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -129,6 +165,33 @@ def _cmd_export(args: argparse.Namespace) -> int:
         loaded = {name: t.loaded for name, t in store.validation.tables.items() if t.present}
     print(f"Wrote the clean tables of {args.data_dir} to {out}: "
           + ", ".join(f"{name} {n:,} rows" for name, n in loaded.items()))
+    return 0
+
+
+def _cmd_init(args: argparse.Namespace) -> int:
+    from qa_insights.data.errors import DataError
+    from qa_insights.data.init_mapping import draft_mapping
+    from qa_insights.data.mapping import MAPPING_FILE
+
+    out = args.out or args.data_dir / MAPPING_FILE
+    if out.exists() and not args.force:
+        print(f"error: {out} exists; use --force to replace it, or --out for another file",
+              file=sys.stderr)
+        return 2
+    try:
+        draft = draft_mapping(args.data_dir)
+    except DataError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    out.write_text(draft.text, encoding="utf-8")
+    print(f"Wrote {out}: " + "; ".join(f"{t} from {', '.join(f)}"
+                                       for t, f in draft.tables.items()))
+    if draft.undecided:
+        print("Could not decide (marked TODO in the file):")
+        for item in draft.undecided:
+            print(f"  - {item}")
+    print(f"Review it, then run: qa-insights validate {args.data_dir}"
+          + (f" --config {out}" if args.out else ""))
     return 0
 
 
@@ -169,7 +232,17 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("data_dir", type=data_location)
     p.add_argument("--quarantine-dir", type=Path, default=Path("quarantine"),
                    help="where quarantined rows are written (default ./quarantine)")
+    p.add_argument("--config", type=Path, default=None,
+                   help="source mapping file (default DATA_DIR/qa_insights.yaml if present)")
     p.set_defaults(func=_cmd_validate)
+
+    p = sub.add_parser("init", help="draft a source mapping (qa_insights.yaml) for a "
+                       "folder of exports in their own shape")
+    p.add_argument("data_dir", type=Path)
+    p.add_argument("--out", type=Path, default=None,
+                   help="where to write the mapping (default DATA_DIR/qa_insights.yaml)")
+    p.add_argument("--force", action="store_true", help="replace an existing mapping file")
+    p.set_defaults(func=_cmd_init)
 
     p = sub.add_parser("export", help="validate, then write the clean tables as Parquet "
                        "(audits/month=YYYY-MM/) for the Spark engine or a data lake")
@@ -177,6 +250,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--out", type=Path, required=True, help="folder for the clean tables")
     p.add_argument("--months", nargs="+", metavar="YYYY-MM",
                    help="only these months (default all)")
+    p.add_argument("--config", type=Path, default=None,
+                   help="source mapping file (default DATA_DIR/qa_insights.yaml if present)")
     p.set_defaults(func=_cmd_export)
 
     p = sub.add_parser("build", help="execute and render the reports")

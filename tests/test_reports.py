@@ -33,7 +33,8 @@ pytest_plugins = ["tests.fixtures_reports"]
 
 MANIFEST_KEYS = {"report", "title", "status", "html", "notebook", "tables", "parameters",
                  "input_fingerprint", "notebook_sha256", "code_sha256", "build_key",
-                 "versions", "git_commit", "engine", "started_at", "finished_at", "duration_s",
+                 "versions", "git_commit", "engine", "pseudonym_key_fingerprint", "started_at",
+                 "finished_at", "duration_s",
                  "timings", "error", "warnings"}
 
 

@@ -155,12 +155,16 @@ class SparkStore:
         Counts of the validation that wrote the clean folder.
     fingerprint : str
         SHA-256 of the original input files.
+    columns : dict
+        Table -> the columns the original input held (recorded by the export), so a
+        missing optional column stays "not available" (:mod:`qa_insights.data.columns`).
     """
 
     spark: SparkSession
     data_dir: str
     validation: Validation
     fingerprint: str
+    columns: dict[str, list[str]] = field(default_factory=dict)
     _tmpdir: tempfile.TemporaryDirectory | None = field(default=None, repr=False)
 
     def query(self, sql: str, params: Sequence[object] | None = None) -> pd.DataFrame:
@@ -256,4 +260,5 @@ def open_spark_store(clean_dir: str | os.PathLike, *, months: Sequence[str] | No
             frame = _empty(spark, table)
         frame.createOrReplaceTempView(name)
     return SparkStore(spark=spark, data_dir=base, validation=validation,
-                      fingerprint=manifest["fingerprint"])
+                      fingerprint=manifest["fingerprint"],
+                      columns=manifest.get("columns") or {})

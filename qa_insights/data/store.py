@@ -24,17 +24,22 @@ import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Self
+from typing import TYPE_CHECKING, Self
 
 import duckdb
 import pandas as pd
 
+from qa_insights.data.columns import read_header
 from qa_insights.data.contract import TABLES, Table
 from qa_insights.data.errors import DataError
+from qa_insights.data.mapping import find_mapping
 from qa_insights.data.months import is_month
 from qa_insights.data.sources import find_table_files, open_source, window_files
 from qa_insights.data.sql import sql_str
 from qa_insights.data.validation import TableReport, create_empty_table, validate_table
+
+if TYPE_CHECKING:
+    from qa_insights.data.normalise import Normalised
 
 __all__ = [
     "CLEAN_MANIFEST",
@@ -111,12 +116,20 @@ class DuckDBStore:
         SHA-256 over the relative paths and contents of the files that were read: with a
         month window over hive partitions, only the window's partitions (so it covers what
         the report read, and a change to another month does not change it).
+    columns : dict
+        Table -> the column names its files hold (contract and other columns; absent
+        tables are left out), for :mod:`qa_insights.data.columns`.
+    mapping : Normalised, optional
+        When the folder was read through a source mapping: the user's column names and
+        the label values no value map named (:mod:`qa_insights.data.normalise`).
     """
 
     con: duckdb.DuckDBPyConnection
     data_dir: Path
     validation: Validation
     fingerprint: str
+    columns: dict[str, list[str]] = field(default_factory=dict)
+    mapping: Normalised | None = None
     _tmpdir: tempfile.TemporaryDirectory | None = field(default=None, repr=False)
 
     def query(self, sql: str, params: Sequence[object] | None = None) -> pd.DataFrame:
@@ -190,7 +203,10 @@ class DuckDBStore:
                              f"({options})")
         manifest = {"fingerprint": self.fingerprint, "source": str(self.data_dir),
                     "tables": {name: dataclasses.asdict(report)
-                               for name, report in self.validation.tables.items()}}
+                               for name, report in self.validation.tables.items()},
+                    # the source's columns: the export has every contract column, so a
+                    # missing one must stay known as missing (qa_insights.data.columns)
+                    "columns": self.columns}
         (out / CLEAN_MANIFEST).write_text(json.dumps(manifest, indent=1) + "\n")
         return out
 
@@ -219,6 +235,15 @@ def _fingerprint(data_dir: Path, files: list[Path]) -> str:
     return digest.hexdigest()
 
 
+def _recorded_columns(data_dir: Path) -> dict[str, list[str]] | None:
+    """The source columns a clean export recorded in :data:`CLEAN_MANIFEST`, if any."""
+    try:
+        recorded = json.loads((data_dir / CLEAN_MANIFEST).read_text()).get("columns")
+    except (OSError, ValueError, AttributeError):
+        return None
+    return recorded if isinstance(recorded, dict) and recorded else None
+
+
 def _check_month(month: str) -> str:
     if not isinstance(month, str) or not is_month(month):
         raise ValueError(f"months: expected 'YYYY-MM' strings, got {month!r}")
@@ -239,7 +264,8 @@ def _load_table(con: duckdb.DuckDBPyConnection, table: Table, kind: str | None,
 
 
 def open_store(data_dir: str | os.PathLike, *, months: Sequence[str] | None = None,
-               memory_limit: str | None = None, threads: int | None = None) -> DuckDBStore:
+               memory_limit: str | None = None, threads: int | None = None,
+               config: str | os.PathLike | bool | None = None) -> DuckDBStore:
     """Open and validate a data folder.
 
     Parameters
@@ -260,6 +286,11 @@ def open_store(data_dir: str | os.PathLike, *, months: Sequence[str] | None = No
         ``$QA_INSIGHTS_MEMORY_LIMIT``, else :data:`DEFAULT_MEMORY_LIMIT`.
     threads : int, optional
         DuckDB worker threads (default: all cores).
+    config : path, optional
+        Source mapping file (default ``$QA_INSIGHTS_MAPPING``, else ``qa_insights.yaml``
+        in ``data_dir`` if present): the folder holds a team's own exports, read through
+        :func:`qa_insights.data.mapped_store.open_mapped_store`. ``False``: read the
+        folder as contract-shaped, ignoring any mapping.
 
     Returns
     -------
@@ -284,6 +315,12 @@ def open_store(data_dir: str | os.PathLike, *, months: Sequence[str] | None = No
     data_dir = Path(data_dir)
     if not data_dir.is_dir():
         raise DataError(f"{data_dir}: data folder not found")
+    mapping_file = None if config is False else find_mapping(data_dir, config or None)
+    if mapping_file is not None:
+        from qa_insights.data.mapped_store import open_mapped_store  # imports this module
+
+        return open_mapped_store(data_dir, mapping_file, months=months,
+                                 memory_limit=memory_limit, threads=threads)
     found = {name: find_table_files(data_dir, name) for name in TABLES}
     for name, table in TABLES.items():
         if table.required_table and not found[name][1]:
@@ -313,4 +350,8 @@ def open_store(data_dir: str | os.PathLike, *, months: Sequence[str] | None = No
     for report in reports.values():
         report.files = [str(Path(f).relative_to(data_dir)) for f in report.files]
     return DuckDBStore(con=con, data_dir=data_dir, validation=Validation(reports),
-                 fingerprint=_fingerprint(data_dir, read_files), _tmpdir=tmpdir)
+                       fingerprint=_fingerprint(data_dir, read_files),
+                       columns=_recorded_columns(data_dir) or {
+                           name: read_header(kind, files)
+                           for name, (kind, files) in found.items() if files},
+                       _tmpdir=tmpdir)
