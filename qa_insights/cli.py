@@ -32,6 +32,7 @@ __all__ = ["EXAMPLES", "data_location", "main"]
 #: One example per subcommand, shown at the end of its help.
 EXAMPLES: dict[str, str] = {
     "sample-data": "qa-insights sample-data --out data_samples --months 15 --seed 1",
+    "init": "qa-insights init exports/ --out exports/qa_insights.yaml",
     "validate": "qa-insights validate data_samples --quarantine-dir quarantine",
     "export": "qa-insights export data_samples --out /lake/qa/clean --months 2026-10",
     "build": "qa-insights build --month 2026-10 --data data_samples --out reports "

@@ -1,5 +1,5 @@
 """The package's shape: imports go one way between subpackages, with no cycle between
-modules, and every module's ``__all__`` lists only what it defines (one import path per
+modules (type-only imports under ``if TYPE_CHECKING`` aside), and every module's ``__all__`` lists only what it defines (one import path per
 name)."""
 
 from __future__ import annotations
@@ -27,9 +27,17 @@ def _module_name(path: Path) -> str:
 MODULES = {_module_name(p): p for p in sorted(PACKAGE.rglob("*.py"))}
 
 
+def _runtime_nodes(tree: ast.AST) -> list[ast.AST]:
+    """Every node except those under ``if TYPE_CHECKING:`` (type-only imports)."""
+    skip = {id(n) for block in ast.walk(tree) if isinstance(block, ast.If)
+            and ast.unparse(block.test) == "TYPE_CHECKING"
+            for stmt in block.body for n in ast.walk(stmt)}
+    return [n for n in ast.walk(tree) if id(n) not in skip]
+
+
 def _imports(path: Path) -> set[str]:
     found = set()
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+    for node in _runtime_nodes(ast.parse(path.read_text(encoding="utf-8"))):
         if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
             if node.module.startswith("qa_insights"):
                 found.add(node.module)

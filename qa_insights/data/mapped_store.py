@@ -20,11 +20,14 @@ import os
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING, Protocol
 
 from qa_insights.data.errors import DataError
 from qa_insights.data.mapping import load_mapping
 from qa_insights.data.normalise import Normalised, normalise_folder
-from qa_insights.data.store import Store, open_store
+
+if TYPE_CHECKING:
+    from qa_insights.data.store import DuckDBStore as Store
 
 __all__ = ["open_mapped_store", "user_reason"]
 
@@ -91,13 +94,20 @@ def _relabel(store: Store, result: Normalised, tmp: Path, data_dir: Path) -> Non
                                   [told, reason])
 
 
-def open_mapped_store(data_dir: str | os.PathLike, mapping_file: str | os.PathLike, *,
-                      months: Sequence[str] | None = None, memory_limit: str | None = None,
-                      threads: int | None = None) -> Store:
+class _Opener(Protocol):
+    def __call__(self, data_dir: Path, *, months: Sequence[str] | None,
+                 memory_limit: str | None, threads: int | None) -> Store: ...
+
+
+def open_mapped_store(data_dir: str | os.PathLike, mapping_file: str | os.PathLike,
+                      open_folder: _Opener, *, months: Sequence[str] | None = None,
+                      memory_limit: str | None = None, threads: int | None = None) -> Store:
     """Open ``data_dir`` through the mapping in ``mapping_file`` (see the module docstring).
 
-    Parameters are those of :func:`~qa_insights.data.store.open_store`. The store's
-    ``mapping`` attribute holds the normalisation result (renames, unmapped labels).
+    ``open_folder`` validates the normalised, contract-shaped folder (the store module
+    passes its own reader, so this module does not import it back). The other parameters
+    are those of :func:`~qa_insights.data.store.open_store`. The store's ``mapping``
+    attribute holds the normalisation result (renames, unmapped labels).
 
     Raises
     ------
@@ -110,8 +120,8 @@ def open_mapped_store(data_dir: str | os.PathLike, mapping_file: str | os.PathLi
         tmp = Path(tmp_name)
         result = normalise_folder(mapping, data_dir, tmp)
         try:
-            store = open_store(tmp, months=months, memory_limit=memory_limit,
-                               threads=threads, config=False)
+            store = open_folder(tmp, months=months, memory_limit=memory_limit,
+                                threads=threads)
         except DataError as exc:
             message = str(exc)
             for written, original in sorted(result.origins.items(), key=lambda kv: -len(kv[0])):

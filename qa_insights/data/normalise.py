@@ -168,8 +168,14 @@ def _read_excel(path: Path, reader: Reader) -> pd.DataFrame:
         raise DataError(f"{path}: reading .xlsx needs the openpyxl package (pip install "
                         "openpyxl); or save the sheet as CSV and set reader.format: csv"
                         ) from None
-    return pd.read_excel(path, sheet_name=reader.sheet or 0, header=reader.skip_rows,
-                         dtype=object)
+    import zipfile
+
+    try:
+        return pd.read_excel(path, sheet_name=reader.sheet or 0, header=reader.skip_rows,
+                             dtype=object)
+    except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
+        raise DataError(f"{path}: not a readable .xlsx workbook ({exc}); save it again "
+                        "from Excel, or as CSV and set reader.format: csv") from None
 
 
 def match_columns(table: Table, header: Sequence[str], columns: dict[str, str],

@@ -32,6 +32,7 @@ import pandas as pd
 from qa_insights.data.columns import read_header
 from qa_insights.data.contract import TABLES, Table
 from qa_insights.data.errors import DataError
+from qa_insights.data.mapped_store import open_mapped_store
 from qa_insights.data.mapping import find_mapping
 from qa_insights.data.months import is_month
 from qa_insights.data.sources import find_table_files, open_source, window_files
@@ -317,9 +318,7 @@ def open_store(data_dir: str | os.PathLike, *, months: Sequence[str] | None = No
         raise DataError(f"{data_dir}: data folder not found")
     mapping_file = None if config is False else find_mapping(data_dir, config or None)
     if mapping_file is not None:
-        from qa_insights.data.mapped_store import open_mapped_store  # imports this module
-
-        return open_mapped_store(data_dir, mapping_file, months=months,
+        return open_mapped_store(data_dir, mapping_file, _open_contract_folder, months=months,
                                  memory_limit=memory_limit, threads=threads)
     found = {name: find_table_files(data_dir, name) for name in TABLES}
     for name, table in TABLES.items():
@@ -355,3 +354,10 @@ def open_store(data_dir: str | os.PathLike, *, months: Sequence[str] | None = No
                            name: read_header(kind, files)
                            for name, (kind, files) in found.items() if files},
                        _tmpdir=tmpdir)
+
+
+def _open_contract_folder(data_dir: Path, *, months: Sequence[str] | None,
+                          memory_limit: str | None, threads: int | None) -> DuckDBStore:
+    """:func:`open_store` on a contract-shaped folder, ignoring any source mapping."""
+    return open_store(data_dir, months=months, memory_limit=memory_limit, threads=threads,
+                      config=False)
