@@ -1,8 +1,10 @@
 """The Monthly Quality Report's sections, one function each: library calls on the report's
 month and scope, returned as small frames the notebook displays and writes as CSV."""
 from __future__ import annotations
+
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
+
 import numpy as np
 import pandas as pd
 
@@ -245,8 +247,8 @@ def site_control_flags(store: Store, ctx: ReportContext, back: int = 13) -> pd.D
     >>> site_control_flags(store, ctx).query("out_of_control").site.tolist()  # doctest: +SKIP
     ['bpo_gamma_hyderabad']
     """
-    from qa_insights.stats.control_charts import laney_p_chart
     from qa_insights.quality.trends import rate_series
+    from qa_insights.stats.control_charts import laney_p_chart
 
     series = rate_series(store, "site", month=ctx.window(back), min_n=ctx.min_n,
                          **ctx.scope_filter)

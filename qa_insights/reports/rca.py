@@ -13,17 +13,16 @@ Examples
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
-
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
 if TYPE_CHECKING:
-    from qa_insights.rca.clustering import Clustering
     from qa_insights.data.protocol import Store
+    from qa_insights.rca.clustering import Clustering
 
 __all__ = [
     "ClusterResult",
@@ -267,8 +266,8 @@ def association_test(table: pd.DataFrame, *, rows: str = "site", columns: str = 
     >>> association_test(t)
     (None, 'Too few errors (3) to test whether error type differs by site; at least 20 are needed.')
     """
-    from qa_insights.stats.differences import independence_test
     from qa_insights.present.findings import association_finding
+    from qa_insights.stats.differences import independence_test
 
     counts = table.loc[table.sum(axis=1) > 0, table.sum(axis=0) > 0]
     n = int(counts.to_numpy().sum())

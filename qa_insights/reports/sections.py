@@ -1,8 +1,10 @@
 """Sections shared by several reports: the scope overview, the calibration overview and the
 error drivers (odds ratios in the natural order of their bands), and the below-min-n flag."""
 from __future__ import annotations
+
 import re
 from typing import TYPE_CHECKING
+
 import numpy as np
 import pandas as pd
 
