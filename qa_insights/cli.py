@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from qa_insights.data.store import Store
+    from qa_insights.data.store import DuckDBStore as Store
 
 __all__ = ["EXAMPLES", "data_location", "main"]
 

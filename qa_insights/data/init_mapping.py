@@ -23,6 +23,7 @@ import csv
 import json
 import os
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from difflib import SequenceMatcher, get_close_matches
 from pathlib import Path
@@ -189,7 +190,7 @@ def _detect_encoding(path: Path) -> str:
     return "latin-1"
 
 
-def _header_row(rows: list[list[object]]) -> int:
+def _header_row(rows: Sequence[Sequence[object]]) -> int:
     """Index of the header among the first rows: the first as full as the fullest row
     (a title row or a blank line above the header has fewer cells).
 
@@ -277,7 +278,7 @@ def _draft_table(name: str, files: list[Path], reader: Reader, frame: pd.DataFra
     lines = [f"  {name}:", f"    files: [{', '.join(_q(p.name) for p in files)}]"]
     decimal = any(_decimal(frame[h]) for c, (h, _, _) in matches.items()
                   if table.column(c).type in ("number", "integer"))
-    reader_items = {"format": reader.format}
+    reader_items: dict[str, object] = {"format": reader.format}
     if reader.format == "csv":
         reader_items.update(delimiter=reader.delimiter, encoding=reader.encoding)
         if decimal:

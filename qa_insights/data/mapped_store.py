@@ -82,9 +82,9 @@ def _relabel(store: Store, result: Normalised, tmp: Path, data_dir: Path) -> Non
         report.quarantined = {user_reason(r, renamed, formats): n
                               for r, n in report.quarantined.items()}
         quarantine = f"quarantine_{name}"
-        for written, original in origins.items():
+        for written, user_file in origins.items():
             store.con.execute(f"UPDATE {quarantine} SET _file = ? WHERE _file = ?",
-                              [original, written])
+                              [user_file, written])
         reasons = [r for (r,) in store.con.execute(
             f"SELECT DISTINCT reason FROM {quarantine} WHERE reason IS NOT NULL").fetchall()]
         for reason in reasons:

@@ -88,8 +88,8 @@ def _text(value: object) -> str | None:
     if isinstance(value, bool | np.bool_):
         return "true" if value else "false"
     if isinstance(value, float | np.floating):
-        return str(int(value)) if float(value).is_integer() and abs(value) < 2**53 else repr(
-            float(value))
+        number = float(value)
+        return str(int(number)) if number.is_integer() and abs(number) < 2**53 else repr(number)
     if isinstance(value, pd.Timestamp):
         if value.tzinfo is not None:
             return value.tz_convert("UTC").strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -209,15 +209,15 @@ def match_columns(table: Table, header: Sequence[str], columns: dict[str, str],
     taken = set(renames.values())
     contract_names = {normalise_name(c): c for c in table.names}
     for name in header:
-        contract = contract_names.get(normalise_name(name))
-        if name in renames or contract is None:
+        same = contract_names.get(normalise_name(name))
+        if name in renames or same is None:
             continue
-        if contract in taken:
-            mapped = next(s for s, c in renames.items() if c == contract)
+        if same in taken:
+            mapped = next(s for s, c in renames.items() if c == same)
             raise DataError(f"{where}: both {mapped!r} and {name!r} would be column "
-                            f"{contract!r}; map one of them in columns:")
-        renames[name] = contract
-        taken.add(contract)
+                            f"{same!r}; map one of them in columns:")
+        renames[name] = same
+        taken.add(same)
     return renames
 
 

@@ -316,7 +316,8 @@ def open_store(data_dir: str | os.PathLike, *, months: Sequence[str] | None = No
     data_dir = Path(data_dir)
     if not data_dir.is_dir():
         raise DataError(f"{data_dir}: data folder not found")
-    mapping_file = None if config is False else find_mapping(data_dir, config or None)
+    explicit = config if not isinstance(config, bool) else None
+    mapping_file = None if config is False else find_mapping(data_dir, explicit)
     if mapping_file is not None:
         return open_mapped_store(data_dir, mapping_file, _open_contract_folder, months=months,
                                  memory_limit=memory_limit, threads=threads)
