@@ -220,7 +220,7 @@ def _parse_table(name: str, spec: Any, where: str) -> TableMapping:
             f"{', '.join(sorted(_TABLE_KEYS))}")
     files = spec.get("files")
     files = [files] if isinstance(files, str) else files
-    _expect(isinstance(files, list) and files and all(isinstance(f, str) for f in files),
+    _expect(isinstance(files, list) and bool(files) and all(isinstance(f, str) for f in files),
             where, "files: expected a file name or glob pattern, or a list of them")
     columns = _str_map(spec.get("columns"), where, "columns")
     _contract_names(list(columns), name, where, "columns")
