@@ -237,9 +237,9 @@ def _format_version(con: duckdb.DuckDBPyConnection, db: Path) -> int | None:
     if "_store_meta" not in tables:
         raise DataError(f"{db}: a DuckDB file but not a qa-insights store (no _store_meta); "
                         "give another --store path")
-    row = con.execute("SELECT value FROM st._store_meta WHERE key = 'format_version'"
-                      ).fetchone()
-    return int(row[0]) if row else None
+    rows = con.execute("SELECT value FROM st._store_meta WHERE key = 'format_version'"
+                       ).fetchall()
+    return int(rows[0][0]) if rows else None
 
 
 def _stored_units(con: duckdb.DuckDBPyConnection) -> dict[tuple[str, str], Unit]:
@@ -351,11 +351,12 @@ def _check_keys_across_units(con: duckdb.DuckDBPyConnection, data_dir: Path,
         if scalar(con, "SELECT count(*) FROM st._store_units WHERE tbl = ?", [table]) < 2:
             continue
         keys = ", ".join(TABLES[table].key)
-        row = con.execute(
+        rows = con.execute(
             f"SELECT {keys}, list(DISTINCT _unit ORDER BY _unit) FROM st.{table} GROUP BY ALL "
             "HAVING count(DISTINCT _unit) > 1 AND bool_or(list_contains(?, _unit)) LIMIT 1",
-            [[u for t, u in written if t == table]]).fetchone()
-        if row:
+            [[u for t, u in written if t == table]]).fetchall()
+        if rows:
+            row = rows[0]
             where = " and ".join(f"{table}/{u}" for u in row[-1])
             shown = ", ".join(f"{k}={v!r}" for k, v in zip(TABLES[table].key, row[:-1],
                                                            strict=True))
@@ -549,8 +550,8 @@ def ingest_cli(data_dir: str | os.PathLike, store: str | os.PathLike, *,
 
 def _stale(con: duckdb.DuckDBPyConnection, stored: dict[tuple[str, str], Unit]) -> list[str]:
     """What changed in the source folder since the ingest (empty when it is gone)."""
-    row = con.execute("SELECT value FROM st._store_meta WHERE key = 'source'").fetchone()
-    source = Path(row[0]) if row else None
+    rows = con.execute("SELECT value FROM st._store_meta WHERE key = 'source'").fetchall()
+    source = Path(rows[0][0]) if rows else None
     if source is None or not source.is_dir():
         return []
     try:
