@@ -329,3 +329,36 @@ def test_parquet_store_is_the_clean_export(tmp_path: Path) -> None:
     stamp = (folder / "audits").stat().st_ino
     assert not ingest(data, folder, fmt="parquet").written
     assert (folder / "audits").stat().st_ino == stamp  # unchanged: not exported again
+
+
+@pytest.mark.slow
+def test_builds_from_the_store_equal_the_build_from_raw_and_run_in_parallel(
+        tmp_path: Path) -> None:
+    """Two builds read one store at once (each a report kernel opening it read only) while
+    a third builds from the raw folder: the MQR's CSV tables are identical byte for byte."""
+    import subprocess
+    import sys
+
+    from tests.fixtures_data import SAMPLE
+
+    root = Path(__file__).resolve().parents[1]
+    store = tmp_path / "store.duckdb"
+    ingest(SAMPLE, store)
+    env = {**os.environ, "PYTHONPATH": str(root)}
+    common = ["--month", "2026-10", "--reports", "mqr", "--jobs", "1"]
+    sources = {"raw": ["--data", str(SAMPLE)], "store1": ["--store", str(store)],
+               "store2": ["--store", str(store)]}
+    runs = {name: subprocess.Popen([sys.executable, "-m", "qa_insights.cli", "build", *src,
+                                    *common, "--out", str(tmp_path / name)], env=env,
+                                   stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                   text=True)
+            for name, src in sources.items()}
+    for name, run in runs.items():
+        out, _ = run.communicate(timeout=900)
+        assert run.returncode == 0, f"{name}: {out[-3000:]}"
+    tables = {name: {p.name: p.read_bytes()
+                     for p in sorted((tmp_path / name / "2026-10" / "tables").glob("*.csv"))}
+              for name in sources}
+    assert len(tables["raw"]) > 10
+    assert tables["store1"] == tables["raw"]
+    assert tables["store2"] == tables["raw"]
