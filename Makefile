@@ -9,6 +9,7 @@ PY := $(VENV)/bin/python
 QA := $(VENV)/bin/qa-insights
 DATA ?= data_samples
 OUT ?= reports
+STORE ?= $(OUT)/.store.duckdb
 MONTH ?=
 JOBS ?=
 STAMP := $(VENV)/.installed
@@ -16,7 +17,7 @@ STAMP := $(VENV)/.installed
 # Quieten pip's notes about unreachable mirror folders on some machines.
 PIP_QUIET := grep -v "is ignored: it is neither a file nor a directory" || true
 
-.PHONY: help setup sample-data validate reports backfill test test-fast lab bench bench-smoke clean
+.PHONY: help setup sample-data validate ingest reports backfill test test-fast lab bench bench-smoke clean
 
 help: ## list the targets
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-13s %s\n", $$1, $$2}'
@@ -39,11 +40,14 @@ sample-data: $(STAMP) ## regenerate the bundled sample data in data_samples/ (se
 validate: $(STAMP) ## validate the data folder against the contract (DATA=data_samples)
 	$(QA) validate $(DATA)
 
-reports: $(STAMP) ## build every report for the latest month (MONTH=YYYY-MM to choose)
-	$(QA) build --data $(DATA) --out $(OUT) $(if $(MONTH),--month $(MONTH),) $(if $(JOBS),--jobs $(JOBS),)
+ingest: $(STAMP) ## validate DATA once into the store (STORE=, default OUT/.store.duckdb); again only changed months
+	$(QA) ingest $(DATA) --store $(STORE)
 
-backfill: $(STAMP) ## build every report for every month in the data
-	$(QA) build --data $(DATA) --out $(OUT) --all-months $(if $(JOBS),--jobs $(JOBS),)
+reports: ingest ## build every report for the latest month from the store (MONTH=YYYY-MM to choose)
+	$(QA) build --store $(STORE) --out $(OUT) $(if $(MONTH),--month $(MONTH),) $(if $(JOBS),--jobs $(JOBS),)
+
+backfill: ingest ## build every report for every month in the data
+	$(QA) build --store $(STORE) --out $(OUT) --all-months $(if $(JOBS),--jobs $(JOBS),)
 
 test: $(STAMP) ## run the whole test suite (unit, notebooks, headless browser, Spark)
 	QA_INSIGHTS_REQUIRE_PEERS=1 $(PY) -m pytest -n 2 --dist loadgroup -q
