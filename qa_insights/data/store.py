@@ -244,8 +244,8 @@ def configure(con: duckdb.DuckDBPyConnection, tmpdir: str, *, memory_limit: str 
     --------
     >>> con = duckdb.connect()
     >>> configure(con, tempfile.gettempdir(), memory_limit="512MB", threads=1)
-    >>> con.sql("SELECT current_setting('threads')").fetchone()[0]
-    1
+    >>> con.execute("SELECT current_setting('threads')").fetchall()
+    [(1,)]
     """
     con.execute("SET TimeZone = 'UTC'")
     limit = memory_limit or os.environ.get(MEMORY_LIMIT_ENV) or DEFAULT_MEMORY_LIMIT
