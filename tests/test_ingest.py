@@ -241,6 +241,13 @@ def test_other_files_are_never_overwritten(tmp_path: Path) -> None:
         ingest(data, other)
     assert other.read_text() == "keep me"
     assert not is_ingested(data) and not is_ingested(other)
+    with pytest.raises(DataError, match="is not a Parquet store of qa-insights"):
+        ingest(data, data, fmt="parquet")
+    with pytest.raises(DataError, match="is not a Parquet store of qa-insights"):
+        ingest(data, other, fmt="parquet")
+    with pytest.raises(DataError, match="is a folder; a DuckDB store is a file"):
+        ingest(data, tmp_path, fmt="duckdb")
+    assert other.read_text() == "keep me" and (data / "audits.csv").is_file()
 
 
 def _sha(path: Path) -> str:

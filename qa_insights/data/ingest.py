@@ -447,6 +447,10 @@ def ingest(data_dir: str | os.PathLike, store: str | os.PathLike, *, fmt: str = 
     if fmt == "duckdb" and store.is_dir():
         raise DataError(f"{store}: is a folder; a DuckDB store is a file (a folder is the "
                         "Parquet store: --format parquet)")
+    if fmt == "parquet" and store.exists() and (not store.is_dir() or (
+            any(store.iterdir()) and not (store / STORE_IN_FOLDER).is_file())):
+        raise DataError(f"{store}: exists and is not a Parquet store of qa-insights; give a "
+                        "new or empty folder (an ingest never overwrites other files)")
     db = store / STORE_IN_FOLDER if fmt == "parquet" else store
     store.parent.mkdir(parents=True, exist_ok=True)
     db.parent.mkdir(exist_ok=True)
