@@ -144,6 +144,8 @@ def test_incremental_ingest_validates_only_the_changed_month(
         [f"audits month={m}" for m in MONTHS]
         + [f"{t} (all files)" for t in ("calibration", "volumes", "targets")])
     before = _units(store)
+    with open_store(store) as opened:
+        fingerprint = opened.fingerprint
     validated = _validated(monkeypatch)
 
     # Touched without a change of bytes: nothing is validated, the new time is recorded.
@@ -154,7 +156,8 @@ def test_incremental_ingest_validates_only_the_changed_month(
     assert _units(store) == before
     with warnings.catch_warnings():
         warnings.simplefilter("error", StaleStoreWarning)
-        open_store(store).close()
+        with open_store(store) as opened:  # what a build records in its manifest
+            assert opened.fingerprint == fingerprint
 
     # One month's file changes: only that month is validated again.
     header, *rows = _lines(august)
@@ -168,6 +171,7 @@ def test_incremental_ingest_validates_only_the_changed_month(
         {k: v for k, v in before.items() if k != ("audits", "month=2026-08")}
     with open_store(data) as raw, open_store(store) as stored:
         _assert_same(raw, stored)
+        assert stored.fingerprint != fingerprint  # so a build runs the reports again
 
 
 def test_a_month_whose_files_disappear_is_reported_and_removed(tmp_path: Path) -> None:
