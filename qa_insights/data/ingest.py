@@ -346,20 +346,23 @@ def _check_nonempty(con: duckdb.DuckDBPyConnection, data_dir: Path) -> None:
 
 def _check_keys_across_units(con: duckdb.DuckDBPyConnection, data_dir: Path,
                              written: Sequence[tuple[str, str]]) -> None:
-    """A key in two units cannot be collapsed or quarantined unit by unit: refuse it."""
+    """A key in two units cannot be collapsed or quarantined unit by unit: refuse it.
+    Only the keys of the units just written are looked up (a hash join, not a scan that
+    groups every stored row)."""
     for table in sorted({t for t, _ in written}):
         if scalar(con, "SELECT count(*) FROM st._store_units WHERE tbl = ?", [table]) < 2:
             continue
-        keys = ", ".join(TABLES[table].key)
+        key = TABLES[table].key
+        on = " AND ".join(f"o.{k} = n.{k}" for k in key)
         rows = con.execute(
-            f"SELECT {keys}, list(DISTINCT _unit ORDER BY _unit) FROM st.{table} GROUP BY ALL "
-            "HAVING count(DISTINCT _unit) > 1 AND bool_or(list_contains(?, _unit)) LIMIT 1",
+            f"SELECT {', '.join('n.' + k for k in key)}, n._unit, o._unit FROM (SELECT "
+            f"{', '.join(key)}, _unit FROM st.{table} WHERE list_contains(?, _unit)) AS n "
+            f"JOIN st.{table} AS o ON {on} AND o._unit <> n._unit LIMIT 1",
             [[u for t, u in written if t == table]]).fetchall()
         if rows:
-            row = rows[0]
-            where = " and ".join(f"{table}/{u}" for u in row[-1])
-            shown = ", ".join(f"{k}={v!r}" for k, v in zip(TABLES[table].key, row[:-1],
-                                                           strict=True))
+            *values, one, other = rows[0]
+            where = " and ".join(f"{table}/{u}" for u in sorted([one, other]))
+            shown = ", ".join(f"{k}={v!r}" for k, v in zip(key, values, strict=True))
             raise DataError(f"{data_dir}: {table} row {shown} is in two month folders "
                             f"({where}); the store validates month by month: keep each "
                             "row in the folder of its own month")
