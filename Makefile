@@ -9,6 +9,7 @@ PY := $(VENV)/bin/python
 QA := $(VENV)/bin/qa-insights
 DATA ?= data_samples
 OUT ?= reports
+STORE ?= $(OUT)/.store.duckdb
 MONTH ?=
 JOBS ?=
 # Two installs: the runtime alone for the reports, the test/dev/Spark extras on top for the tests.
@@ -18,7 +19,7 @@ FULL := $(VENV)/.installed-full
 # Quieten pip's notes about unreachable mirror folders on some machines.
 PIP_QUIET := grep -v "is ignored: it is neither a file nor a directory" || true
 
-.PHONY: help setup sample-data validate reports backfill preflight lint test test-fast mutation lab bench bench-smoke clean
+.PHONY: help setup sample-data validate ingest reports backfill preflight lint test test-fast mutation lab bench bench-smoke clean
 
 help: ## list the targets
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-13s %s\n", $$1, $$2}'
@@ -48,11 +49,14 @@ sample-data: $(RUNTIME) ## regenerate the bundled sample data in data_samples/ (
 validate: $(RUNTIME) ## validate the data folder against the contract (DATA=data_samples)
 	$(QA) validate $(DATA)
 
-reports: $(RUNTIME) ## build every report for the latest month (MONTH=YYYY-MM to choose)
-	$(QA) build --data $(DATA) --out $(OUT) $(if $(MONTH),--month $(MONTH),) $(if $(JOBS),--jobs $(JOBS),)
+ingest: $(RUNTIME) ## validate DATA once into the store (STORE=, default OUT/.store.duckdb); again only changed months
+	$(QA) ingest $(DATA) --store $(STORE)
 
-backfill: $(RUNTIME) ## build every report for every month in the data
-	$(QA) build --data $(DATA) --out $(OUT) --all-months $(if $(JOBS),--jobs $(JOBS),)
+reports: ingest ## build every report for the latest month from the store (MONTH=YYYY-MM to choose)
+	$(QA) build --store $(STORE) --out $(OUT) $(if $(MONTH),--month $(MONTH),) $(if $(JOBS),--jobs $(JOBS),)
+
+backfill: ingest ## build every report for every month in the data
+	$(QA) build --store $(STORE) --out $(OUT) --all-months $(if $(JOBS),--jobs $(JOBS),)
 
 preflight: ## check (or install, as root with apt) what the browser and Spark tests need
 	@command -v chromium > /dev/null || { \

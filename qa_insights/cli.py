@@ -12,6 +12,8 @@ Examples
     qa-insights validate data_samples
     qa-insights init exports/        # draft exports/qa_insights.yaml, then validate
     qa-insights build --month 2026-10 --data data_samples --out reports
+    qa-insights ingest data_samples --store reports/.store.duckdb
+    qa-insights build --store reports/.store.duckdb --out reports
     qa-insights export data_samples --out /lake/qa/clean
     qa-insights build --engine spark --data /lake/qa/clean
 """
@@ -34,6 +36,7 @@ EXAMPLES: dict[str, str] = {
     "sample-data": "qa-insights sample-data --out data_samples --months 15 --seed 1",
     "init": "qa-insights init exports/ --out exports/qa_insights.yaml",
     "validate": "qa-insights validate data_samples --quarantine-dir quarantine",
+    "ingest": "qa-insights ingest data_samples --store reports/.store.duckdb",
     "export": "qa-insights export data_samples --out /lake/qa/clean --months 2026-10",
     "build": "qa-insights build --month 2026-10 --data data_samples --out reports "
              "--reports mqr,rca:queue=spam",
@@ -196,6 +199,17 @@ def _cmd_init(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_ingest(args: argparse.Namespace) -> int:
+    from qa_insights.data.errors import DataError
+    from qa_insights.data.ingest import ingest_cli
+
+    try:
+        return ingest_cli(args.data_dir, args.store, fmt=args.format)
+    except DataError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+
 def _cmd_build(args: argparse.Namespace) -> int:
     from qa_insights.reports.engine.run import skip_slow_iri_checker
 
@@ -255,6 +269,17 @@ def _parser() -> argparse.ArgumentParser:
                    help="source mapping file (default DATA_DIR/qa_insights.yaml if present)")
     p.set_defaults(func=_cmd_export)
 
+    p = sub.add_parser("ingest", help="validate a data folder once into a store that "
+                       "reports and notebooks open without validating (only changed months "
+                       "are validated again)")
+    p.add_argument("data_dir", type=Path)
+    p.add_argument("--store", type=Path, required=True,
+                   help="the store: a DuckDB file, or a folder with --format parquet")
+    p.add_argument("--format", choices=("duckdb", "parquet"), default="duckdb",
+                   help="duckdb (default) or parquet: the clean hive-Parquet export the "
+                        "Spark engine reads, with the DuckDB store inside")
+    p.set_defaults(func=_cmd_ingest)
+
     p = sub.add_parser("build", help="execute and render the reports")
     p.add_argument("--month", help="month to build, YYYY-MM (default: latest in the data)")
     p.add_argument("--all-months", action="store_true", help="build every month in the data")
@@ -264,6 +289,9 @@ def _parser() -> argparse.ArgumentParser:
                         "report, e.g. rca:queue=spam or rca:site=bpo_beta_cebu")
     p.add_argument("--data", type=data_location, default=Path("data_samples"),
                    help="data folder, or a URL of a clean export for --engine spark")
+    p.add_argument("--store", type=Path, default=None,
+                   help="an ingested store (qa-insights ingest) to build from instead of "
+                        "--data; no report validates the raw data again")
     p.add_argument("--out", type=Path, default=Path("reports"), help="output folder")
     p.add_argument("--jobs", type=int, default=None, help="parallel reports (default: cores)")
     p.add_argument("--force", action="store_true", help="rebuild even if nothing changed")

@@ -48,6 +48,9 @@ __all__ = [
     "MEMORY_LIMIT_ENV",
     "DuckDBStore",
     "Validation",
+    "check_month",
+    "configure",
+    "fingerprint_files",
     "open_store",
 ]
 
@@ -116,13 +119,17 @@ class DuckDBStore:
     fingerprint : str
         SHA-256 over the relative paths and contents of the files that were read: with a
         month window over hive partitions, only the window's partitions (so it covers what
-        the report read, and a change to another month does not change it).
+        the report read, and a change to another month does not change it). For an
+        ingested store, the fingerprint of the whole store.
     columns : dict
         Table -> the column names its files hold (contract and other columns; absent
         tables are left out), for :mod:`qa_insights.data.columns`.
     mapping : Normalised, optional
         When the folder was read through a source mapping: the user's column names and
         the label values no value map named (:mod:`qa_insights.data.normalise`).
+    stale : list of str
+        For an ingested store, what changed in its source folder after the ingest (empty
+        when up to date, and for a raw data folder).
     """
 
     con: duckdb.DuckDBPyConnection
@@ -132,6 +139,7 @@ class DuckDBStore:
     columns: dict[str, list[str]] = field(default_factory=dict)
     mapping: Normalised | None = None
     _tmpdir: tempfile.TemporaryDirectory | None = field(default=None, repr=False)
+    stale: list[str] = field(default_factory=list)
 
     def query(self, sql: str, params: Sequence[object] | None = None) -> pd.DataFrame:
         """Run ``sql`` with ``params`` bound (``?`` placeholders) and return the result.
@@ -225,8 +233,17 @@ class DuckDBStore:
         self.close()
 
 
-def _fingerprint(data_dir: Path, files: list[Path]) -> str:
-    """SHA-256 over the relative path and bytes of each of ``files``."""
+def fingerprint_files(data_dir: Path, files: Sequence[Path]) -> str:
+    """SHA-256 over the relative path (to ``data_dir``) and bytes of each of ``files``.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     _ = (Path(tmp) / "a.csv").write_text("x\\n1\\n")
+    ...     len(fingerprint_files(Path(tmp), [Path(tmp) / "a.csv"]))
+    64
+    """
     digest = hashlib.sha256()
     for path in sorted(files):
         digest.update(str(path.relative_to(data_dir)).encode())
@@ -245,7 +262,35 @@ def _recorded_columns(data_dir: Path) -> dict[str, list[str]] | None:
     return recorded if isinstance(recorded, dict) and recorded else None
 
 
-def _check_month(month: str) -> str:
+def configure(con: duckdb.DuckDBPyConnection, tmpdir: str, *, memory_limit: str | None = None,
+              threads: int | None = None) -> None:
+    """Session settings of every store connection: UTC, the memory limit (spilling to
+    ``tmpdir/spill`` beyond it), no insertion order, and ``threads`` when given.
+
+    Examples
+    --------
+    >>> con = duckdb.connect()
+    >>> configure(con, tempfile.gettempdir(), memory_limit="512MB", threads=1)
+    >>> con.execute("SELECT current_setting('threads')").fetchall()
+    [(1,)]
+    """
+    con.execute("SET TimeZone = 'UTC'")
+    limit = memory_limit or os.environ.get(MEMORY_LIMIT_ENV) or DEFAULT_MEMORY_LIMIT
+    con.execute(f"SET memory_limit = {sql_str(limit)}")
+    con.execute(f"SET temp_directory = {sql_str(os.path.join(tmpdir, 'spill'))}")
+    con.execute("SET preserve_insertion_order = false")
+    if threads:
+        con.execute(f"SET threads = {int(threads)}")
+
+
+def check_month(month: str) -> str:
+    """``month`` if it is a 'YYYY-MM' string, else a :class:`ValueError`.
+
+    Examples
+    --------
+    >>> check_month("2026-10")
+    '2026-10'
+    """
     if not isinstance(month, str) or not is_month(month):
         raise ValueError(f"months: expected 'YYYY-MM' strings, got {month!r}")
     return month
@@ -314,6 +359,11 @@ def open_store(data_dir: str | os.PathLike, *, months: Sequence[str] | None = No
                         "the Spark engine (--engine spark) from a clean export "
                         "(qa-insights export)")
     data_dir = Path(data_dir)
+    from qa_insights.data.ingest import is_ingested, open_ingested  # ingest imports this module
+
+    if is_ingested(data_dir):
+        return open_ingested(data_dir, months=months, memory_limit=memory_limit,
+                             threads=threads)
     if not data_dir.is_dir():
         raise DataError(f"{data_dir}: data folder not found")
     explicit = config if not isinstance(config, bool) else None
@@ -329,15 +379,9 @@ def open_store(data_dir: str | os.PathLike, *, months: Sequence[str] | None = No
     tmpdir = tempfile.TemporaryDirectory(prefix="qa-insights-")
     con = duckdb.connect(os.path.join(tmpdir.name, "store.duckdb"))
     try:
-        con.execute("SET TimeZone = 'UTC'")
-        limit = memory_limit or os.environ.get(MEMORY_LIMIT_ENV) or DEFAULT_MEMORY_LIMIT
-        con.execute(f"SET memory_limit = {sql_str(limit)}")
-        con.execute(f"SET temp_directory = {sql_str(os.path.join(tmpdir.name, 'spill'))}")
-        con.execute("SET preserve_insertion_order = false")
-        if threads:
-            con.execute(f"SET threads = {int(threads)}")
+        configure(con, tmpdir.name, memory_limit=memory_limit, threads=threads)
         if months is not None:
-            months = [_check_month(m) for m in months]
+            months = [check_month(m) for m in months]
             found = {name: (kind, window_files(files, months))
                      for name, (kind, files) in found.items()}
         reports = {name: _load_table(con, TABLES[name], *found[name], months)
@@ -350,7 +394,7 @@ def open_store(data_dir: str | os.PathLike, *, months: Sequence[str] | None = No
     for report in reports.values():
         report.files = [str(Path(f).relative_to(data_dir)) for f in report.files]
     return DuckDBStore(con=con, data_dir=data_dir, validation=Validation(reports),
-                       fingerprint=_fingerprint(data_dir, read_files),
+                       fingerprint=fingerprint_files(data_dir, read_files),
                        columns=_recorded_columns(data_dir) or {
                            name: read_header(kind, files)
                            for name, (kind, files) in found.items() if files},

@@ -246,7 +246,9 @@ def build(*, month: str | None = None, all_months: bool = False,
     reports : str or sequence of str, optional
         Keys of :data:`REPORTS` (comma-separated string or list); default all.
     data_dir, out_dir : path
-        Data folder and output folder.
+        Data folder (or a store written by ``qa-insights ingest``: the report kernels then
+        open it without validating; a store older than its source folder is refused) and
+        output folder.
     jobs : int, optional
         Reports run in parallel (default: CPU cores).
     force : bool
@@ -307,6 +309,10 @@ def build(*, month: str | None = None, all_months: bool = False,
         store = open_engine(data_dir, engine=engine)
     except (DataError, ValueError) as exc:
         raise BuildError(str(exc)) from None
+    if getattr(store, "stale", None):
+        store.close()
+        raise BuildError(f"{data_dir}: the store is older than its source folder "
+                         f"({'; '.join(store.stale[:5])}); run qa-insights ingest again")
     with store:
         months = _select_months(store, month, all_months)
         context = build_context(store.fingerprint, [notebooks / s.notebook for s in specs],
@@ -367,8 +373,9 @@ def build_cli(args: argparse.Namespace) -> int:
     or unchanged, 1 a report failed, 2 nothing was run because of a usage or input
     problem)."""
     try:
+        store = getattr(args, "store", None)
         summary = build(month=args.month, all_months=args.all_months, reports=args.reports,
-                        data_dir=args.data, out_dir=args.out, jobs=args.jobs, force=args.force,
+                        data_dir=store or args.data, out_dir=args.out, jobs=args.jobs, force=args.force,
                         analyst_mode=getattr(args, "analyst_mode", False),
                         engine=getattr(args, "engine", None))
     except BuildError as exc:
