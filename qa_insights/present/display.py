@@ -33,6 +33,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from qa_insights.present.labels import label as column_label
+
 __all__ = [
     "RECORD_MIMETYPE",
     "Table",
@@ -154,7 +156,8 @@ class Table:
         numeric = {c for c in cols if pd.api.types.is_numeric_dtype(self.frame[c])
                    and not pd.api.types.is_bool_dtype(self.frame[c])}
         num = {c: ' class="num"' if c in numeric else "" for c in cols}
-        head = "".join(f'<th scope="col"{num[c]}>{escape(self.labels.get(c, c))}</th>'
+        head = "".join(f'<th scope="col"{num[c]}>'
+                       f'{escape(self.labels.get(c) or column_label(c))}</th>'
                        for c in cols)
         rows = []
         greyed = list(self.greyed) if self.greyed is not None else [False] * len(self.frame)
@@ -183,7 +186,8 @@ def table(frame: pd.DataFrame, *, formats: Mapping[str, Callable[[Any], str]] | 
     formats : mapping, optional
         Column -> function value -> text (e.g. :func:`pct`); others get a default format.
     labels : mapping, optional
-        Column -> header text.
+        Column -> header text; other columns get their
+        :func:`qa_insights.present.labels.label`.
     min_n : int, optional
         Rows whose ``n_column`` is below it are greyed out with a footnote.
     n_column : str
@@ -298,7 +302,7 @@ def quality_table(summary: pd.DataFrame, label: str, *, min_n: int | None = None
                      zip(summary["critical_error_rate"], summary["critical_ci_low"],
                          summary["critical_ci_high"])],
     })
-    labels = {label: label.replace("_", " ").capitalize(), "n_audits": "Audits",
+    labels = {label: column_label(label), "n_audits": "Audits",
               "n_errors": "Errors", "accuracy": "Accuracy (95% interval)",
               "critical": "Critical-error rate (95% interval)"}
     return table(shown, labels=labels, min_n=min_n, caption=caption)
@@ -449,13 +453,15 @@ def interval_table(frame: pd.DataFrame, intervals: Mapping[str, Sequence[str]], 
             f"{text} ({float(lo):.{d}f}–{float(hi):.{d}f})"
 
     shown = frame[list(keep)].copy()
+    labels = dict(labels or {})
     for name, (value, low, high) in intervals.items():
+        labels.setdefault(name, f"{column_label(name)} (95% interval)")
         shown[name] = [interval(v, lo, hi, digits=digits) if percent else plain(v, lo, hi)
                        for v, lo, hi in zip(frame[value], frame[low], frame[high])]
     greyed = None
     if min_n is not None and n_column in frame.columns:
         greyed = (frame[n_column].fillna(0) < min_n).tolist()
-    return Table(shown.reset_index(drop=True), dict(formats or {}), dict(labels or {}),
+    return Table(shown.reset_index(drop=True), dict(formats or {}), labels,
                  greyed, caption, min_n)
 
 

@@ -28,6 +28,8 @@ import pandas as pd
 import seaborn as sns
 from matplotlib.figure import Figure
 
+from qa_insights.present.labels import label as column_label
+
 __all__ = [
     "GREY",
     "PALETTE",
@@ -131,7 +133,8 @@ def bar_counts(frame: pd.DataFrame, label: str, value: str, *, title: str = "",
     label, value : str
         Columns with the segment name and the count.
     title, xlabel : str
-        Chart title and axis label.
+        Chart title and axis label (default: the value column's
+        :func:`qa_insights.present.labels.label`).
     alt : str
         Alt text; by default a sentence naming the largest and smallest segment.
 
@@ -145,7 +148,7 @@ def bar_counts(frame: pd.DataFrame, label: str, value: str, *, title: str = "",
     ax.barh(labels, data[value].to_numpy(), color=PALETTE[0])
     ax.invert_yaxis()
     ax.set_title(title)
-    ax.set_xlabel(xlabel or value)
+    ax.set_xlabel(xlabel or column_label(value))
     ax.set_ylabel("")
     ax.xaxis.set_major_formatter(mticker.StrMethodFormatter("{x:,.0f}"))
     if not alt and len(data):
@@ -173,7 +176,8 @@ def interval_dots(frame: pd.DataFrame, label: str, value: str, low: str, high: s
     min_n : int, optional
         Minimum sample size to be shown in colour.
     title, xlabel : str
-        Chart title and axis label.
+        Chart title and axis label (default: the value column's
+        :func:`qa_insights.present.labels.label`).
     percent : bool
         Format the axis as percentages.
     reference : float, optional
@@ -200,7 +204,7 @@ def interval_dots(frame: pd.DataFrame, label: str, value: str, low: str, high: s
     if percent:
         ax.xaxis.set_major_formatter(mticker.PercentFormatter(1.0, decimals=1))
     ax.set_title(title)
-    ax.set_xlabel(xlabel or value)
+    ax.set_xlabel(xlabel or column_label(value))
     if not alt and len(data):
         ranked = data[~small] if (~small).any() else data
         best, worst = ranked.iloc[0], ranked.iloc[-1]
@@ -269,7 +273,7 @@ def trend(frame: pd.DataFrame, x: str, y: str, *, low: str | None = None,
     ax.tick_params(axis="x", labelrotation=45)
     ax.set_title(title)
     ax.set_xlabel("")
-    ax.set_ylabel(ylabel or y)
+    ax.set_ylabel(ylabel or column_label(y))
     if not alt:
         alt = (f"Line chart: {title or y}. " + "; ".join(sentences) + "."
                if sentences else f"Line chart: {title or y}. No data.")
@@ -366,7 +370,7 @@ def pareto_bars(frame: pd.DataFrame, label: str, value: str, *, cumulative: str 
     ax = fig.add_subplot()
     names = data[label].astype(str).tolist()
     ax.bar(names, data[value].to_numpy(), color=PALETTE[0])
-    ax.set_ylabel(xlabel or value)
+    ax.set_ylabel(xlabel or column_label(value))
     ax.tick_params(axis="x", labelrotation=30)
     ax2 = ax.twinx()
     ax2.plot(names, cum.to_numpy(), color=PALETTE[1], marker="o", markersize=4)
@@ -401,7 +405,8 @@ def effect_bars(frame: pd.DataFrame, label: str, effects: Sequence[str], *,
     names : sequence of str, optional
         Legend names of ``effects``.
     title, xlabel : str
-        Chart title and axis label.
+        Chart title and axis label (default: the value column's
+        :func:`qa_insights.present.labels.label`).
     alt : str
         Alt text; by default the segment with the largest total and its effects.
 
@@ -410,7 +415,7 @@ def effect_bars(frame: pd.DataFrame, label: str, effects: Sequence[str], *,
     Figure
     """
     data = frame.reset_index(drop=True)
-    names = list(names or effects)
+    names = list(names or [column_label(e) for e in effects])
     fig, ax = _new_figure(len(data) * max(1, len(effects)) // 2 + 2)
     y = np.arange(len(data))
     height = 0.8 / max(1, len(effects))
