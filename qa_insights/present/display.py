@@ -45,11 +45,14 @@ __all__ = [
     "interval",
     "interval_table",
     "notice",
+    "number",
     "pct",
+    "pp",
     "quality_headline",
     "quality_table",
     "read_records",
     "record",
+    "summary",
     "table",
 ]
 
@@ -68,10 +71,10 @@ def pct(value: float | None, digits: int = 1) -> str:
 
     Examples
     --------
-    >>> pct(0.9625), pct(float("nan")), pct(1.0, 0)
-    ('96.2%', '–', '100%')
+    >>> pct(0.9625), pct(float("nan")), pct(1.0, 0), pct(-0.0001)
+    ('96.2%', '–', '100%', '0.0%')
     """
-    return _MISSING if _is_missing(value) else f"{100 * float(value):.{digits}f}%"
+    return _MISSING if _is_missing(value) else f"{number(100 * float(value), digits)}%"
 
 
 def interval(value: float | None, low: float | None, high: float | None,
@@ -89,6 +92,41 @@ def interval(value: float | None, low: float | None, high: float | None,
         return pct(value, digits)
     return (f"{pct(value, digits)} ({100 * float(low):.{digits}f}–"
             f"{100 * float(high):.{digits}f}%)")
+
+
+def number(value: float | None, digits: int = 1, *, sign: bool = False) -> str:
+    """A number rounded first, then signed: no scientific notation, no "-0.0", a true
+    minus sign (−) and, with ``sign``, a "+" on values that round above zero.
+
+    Examples
+    --------
+    >>> number(-0.04), number(-0.04, sign=True), number(2.614, sign=True), number(1e-9, 3)
+    ('0.0', '0.0', '+2.6', '0.000')
+    >>> number(-1234.5, 0)
+    '−1,234'
+    """
+    if _is_missing(value):
+        return _MISSING
+    rounded = round(float(value), digits)
+    if rounded == 0:
+        rounded = 0.0  # also turns -0.0 into 0.0
+    text = f"{abs(rounded):,.{digits}f}"
+    if rounded < 0:
+        return f"−{text}"
+    return f"+{text}" if sign and rounded > 0 else text
+
+
+def pp(value: float | None, digits: int = 1, *, sign: bool = True) -> str:
+    """A difference of rates already in percentage points, as text: ``"+2.6 pp"``,
+    ``"−0.4 pp"``, ``"0.0 pp"`` (never ``"-0.0"``).
+
+    Examples
+    --------
+    >>> pp(2.614), pp(-0.04), pp(-0.36), pp(float("nan"))
+    ('+2.6 pp', '0.0 pp', '−0.4 pp', '–')
+    """
+    text = number(value, digits, sign=sign)
+    return text if text == _MISSING else f"{text} pp"
 
 
 def count(value: float | None) -> str:
@@ -121,7 +159,7 @@ def _default_format(value: Any) -> str:
     if isinstance(value, numbers.Integral):
         return f"{int(value):,}"
     if isinstance(value, numbers.Real):
-        return f"{float(value):,.3g}"
+        return number(value, 0 if float(value).is_integer() else 3)
     return str(value)
 
 
@@ -463,6 +501,18 @@ def interval_table(frame: pd.DataFrame, intervals: Mapping[str, Sequence[str]], 
         greyed = (frame[n_column].fillna(0) < min_n).tolist()
     return Table(shown.reset_index(drop=True), dict(formats or {}), labels,
                  greyed, caption, min_n)
+
+
+def summary(sentences: Sequence[str]) -> _Html:
+    """The executive summary: one escaped paragraph in a box that leads the report.
+
+    Examples
+    --------
+    >>> summary(["Accuracy <fell>.", "No action needed."])._repr_html_()
+    '<div class="qa-summary" role="note"><p>Accuracy &lt;fell&gt;. No action needed.</p></div>'
+    """
+    return _Html(f'<div class="qa-summary" role="note"><p>'
+                 f'{escape(" ".join(sentences))}</p></div>')
 
 
 def bullets(sentences: Sequence[str]) -> _Html:

@@ -39,6 +39,7 @@ from pathlib import Path
 from typing import Any, Self
 
 from qa_insights.reports.engine.run import Task, TaskResult
+from qa_insights.reports.engine.tables import SUMMARY_FILE
 
 __all__ = [
     "MANIFEST",
@@ -378,6 +379,8 @@ class Publisher:
         tables = [f"tables/{t}" for t in result.tables]
         moves = [(staging / "tables" / name, month_dir / "tables" / name)
                  for name in result.tables]
+        if (staging / SUMMARY_FILE).is_file():
+            moves.append((staging / SUMMARY_FILE, month_dir / f"{task.stem}.summary.md"))
         moves += [(staging / f"{task.stem}.{ext}", month_dir / f"{task.stem}.{ext}")
                   for ext in ("ipynb", "html")]
         backup = staging / ".previous"

@@ -27,7 +27,11 @@ import pandas as pd
 
 from qa_insights.data.safe_csv import write_csv
 
-__all__ = ["QUALITY_COLUMNS", "slugify", "write_table"]
+__all__ = ["QUALITY_COLUMNS", "SUMMARY_FILE", "slugify", "write_summary", "write_table"]
+
+#: File the notebook writes its executive summary to, next to ``tables_dir``; the build
+#: engine publishes it as ``<report>.summary.md`` beside the report's HTML.
+SUMMARY_FILE = "summary.md"
 
 #: Columns of the quality tables (``quality_by_site.csv`` ...) after the segment column;
 #: ``ci_low``/``ci_high`` bound the accuracy (95% Wilson interval).
@@ -72,3 +76,22 @@ def write_table(frame: pd.DataFrame, name: str, tables_dir: str | os.PathLike) -
     folder = Path(tables_dir)
     folder.mkdir(parents=True, exist_ok=True)
     return write_csv(frame, folder / f"{slugify(name)}.csv")
+
+
+def write_summary(text: str, tables_dir: str | os.PathLike) -> Path | None:
+    """Write the report's executive summary (Markdown) as :data:`SUMMARY_FILE` beside
+    ``tables_dir``, where the build engine collects it; nothing when ``tables_dir`` is empty.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> d = Path(tempfile.mkdtemp()) / "tables"
+    >>> write_summary("# MQR\\n\\nNo action needed.\\n", d).name
+    'summary.md'
+    """
+    if not str(tables_dir):
+        return None
+    path = Path(tables_dir).parent / SUMMARY_FILE
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return path
