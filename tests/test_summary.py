@@ -130,7 +130,7 @@ def test_findings_rows_and_markdown_carry_the_same_sentences() -> None:
     assert json.loads(frame.numbers.iloc[0])["n_audits"] == claims[0].numbers["n_audits"]
     text = markdown(claims, "MQR")
     assert text.splitlines()[2] == " ".join(c.sentence for c in claims)
-    note = adjustment_note(found[0])
+    note = adjustment_note(found[0])  # the segments of the change section
     assert f"adjusted for {found[0].numbers['tests_in_family']} comparisons" in note
 
 

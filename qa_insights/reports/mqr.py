@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from qa_insights.data.store import Store
     from qa_insights.present.findings import Finding
     from qa_insights.reports.engine.context import ReportContext
+    from qa_insights.reports.summary import Claim
 
 __all__ = [
     "CONTROL_FLAG_COLUMNS",
@@ -378,17 +379,21 @@ def month_findings(decomposition: pd.DataFrame | None, ctx: ReportContext) -> li
                            else ctx.scope_value)
 
 
-def change_sentences(findings: Sequence[Finding]) -> list[str]:
-    """The sentences of :func:`month_findings`, or that there is nothing to compare with.
+def change_sentences(findings: Sequence[Finding], claims: Sequence[Claim]) -> list[str]:
+    """The sentences of the change section: the summary's driver claim (the same sentence as
+    in the summary, with the figures of the change table), then the segments whose own rate
+    changed significantly (:func:`month_findings` after the first); or that there is
+    nothing to compare with.
 
     Examples
     --------
-    >>> change_sentences([])
+    >>> change_sentences([], [])
     ['There are no audits in the previous month to compare with.']
     """
     if not findings:
         return ["There are no audits in the previous month to compare with."]
-    return [f.sentence for f in findings]
+    why = [c.sentence for c in claims if c.kind in ("driver_mix", "driver_rate", "no_cause")]
+    return why + [f.sentence for f in findings[1:]]
 
 
 def month_calibration(store: Store, ctx: ReportContext) -> pd.DataFrame:

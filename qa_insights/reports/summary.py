@@ -295,20 +295,19 @@ def executive_summary(headline: Mapping[str, Any], *, month: str, scope_label: s
 
 
 def adjustment_note(change: Finding, dimension: str = "site") -> str:
-    """One line saying that the p-values of the change section are adjusted, for how many
-    comparisons, and how they relate to the summary's test of the month's change.
+    """One line saying that the segments' p-values of the change section are adjusted, and
+    for how many comparisons.
 
     Examples
     --------
     >>> f = Finding("rate_change", "Org", "...", True, 0.02, {"tests_in_family": 8})
     >>> print(adjustment_note(f))
-    p-values in this section are adjusted for 8 comparisons (the month's change tested together with each site's own change, weighted Holm); the summary's p-value for the month's change is its test on its own.
+    Each site's p-value above is adjusted for 8 comparisons (the month's change tested together with each site's own change; weighted Holm method).
     """
     noun = dimension.replace("_", " ")
-    return (f"p-values in this section are adjusted for {int(change.numbers['tests_in_family'])}"
-            f" comparisons (the month's change tested together with each {noun}'s own change, "
-            "weighted Holm); the summary's p-value for the month's change is its test on its "
-            "own.")
+    return (f"Each {noun}'s p-value above is adjusted for "
+            f"{int(change.numbers['tests_in_family'])} comparisons (the month's change tested "
+            f"together with each {noun}'s own change; weighted Holm method).")
 
 
 def _plain(value: Any) -> Any:
