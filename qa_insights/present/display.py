@@ -177,6 +177,8 @@ class Table:
     caption: str = ""
     min_n: int | None = None
     classes: Mapping[str, Callable[[Any], str]] = field(default_factory=dict)
+    more: int = 0
+    csv: str = ""
 
     def _cell(self, column: str, value: Any) -> str:
         fmt = self.formats.get(column, _default_format)
@@ -207,6 +209,10 @@ class Table:
         if any(greyed) and self.min_n is not None:
             note = (f'<p class="qa-note">Greyed rows have fewer than {self.min_n} audits: '
                     "too few to compare or rank.</p>")
+        if self.more:
+            where = f" in tables/{escape(self.csv)}.csv" if self.csv else " not shown"
+            note += (f'<p class="qa-note qa-more">{self.more:,} more '
+                     f'row{"s" if self.more > 1 else ""}{where}.</p>')
         return (f'<table class="dataframe qa-table">{caption}<thead><tr>{head}</tr></thead>'
                 f"<tbody>{''.join(rows)}</tbody></table>{note}")
 
@@ -214,7 +220,8 @@ class Table:
 def table(frame: pd.DataFrame, *, formats: Mapping[str, Callable[[Any], str]] | None = None,
           labels: Mapping[str, str] | None = None, min_n: int | None = None,
           n_column: str = "n_audits", caption: str = "",
-          classes: Mapping[str, Callable[[Any], str]] | None = None) -> Table:
+          classes: Mapping[str, Callable[[Any], str]] | None = None,
+          max_rows: int | None = None, csv: str = "") -> Table:
     """A report table with formatted, escaped cells and greyed-out small segments.
 
     Parameters
@@ -235,6 +242,12 @@ def table(frame: pd.DataFrame, *, formats: Mapping[str, Callable[[Any], str]] | 
     classes : mapping, optional
         Column -> function value -> CSS class of that cell (e.g. a RAG status colour;
         the cell keeps its text, so colour is never the only signal); ``""`` for none.
+    max_rows : int, optional
+        Show only the first ``max_rows`` rows (sort the frame by importance first), with a
+        last line "N more rows in tables/<csv>.csv".
+    csv : str
+        Name of the CSV table holding every row (as given to
+        :func:`qa_insights.reports.engine.tables.write_table`).
 
     Examples
     --------
@@ -244,12 +257,17 @@ def table(frame: pd.DataFrame, *, formats: Mapping[str, Callable[[Any], str]] | 
     >>> t = table(pd.DataFrame({"status": ["met"]}), classes={"status": lambda v: f"s-{v}"})
     >>> '<td class="s-met">met</td>' in t._repr_html_()
     True
+    >>> "2 more rows in tables/sites.csv" in table(pd.DataFrame({"n": [1, 2, 3]}), max_rows=1,
+    ...                                            csv="sites")._repr_html_()
+    True
     """
+    more = max(0, len(frame) - max_rows) if max_rows is not None else 0
+    frame = frame.head(max_rows) if max_rows is not None else frame
     greyed = None
     if min_n is not None and n_column in frame.columns:
         greyed = (frame[n_column].fillna(0) < min_n).tolist()
     return Table(frame.reset_index(drop=True), dict(formats or {}), dict(labels or {}),
-                 greyed, caption, min_n, dict(classes or {}))
+                 greyed, caption, min_n, dict(classes or {}), more, csv)
 
 
 @dataclass
@@ -454,7 +472,8 @@ def interval_table(frame: pd.DataFrame, intervals: Mapping[str, Sequence[str]], 
                    keep: Sequence[str] = (), labels: Mapping[str, str] | None = None,
                    formats: Mapping[str, Callable[[Any], str]] | None = None,
                    min_n: int | None = None, n_column: str = "n_audits", caption: str = "",
-                   digits: int = 1, percent: bool = True) -> Table:
+                   digits: int = 1, percent: bool = True, max_rows: int | None = None,
+                   csv: str = "") -> Table:
     """A table of ``keep`` columns followed by estimates shown with their intervals.
 
     Parameters
@@ -466,7 +485,7 @@ def interval_table(frame: pd.DataFrame, intervals: Mapping[str, Sequence[str]], 
         :func:`interval` text ("3.8% (3.1–4.6%)").
     keep : sequence of str
         Columns shown first, as they are (formatted by ``formats`` or the default).
-    labels, formats, min_n, n_column, caption
+    labels, formats, min_n, n_column, caption, max_rows, csv
         As in :func:`table` (``n_column`` is used for greying even when not kept).
     digits : int
         Decimals of the percentages.
@@ -490,6 +509,8 @@ def interval_table(frame: pd.DataFrame, intervals: Mapping[str, Sequence[str]], 
         return text if _is_missing(lo) or _is_missing(hi) else \
             f"{text} ({float(lo):.{d}f}–{float(hi):.{d}f})"
 
+    more = max(0, len(frame) - max_rows) if max_rows is not None else 0
+    frame = frame.head(max_rows) if max_rows is not None else frame
     shown = frame[list(keep)].copy()
     labels = dict(labels or {})
     for name, (value, low, high) in intervals.items():
@@ -500,7 +521,7 @@ def interval_table(frame: pd.DataFrame, intervals: Mapping[str, Sequence[str]], 
     if min_n is not None and n_column in frame.columns:
         greyed = (frame[n_column].fillna(0) < min_n).tolist()
     return Table(shown.reset_index(drop=True), dict(formats or {}), labels,
-                 greyed, caption, min_n)
+                 greyed, caption, min_n, more=more, csv=csv)
 
 
 def summary(sentences: Sequence[str]) -> _Html:

@@ -150,6 +150,7 @@ def bar_counts(frame: pd.DataFrame, label: str, value: str, *, title: str = "",
     ax.set_title(title)
     ax.set_xlabel(xlabel or column_label(value))
     ax.set_ylabel("")
+    ax.xaxis.set_major_locator(mticker.MaxNLocator(integer=True))
     ax.xaxis.set_major_formatter(mticker.StrMethodFormatter("{x:,.0f}"))
     if not alt and len(data):
         top, low = data.iloc[0], data.iloc[-1]
@@ -158,10 +159,20 @@ def bar_counts(frame: pd.DataFrame, label: str, value: str, *, title: str = "",
     return set_alt_text(fig, alt or f"Bar chart: {title or value}. No data.")
 
 
+def _reference_line(ax: Any, x: float, text: str, colour: str, style: str,
+                    percent: bool, slot: int) -> None:
+    """A vertical reference line labelled directly with its name and value."""
+    ax.axvline(x, color=colour, linestyle=style, linewidth=1.2)
+    ax.annotate(f"{text} {_fmt(x, percent)}", xy=(x, 1.0), xycoords=("data", "axes fraction"),
+                xytext=(3, 2 + 11 * slot), textcoords="offset points", color=colour,
+                fontsize="small", ha="left", va="bottom", annotation_clip=False)
+
+
 def interval_dots(frame: pd.DataFrame, label: str, value: str, low: str, high: str, *,
                   n: str | None = None, min_n: int | None = None, title: str = "",
                   xlabel: str = "", percent: bool = True, reference: float | None = None,
-                  alt: str = "") -> Figure:
+                  reference_label: str = "Average", target: float | None = None,
+                  target_label: str = "Target", alt: str = "") -> Figure:
     """Estimate and interval per segment (dot and line), best first; segments below
     ``min_n`` are grey.
 
@@ -181,7 +192,14 @@ def interval_dots(frame: pd.DataFrame, label: str, value: str, low: str, high: s
     percent : bool
         Format the axis as percentages.
     reference : float, optional
-        A vertical reference line (e.g. the organisation's value or a target).
+        A dashed vertical reference line (e.g. the organisation's value), labelled
+        ``reference_label`` and its value at its top.
+    reference_label : str
+        Name of the reference line ("Org average").
+    target : float, optional
+        A solid vertical target line, labelled ``target_label`` and its value.
+    target_label : str
+        Name of the target line.
     alt : str
         Alt text; by default a sentence naming the best and worst segment.
 
@@ -199,11 +217,14 @@ def interval_dots(frame: pd.DataFrame, label: str, value: str, low: str, high: s
     ax.scatter(data[value], y, color=colours, zorder=3, s=36)
     ax.set_yticks(y, data[label].astype(str).tolist())
     ax.invert_yaxis()
-    if reference is not None:
-        ax.axvline(reference, color=PALETTE[3], linestyle="--", linewidth=1)
+    lines = [(v, t, c, ls) for v, t, c, ls in
+             ((reference, reference_label, "#555555", "--"),
+              (target, target_label, PALETTE[3], "-")) if v is not None]
+    for slot, (x, text, colour, style) in enumerate(sorted(lines, key=lambda t: t[0])):
+        _reference_line(ax, float(x), text, colour, style, percent, slot)
     if percent:
         ax.xaxis.set_major_formatter(mticker.PercentFormatter(1.0, decimals=1))
-    ax.set_title(title)
+    ax.set_title(title, pad=6 + 12 * len(lines))  # room for the line labels
     ax.set_xlabel(xlabel or column_label(value))
     if not alt and len(data):
         ranked = data[~small] if (~small).any() else data
@@ -214,7 +235,8 @@ def interval_dots(frame: pd.DataFrame, label: str, value: str, low: str, high: s
                f"{_fmt(worst[value], percent)} ({_fmt(worst[low], percent)} to "
                f"{_fmt(worst[high], percent)})."
                + (f" {int(small.sum())} segments below {min_n} audits in grey."
-                  if small.any() else ""))
+                  if small.any() else "")
+               + "".join(f" {t} {_fmt(x, percent)} marked by a line." for x, t, _, _ in lines))
     return set_alt_text(fig, alt or f"Chart: {title or value}. No data.")
 
 
@@ -371,12 +393,14 @@ def pareto_bars(frame: pd.DataFrame, label: str, value: str, *, cumulative: str 
     names = data[label].astype(str).tolist()
     ax.bar(names, data[value].to_numpy(), color=PALETTE[0])
     ax.set_ylabel(xlabel or column_label(value))
+    ax.yaxis.set_major_locator(mticker.MaxNLocator(integer=True))
+    ax.yaxis.set_major_formatter(mticker.StrMethodFormatter("{x:,.0f}"))
     ax.tick_params(axis="x", labelrotation=30)
     ax2 = ax.twinx()
     ax2.plot(names, cum.to_numpy(), color=PALETTE[1], marker="o", markersize=4)
     ax2.set_ylim(0, 1.05)
     ax2.yaxis.set_major_formatter(mticker.PercentFormatter(1.0, decimals=0))
-    ax2.set_ylabel("cumulative share")
+    ax2.set_ylabel(column_label("cumulative_share"))
     ax2.grid(False)
     ax.set_title(title)
     if not alt and len(data):

@@ -21,8 +21,10 @@ Examples
 >>> s = executive_summary({"accuracy": .953, "ci_low": .945, "ci_high": .960,
 ...     "n_audits": 3112, "target": .955, "target_status": "at risk",
 ...     "previous_month": None}, month="2026-10", scope_label="whole organisation")
->>> print(s[0].sentence)
-Decision accuracy for the whole organisation was 95.3% in October 2026 (95% interval 94.5–96.0%; 3,112 audits); there are no audits in September 2026 to compare with.
+>>> import textwrap
+>>> print(textwrap.fill(s[0].sentence, 88))
+Decision accuracy for the whole organisation was 95.3% in October 2026 (95% interval
+94.5–96.0%; 3,112 audits); there are no audits in September 2026 to compare with.
 >>> [c.kind for c in s]
 ['month_change', 'target_status', 'action']
 """
@@ -155,21 +157,24 @@ def _why(change: Finding, d: pd.DataFrame, dim: str, segments: Sequence[Finding]
         p_adj = float(mix[0]["p_adjusted"])
         moved = "to" if seg["share_after"] > seg["share_before"] else "away from"
         size = len(n.get("share_p_adjusted", {})) or len(d)
-        text = (f"The {'change' if changed else 'movement'} came from volume moving {moved} {mix[0]['segment']}: its share "
-                f"of audits went from {pct(seg['share_before'])} to {pct(seg['share_after'])}"
-                f" and, at its error rate of {pct(seg['rate_after'])}, that alone moved the "
-                f"error rate {pp(seg['mix_effect'])} (share change {format_p(p_adj)}, adjusted "
-                f"for {size} comparisons)")
+        fall = "fall" if float(n["change_pts"]) > 0 else "rise"  # error rate up: accuracy down
+        text = (f"The {fall} in accuracy came from volume moving {moved} {mix[0]['segment']}, "
+                f"whose share of audits went from {pct(seg['share_before'])} to "
+                f"{pct(seg['share_after'])} ({format_p(p_adj)}, adjusted for {size} "
+                f"comparisons): at its {pct(seg['rate_after'])} error rate, that shift alone "
+                f"moved the error rate {pp(seg['mix_effect'])}.")
         if rate:
             r = rate[0]
-            text += (f"; {r.scope}'s own error rate also changed, "
-                     f"{pct(r.numbers['rate_before'])} to {pct(r.numbers['rate_after'])}")
+            text += (f" {r.scope}'s own error rate also changed, {pct(r.numbers['rate_before'])}"
+                     f" to {pct(r.numbers['rate_after'])} ({format_p(r.p_value)}, adjusted for "
+                     f"{family} comparisons)")
         else:
             rest = float(n["change_pts"]) - float(seg["mix_effect"])
-            text += (f"; the other {noun}s' shares and own error rates moved it {pp(rest)}, "
-                     f"none of their own error rates beyond normal variation")
+            text += (f" The other {noun}s moved it {pp(rest)}, and no {noun}'s own error rate "
+                     "changed beyond normal variation")
         return Claim("driver_mix", str(mix[0]["segment"]), text + ".", True, None, p_adj,
-                     size, {"segment": mix[0]["segment"], "mix_effect_pp": float(seg["mix_effect"]),
+                     size, {"segment": mix[0]["segment"],
+                            "mix_effect_pp": float(seg["mix_effect"]),
                             "share_before": float(seg["share_before"]),
                             "share_after": float(seg["share_after"]),
                             "rate_after": float(seg["rate_after"])})
@@ -301,8 +306,8 @@ def adjustment_note(change: Finding, dimension: str = "site") -> str:
     Examples
     --------
     >>> f = Finding("rate_change", "Org", "...", True, 0.02, {"tests_in_family": 8})
-    >>> print(adjustment_note(f))
-    Each site's p-value above is adjusted for 8 comparisons (the month's change tested together with each site's own change; weighted Holm method).
+    >>> adjustment_note(f)[:57]
+    "Each site's p-value above is adjusted for 8 comparisons ("
     """
     noun = dimension.replace("_", " ")
     return (f"Each {noun}'s p-value above is adjusted for "
