@@ -39,7 +39,7 @@ from pathlib import Path
 from typing import Any, Self
 
 from qa_insights.reports.engine.run import Task, TaskResult
-from qa_insights.reports.engine.tables import SUMMARY_FILE
+from qa_insights.reports.engine.tables import FINDINGS_FILE, SUMMARY_FILE, merge_findings
 
 __all__ = [
     "MANIFEST",
@@ -408,6 +408,13 @@ class Publisher:
             raise
         for old in set(previous.get("tables", [])) - set(tables):
             (month_dir / old).unlink(missing_ok=True)
+        if (staging / FINDINGS_FILE).is_file():  # after the report itself is in place
+            try:
+                merge_findings(staging / FINDINGS_FILE, month_dir / "tables" / FINDINGS_FILE,
+                               task.stem)
+            except (OSError, ValueError) as exc:  # the report stands; its claims are missing
+                result.warnings.append(f"could not add the findings to tables/"
+                                       f"{FINDINGS_FILE}: {exc}")
         for ext in ("ipynb", "html"):
             (month_dir / f"{task.stem}.failed.{ext}").unlink(missing_ok=True)
         return tables
