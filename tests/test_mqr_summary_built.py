@@ -33,9 +33,14 @@ def mqr(tmp_path_factory: pytest.TempPathFactory, sample_data: Path) -> dict[str
                     progress=False)
     assert summary.exit_code == 0
     folder = out / MONTH
+    mqr_rows = pd.read_csv(folder / "tables" / "findings.csv")
+    rca = build(month=MONTH, reports="rca", rca_limit=1, data_dir=sample_data, out_dir=out,
+                jobs=1, progress=False)  # a second report adds its claims to findings.csv
+    assert rca.exit_code == 0
     html = (folder / f"{MQR}.html").read_text(encoding="utf-8")
     return {"folder": folder, "soup": BeautifulSoup(html, "html.parser"),
-            "findings": pd.read_csv(folder / "tables" / "findings.csv"),
+            "mqr_rows": mqr_rows, "all_rows": pd.read_csv(folder / "tables" / "findings.csv"),
+            "findings": mqr_rows,
             "records": read_records(folder / f"{MQR}.ipynb")}
 
 
@@ -122,3 +127,17 @@ def test_target_status_agrees_with_the_headline_tile(mqr: dict) -> None:
     action = mqr["findings"].iloc[-1]
     assert action.sentence.startswith("Action: vendor management") and "2026" in \
         action.sentence
+
+
+def test_findings_csv_holds_every_reports_claims_and_their_summaries(mqr: dict) -> None:
+    rows, folder = mqr["all_rows"], mqr["folder"]
+    mine = rows[rows.report == MQR].reset_index(drop=True)
+    pd.testing.assert_frame_equal(mine, mqr["mqr_rows"])  # kept as they were
+    others = rows[rows.report != MQR]
+    assert len(others) >= 3 and others.report.nunique() == 1
+    rca = others.report.iloc[0]
+    assert rca.startswith("rca_")
+    md = (folder / f"{rca}.summary.md").read_text(encoding="utf-8").splitlines()
+    assert md[2] == " ".join(others.sentence)
+    soup = BeautifulSoup((folder / f"{rca}.html").read_text(encoding="utf-8"), "html.parser")
+    assert soup.select_one(".qa-summary").get_text(strip=True) == md[2]

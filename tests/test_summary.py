@@ -186,3 +186,36 @@ def test_the_null_bound_is_the_binomial_quantile() -> None:
 
     k = _bound(30)
     assert stats.binom.cdf(k, 30, 0.05) >= 0.999 > stats.binom.cdf(k - 1, 30, 0.05)
+
+
+def test_without_a_cause_the_largest_movement_is_described_among_large_segments() -> None:
+    before = pd.DataFrame({"site": ["big", "tiny"], "n_audits": [5000, 9],
+                           "n_errors": [150, 1]})
+    after = pd.DataFrame({"site": ["big", "tiny"], "n_audits": [5000, 9],
+                          "n_errors": [165, 4]})
+    d = lmdi(before, after, "site")
+    found = change_findings(d, scope="Org")
+    h = _headline(before, after)
+    everyone = executive_summary(h, month="2026-10", scope_label="org", change=found,
+                                 decomposition=d)[1]
+    large = executive_summary(h, month="2026-10", scope_label="org", change=found,
+                              decomposition=d, min_n=30)[1]
+    assert everyone.kind == large.kind == "no_cause"
+    assert large.scope == "big" and "among sites with 30 or more audits" in large.sentence
+    assert pp(d.set_index("site").loc["big", "rate_effect"]) in large.sentence
+
+
+def test_merge_findings_replaces_only_the_reports_own_rows(tmp_path) -> None:
+    from qa_insights.reports.engine.tables import merge_findings, write_findings
+
+    target = tmp_path / "tables" / "findings.csv"
+    claims, _, _ = _summary(BEFORE, BEFORE.assign(n_errors=[100, 240, 120]))
+    frame = findings_frame(claims, "ignored")
+    for report in ("monthly_quality_report", "rca_spam", "monthly_quality_report"):
+        source = write_findings(frame, tmp_path / "staging" / "tables")
+        merge_findings(source, target, report)
+    rows = pd.read_csv(target)
+    assert rows.report.tolist() == ["rca_spam"] * 4 + ["monthly_quality_report"] * 4
+    assert rows.sentence.tolist() == frame.sentence.tolist() * 2
+    merge_findings(tmp_path / "missing.csv", target, "rca_spam")  # the report wrote none
+    assert pd.read_csv(target).report.unique().tolist() == ["monthly_quality_report"]

@@ -143,7 +143,7 @@ def _segment(d: pd.DataFrame, dim: str, name: str) -> pd.Series:
 
 
 def _why(change: Finding, d: pd.DataFrame, dim: str, segments: Sequence[Finding],
-         changed: bool) -> Claim:
+         changed: bool, min_n: int | None) -> Claim:
     """The driver claim: named segments (mix / rate) when tests back them, else none.
     ``changed``: whether the month's change itself is beyond normal variation."""
     n = change.numbers
@@ -191,14 +191,18 @@ def _why(change: Finding, d: pd.DataFrame, dim: str, segments: Sequence[Finding]
                      {"segment": r.scope, "rate_before": float(r.numbers["rate_before"]),
                       "rate_after": float(r.numbers["rate_after"]),
                       "rate_effect_pp": float(r.numbers["rate_effect_pts"])})
-    top = d.loc[d["total_effect"].abs().idxmax()]
+    large = d[d["n_audits_after"] >= min_n] if min_n is not None else d
+    candidates = large if len(large) else d
+    top = candidates.loc[candidates["total_effect"].abs().idxmax()]
     part = "mix" if abs(top["mix_effect"]) >= abs(top["rate_effect"]) else "rate"
-    what = (f"its share of audits went from {pct(top['share_before'])} to "
-            f"{pct(top['share_after'])}" if part == "mix" else
-            f"its error rate went from {pct(top['rate_before'])} to {pct(top['rate_after'])}")
+    what = (f"share of audits, {pct(top['share_before'])} to {pct(top['share_after'])}"
+            if part == "mix" else
+            f"own error rate, {pct(top['rate_before'])} to {pct(top['rate_after'])}")
+    among = f" among {noun}s with {min_n} or more audits" if min_n is not None and \
+        len(large) else ""
     text = (f"No cause is established: no {noun}'s share of audits or own error rate changed "
             f"beyond normal variation (tests adjusted for {family} comparisons); as "
-            f"description only, the largest movement was {top[dim]}, where {what} "
+            f"description only, the largest movement{among} was {top[dim]}'s {what} "
             f"({pp(top[f'{part}_effect'])} on the error rate).")
     return Claim("no_cause", str(top[dim]), text, False, None,
                  float(n["p_adjusted"]), family,
@@ -251,7 +255,7 @@ def _action(why: Claim | None, target: Claim, month: str, scope_label: str) -> C
 
 def executive_summary(headline: Mapping[str, Any], *, month: str, scope_label: str,
                       change: Sequence[Finding] = (), decomposition: pd.DataFrame | None = None,
-                      dimension: str = "site") -> list[Claim]:
+                      dimension: str = "site", min_n: int | None = None) -> list[Claim]:
     """The four-move summary of a month (at most five sentences).
 
     Parameters
@@ -272,6 +276,9 @@ def executive_summary(headline: Mapping[str, Any], *, month: str, scope_label: s
         None when there is no previous month.
     dimension : str
         The segment column of ``decomposition``.
+    min_n : int, optional
+        When no driver is established, the largest movement described is taken among the
+        segments with at least ``min_n`` audits this month (all, if none has).
 
     Returns
     -------
@@ -292,7 +299,7 @@ def executive_summary(headline: Mapping[str, Any], *, month: str, scope_label: s
     why = None
     if change and decomposition is not None and len(decomposition):
         why = _why(change[0], decomposition, dimension, list(change[1:]),
-                   bool(what.significant))
+                   bool(what.significant), min_n)
         claims.append(why)
     target = _target(headline, scope_label)
     claims += [target, _action(why, target, month, scope_label)]

@@ -408,10 +408,12 @@ class Publisher:
             raise
         for old in set(previous.get("tables", [])) - set(tables):
             (month_dir / old).unlink(missing_ok=True)
-        if (staging / FINDINGS_FILE).is_file():  # after the report itself is in place
-            try:
-                merge_findings(staging / FINDINGS_FILE, month_dir / "tables" / FINDINGS_FILE,
-                               task.stem)
+        if not (staging / SUMMARY_FILE).is_file():  # e.g. a month without audits now
+            (month_dir / f"{task.stem}.summary.md").unlink(missing_ok=True)
+        findings = month_dir / "tables" / FINDINGS_FILE
+        if (staging / FINDINGS_FILE).is_file() or findings.is_file():
+            try:  # after the report itself is in place; no rows: its old rows go
+                merge_findings(staging / FINDINGS_FILE, findings, task.stem)
             except (OSError, ValueError) as exc:  # the report stands; its claims are missing
                 result.warnings.append(f"could not add the findings to tables/"
                                        f"{FINDINGS_FILE}: {exc}")

@@ -124,8 +124,9 @@ def write_findings(frame: pd.DataFrame, tables_dir: str | os.PathLike) -> Path |
 
 def merge_findings(source: str | os.PathLike, target: str | os.PathLike, report: str) -> Path:
     """Replace ``report``'s rows of the month's findings table ``target`` by the rows of
-    ``source`` (their ``report`` column set to ``report``); other reports' rows stay, in
-    their order, before the new ones. Written to a temporary file and renamed into place.
+    ``source`` (their ``report`` column set to ``report``; none when ``source`` does not
+    exist); other reports' rows stay, in their order, before the new ones. Written to a
+    temporary file and renamed into place.
 
     Examples
     --------
@@ -138,7 +139,8 @@ def merge_findings(source: str | os.PathLike, target: str | os.PathLike, report:
     >>> pd.read_csv(merge_findings(d / "a.csv", d / "all.csv", "a")).sentence.tolist()
     ['b', 'new a']
     """
-    rows = pd.read_csv(source, dtype=str, keep_default_na=False).assign(report=report)
+    rows = (pd.read_csv(source, dtype=str, keep_default_na=False).assign(report=report)
+            if Path(source).is_file() else pd.DataFrame({"report": []}, dtype=str))
     target = Path(target)
     if target.is_file():
         old = pd.read_csv(target, dtype=str, keep_default_na=False)
