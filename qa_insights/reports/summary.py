@@ -180,8 +180,7 @@ def _why(change: Finding, d: pd.DataFrame, dim: str, segments: Sequence[Finding]
                             "rate_after": float(seg["rate_after"])})
     if rate:
         r = rate[0]
-        lead = ("The change came from" if changed else
-                "Within that, one segment did change:")
+        lead = "The change came from" if changed else f"Still, one {noun} did change:"
         text = (f"{lead} {r.scope}'s own error rate, "
                 f"{pct(r.numbers['rate_before'])} to {pct(r.numbers['rate_after'])}, which "
                 f"moved the overall error rate {pp(r.numbers['rate_effect_pts'])} "
@@ -200,7 +199,9 @@ def _why(change: Finding, d: pd.DataFrame, dim: str, segments: Sequence[Finding]
             f"own error rate, {pct(top['rate_before'])} to {pct(top['rate_after'])}")
     among = f" among {noun}s with {min_n} or more audits" if min_n is not None and \
         len(large) else ""
-    text = (f"No cause is established: no {noun}'s share of audits or own error rate changed "
+    tested = "share of audits or own error rate" if n.get("share_p_adjusted") else \
+        "own error rate"  # share tests run only when the month's change is significant
+    text = (f"No cause is established: no {noun}'s {tested} changed "
             f"beyond normal variation (tests adjusted for {family} comparisons); as "
             f"description only, the largest movement{among} was {top[dim]}'s {what} "
             f"({pp(top[f'{part}_effect'])} on the error rate).")
