@@ -130,3 +130,9 @@ def test_numbers_are_rounded_then_signed_without_scientific_notation(x: float,
 def test_default_cell_format_has_no_scientific_notation() -> None:
     html = table(pd.DataFrame({"p_value": [4.7e-11], "odds_ratio": [-0.0001]}))._repr_html_()
     assert "e-" not in html and "-0.0" not in html and "0.000" in html
+
+
+def test_default_cell_format_scales_its_decimals() -> None:
+    frame = pd.DataFrame({"v": [1.39e6, 123.45, 2.5, 0.35, 3.0]})
+    cells = re.findall(r'<td class="num">(.*?)</td>', table(frame)._repr_html_())
+    assert cells == ["1,390,000", "123.5", "2.50", "0.350", "3"]

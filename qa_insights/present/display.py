@@ -159,7 +159,10 @@ def _default_format(value: Any) -> str:
     if isinstance(value, numbers.Integral):
         return f"{int(value):,}"
     if isinstance(value, numbers.Real):
-        return number(value, 0 if float(value).is_integer() else 3)
+        size = abs(float(value))
+        digits = (0 if float(value).is_integer() or size >= 1000 else 1 if size >= 100
+                  else 2 if size >= 1 else 3)
+        return number(value, digits)
     return str(value)
 
 
