@@ -379,7 +379,8 @@ class Publisher:
         tables = [f"tables/{t}" for t in result.tables]
         moves = [(staging / "tables" / name, month_dir / "tables" / name)
                  for name in result.tables]
-        if (staging / SUMMARY_FILE).is_file():
+        summary = (staging / SUMMARY_FILE).is_file()
+        if summary:
             moves.append((staging / SUMMARY_FILE, month_dir / f"{task.stem}.summary.md"))
         moves += [(staging / f"{task.stem}.{ext}", month_dir / f"{task.stem}.{ext}")
                   for ext in ("ipynb", "html")]
@@ -408,7 +409,7 @@ class Publisher:
             raise
         for old in set(previous.get("tables", [])) - set(tables):
             (month_dir / old).unlink(missing_ok=True)
-        if not (staging / SUMMARY_FILE).is_file():  # e.g. a month without audits now
+        if not summary:  # e.g. a month without audits now
             (month_dir / f"{task.stem}.summary.md").unlink(missing_ok=True)
         findings = month_dir / "tables" / FINDINGS_FILE
         if (staging / FINDINGS_FILE).is_file() or findings.is_file():
