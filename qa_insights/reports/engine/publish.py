@@ -357,6 +357,7 @@ class Publisher:
         staging = result.task.staging
         files = [staging / f"{result.task.stem}.html"]
         files += [staging / "tables" / t for t in result.tables]
+        files += [staging / SUMMARY_FILE, staging / FINDINGS_FILE]  # e-mail body, claims
         hits = raw_id_hits([f for f in files if f.is_file()], self.context.private_ids)
         if not hits:
             return None
