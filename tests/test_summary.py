@@ -21,6 +21,8 @@ from qa_insights.reports.summary import (
 from qa_insights.stats.lmdi import lmdi
 from qa_insights.stats.proportions import compare_proportions, wilson_interval
 
+pytest_plugins = ["tests.fixtures_reports"]
+
 SITES = ["in_house", "bpo_a", "bpo_b"]
 
 
@@ -219,3 +221,34 @@ def test_merge_findings_replaces_only_the_reports_own_rows(tmp_path) -> None:
     assert rows.sentence.tolist() == frame.sentence.tolist() * 2
     merge_findings(tmp_path / "missing.csv", target, "rca_spam")  # the report wrote none
     assert pd.read_csv(target).report.unique().tolist() == ["monthly_quality_report"]
+
+
+@pytest.mark.slow
+def test_engine_publishes_summary_and_findings_and_drops_them_when_gone(
+        sample_data, tmp_path) -> None:
+    """A report's summary.md and findings rows are published beside it; a rebuild that
+    writes none removes them (no stale e-mail body or claims), other reports' rows stay."""
+    from qa_insights.reports.engine.build import ReportSpec, build
+    from tests.report_helpers import tiny_notebook
+
+    notebooks, out = tmp_path / "notebooks", tmp_path / "out"
+    writes = ("import pandas as pd\n"
+              "from qa_insights.reports.engine.tables import write_findings, write_summary\n"
+              "write_summary('# T\\n\\nAll well.\\n', tables_dir)\n"
+              "write_findings(pd.DataFrame({'report': ['x'], 'sentence': ['All well.']}), "
+              "tables_dir)")
+    for name in ("one", "two"):
+        tiny_notebook(notebooks / f"{name}.ipynb", writes)
+    registry = {n: ReportSpec(n, f"{n}.ipynb", n.title()) for n in ("one", "two")}
+    first = build(data_dir=sample_data, out_dir=out, registry=registry, jobs=1,
+                  progress=False, notebooks_dir=notebooks)
+    month_dir = out / first.months[0]
+    assert (month_dir / "one.summary.md").read_text() == "# T\n\nAll well.\n"
+    rows = pd.read_csv(month_dir / "tables" / "findings.csv")
+    assert sorted(rows.report) == ["one", "two"] and set(rows.sentence) == {"All well."}
+    tiny_notebook(notebooks / "one.ipynb", "print('nothing to say')")
+    build(data_dir=sample_data, out_dir=out, registry=registry, jobs=1, progress=False,
+          notebooks_dir=notebooks, force=True)
+    assert not (month_dir / "one.summary.md").exists()
+    assert (month_dir / "two.summary.md").exists()
+    assert pd.read_csv(month_dir / "tables" / "findings.csv").report.tolist() == ["two"]
