@@ -16,7 +16,7 @@ import pytest
 
 from qa_insights import cli
 from qa_insights.data.opening import open_store
-from qa_insights.present.display import read_records
+from qa_insights.present.display import pp, read_records
 from qa_insights.quality.metrics import quality_summary
 from qa_insights.rca.change import explain_change
 from qa_insights.rca.drivers import driver_cells, logistic_drivers
@@ -219,7 +219,7 @@ def test_error_rate_drivers_table_is_the_site_queue_decomposition(built_month: d
     assert (csv.total_effect.abs().diff().dropna() <= 1e-12).all()  # sorted by |total|
     html = (out / month / "monthly_quality_report.html").read_text()
     top = expected.iloc[0]
-    assert f"{top.total_effect:+.2f} pts" in html
+    assert pp(top.total_effect) in html  # one decimal, true minus, "pp"
 
 
 @pytest.mark.slow

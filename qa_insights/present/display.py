@@ -33,6 +33,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from qa_insights.present.labels import label as column_label
+
 __all__ = [
     "RECORD_MIMETYPE",
     "Table",
@@ -43,11 +45,14 @@ __all__ = [
     "interval",
     "interval_table",
     "notice",
+    "number",
     "pct",
+    "pp",
     "quality_headline",
     "quality_table",
     "read_records",
     "record",
+    "summary",
     "table",
 ]
 
@@ -66,10 +71,10 @@ def pct(value: float | None, digits: int = 1) -> str:
 
     Examples
     --------
-    >>> pct(0.9625), pct(float("nan")), pct(1.0, 0)
-    ('96.2%', '–', '100%')
+    >>> pct(0.9625), pct(float("nan")), pct(1.0, 0), pct(-0.0001)
+    ('96.2%', '–', '100%', '0.0%')
     """
-    return _MISSING if _is_missing(value) else f"{100 * float(value):.{digits}f}%"
+    return _MISSING if _is_missing(value) else f"{number(100 * float(value), digits)}%"
 
 
 def interval(value: float | None, low: float | None, high: float | None,
@@ -87,6 +92,41 @@ def interval(value: float | None, low: float | None, high: float | None,
         return pct(value, digits)
     return (f"{pct(value, digits)} ({100 * float(low):.{digits}f}–"
             f"{100 * float(high):.{digits}f}%)")
+
+
+def number(value: float | None, digits: int = 1, *, sign: bool = False) -> str:
+    """A number rounded first, then signed: no scientific notation, no "-0.0", a true
+    minus sign (−) and, with ``sign``, a "+" on values that round above zero.
+
+    Examples
+    --------
+    >>> number(-0.04), number(-0.04, sign=True), number(2.614, sign=True), number(1e-9, 3)
+    ('0.0', '0.0', '+2.6', '0.000')
+    >>> number(-1234.5, 0)
+    '−1,234'
+    """
+    if _is_missing(value):
+        return _MISSING
+    rounded = round(float(value), digits)
+    if rounded == 0:
+        rounded = 0.0  # also turns -0.0 into 0.0
+    text = f"{abs(rounded):,.{digits}f}"
+    if rounded < 0:
+        return f"−{text}"
+    return f"+{text}" if sign and rounded > 0 else text
+
+
+def pp(value: float | None, digits: int = 1, *, sign: bool = True) -> str:
+    """A difference of rates already in percentage points, as text: ``"+2.6 pp"``,
+    ``"−0.4 pp"``, ``"0.0 pp"`` (never ``"-0.0"``).
+
+    Examples
+    --------
+    >>> pp(2.614), pp(-0.04), pp(-0.36), pp(float("nan"))
+    ('+2.6 pp', '0.0 pp', '−0.4 pp', '–')
+    """
+    text = number(value, digits, sign=sign)
+    return text if text == _MISSING else f"{text} pp"
 
 
 def count(value: float | None) -> str:
@@ -119,7 +159,10 @@ def _default_format(value: Any) -> str:
     if isinstance(value, numbers.Integral):
         return f"{int(value):,}"
     if isinstance(value, numbers.Real):
-        return f"{float(value):,.3g}"
+        size = abs(float(value))
+        digits = (0 if float(value).is_integer() or size >= 1000 else 1 if size >= 100
+                  else 2 if size >= 1 else 3)
+        return number(value, digits)
     return str(value)
 
 
@@ -137,6 +180,8 @@ class Table:
     caption: str = ""
     min_n: int | None = None
     classes: Mapping[str, Callable[[Any], str]] = field(default_factory=dict)
+    more: int = 0
+    csv: str = ""
 
     def _cell(self, column: str, value: Any) -> str:
         fmt = self.formats.get(column, _default_format)
@@ -154,7 +199,8 @@ class Table:
         numeric = {c for c in cols if pd.api.types.is_numeric_dtype(self.frame[c])
                    and not pd.api.types.is_bool_dtype(self.frame[c])}
         num = {c: ' class="num"' if c in numeric else "" for c in cols}
-        head = "".join(f'<th scope="col"{num[c]}>{escape(self.labels.get(c, c))}</th>'
+        head = "".join(f'<th scope="col"{num[c]}>'
+                       f'{escape(self.labels.get(c) or column_label(c))}</th>'
                        for c in cols)
         rows = []
         greyed = list(self.greyed) if self.greyed is not None else [False] * len(self.frame)
@@ -166,6 +212,10 @@ class Table:
         if any(greyed) and self.min_n is not None:
             note = (f'<p class="qa-note">Greyed rows have fewer than {self.min_n} audits: '
                     "too few to compare or rank.</p>")
+        if self.more:
+            where = f" in tables/{escape(self.csv)}.csv" if self.csv else " not shown"
+            note += (f'<p class="qa-note qa-more">{self.more:,} more '
+                     f'row{"s" if self.more > 1 else ""}{where}.</p>')
         return (f'<table class="dataframe qa-table">{caption}<thead><tr>{head}</tr></thead>'
                 f"<tbody>{''.join(rows)}</tbody></table>{note}")
 
@@ -173,7 +223,8 @@ class Table:
 def table(frame: pd.DataFrame, *, formats: Mapping[str, Callable[[Any], str]] | None = None,
           labels: Mapping[str, str] | None = None, min_n: int | None = None,
           n_column: str = "n_audits", caption: str = "",
-          classes: Mapping[str, Callable[[Any], str]] | None = None) -> Table:
+          classes: Mapping[str, Callable[[Any], str]] | None = None,
+          max_rows: int | None = None, csv: str = "") -> Table:
     """A report table with formatted, escaped cells and greyed-out small segments.
 
     Parameters
@@ -183,7 +234,8 @@ def table(frame: pd.DataFrame, *, formats: Mapping[str, Callable[[Any], str]] | 
     formats : mapping, optional
         Column -> function value -> text (e.g. :func:`pct`); others get a default format.
     labels : mapping, optional
-        Column -> header text.
+        Column -> header text; other columns get their
+        :func:`qa_insights.present.labels.label`.
     min_n : int, optional
         Rows whose ``n_column`` is below it are greyed out with a footnote.
     n_column : str
@@ -193,6 +245,12 @@ def table(frame: pd.DataFrame, *, formats: Mapping[str, Callable[[Any], str]] | 
     classes : mapping, optional
         Column -> function value -> CSS class of that cell (e.g. a RAG status colour;
         the cell keeps its text, so colour is never the only signal); ``""`` for none.
+    max_rows : int, optional
+        Show only the first ``max_rows`` rows (sort the frame by importance first), with a
+        last line "N more rows in tables/<csv>.csv".
+    csv : str
+        Name of the CSV table holding every row (as given to
+        :func:`qa_insights.reports.engine.tables.write_table`).
 
     Examples
     --------
@@ -202,12 +260,17 @@ def table(frame: pd.DataFrame, *, formats: Mapping[str, Callable[[Any], str]] | 
     >>> t = table(pd.DataFrame({"status": ["met"]}), classes={"status": lambda v: f"s-{v}"})
     >>> '<td class="s-met">met</td>' in t._repr_html_()
     True
+    >>> "2 more rows in tables/sites.csv" in table(pd.DataFrame({"n": [1, 2, 3]}), max_rows=1,
+    ...                                            csv="sites")._repr_html_()
+    True
     """
+    more = max(0, len(frame) - max_rows) if max_rows is not None else 0
+    frame = frame.head(max_rows) if max_rows is not None else frame
     greyed = None
     if min_n is not None and n_column in frame.columns:
         greyed = (frame[n_column].fillna(0) < min_n).tolist()
     return Table(frame.reset_index(drop=True), dict(formats or {}), dict(labels or {}),
-                 greyed, caption, min_n, dict(classes or {}))
+                 greyed, caption, min_n, dict(classes or {}), more, csv)
 
 
 @dataclass
@@ -308,7 +371,7 @@ def quality_table(summary: pd.DataFrame, label: str, *, min_n: int | None = None
                      zip(summary["critical_error_rate"], summary["critical_ci_low"],
                          summary["critical_ci_high"])],
     })
-    labels = {label: label.replace("_", " ").capitalize(), "n_audits": "Audits",
+    labels = {label: column_label(label), "n_audits": "Audits",
               "n_errors": "Errors", "accuracy": "Accuracy (95% interval)",
               "critical": "Critical-error rate (95% interval)"}
     return table(shown, labels=labels, min_n=min_n, caption=caption)
@@ -422,7 +485,8 @@ def interval_table(frame: pd.DataFrame, intervals: Mapping[str, Sequence[str]], 
                    keep: Sequence[str] = (), labels: Mapping[str, str] | None = None,
                    formats: Mapping[str, Callable[[Any], str]] | None = None,
                    min_n: int | None = None, n_column: str = "n_audits", caption: str = "",
-                   digits: int = 1, percent: bool = True) -> Table:
+                   digits: int = 1, percent: bool = True, max_rows: int | None = None,
+                   csv: str = "") -> Table:
     """A table of ``keep`` columns followed by estimates shown with their intervals.
 
     Parameters
@@ -434,7 +498,7 @@ def interval_table(frame: pd.DataFrame, intervals: Mapping[str, Sequence[str]], 
         :func:`interval` text ("3.8% (3.1–4.6%)").
     keep : sequence of str
         Columns shown first, as they are (formatted by ``formats`` or the default).
-    labels, formats, min_n, n_column, caption
+    labels, formats, min_n, n_column, caption, max_rows, csv
         As in :func:`table` (``n_column`` is used for greying even when not kept).
     digits : int
         Decimals of the percentages.
@@ -458,15 +522,31 @@ def interval_table(frame: pd.DataFrame, intervals: Mapping[str, Sequence[str]], 
         return text if _is_missing(lo) or _is_missing(hi) else \
             f"{text} ({float(lo):.{d}f}–{float(hi):.{d}f})"
 
+    more = max(0, len(frame) - max_rows) if max_rows is not None else 0
+    frame = frame.head(max_rows) if max_rows is not None else frame
     shown = frame[list(keep)].copy()
+    labels = dict(labels or {})
     for name, (value, low, high) in intervals.items():
+        labels.setdefault(name, f"{column_label(name)} (95% interval)")
         shown[name] = [interval(v, lo, hi, digits=digits) if percent else plain(v, lo, hi)
                        for v, lo, hi in zip(frame[value], frame[low], frame[high])]
     greyed = None
     if min_n is not None and n_column in frame.columns:
         greyed = (frame[n_column].fillna(0) < min_n).tolist()
-    return Table(shown.reset_index(drop=True), dict(formats or {}), dict(labels or {}),
-                 greyed, caption, min_n)
+    return Table(shown.reset_index(drop=True), dict(formats or {}), labels,
+                 greyed, caption, min_n, more=more, csv=csv)
+
+
+def summary(sentences: Sequence[str]) -> _Html:
+    """The executive summary: one escaped paragraph in a box that leads the report.
+
+    Examples
+    --------
+    >>> summary(["Accuracy <fell>.", "No action needed."])._repr_html_()
+    '<div class="qa-summary" role="note"><p>Accuracy &lt;fell&gt;. No action needed.</p></div>'
+    """
+    return _Html(f'<div class="qa-summary" role="note"><p>'
+                 f'{escape(" ".join(sentences))}</p></div>')
 
 
 def bullets(sentences: Sequence[str]) -> _Html:

@@ -28,6 +28,8 @@ import pandas as pd
 import seaborn as sns
 from matplotlib.figure import Figure
 
+from qa_insights.present.labels import label as column_label
+
 __all__ = [
     "GREY",
     "PALETTE",
@@ -131,7 +133,8 @@ def bar_counts(frame: pd.DataFrame, label: str, value: str, *, title: str = "",
     label, value : str
         Columns with the segment name and the count.
     title, xlabel : str
-        Chart title and axis label.
+        Chart title and axis label (default: the value column's
+        :func:`qa_insights.present.labels.label`).
     alt : str
         Alt text; by default a sentence naming the largest and smallest segment.
 
@@ -145,8 +148,9 @@ def bar_counts(frame: pd.DataFrame, label: str, value: str, *, title: str = "",
     ax.barh(labels, data[value].to_numpy(), color=PALETTE[0])
     ax.invert_yaxis()
     ax.set_title(title)
-    ax.set_xlabel(xlabel or value)
+    ax.set_xlabel(xlabel or column_label(value))
     ax.set_ylabel("")
+    ax.xaxis.set_major_locator(mticker.MaxNLocator(integer=True))
     ax.xaxis.set_major_formatter(mticker.StrMethodFormatter("{x:,.0f}"))
     if not alt and len(data):
         top, low = data.iloc[0], data.iloc[-1]
@@ -155,10 +159,20 @@ def bar_counts(frame: pd.DataFrame, label: str, value: str, *, title: str = "",
     return set_alt_text(fig, alt or f"Bar chart: {title or value}. No data.")
 
 
+def _reference_line(ax: Any, x: float, text: str, colour: str, style: str,
+                    percent: bool, slot: int) -> None:
+    """A vertical reference line labelled directly with its name and value."""
+    ax.axvline(x, color=colour, linestyle=style, linewidth=1.2)
+    ax.annotate(f"{text} {_fmt(x, percent)}", xy=(x, 1.0), xycoords=("data", "axes fraction"),
+                xytext=(3, 2 + 11 * slot), textcoords="offset points", color=colour,
+                fontsize="small", ha="left", va="bottom", annotation_clip=False)
+
+
 def interval_dots(frame: pd.DataFrame, label: str, value: str, low: str, high: str, *,
                   n: str | None = None, min_n: int | None = None, title: str = "",
                   xlabel: str = "", percent: bool = True, reference: float | None = None,
-                  alt: str = "") -> Figure:
+                  reference_label: str = "Average", target: float | None = None,
+                  target_label: str = "Target", alt: str = "") -> Figure:
     """Estimate and interval per segment (dot and line), best first; segments below
     ``min_n`` are grey.
 
@@ -173,11 +187,19 @@ def interval_dots(frame: pd.DataFrame, label: str, value: str, low: str, high: s
     min_n : int, optional
         Minimum sample size to be shown in colour.
     title, xlabel : str
-        Chart title and axis label.
+        Chart title and axis label (default: the value column's
+        :func:`qa_insights.present.labels.label`).
     percent : bool
         Format the axis as percentages.
     reference : float, optional
-        A vertical reference line (e.g. the organisation's value or a target).
+        A dashed vertical reference line (e.g. the organisation's value), labelled
+        ``reference_label`` and its value at its top.
+    reference_label : str
+        Name of the reference line ("Org average").
+    target : float, optional
+        A solid vertical target line, labelled ``target_label`` and its value.
+    target_label : str
+        Name of the target line.
     alt : str
         Alt text; by default a sentence naming the best and worst segment.
 
@@ -195,12 +217,15 @@ def interval_dots(frame: pd.DataFrame, label: str, value: str, low: str, high: s
     ax.scatter(data[value], y, color=colours, zorder=3, s=36)
     ax.set_yticks(y, data[label].astype(str).tolist())
     ax.invert_yaxis()
-    if reference is not None:
-        ax.axvline(reference, color=PALETTE[3], linestyle="--", linewidth=1)
+    lines = [(v, t, c, ls) for v, t, c, ls in
+             ((reference, reference_label, "#555555", "--"),
+              (target, target_label, PALETTE[3], "-")) if v is not None]
+    for slot, (x, text, colour, style) in enumerate(sorted(lines, key=lambda t: t[0])):
+        _reference_line(ax, float(x), text, colour, style, percent, slot)
     if percent:
         ax.xaxis.set_major_formatter(mticker.PercentFormatter(1.0, decimals=1))
-    ax.set_title(title)
-    ax.set_xlabel(xlabel or value)
+    ax.set_title(title, pad=6 + 12 * len(lines))  # room for the line labels
+    ax.set_xlabel(xlabel or column_label(value))
     if not alt and len(data):
         ranked = data[~small] if (~small).any() else data
         best, worst = ranked.iloc[0], ranked.iloc[-1]
@@ -210,7 +235,8 @@ def interval_dots(frame: pd.DataFrame, label: str, value: str, low: str, high: s
                f"{_fmt(worst[value], percent)} ({_fmt(worst[low], percent)} to "
                f"{_fmt(worst[high], percent)})."
                + (f" {int(small.sum())} segments below {min_n} audits in grey."
-                  if small.any() else ""))
+                  if small.any() else "")
+               + "".join(f" {t} {_fmt(x, percent)} marked by a line." for x, t, _, _ in lines))
     return set_alt_text(fig, alt or f"Chart: {title or value}. No data.")
 
 
@@ -269,7 +295,7 @@ def trend(frame: pd.DataFrame, x: str, y: str, *, low: str | None = None,
     ax.tick_params(axis="x", labelrotation=45)
     ax.set_title(title)
     ax.set_xlabel("")
-    ax.set_ylabel(ylabel or y)
+    ax.set_ylabel(ylabel or column_label(y))
     if not alt:
         alt = (f"Line chart: {title or y}. " + "; ".join(sentences) + "."
                if sentences else f"Line chart: {title or y}. No data.")
@@ -366,13 +392,15 @@ def pareto_bars(frame: pd.DataFrame, label: str, value: str, *, cumulative: str 
     ax = fig.add_subplot()
     names = data[label].astype(str).tolist()
     ax.bar(names, data[value].to_numpy(), color=PALETTE[0])
-    ax.set_ylabel(xlabel or value)
+    ax.set_ylabel(xlabel or column_label(value))
+    ax.yaxis.set_major_locator(mticker.MaxNLocator(integer=True))
+    ax.yaxis.set_major_formatter(mticker.StrMethodFormatter("{x:,.0f}"))
     ax.tick_params(axis="x", labelrotation=30)
     ax2 = ax.twinx()
     ax2.plot(names, cum.to_numpy(), color=PALETTE[1], marker="o", markersize=4)
     ax2.set_ylim(0, 1.05)
     ax2.yaxis.set_major_formatter(mticker.PercentFormatter(1.0, decimals=0))
-    ax2.set_ylabel("cumulative share")
+    ax2.set_ylabel(column_label("cumulative_share"))
     ax2.grid(False)
     ax.set_title(title)
     if not alt and len(data):
@@ -401,7 +429,8 @@ def effect_bars(frame: pd.DataFrame, label: str, effects: Sequence[str], *,
     names : sequence of str, optional
         Legend names of ``effects``.
     title, xlabel : str
-        Chart title and axis label.
+        Chart title and axis label (default: the value column's
+        :func:`qa_insights.present.labels.label`).
     alt : str
         Alt text; by default the segment with the largest total and its effects.
 
@@ -410,7 +439,7 @@ def effect_bars(frame: pd.DataFrame, label: str, effects: Sequence[str], *,
     Figure
     """
     data = frame.reset_index(drop=True)
-    names = list(names or effects)
+    names = list(names or [column_label(e) for e in effects])
     fig, ax = _new_figure(len(data) * max(1, len(effects)) // 2 + 2)
     y = np.arange(len(data))
     height = 0.8 / max(1, len(effects))

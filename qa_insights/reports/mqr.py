@@ -13,7 +13,9 @@ from qa_insights.reports.sections import flag_below_min_n
 
 if TYPE_CHECKING:
     from qa_insights.data.protocol import Store
+    from qa_insights.present.findings import Finding
     from qa_insights.reports.engine.context import ReportContext
+    from qa_insights.reports.summary import Claim
 
 __all__ = [
     "CONTROL_FLAG_COLUMNS",
@@ -30,9 +32,9 @@ __all__ = [
     "explain_month",
     "flagged_raters",
     "headline_numbers",
-    "headline_sentences",
     "headline_tiles",
     "month_calibration",
+    "month_findings",
     "quality_trend",
     "reason_change",
     "sample_plan",
@@ -121,14 +123,6 @@ def headline_numbers(store: Store, ctx: ReportContext, trend: pd.DataFrame) -> d
     return out
 
 
-def _pts(value: float) -> str:
-    return f"{100 * value:+.1f}".replace("-", "−") + " pts"
-
-
-def _p(value: float) -> str:
-    return "p < 0.001" if value < 0.001 else f"p = {value:.3f}"
-
-
 def headline_tiles(numbers: dict[str, Any]) -> dict[str, str]:
     """Tile label -> text for :func:`qa_insights.present.display.headline`.
 
@@ -141,71 +135,22 @@ def headline_tiles(numbers: dict[str, Any]) -> dict[str, str]:
     >>> t["Accuracy (95% interval)"]
     '95.0% (94.0–96.0%)'
     """
-    from qa_insights.present.display import count, interval, pct
+    from qa_insights.present.display import count, interval, number, pct, pp
 
     tiles = {"Accuracy (95% interval)": interval(numbers["accuracy"], numbers["ci_low"],
                                                  numbers["ci_high"])}
     if numbers.get("target") is not None:
         tiles["Accuracy target"] = f"{pct(numbers['target'])}: {numbers['target_status']}"
     if numbers.get("previous_month"):
-        tiles[f"Change vs {numbers['previous_month']} (95% interval)"] = (
-            f"{_pts(numbers['mom_difference'])} ({_pts(numbers['mom_ci_low'])[:-4]} to "
-            f"{_pts(numbers['mom_ci_high'])})")
+        low, high = 100 * numbers["mom_ci_low"], 100 * numbers["mom_ci_high"]
+        tiles[f"Change vs {numbers['previous_month']} (95% interval "
+              f"{number(low, sign=True)} to {pp(high)})"] = pp(100 * numbers["mom_difference"])
     tiles["Critical-error rate (95% interval)"] = interval(
         numbers["critical_error_rate"], numbers["critical_ci_low"],
         numbers["critical_ci_high"], digits=2)
     tiles["Audits"] = count(numbers["n_audits"])
     tiles["Errors"] = count(numbers["n_errors"])
     return tiles
-
-
-def headline_sentences(numbers: dict[str, Any], ctx: ReportContext) -> list[str]:
-    """The headline in plain words: accuracy with its interval, the target and the change
-    from last month ("significant" only when the test says so).
-
-    Examples
-    --------
-    >>> from qa_insights.reports.engine.context import ReportContext
-    >>> ctx = ReportContext("2026-10", "org", "", 30, False, ("2026-10",), 100)
-    >>> headline_sentences({"accuracy": .95, "ci_low": .94, "ci_high": .96, "n_audits": 100,
-    ...     "n_errors": 5, "critical_error_rate": .01, "critical_ci_low": .002,
-    ...     "critical_ci_high": .05, "target": .955, "target_status": "at risk",
-    ...     "critical_target": None, "previous_month": None}, ctx)[1]
-    'Target 95.5%: at risk (the target lies inside the 95% interval).'
-    """
-    from qa_insights.present.display import count, interval, pct
-
-    acc = interval(numbers["accuracy"], numbers["ci_low"], numbers["ci_high"])
-    out = [(f"Accuracy in {ctx.month} for the {ctx.scope_label} was {acc} on "
-            f"{count(numbers['n_audits'])} audits ({count(numbers['n_errors'])} errors).")]
-    meaning = {"met": "the whole 95% interval is on the right side of the target",
-               "missed": "the whole 95% interval is on the wrong side of the target",
-               "at risk": "the target lies inside the 95% interval"}
-    if numbers.get("target") is not None:
-        status = numbers["target_status"]
-        why = f" ({meaning[status]})" if status in meaning else ""
-        out.append(f"Target {pct(numbers['target'])}: {status}{why}.")
-    else:
-        out.append("No accuracy target is set for this scope and month.")
-    if numbers.get("previous_month"):
-        diff = numbers["mom_difference"]
-        direction = "up" if diff > 0 else "down" if diff < 0 else "unchanged"
-        verdict = ("a significant change" if numbers["mom_significant"]
-                   else "not a significant change: it is within the month-to-month noise")
-        out.append(f"Against {numbers['previous_month']} ({pct(numbers['previous_accuracy'])})"
-                   f" accuracy is {direction} {_pts(abs(diff))[1:]} (95% interval "
-                   f"{_pts(numbers['mom_ci_low'])[:-4]} to {_pts(numbers['mom_ci_high'])}; "
-                   f"{numbers['mom_test']}, {_p(numbers['mom_p_value'])}): {verdict}.")
-    else:
-        out.append("There are no audits in the previous month to compare with.")
-    crit = interval(numbers["critical_error_rate"], numbers["critical_ci_low"],
-                    numbers["critical_ci_high"], digits=2)
-    sentence = f"Critical-error rate: {crit} of audits"
-    if numbers.get("critical_target") is not None:
-        sentence += (f" (target at most {pct(numbers['critical_target'], 2)}: "
-                     f"{numbers['critical_target_status']})")
-    out.append(sentence + ".")
-    return out
 
 
 def control_chart(trend: pd.DataFrame) -> pd.DataFrame:
@@ -415,22 +360,40 @@ def error_rate_drivers(store: Store, ctx: ReportContext) -> pd.DataFrame | None:
     return cells[[*lead, *(c for c in cells.columns if c not in lead)]]
 
 
-def change_sentences(decomposition: pd.DataFrame | None, ctx: ReportContext) -> list[str]:
-    """Plain-language findings of :func:`explain_month`
-    (:func:`qa_insights.present.findings.change_findings`).
+def month_findings(decomposition: pd.DataFrame | None, ctx: ReportContext) -> list[Finding]:
+    """The findings of :func:`explain_month`
+    (:func:`qa_insights.present.findings.change_findings`): the month's change first, then
+    the segments whose own rate changed significantly; empty without a previous month.
 
     Examples
     --------
     >>> from qa_insights.reports.engine.context import ReportContext
-    >>> change_sentences(None, ReportContext("2026-10", "org", "", 30, False, (), 1))
-    ['There are no audits in the previous month to compare with.']
+    >>> month_findings(None, ReportContext("2026-10", "org", "", 30, False, (), 1))
+    []
     """
     from qa_insights.present.findings import change_findings
 
     if decomposition is None:
+        return []
+    return change_findings(decomposition, scope="Org" if ctx.scope == "org"
+                           else ctx.scope_value)
+
+
+def change_sentences(findings: Sequence[Finding], claims: Sequence[Claim]) -> list[str]:
+    """The sentences of the change section: the summary's driver claim (the same sentence as
+    in the summary, with the figures of the change table), then the segments whose own rate
+    changed significantly (:func:`month_findings` after the first); or that there is
+    nothing to compare with.
+
+    Examples
+    --------
+    >>> change_sentences([], [])
+    ['There are no audits in the previous month to compare with.']
+    """
+    if not findings:
         return ["There are no audits in the previous month to compare with."]
-    scope = "Org" if ctx.scope == "org" else ctx.scope_value
-    return [f.sentence for f in change_findings(decomposition, scope=scope)]
+    why = [c.sentence for c in claims if c.kind in ("driver_mix", "driver_rate", "no_cause")]
+    return why + [f.sentence for f in findings[1:]]
 
 
 def month_calibration(store: Store, ctx: ReportContext) -> pd.DataFrame:

@@ -38,6 +38,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any, Self
 
+from qa_insights.reports.engine.tables import FINDINGS_FILE, SUMMARY_FILE, merge_findings
 from qa_insights.reports.engine.tasks import Task, TaskResult
 
 __all__ = [
@@ -391,6 +392,7 @@ class Publisher:
         staging = result.task.staging
         files = [staging / f"{result.task.stem}.html"]
         files += [staging / "tables" / t for t in result.tables]
+        files += [staging / SUMMARY_FILE, staging / FINDINGS_FILE]  # e-mail body, claims
         hits = raw_id_hits([f for f in files if f.is_file()], self.context.private_ids)
         if not hits:
             return None
@@ -413,6 +415,9 @@ class Publisher:
         tables = [f"tables/{t}" for t in result.tables]
         moves = [(staging / "tables" / name, month_dir / "tables" / name)
                  for name in result.tables]
+        summary = (staging / SUMMARY_FILE).is_file()
+        if summary:
+            moves.append((staging / SUMMARY_FILE, month_dir / f"{task.stem}.summary.md"))
         moves += [(staging / f"{task.stem}.{ext}", month_dir / f"{task.stem}.{ext}")
                   for ext in ("ipynb", "html")]
         backup = staging / ".previous"
@@ -440,6 +445,15 @@ class Publisher:
             raise
         for old in set(previous.get("tables", [])) - set(tables):
             (month_dir / old).unlink(missing_ok=True)
+        if not summary:  # e.g. a month without audits now
+            (month_dir / f"{task.stem}.summary.md").unlink(missing_ok=True)
+        findings = month_dir / "tables" / FINDINGS_FILE
+        if (staging / FINDINGS_FILE).is_file() or findings.is_file():
+            try:  # after the report itself is in place; no rows: its old rows go
+                merge_findings(staging / FINDINGS_FILE, findings, task.stem)
+            except (OSError, ValueError) as exc:  # the report stands; its claims are missing
+                result.warnings.append(f"could not add the findings to tables/"
+                                       f"{FINDINGS_FILE}: {exc}")
         for ext in ("ipynb", "html"):
             (month_dir / f"{task.stem}.failed.{ext}").unlink(missing_ok=True)
         return tables

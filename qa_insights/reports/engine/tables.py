@@ -27,7 +27,16 @@ import pandas as pd
 
 from qa_insights.data.safe_csv import write_csv
 
-__all__ = ["QUALITY_COLUMNS", "slugify", "write_table"]
+__all__ = ["FINDINGS_FILE", "QUALITY_COLUMNS", "SUMMARY_FILE", "merge_findings", "slugify",
+           "write_findings", "write_summary", "write_table"]
+
+#: The month's claims of every report, one row each (``tables/findings.csv``): each notebook
+#: writes its own rows next to ``tables_dir`` and the build engine merges them in.
+FINDINGS_FILE = "findings.csv"
+
+#: File the notebook writes its executive summary to, next to ``tables_dir``; the build
+#: engine publishes it as ``<report>.summary.md`` beside the report's HTML.
+SUMMARY_FILE = "summary.md"
 
 #: Columns of the quality tables (``quality_by_site.csv`` ...) after the segment column;
 #: ``ci_low``/``ci_high`` bound the accuracy (95% Wilson interval).
@@ -72,3 +81,75 @@ def write_table(frame: pd.DataFrame, name: str, tables_dir: str | os.PathLike) -
     folder = Path(tables_dir)
     folder.mkdir(parents=True, exist_ok=True)
     return write_csv(frame, folder / f"{slugify(name)}.csv")
+
+
+def write_summary(text: str, tables_dir: str | os.PathLike) -> Path | None:
+    """Write the report's executive summary (Markdown) as :data:`SUMMARY_FILE` beside
+    ``tables_dir``, where the build engine collects it; nothing when ``tables_dir`` is empty.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> d = Path(tempfile.mkdtemp()) / "tables"
+    >>> write_summary("# MQR\\n\\nNo action needed.\\n", d).name
+    'summary.md'
+    """
+    if not str(tables_dir):
+        return None
+    path = Path(tables_dir).parent / SUMMARY_FILE
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def write_findings(frame: pd.DataFrame, tables_dir: str | os.PathLike) -> Path | None:
+    """Write this report's claims (one row each, column ``report`` first) as
+    :data:`FINDINGS_FILE` beside ``tables_dir``; the build engine merges them into the
+    month's ``tables/findings.csv`` (:func:`merge_findings`). Nothing when ``tables_dir``
+    is empty.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> d = Path(tempfile.mkdtemp()) / "tables"
+    >>> write_findings(pd.DataFrame({"report": ["mqr"], "sentence": ["x"]}), d).name
+    'findings.csv'
+    """
+    if not str(tables_dir):
+        return None
+    folder = Path(tables_dir).parent
+    folder.mkdir(parents=True, exist_ok=True)
+    return write_csv(frame, folder / FINDINGS_FILE)
+
+
+def merge_findings(source: str | os.PathLike, target: str | os.PathLike, report: str) -> Path:
+    """Replace ``report``'s rows of the month's findings table ``target`` by the rows of
+    ``source`` (their ``report`` column set to ``report``; none when ``source`` does not
+    exist); other reports' rows stay, in their order, before the new ones. Written to a
+    temporary file and renamed into place.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> d = Path(tempfile.mkdtemp())
+    >>> _ = pd.DataFrame({"report": ["a", "b"], "sentence": ["old a", "b"]}).to_csv(
+    ...     d / "all.csv", index=False)
+    >>> _ = pd.DataFrame({"report": ["a"], "sentence": ["new a"]}).to_csv(d / "a.csv",
+    ...                                                                  index=False)
+    >>> pd.read_csv(merge_findings(d / "a.csv", d / "all.csv", "a")).sentence.tolist()
+    ['b', 'new a']
+    """
+    rows = (pd.read_csv(source, dtype=str, keep_default_na=False).assign(report=report)
+            if Path(source).is_file() else pd.DataFrame({"report": []}, dtype=str))
+    target = Path(target)
+    if target.is_file():
+        old = pd.read_csv(target, dtype=str, keep_default_na=False)
+        rows = pd.concat([old[old["report"] != report], rows], ignore_index=True)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    try:
+        write_csv(rows, tmp)
+        os.replace(tmp, target)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return target
