@@ -78,6 +78,8 @@ def _validate(args: argparse.Namespace) -> int:
         summary = store.validation.summary()
         print(f"Validated {args.data_dir} (fingerprint {store.fingerprint[:12]})")
         print(summary.to_string(index=False))
+        for note in store.validation.notes():
+            print(f"note: {note}")
         if store.validation.clean:
             print("All rows loaded.")
             return 0

@@ -28,7 +28,8 @@ from qa_insights.data.contract import Table
 from qa_insights.data.errors import DataError
 from qa_insights.data.sql import quote_ident, scalar, sql_str
 
-__all__ = ["Source", "check_header", "find_table_files", "open_source", "window_files"]
+__all__ = ["Source", "check_header", "find_table_files", "hidden_entries", "missing_column_notes",
+           "open_source", "window_files"]
 
 _KINDS = {".csv": "csv", ".csv.gz": "csv", ".parquet": "parquet"}
 
@@ -42,6 +43,10 @@ class Source:
     a temporary table of malformed CSV lines (``_file, _row, csv_line, reason``); ``rows``
     is the number of data rows in the files, counted from the source itself (parsed plus
     malformed CSV lines; the Parquet footers' row counts), for the row-count invariant.
+    ``notes`` are sentences for ``validate``: which files lack which optional columns.
+
+    Every file is read with the union of the contract columns found in any of them; a
+    column that a file lacks is NULL for that file's rows only.
     """
 
     table: Table
@@ -51,6 +56,7 @@ class Source:
     types: dict[str, str]
     rejects: str | None = None
     rows: int = 0
+    notes: tuple[str, ...] = ()
 
     @property
     def label(self) -> str:
@@ -87,7 +93,7 @@ def find_table_files(data_dir: Path, table: str) -> tuple[str | None, list[Path]
             raise DataError(f"{data_dir}: table '{table}' is given twice "
                             f"({candidates[0].name} and folder {table}/); keep one")
         files = sorted(p for p in folder.rglob("*")
-                       if p.is_file() and _kind(p) and not p.name.startswith("."))
+                       if p.is_file() and _kind(p) and not _is_hidden(p.relative_to(folder)))
         if not files:
             raise DataError(f"{folder}: folder for table '{table}' holds no .csv or "
                             ".parquet file")
@@ -101,6 +107,68 @@ def find_table_files(data_dir: Path, table: str) -> tuple[str | None, list[Path]
     if candidates:
         return _kind(candidates[0]), candidates
     return None, []
+
+
+def _is_hidden(relative: Path) -> bool:
+    """Whether a path inside a table folder is hidden: any part starting with ``.`` or
+    ``_`` (``.trash/``, ``.ipynb_checkpoints/``, Spark's ``_temporary/``), as Hadoop and
+    Spark treat them."""
+    return any(part.startswith((".", "_")) for part in relative.parts)
+
+
+def hidden_entries(data_dir: Path, table: str) -> list[Path]:
+    """The hidden entries of the folder ``<data_dir>/<table>/`` that hold data files and are
+    therefore ignored (the outermost hidden folder or file of each), for ``validate``.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> root = Path(tempfile.mkdtemp())
+    >>> (root / "audits" / ".trash").mkdir(parents=True)
+    >>> _ = (root / "audits" / ".trash" / "old.csv").write_text("audit_id\\n")
+    >>> [p.name for p in hidden_entries(root, "audits")]
+    ['.trash']
+    """
+    folder = data_dir / table
+    if not folder.is_dir():
+        return []
+    found: set[Path] = set()
+    for path in folder.rglob("*"):
+        relative = path.relative_to(folder)
+        if path.is_file() and _kind(path) and _is_hidden(relative):
+            first = next(i for i, part in enumerate(relative.parts)
+                         if part.startswith((".", "_")))
+            found.add(folder.joinpath(*relative.parts[:first + 1]))
+    return sorted(found)
+
+
+def missing_column_notes(table: Table, columns_by_file: dict[Path, set[str]]) -> tuple[str, ...]:
+    """One sentence per set of files lacking the same contract columns that other files of
+    the table have (those columns are NULL for the rows of those files).
+
+    Examples
+    --------
+    >>> from qa_insights.data.contract import TABLES
+    >>> missing_column_notes(TABLES["audits"], {Path("a/p0.csv"): {"audit_id"},
+    ...                                         Path("a/p1.csv"): {"audit_id", "severity"}})
+    ("a/p0.csv lacks column 'severity' (given in other files): empty for that file's rows",)
+    """
+    union = set().union(*columns_by_file.values()) if columns_by_file else set()
+    by_missing: dict[tuple[str, ...], list[Path]] = {}
+    for path, cols in columns_by_file.items():
+        missing = tuple(c for c in table.names if c in union and c not in cols)
+        if missing:
+            by_missing.setdefault(missing, []).append(path)
+    notes = []
+    for missing, paths in by_missing.items():
+        names = ", ".join(repr(c) for c in missing)
+        where = (str(paths[0]) + " lacks" if len(paths) == 1 else
+                 f"{len(paths)} files ({', '.join(str(p) for p in paths[:3])}"
+                 f"{', ...' if len(paths) > 3 else ''}) lack")
+        notes.append(f"{where} column{'s' if len(missing) > 1 else ''} {names} (given in other "
+                     f"files): empty for {'that file' if len(paths) == 1 else 'those files'}'s"
+                     " rows")
+    return tuple(notes)
 
 
 _PARTITION = re.compile(r"month=(.*)")
@@ -181,7 +249,8 @@ def _load_csv(con: duckdb.DuckDBPyConnection, table: Table, files: list[Path]) -
     rejects = f"rej_{name}"
     con.execute(f"CREATE OR REPLACE TEMP TABLE {rejects} "
                 "(_file VARCHAR, _row BIGINT, csv_line VARCHAR, reason VARCHAR)")
-    parts, present_all = [], None
+    parts: list[str] = []
+    columns_by_file: dict[Path, set[str]] = {}
     for i, path in enumerate(files):
         header = _csv_header(path)
         present = check_header(table, str(path), header)
@@ -205,18 +274,20 @@ def _load_csv(con: duckdb.DuckDBPyConnection, table: Table, files: list[Path]) -
             raise DataError(f"{path}: cannot read as CSV: {_first_line(exc)}") from None
         _renumber_after_rejects(con, part, scan_rej)
         con.execute(f"DROP TABLE {scan_rej}; DROP TABLE {scan_meta}")
-        present_all = set(present) if present_all is None else present_all & set(present)
+        columns_by_file[path] = set(present)
         parts.append(part)
     combined = f"raw_{name}"
+    # UNION ALL BY NAME fills a column a part lacks with NULL for that part's rows only.
     con.execute(f"CREATE OR REPLACE TEMP TABLE {combined} AS "
                 + " UNION ALL BY NAME ".join(f"SELECT * FROM {p}" for p in parts))
     for part in parts:
         con.execute(f"DROP TABLE {part}")
-    present_cols = [c for c in table.names if c in (present_all or set())]
+    present_cols = [c for c in table.names if any(c in cols for cols in columns_by_file.values())]
     rows = scalar(con, f"SELECT (SELECT count(*) FROM {combined}) + "
                   f"(SELECT count(*) FROM {rejects})")
     return Source(table, "csv", tuple(files), combined,
-                  {c: "VARCHAR" for c in present_cols}, rejects, rows=int(rows))
+                  {c: "VARCHAR" for c in present_cols}, rejects, rows=int(rows),
+                  notes=missing_column_notes(table, columns_by_file))
 
 
 def _renumber_after_rejects(con: duckdb.DuckDBPyConnection, part: str, scan_rej: str) -> None:
@@ -265,7 +336,19 @@ def _open_parquet(con: duckdb.DuckDBPyConnection, table: Table, files: list[Path
                 + ", filename AS _file, CAST(file_row_number + 1 AS BIGINT) AS _row "
                 f"FROM {reader})")
     return Source(table, "parquet", tuple(files), relation, {c: types[c] for c in present},
-                  rows=rows)
+                  rows=rows, notes=missing_column_notes(table, _parquet_columns(con, files)))
+
+
+def _parquet_columns(con: duckdb.DuckDBPyConnection, files: list[Path]) -> dict[Path, set[str]]:
+    """The column names in each Parquet file's own schema (footers only)."""
+    if len(files) == 1:
+        return {}
+    listed = "[" + ", ".join(sql_str(str(p)) for p in files) + "]"
+    rows = con.execute(f"SELECT file_name, name FROM parquet_schema({listed})").fetchall()
+    columns: dict[Path, set[str]] = {p: set() for p in files}
+    for file_name, column in rows:
+        columns.setdefault(Path(file_name), set()).add(column)
+    return columns
 
 
 def open_source(con: duckdb.DuckDBPyConnection, table: Table, kind: str,

@@ -43,7 +43,9 @@ class TableReport:
 
     ``read`` is the number of data rows in ``files`` (the files opened; with a month window
     and hive partitions, only the window's); ``outside_window`` the rows of those files
-    whose month is outside the window (0 without a window).
+    whose month is outside the window (0 without a window). ``notes`` are sentences for
+    the reader of ``validate`` about rows that loaded but deserve a look (files lacking
+    columns, ignored hidden folders, implausible values).
     """
 
     table: str
@@ -53,6 +55,7 @@ class TableReport:
     duplicates: int = 0
     quarantined: dict[str, int] = field(default_factory=dict)
     outside_window: int = 0
+    notes: list[str] = field(default_factory=list)
 
     @property
     def present(self) -> bool:
@@ -249,7 +252,8 @@ def validate_table(con: duckdb.DuckDBPyConnection, source: Source,
 
     counts = dict(con.execute(f"SELECT coalesce(_reason, ''), count(*) FROM {stage} "
                               "GROUP BY 1").fetchall())
-    report = TableReport(table.name, [str(p) for p in source.files], read=source.rows)
+    report = TableReport(table.name, [str(p) for p in source.files], read=source.rows,
+                         notes=list(source.notes))
     report.loaded = counts.pop("", 0)
     report.duplicates = counts.pop(_DUPLICATE, 0)
     report.outside_window = counts.pop(_OUTSIDE, 0)
