@@ -7,6 +7,7 @@ or validation must refuse the layout with a message naming the path.
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 import pandas as pd
@@ -28,17 +29,26 @@ def plain(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return folder
 
 
+@functools.cache
 def _audits(plain: Path) -> pd.DataFrame:
-    """The plain audits as text, with the month validation gives each row (``_month``)."""
+    """The plain audits as text, with the month validation gives each row (``_month``);
+    computed once (callers do not modify it)."""
     frame = pd.read_csv(plain / "audits.csv", dtype=str, keep_default_na=False)
     with open_store(plain) as store:
         months = store.query("SELECT audit_id, month AS _month FROM audits")
     return frame.merge(months, on="audit_id", how="left", validate="one_to_one")
 
 
-def _counts(folder: Path, **kwargs: object) -> pd.DataFrame:
-    with open_store(folder, **kwargs) as store:
+def _counts(folder: Path, months: list[str] | None = None) -> pd.DataFrame:
+    """Audit counts by month of ``folder`` (opened with the month window ``months``)."""
+    with open_store(folder, months=months) as store:
         return audit_counts(store, ["month"])
+
+
+@functools.cache
+def _plain_counts(folder: Path, months: tuple[str, ...] | None = None) -> pd.DataFrame:
+    """:func:`_counts` of the plain layout, computed once per window."""
+    return _counts(folder, None if months is None else list(months))
 
 
 def test_parts_lacking_optional_columns_are_unioned(plain: Path, tmp_path: Path) -> None:
@@ -94,4 +104,60 @@ def test_parquet_parts_lacking_optional_columns_are_named(plain: Path, tmp_path:
         split = audit_counts(store, ["month"])
     assert notes == [(f"audits: {folder / f'part-{months[0]}.parquet'} lacks column "
                       "'comment' (given in other files): empty for that file's rows")]
-    pd.testing.assert_frame_equal(split, _counts(plain))
+    pd.testing.assert_frame_equal(split, _plain_counts(plain))
+
+
+def _partition_path(layout: str, month: str) -> str:
+    year, number = month.split("-")
+    return {"flat": f"part-{month}",
+            "month": f"month={month}/part-0",
+            "year_month": f"year={year}/month={int(number)}/part-0",
+            "year_month_padded": f"year={year}/month={number}/part-0",
+            "nested_other": f"region=all/day={month}-01/part-0"}[layout]
+
+
+def _write_layout(audits: pd.DataFrame, folder: Path, layout: str, fmt: str) -> None:
+    for month, part in audits.groupby("_month"):
+        path = folder / "audits" / f"{_partition_path(layout, month)}.{fmt}"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        part = part.drop(columns="_month")
+        if fmt == "csv":
+            part.to_csv(path, index=False)
+        else:
+            part.to_parquet(path, index=False)
+
+
+@pytest.mark.parametrize("fmt", ["csv", "parquet"])
+@pytest.mark.parametrize("layout", ["flat", "month", "year_month", "year_month_padded",
+                                    "nested_other"])
+def test_partition_layouts_give_the_plain_counts(plain: Path, tmp_path: Path, layout: str,
+                                                 fmt: str) -> None:
+    """Splitting the audits into parts by month, in any layout the readers accept, changes
+    no count: neither of every month, nor of a report's month window (which opens only the
+    window's partitions)."""
+    audits = _audits(plain)
+    months = sorted(audits["_month"].unique())
+    _write_layout(audits, tmp_path, layout, fmt)
+    pd.testing.assert_frame_equal(_counts(tmp_path), _plain_counts(plain))
+    for window in (months[-1:], months[:2]):
+        counts = _counts(tmp_path, months=window)
+        pd.testing.assert_frame_equal(counts, _plain_counts(plain, tuple(window)))
+        assert counts["month"].tolist() == window
+
+
+@pytest.mark.parametrize("hidden", [".trash", ".ipynb_checkpoints", "_temporary/0"])
+def test_hidden_folders_are_ignored_and_named(plain: Path, tmp_path: Path, hidden: str) -> None:
+    audits = _audits(plain)
+    _write_layout(audits, tmp_path, "flat", "csv")
+    stale = tmp_path / "audits" / hidden
+    stale.mkdir(parents=True)
+    # A stale, non-identical copy: read as data it would double the audits and conflict.
+    copy = audits.drop(columns="_month").assign(comment="stale copy")
+    copy.to_csv(stale / "part-checkpoint.csv", index=False)
+    with open_store(tmp_path) as store:
+        counts = audit_counts(store, ["month"])
+        notes = store.validation.notes()
+        assert store.validation.clean
+    pd.testing.assert_frame_equal(counts, _plain_counts(plain))
+    top = tmp_path / "audits" / hidden.split("/")[0]
+    assert notes == [f"audits: {top}: hidden, ignored (not read as data)"]

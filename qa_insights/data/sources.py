@@ -29,7 +29,7 @@ from qa_insights.data.errors import DataError
 from qa_insights.data.sql import quote_ident, scalar, sql_str
 
 __all__ = ["Source", "check_header", "find_table_files", "hidden_entries", "missing_column_notes",
-           "open_source", "window_files"]
+           "open_source", "partition_month", "window_files"]
 
 _KINDS = {".csv": "csv", ".csv.gz": "csv", ".parquet": "parquet"}
 
@@ -171,29 +171,57 @@ def missing_column_notes(table: Table, columns_by_file: dict[Path, set[str]]) ->
     return tuple(notes)
 
 
-_PARTITION = re.compile(r"month=(.*)")
+_MONTH_PART = re.compile(r"month=(\d{4})-(\d{2})")
+_YEAR_PART = re.compile(r"year=(\d{4})")
+_MONTH_NUMBER_PART = re.compile(r"month=(\d{1,2})")
 
 
-def window_files(files: Sequence[Path], months: Sequence[str] | None) -> list[Path]:
-    """The files a month window needs: a file under a hive folder ``month=YYYY-MM`` is kept
-    only when that month is in ``months``; files outside such folders are always kept (their
-    rows are filtered by their own dates). ``months=None`` keeps every file.
+def partition_month(path: Path) -> str | None:
+    """The month (YYYY-MM) that a file's hive folders name, or None when they name none
+    that can be read with certainty (the file is then read and its rows filtered by their
+    own dates).
+
+    Understood: ``month=YYYY-MM/`` and ``year=YYYY/month=M/`` (or ``MM``), as warehouse
+    exports write them.
 
     Examples
     --------
-    >>> files = [Path("audits/month=2026-09/p.parquet"), Path("audits/month=2026-10/p.parquet")]
+    >>> partition_month(Path("audits/month=2026-10/part-0.csv"))
+    '2026-10'
+    >>> partition_month(Path("audits/year=2026/month=7/part-0.csv"))
+    '2026-07'
+    >>> partition_month(Path("audits/month=October/part-0.csv")) is None
+    True
+    """
+    folders = path.parts[:-1]
+    for part in reversed(folders):
+        if m := _MONTH_PART.fullmatch(part):
+            return f"{m.group(1)}-{m.group(2)}" if 1 <= int(m.group(2)) <= 12 else None
+    years = [m.group(1) for part in folders if (m := _YEAR_PART.fullmatch(part))]
+    numbers = [int(m.group(1)) for part in folders if (m := _MONTH_NUMBER_PART.fullmatch(part))]
+    if len(years) == 1 and len(numbers) == 1 and 1 <= numbers[0] <= 12:
+        return f"{years[0]}-{numbers[0]:02d}"
+    return None
+
+
+def window_files(files: Sequence[Path], months: Sequence[str] | None) -> list[Path]:
+    """The files a month window needs: a file whose hive folders name a month
+    (:func:`partition_month`) is kept only when that month is in ``months``; other files
+    are always kept (their rows are filtered by their own dates). ``months=None`` keeps
+    every file.
+
+    Examples
+    --------
+    >>> files = [Path("audits/month=2026-09/p.parquet"), Path("audits/month=2026-10/p.parquet"),
+    ...          Path("audits/year=2026/month=9/p.parquet")]
     >>> [str(p) for p in window_files(files, ["2026-10"])]
     ['audits/month=2026-10/p.parquet']
     """
     if months is None:
         return list(files)
     wanted = set(months)
-    kept = []
-    for path in files:
-        parts = [m.group(1) for part in path.parts[:-1] if (m := _PARTITION.fullmatch(part))]
-        if not parts or parts[-1] in wanted:
-            kept.append(path)
-    return kept
+    return [path for path in files
+            if (month := partition_month(path)) is None or month in wanted]
 
 
 def _first_line(exc: BaseException) -> str:
