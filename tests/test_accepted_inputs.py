@@ -8,6 +8,7 @@ or validation must refuse the layout with a message naming the path.
 from __future__ import annotations
 
 import functools
+import statistics
 from pathlib import Path
 
 import pandas as pd
@@ -161,3 +162,57 @@ def test_hidden_folders_are_ignored_and_named(plain: Path, tmp_path: Path, hidde
     pd.testing.assert_frame_equal(counts, _plain_counts(plain))
     top = tmp_path / "audits" / hidden.split("/")[0]
     assert notes == [f"audits: {top}: hidden, ignored (not read as data)"]
+
+
+def test_boolean_parquet_handle_time_is_quarantined(plain: Path, tmp_path: Path) -> None:
+    audits = _audits(plain).drop(columns="_month").head(50).copy()
+    audits["handle_time_s"] = [i % 2 == 0 for i in range(len(audits))]
+    (tmp_path / "audits").mkdir()
+    audits.to_parquet(tmp_path / "audits" / "part-0.parquet", index=False)
+    with open_store(tmp_path) as store:
+        report = store.validation.tables["audits"]
+    assert report.quarantined == {
+        "handle_time_s: expected a number (the column's type is BOOLEAN)": 50}
+
+
+def test_absurd_numbers_are_quarantined_and_the_rest_builds(plain: Path,
+                                                             tmp_path: Path) -> None:
+    """1e19 tenure (beyond BIGINT) and 1e308 handle times would crash or poison later
+    queries; they are quarantined with their reason and every other row counts as before."""
+    audits = _audits(plain).drop(columns="_month")
+    bad = audits.index[:3]
+    audits.loc[bad[0], "moderator_tenure_days"] = "1e19"
+    audits.loc[bad[1:], "handle_time_s"] = "1e308"
+    audits.to_csv(tmp_path / "audits.csv", index=False)
+    with open_store(tmp_path) as store:
+        report = store.validation.tables["audits"]
+        by_band = audit_counts(store, ["tenure_band"])
+        worst = store.query("SELECT max(handle_time_s) AS m, max(moderator_tenure_days) AS t "
+                            "FROM audits")
+    assert report.quarantined == {
+        "moderator_tenure_days: expected a value <= 36500 (larger is implausible)": 1,
+        "handle_time_s: expected a value <= 86400 (larger is implausible)": 2}
+    assert by_band["n_audits"].sum() == len(audits) - 3
+    assert worst["m"].iloc[0] <= 86400 and worst["t"].iloc[0] <= 36500
+
+
+def test_a_typo_month_is_named_and_never_the_default(plain: Path, tmp_path: Path) -> None:
+    from qa_insights.reports.engine.context import default_report_month, resolve_context
+
+    audits = _audits(plain).drop(columns="_month")
+    months = sorted(_audits(plain)["_month"].unique())
+    typo = audits.iloc[[0]].assign(audit_id="TYPO1", audited_at="2099-10-14T09:00:00Z")
+    pd.concat([audits, typo]).to_csv(tmp_path / "audits.csv", index=False)
+    with open_store(tmp_path) as store:
+        notes = store.validation.notes()
+        chosen = default_report_month(store)
+        ctx = resolve_context(store, month="")
+    # The median month of the data as loaded: the three real months and the typo's.
+    median = f"{statistics.median([*_plain_counts(plain)['n_audits'], 1]):,.0f}"
+    assert chosen == (months[-1], ("latest month with a plausible number of audits; skipped "
+                      f"2099-10 (1 audit), under 10% of the median month, {median} audits: "
+                      "a date typo?"))
+    assert ctx.month == months[-1]
+    assert notes == [(f"audits: audited_at: sparse months 2099-10 (1 audit), under 10% of the "
+                     f"median month, {median} audits: a date typo? A build without --month "
+                     "never picks them")]

@@ -132,6 +132,7 @@ class BuildSummary:
     months: list[str]
     results: list[TaskResult] = field(default_factory=list)
     skipped: list[Task] = field(default_factory=list)
+    month_note: str = ""
 
     @property
     def failed(self) -> list[TaskResult]:
@@ -193,6 +194,17 @@ def _select_reports(reports: str | Sequence[str] | None,
     return [registry[n] for n in dict.fromkeys(names)]
 
 
+def _default_month(store: Any) -> tuple[str, str]:
+    """The month built without ``--month`` and the sentence saying why that one."""
+    from qa_insights.reports.engine.context import default_report_month
+
+    chosen = default_report_month(store)
+    if chosen is None:
+        raise BuildError("the data holds no audits; nothing to build")
+    month, how = chosen
+    return month, f"--month not given: building {month}, the {how}"
+
+
 def _select_months(store: Any, month: str | None, all_months: bool) -> list[str]:
     from qa_insights.reports.engine.context import known_months, months_with_data
 
@@ -201,10 +213,6 @@ def _select_months(store: Any, month: str | None, all_months: bool) -> list[str]
         raise BuildError("give either --month or --all-months, not both")
     if all_months:
         return with_audits
-    if not month:
-        if not with_audits:
-            raise BuildError("the data holds no audits; nothing to build")
-        return [with_audits[-1]]
     if not is_month(month):
         raise BuildError(f"--month {month!r} is not a month YYYY-MM")
     known = known_months(store)
@@ -331,7 +339,10 @@ def build(*, month: str | None = None, all_months: bool = False,
         store = open_engine(data_dir, engine=engine)
     except (DataError, ValueError) as exc:
         raise BuildError(str(exc)) from None
+    month_note = ""
     with store:
+        if not month and not all_months:
+            month, month_note = _default_month(store)
         months = _select_months(store, month, all_months)
         context = build_context(store.fingerprint, [notebooks / s.notebook for s in specs],
                                 private_ids(store), engine=engine)
@@ -343,7 +354,7 @@ def build(*, month: str | None = None, all_months: bool = False,
         if sample is not None:
             validate_parameters(sample.notebook, {**sample.parameters, "tables_dir": ""})
 
-    summary = BuildSummary(out_dir=out_dir, months=months)
+    summary = BuildSummary(out_dir=out_dir, months=months, month_note=month_note)
     lock = BuildLock(out_dir)
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
@@ -398,6 +409,8 @@ def build_cli(args: argparse.Namespace) -> int:
     except BuildError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    if summary.month_note:
+        print(summary.month_note)
     for result in summary.results:
         task = result.task
         line = f"{result.status:<7} {task.month} {task.stem} ({result.duration_s:.1f} s)"

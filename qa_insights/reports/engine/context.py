@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 import pandas as pd
+from qa_insights.data.month_choice import default_month
 from qa_insights.data.months import MONTH_RE, month_range, shift_month
 
 if TYPE_CHECKING:
@@ -38,6 +39,7 @@ __all__ = [
     "ParameterError",
     "ReportContext",
     "SCOPES",
+    "default_report_month",
     "known_months",
     "latest_partition_month",
     "months_with_data",
@@ -182,6 +184,23 @@ def months_with_data(store: Store, table: str = "audits") -> list[str]:
     return _months_of(store, table)
 
 
+def default_report_month(store: Store) -> tuple[str, str] | None:
+    """The month a report is about when none is given: the latest month with a plausible
+    number of audits (:func:`qa_insights.data.month_choice.default_month`), with the
+    sentence saying how it was chosen; None when there are no audits.
+
+    Examples
+    --------
+    >>> default_report_month(store)                                      # doctest: +SKIP
+    ('2026-10', 'latest month with audits')
+    """
+    counts = store.query("SELECT month, count(*) AS n FROM audits WHERE month IS NOT NULL "
+                         "GROUP BY month")
+    if counts.empty:
+        return None
+    return default_month(dict(zip(counts["month"], counts["n"].astype(int), strict=True)))
+
+
 def known_months(store: Store) -> list[str]:
     """Every month from the first to the last one found in audits, calibration or volumes.
 
@@ -285,11 +304,11 @@ def resolve_context(store: Store, *, month: str = "", scope: str = "org",
         raise ParameterError(f"parameter month: {month!r} is not a month YYYY-MM; valid "
                              f"months: {_month_span(months)}")
     if not month:
-        with_audits = months_with_data(store, "audits")
-        if not with_audits:
+        chosen = default_report_month(store)
+        if chosen is None:
             raise ParameterError("parameter month: the data holds no audits, so there is no "
                                  "latest month; give month=YYYY-MM")
-        month = with_audits[-1]
+        month = chosen[0]
     if month not in months:
         raise ParameterError(f"parameter month: {month!r} is not in the data; valid months: "
                              f"{_month_span(months)}")
