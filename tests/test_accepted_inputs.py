@@ -8,9 +8,12 @@ or validation must refuse the layout with a message naming the path.
 from __future__ import annotations
 
 import functools
+import json
+import re
 import statistics
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -216,3 +219,221 @@ def test_a_typo_month_is_named_and_never_the_default(plain: Path, tmp_path: Path
     assert notes == [(f"audits: audited_at: sparse months 2099-10 (1 audit), under 10% of the "
                      f"median month, {median} audits: a date typo? A build without --month "
                      "never picks them")]
+
+
+HOSTILE_NAMES = ["cost $5 or $6", r"$\frac$", "_night_shift", "plain"]
+
+
+def test_names_are_text_in_charts() -> None:
+    """A name with ``$`` is drawn as written (mathtext would fail on ``$\\frac$`` and eat the
+    dollars of ``cost $5 or $6``), and a name starting with ``_`` keeps its legend entry."""
+    from matplotlib.text import Text
+
+    from qa_insights.present.plots import bar_counts, figure_png, interval_dots, trend
+
+    frame = pd.DataFrame({"site": HOSTILE_NAMES, "n": [40, 30, 20, 10],
+                          "rate": [0.1, 0.2, 0.3, 0.4]})
+    lines = pd.DataFrame({"month": ["2026-09", "2026-10"] * 4,
+                          "site": [s for s in HOSTILE_NAMES for _ in range(2)],
+                          "rate": np.linspace(0.1, 0.8, 8)})
+    charts = [bar_counts(frame, "site", "n", title="Audits by site"),
+              interval_dots(frame, "site", "rate", "rate", "rate", title="Rate by site"),
+              trend(lines, "month", "rate", hue="site", title="Rate: cost $5 or $6")]
+    for fig in charts:
+        assert figure_png(fig).startswith(b"\x89PNG")
+        drawn = [t for t in fig.findobj(Text) if "$" in t.get_text()]
+        assert drawn and not any(t.get_parse_math() for t in drawn)
+    legend = [t.get_text() for t in charts[2].axes[0].get_legend().get_texts()]
+    assert [name.lstrip("\u200b") for name in legend] == sorted(HOSTILE_NAMES)
+
+
+@functools.cache
+def _calibration(plain: Path) -> pd.DataFrame:
+    """The plain calibration table as the store loads it."""
+    from qa_insights.calibration.load import load_calibration
+
+    with open_store(plain) as store:
+        return load_calibration(store)
+
+
+def test_calibration_without_an_expert_says_what_is_missing(plain: Path) -> None:
+    from qa_insights.calibration.gold_checks import missing_gold_note
+    from qa_insights.calibration.raters import rater_accuracy
+
+    calib = _calibration(plain)
+    no_expert = calib[calib["rater_role"] != "expert"]
+    raters = rater_accuracy(no_expert)
+    assert raters.empty
+    assert list(raters.columns) == list(rater_accuracy(calib).columns)
+    assert not raters["outside_band"].any()
+    assert missing_gold_note(no_expert, "2026-10", "whole organisation") == (
+        "No expert rated the calibration items of 2026-10 for the whole organisation, so "
+        "raters cannot be compared with the golden answer: add the expert's ratings "
+        "(rater_role expert) to the calibration table.")
+    assert missing_gold_note(calib, "2026-10", "whole organisation") == ""
+
+
+def test_experts_who_disagree_leave_their_items_out_and_counted(plain: Path) -> None:
+    """The documented rule: an item two experts labelled differently has no golden answer and
+    is left out (and counted); raters are then scored exactly as when such items have no
+    gold (``on_conflict="drop"``), and nothing raises."""
+    from qa_insights.calibration.gold_checks import without_expert_conflicts
+    from qa_insights.calibration.raters import rater_accuracy
+
+    calib = _calibration(plain)
+    experts = calib[calib["rater_role"] == "expert"].drop_duplicates(["session_id", "item_id"])
+    disputed = experts.head(3)
+    second = disputed.assign(rater_id="SECOND_EXPERT",
+                             label=np.where(disputed["label"] == "spam", "hate_speech", "spam"))
+    conflicted = pd.concat([calib, second], ignore_index=True)
+    with pytest.raises(ValueError, match="experts disagree on 3 items"):
+        rater_accuracy(conflicted)
+    kept, note = without_expert_conflicts(conflicted)
+    examples = ", ".join(f"session {s} item {i}" for s, i in sorted(
+        zip(disputed["session_id"], disputed["item_id"], strict=True)))
+    assert note == ("3 calibration items left out: their experts gave different labels, so "
+                    f"they have no golden answer ({examples}).")
+    assert len(kept) == len(calib) - int(calib.set_index(["session_id", "item_id"]).index.isin(
+        disputed.set_index(["session_id", "item_id"]).index).sum())
+    pd.testing.assert_frame_equal(rater_accuracy(kept),
+                                  rater_accuracy(conflicted, on_conflict="drop"))
+
+
+def _report_status(out: Path, month: str) -> dict[str, str]:
+    manifest = json.loads((out / month / "manifest.json").read_text())
+    return {name: entry["status"] for name, entry in manifest["reports"].items()}
+
+
+@pytest.mark.slow
+def test_reports_build_on_valid_stores_missing_pieces(plain: Path, tmp_path: Path,
+                                                      capsys: pytest.CaptureFixture) -> None:
+    """No expert in the month, no volumes file, and site names with ``$`` or a leading
+    ``_``: `qa-insights build` publishes every report (the calibration report as one line
+    saying what is missing), exit 0."""
+    from qa_insights.cli import main
+
+    data = tmp_path / "data"
+    audits = _audits(plain)
+    month = max(audits["_month"].unique())
+    sites = sorted(audits["site"].unique())
+    renamed = {sites[0]: "cost $5 or $6", sites[1]: "_night_shift"}
+    data.mkdir()
+    audits.drop(columns="_month").replace({"site": renamed}).to_csv(data / "audits.csv",
+                                                                    index=False)
+    calib = _calibration(plain)
+    calib = calib[~((calib["rater_role"] == "expert")
+                    & (calib["session_date"].astype(str).str[:7] == month))]
+    calib.replace({"site": renamed}).to_csv(data / "calibration.csv", index=False)
+    out = tmp_path / "out"
+    code = main(["build", "--month", month, "--data", str(data), "--out", str(out),
+                 "--reports", "mqr,calibration,mbr", "--jobs", "2"])
+    assert code == 0, capsys.readouterr()
+    assert _report_status(out, month) == {"monthly_quality_report": "ok",
+                                          "calibration_report": "empty",
+                                          "monthly_business_review": "ok"}
+    line = (f"No expert rated the calibration items of {month} for the whole organisation, "
+            "so raters cannot be compared with the golden answer: add the expert's ratings "
+            "(rater_role expert) to the calibration table.")
+    for report in ("monthly_quality_report", "calibration_report"):
+        assert line in (out / month / f"{report}.html").read_text()
+    mbr = (out / month / "monthly_business_review.html").read_text()
+    assert (f"No volumes for {month} (items handled and cost per site and queue, in the "
+            "volumes table): the what-ifs cannot be projected.") in mbr
+
+
+@pytest.mark.slow
+def test_experts_who_disagree_build_from_the_cli(plain: Path, tmp_path: Path,
+                                                 capsys: pytest.CaptureFixture) -> None:
+    from qa_insights.cli import main
+
+    data = tmp_path / "data"
+    data.mkdir()
+    audits = _audits(plain)
+    month = max(audits["_month"].unique())
+    audits.drop(columns="_month").to_csv(data / "audits.csv", index=False)
+    calib = _calibration(plain)
+    experts = calib[(calib["rater_role"] == "expert")
+                    & (calib["session_date"].astype(str).str[:7] == month)]
+    disputed = experts.drop_duplicates(["session_id", "item_id"]).head(2)
+    second = disputed.assign(rater_id="SECOND_EXPERT",
+                             label=np.where(disputed["label"] == "spam", "hate_speech", "spam"))
+    pd.concat([calib, second]).to_csv(data / "calibration.csv", index=False)
+    out = tmp_path / "out"
+    code = main(["build", "--month", month, "--data", str(data), "--out", str(out),
+                 "--reports", "calibration", "--jobs", "1"])
+    assert code == 0, capsys.readouterr()
+    assert _report_status(out, month) == {"calibration_report": "ok"}
+    assert ("2 calibration items left out: their experts gave different labels, so they "
+            "have no golden answer") in (out / month / "calibration_report.html").read_text()
+
+
+def test_privacy_scan_reads_text_not_markup(tmp_path: Path) -> None:
+    """An auditor id ``system`` is not found in CSS (``system-ui``), class names or style
+    attributes; in text, an attribute a reader sees or a CSV cell it is found, and the hit
+    names the kind of id and the place, never the id."""
+    from qa_insights.present.id_scan import id_places
+    from qa_insights.reports.engine.publish import raw_id_hits
+
+    kinds = {"system": "auditor_id", "M0412": "moderator_id"}
+    clean = tmp_path / "clean.html"
+    clean.write_text('<html><head><style>body { font-family: system-ui, sans-serif }</style>'
+                     '</head><body class="system"><p style="font: 12px system-ui" '
+                     'id="system">MOD-4e06948929</p><script>var system = 1;</script>'
+                     '</body></html>')
+    leaky = tmp_path / "leaky.html"
+    leaky.write_text('<table><tr><td>M0412</td></tr></table><img alt="audited by system">')
+    table = tmp_path / "t.csv"
+    table.write_text("auditor_id,n_audits\nsystem,31\n")
+    assert raw_id_hits([clean, leaky, table], frozenset(kinds)) == {"leaky.html": 2,
+                                                                    "t.csv": 1}
+    assert id_places([clean, leaky, table], kinds) == {
+        "leaky.html": ["moderator_id in the text of <td>",
+                       "auditor_id in the alt attribute of <img>"],
+        "t.csv": ["auditor_id in column auditor_id"]}
+
+
+def test_pseudonym_key_is_part_of_the_build_key(tmp_path: Path,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    from qa_insights.reports.engine.publish import build_context, build_key
+    from qa_insights.reports.engine.run import Task
+
+    notebook = tmp_path / "r.ipynb"
+    notebook.write_text("{}")
+    task = Task(report="mqr", stem="r", title="R", month="2026-10", notebook=notebook,
+                parameters={"month": "2026-10"}, staging=tmp_path / "s", header={})
+    keys = []
+    for secret in ("first-secret", "first-secret", "second-secret"):
+        monkeypatch.setenv("QA_INSIGHTS_PSEUDONYM_KEY", secret)
+        context = build_context("f" * 64, [notebook])
+        keys.append(build_key(task, context))
+        assert secret not in json.dumps(context.pseudonym_key)
+    assert keys[0] == keys[1] != keys[2]
+
+
+def test_people_tables_suppress_small_cells_in_the_html() -> None:
+    """Every per-person table shown through ``ctx.people`` leaves out people below the
+    30-audit minimum (the RCA's "moderators in each group" lists 8-20 audits each)."""
+    from qa_insights.present import display as qd
+    from qa_insights.present.privacy import MIN_AUDITS_PER_PERSON
+    from qa_insights.reports.engine.context import ReportContext
+
+    rng = np.random.default_rng(21)
+    members = pd.DataFrame({"moderator_id": [f"M{i:04d}" for i in range(40)],
+                            "cluster": rng.integers(1, 4, 40),
+                            "n_audits": rng.integers(8, 60, 40)})
+    members["n_errors"] = rng.binomial(members["n_audits"], 0.1)
+    ctx = ReportContext("2026-10", "org", "", 30, False, ("2026-10",), 1000)
+    with pytest.warns(Warning):  # no pseudonym key set: the public default warns
+        shown = ctx.people(members)
+    html = str(qd.table(shown, caption="Moderators in each group")._repr_html_())
+    header = re.findall(r"<th[^>]*>([^<]*)</th>", html)
+    rows = [re.findall(r"<td[^>]*>([^<]*)</td>", row)
+            for row in re.findall(r"<tr>(.*?)</tr>", html.split("<tbody>")[1])]
+    audits = [int(row[header.index("n_audits")].replace(",", "")) for row in rows]
+    small = int((members["n_audits"] < MIN_AUDITS_PER_PERSON).sum())
+    assert small > 0 and shown.attrs["suppressed"] == small
+    assert len(rows) == len(members) - small
+    assert min(audits) >= MIN_AUDITS_PER_PERSON
+    assert not any(f"M{i:04d}" in html for i in range(40))
+    analyst = ReportContext("2026-10", "org", "", 30, True, ("2026-10",), 1000)
+    assert len(analyst.people(members)) == len(members)

@@ -317,7 +317,7 @@ def build(*, month: str | None = None, all_months: bool = False,
         build_context,
         build_key,
         describe_os_error,
-        private_ids,
+        private_id_kinds,
     )
     from qa_insights.reports.engine.index import write_index
     from qa_insights.data.errors import DataError
@@ -345,7 +345,7 @@ def build(*, month: str | None = None, all_months: bool = False,
             month, month_note = _default_month(store)
         months = _select_months(store, month, all_months)
         context = build_context(store.fingerprint, [notebooks / s.notebook for s in specs],
-                                private_ids(store), engine=engine)
+                                private_id_kinds(store), engine=engine)
         tasks = plan(store, months, specs, data_dir=data_dir, out_dir=out_dir,
                      notebooks_dir=notebooks, analyst_mode=analyst_mode, rca_limit=rca_limit,
                      header=context.header, execution_timeout=execution_timeout)

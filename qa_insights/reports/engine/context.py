@@ -123,8 +123,11 @@ class ReportContext:
 
     def people(self, frame: pd.DataFrame) -> pd.DataFrame:
         """``frame`` ready to show: moderator and auditor id columns replaced by keyed
-        pseudonyms (:func:`qa_insights.present.privacy.pseudonymise_columns`) unless
-        ``analyst_mode``. Pass every frame with people in it through this before display.
+        pseudonyms (:func:`qa_insights.present.privacy.pseudonymise_columns`) and, when it
+        has an ``n_audits`` column, the people with fewer than
+        :data:`~qa_insights.present.privacy.MIN_AUDITS_PER_PERSON` audits left out (small
+        cells; their number is in ``attrs["suppressed"]``), unless ``analyst_mode``. Pass
+        every frame with people in it through this before display.
 
         Examples
         --------
@@ -136,11 +139,19 @@ class ReportContext:
         >>> shown.moderator_id[0][:4], int(shown.n[0])
         ('MOD-', 3)
         """
-        from qa_insights.present.privacy import pseudonymise_columns
+        from qa_insights.present.privacy import (
+            MIN_AUDITS_PER_PERSON,
+            pseudonymise_columns,
+            suppress_small,
+        )
 
         if self.analyst_mode:
             return frame
         out = frame
+        has_people = {"moderator_id", "auditor_id"} & set(out.columns)
+        if has_people and "n_audits" in out.columns:
+            out = suppress_small(out, "n_audits", MIN_AUDITS_PER_PERSON)
+            out.attrs["suppressed"] = len(frame) - len(out)
         for column, prefix in (("moderator_id", "MOD-"), ("auditor_id", "AUD-")):
             if column in out.columns:
                 out = pseudonymise_columns(out, [column], prefix=prefix)

@@ -24,13 +24,13 @@ from __future__ import annotations
 
 import fcntl
 import hashlib
+import hmac
 import json
 import os
 import platform
-import re
 import shutil
 import subprocess
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -38,6 +38,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any, Self
 
+from qa_insights.present.id_scan import found_ids, id_places
 from qa_insights.reports.engine.run import Task, TaskResult
 
 __all__ = [
@@ -53,7 +54,9 @@ __all__ = [
     "code_sha256",
     "describe_os_error",
     "notebook_sha256",
+    "private_id_kinds",
     "private_ids",
+    "pseudonym_key_fingerprint",
     "raw_id_hits",
 ]
 
@@ -150,6 +153,12 @@ class BuildContext:
     private_ids: frozenset[str] = field(default=frozenset(), repr=False)
     #: Query engine of the build and its report kernels (``duckdb`` or ``spark``).
     engine: str = "duckdb"
+    #: Raw id -> its kind (``moderator_id``, ``auditor_id``, ``rater_id``), to say which
+    #: kind of id a report showed (see :func:`private_id_kinds`).
+    id_kinds: dict[str, str] = field(default_factory=dict, repr=False)
+    #: Fingerprint of the pseudonym key (:func:`pseudonym_key_fingerprint`): another key
+    #: gives other pseudonyms, so every report is rebuilt.
+    pseudonym_key: str = ""
 
     @property
     def header(self) -> dict[str, Any]:
@@ -216,10 +225,55 @@ def build_context(fingerprint: str, notebooks: Iterable[Path] = (),
     """Versions, git commit and each notebook's :func:`code_sha256`, gathered once per
     build, the raw ids (:func:`private_ids`) that manager-facing output must not show, and
     the query engine."""
+    kinds = dict(private_ids) if isinstance(private_ids, Mapping) else {}
     return BuildContext(fingerprint=fingerprint, versions=_versions(),
                         git_commit=_git_commit(),
                         code_sha256={str(nb): code_sha256(nb) for nb in set(notebooks)},
-                        private_ids=frozenset(private_ids), engine=engine)
+                        private_ids=frozenset(private_ids), engine=engine, id_kinds=kinds,
+                        pseudonym_key=pseudonym_key_fingerprint())
+
+
+def pseudonym_key_fingerprint() -> str:
+    """A fingerprint of the pseudonym key the report kernels will use (the one
+    :func:`qa_insights.present.privacy.resolve_key` takes from the environment): 16 hex
+    digits of HMAC-SHA256(key, a fixed text), which do not reveal the key.
+
+    Examples
+    --------
+    >>> import os
+    >>> os.environ["QA_INSIGHTS_PSEUDONYM_KEY"] = "s3cret"
+    >>> a = pseudonym_key_fingerprint()
+    >>> os.environ["QA_INSIGHTS_PSEUDONYM_KEY"] = "other"
+    >>> a != pseudonym_key_fingerprint(), len(a)
+    (True, 16)
+    >>> del os.environ["QA_INSIGHTS_PSEUDONYM_KEY"]
+    """
+    import warnings
+
+    from qa_insights.present.privacy import PseudonymKeyWarning, resolve_key
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", PseudonymKeyWarning)
+        key = resolve_key()
+    return hmac.new(key, b"qa-insights pseudonym key fingerprint",
+                    hashlib.sha256).hexdigest()[:16]
+
+
+def private_id_kinds(store: Any) -> dict[str, str]:
+    """:func:`private_ids` with the kind of each (``moderator_id``, ``auditor_id``,
+    ``rater_id``; kinds joined with ``/`` when one id is several), so a privacy failure
+    can say which kind of id a report showed."""
+    ids = private_ids(store)
+    parts = ["SELECT DISTINCT moderator_id AS id, 'moderator_id' AS kind FROM audits",
+             "SELECT DISTINCT auditor_id AS id, 'auditor_id' AS kind FROM audits"]
+    if store.table_present("calibration"):
+        parts.append("SELECT DISTINCT rater_id AS id, 'rater_id' AS kind FROM calibration")
+    rows = store.query(" UNION ".join(parts) + " ORDER BY kind")
+    kinds: dict[str, list[str]] = {}
+    for raw, kind in zip(rows["id"].astype(str), rows["kind"], strict=True):
+        if raw in ids and kind not in kinds.setdefault(raw, []):
+            kinds[raw].append(kind)
+    return {raw: "/".join(k) for raw, k in kinds.items()}
 
 
 def private_ids(store: Any) -> frozenset[str]:
@@ -234,14 +288,11 @@ def private_ids(store: Any) -> frozenset[str]:
     return frozenset(i for i in ids if len(i) >= 3 and not i.isdigit())
 
 
-_DATA_URI = re.compile(r"data:[A-Za-z0-9.+/-]+;base64,[A-Za-z0-9+/=]+")
-_TOKEN = re.compile(r"[A-Za-z0-9_]+")
-
-
 def raw_id_hits(paths: Iterable[Path], ids: frozenset[str]) -> dict[str, int]:
     """File name -> number of distinct raw ``ids`` found in it (files without any left
-    out). An id counts when it stands as a whole word (letters, digits and ``_`` around it
-    do not belong to it); embedded images (``data:`` URIs) are not searched.
+    out). Only what a reader sees is searched (:func:`qa_insights.present.id_scan.found_ids`:
+    text, word-carrying attributes and CSV cells; not markup, CSS or embedded images), and an
+    id counts when it stands as a whole word.
 
     Examples
     --------
@@ -251,17 +302,7 @@ def raw_id_hits(paths: Iterable[Path], ids: frozenset[str]) -> dict[str, int]:
     >>> raw_id_hits([folder / "r.html"], frozenset({"M0412", "M0007"}))
     {'r.html': 1}
     """
-    plain = {i for i in ids if _TOKEN.fullmatch(i)}
-    other = ids - plain
-    hits = {}
-    for path in paths:
-        text = _DATA_URI.sub(" ", path.read_text(encoding="utf-8", errors="replace"))
-        found = plain & set(_TOKEN.findall(text))
-        found |= {i for i in other if re.search(
-            rf"(?<![A-Za-z0-9_]){re.escape(i)}(?![A-Za-z0-9_])", text)}
-        if found:
-            hits[path.name] = len(found)
-    return hits
+    return {name: len(found) for name, found in found_ids(paths, ids).items()}
 
 
 @lru_cache(maxsize=64)
@@ -285,7 +326,7 @@ def build_key(task: Task, context: BuildContext) -> str:
     payload = {"fingerprint": context.fingerprint, "notebook": notebook_sha256(task.notebook),
                "parameters": _key_parameters(task), "title": task.title,
                "code": context.code_sha256[str(task.notebook)], "versions": context.versions,
-               "engine": context.engine}
+               "engine": context.engine, "pseudonym_key": context.pseudonym_key}
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
 
 
@@ -356,14 +397,19 @@ class Publisher:
         staging = result.task.staging
         files = [staging / f"{result.task.stem}.html"]
         files += [staging / "tables" / t for t in result.tables]
-        hits = raw_id_hits([f for f in files if f.is_file()], self.context.private_ids)
+        files = [f for f in files if f.is_file()]
+        hits = raw_id_hits(files, self.context.private_ids)
         if not hits:
             return None
-        where = ", ".join(f"{name} ({n} distinct)" for name, n in sorted(hits.items()))
+        kinds = self.context.id_kinds or dict.fromkeys(self.context.private_ids,
+                                                        "moderator, auditor or rater id")
+        places = id_places(files, kinds)
+        where = "; ".join(f"{name} ({n} distinct: {', '.join(places.get(name, []))})"
+                          for name, n in sorted(hits.items()))
         return {"ename": "RawIdsInReport", "cell_index": None, "exec_count": None,
-                "evalue": f"raw moderator, auditor or rater ids in {where}: not published; "
-                          "show people through ReportContext.people (pseudonyms) or build "
-                          "with --analyst-mode"}
+                "evalue": f"raw personal ids in {where}: not published; a manager-facing "
+                          "report shows people only through ReportContext.people "
+                          "(pseudonyms)"}
 
     def _move_good(self, result: TaskResult, previous: dict[str, Any]) -> list[str]:
         """Rename a good run's files into place (tables, notebook, then HTML); returns the
