@@ -17,6 +17,7 @@ Examples
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -75,18 +76,38 @@ def _validate(args: argparse.Namespace) -> int:
     from qa_insights.data.store import open_store
 
     with open_store(args.data_dir) as store:
-        summary = store.validation.summary()
-        print(f"Validated {args.data_dir} (fingerprint {store.fingerprint[:12]})")
-        print(summary.to_string(index=False))
-        for note in store.validation.notes():
-            print(f"note: {note}")
+        lines = [f"Validated {args.data_dir} (fingerprint {store.fingerprint[:12]})",
+                 store.validation.summary().to_string(index=False)]
+        lines += [f"note: {note}" for note in store.validation.notes()]
         if store.validation.clean:
-            print("All rows loaded.")
-            return 0
-        written = store.write_quarantine(args.quarantine_dir)
-        total = sum(t.quarantined_total for t in store.validation.tables.values())
-        print(f"{total} row(s) quarantined; see {', '.join(str(p) for p in written)}")
-        return 1
+            code = 0
+            lines.append("All rows loaded.")
+        else:  # written before anything is printed: a closed pipe cannot stop it
+            code = 1
+            written = store.write_quarantine(args.quarantine_dir)
+            total = sum(t.quarantined_total for t in store.validation.tables.values())
+            lines.append(f"{total} row(s) quarantined; see "
+                         f"{', '.join(str(p) for p in written)}")
+    _print_lines(lines)
+    return code
+
+
+def _print_lines(lines: Sequence[str]) -> None:
+    """Print ``lines``; when the reader has gone (``| head -1``), drop the rest quietly."""
+    try:
+        for line in lines:
+            print(line)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        _stdout_closed()
+
+
+def _stdout_closed() -> None:
+    """Point stdout at the null device, so nothing more (nor the flush at exit) can fail
+    on the closed pipe."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
 
 
 def _cmd_export(args: argparse.Namespace) -> int:
@@ -169,7 +190,11 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code."""
     args = _parser().parse_args(argv)
-    return int(args.func(args))
+    try:
+        return int(args.func(args))
+    except BrokenPipeError:  # the reader of our output went away: not an error of ours
+        _stdout_closed()
+        return 0
 
 
 if __name__ == "__main__":  # pragma: no cover

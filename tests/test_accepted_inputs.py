@@ -437,3 +437,60 @@ def test_people_tables_suppress_small_cells_in_the_html() -> None:
     assert not any(f"M{i:04d}" in html for i in range(40))
     analyst = ReportContext("2026-10", "org", "", 30, True, ("2026-10",), 1000)
     assert len(analyst.people(members)) == len(members)
+
+
+@pytest.mark.parametrize("damage", ["duplicated extra", "trailing comma", "unnamed column"])
+def test_spreadsheet_headers_load_with_the_contract_columns(plain: Path, tmp_path: Path,
+                                                            damage: str) -> None:
+    """Extra columns are ignored by the contract, whatever their names: a repeated extra
+    name, a trailing comma on every line (an unnamed last column) or an unnamed column in
+    the middle load the same rows as the plain file, and validate names them."""
+    lines = (plain / "audits.csv").read_text().splitlines()
+    n_columns = len(lines[0].split(","))
+    if damage == "duplicated extra":
+        lines = [lines[0] + ",note,note"] + [line + ",a,b" for line in lines[1:]]
+        note = "column 'note' appears more than once; not a contract column: ignored"
+    elif damage == "trailing comma":
+        lines = [line + "," for line in lines]
+        note = f"column {n_columns + 1} has no name (a trailing comma?): ignored"
+    else:
+        lines = [lines[0].replace(",", ",,", 1)] + [line.replace(",", ",x,", 1)
+                                                   for line in lines[1:]]
+        note = "column 2 has no name (a trailing comma?): ignored"
+    (tmp_path / "audits.csv").write_text("\n".join(lines) + "\n")
+    with open_store(tmp_path) as store:
+        counts = audit_counts(store, ["month"])
+        notes = store.validation.notes()
+        assert store.validation.clean
+    pd.testing.assert_frame_equal(counts, _plain_counts(plain))
+    assert notes == [f"audits: {tmp_path / 'audits.csv'}: {note}"]
+
+
+@pytest.mark.parametrize("quarantined", [False, True])
+def test_validate_into_a_closed_pipe(plain: Path, tmp_path: Path,
+                                     monkeypatch: pytest.MonkeyPatch, quarantined: bool) -> None:
+    """``qa-insights validate ... | head -1``: the reader closes the pipe; validate still
+    writes the quarantine and returns its own exit code, without a BrokenPipeError."""
+    import os
+    import sys
+
+    from qa_insights.cli import main
+
+    data = tmp_path / "data"
+    data.mkdir()
+    audits = _audits(plain).drop(columns="_month")
+    if quarantined:
+        bad = audits.tail(1).assign(audit_id="BAD1", handle_time_s="fast")
+        audits = pd.concat([audits, bad])
+    audits.to_csv(data / "audits.csv", index=False)
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    closed = open(write_end, "w")  # noqa: SIM115 (closed below)
+    monkeypatch.setattr(sys, "stdout", closed)
+    try:
+        code = main(["validate", str(data), "--quarantine-dir", str(tmp_path / "q")])
+    finally:
+        monkeypatch.undo()
+        closed.close()
+    assert code == (1 if quarantined else 0)
+    assert (tmp_path / "q" / "audits.quarantine.csv").is_file() == quarantined

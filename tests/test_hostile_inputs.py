@@ -142,7 +142,8 @@ FATAL_CASES = [
      + AUDIT_HEADER.replace(",", ";") + "'); the file looks separated by ';' or tabs: "
      "export it comma-separated"),
     ("duplicate header", AUDIT_HEADER + ",queue", [audit_row("A1") + ",spam"],
-     "column 'queue' appears twice in the header"),
+     "column 'queue' appears twice in the header; keep one of them (rename or delete the "
+     "other)"),
     ("padded header", AUDIT_HEADER.replace("site_type", "Site Type"), [audit_row("A1")],
      "column 'Site Type' does not match the contract name 'site_type' (names are lower "
      "case, without spaces)"),

@@ -29,7 +29,7 @@ from qa_insights.data.errors import DataError
 from qa_insights.data.sql import quote_ident, scalar, sql_str
 
 __all__ = ["Source", "check_header", "find_table_files", "hidden_entries", "missing_column_notes",
-           "open_source", "partition_month", "window_files"]
+           "open_source", "partition_month", "reader_names", "window_files"]
 
 _KINDS = {".csv": "csv", ".csv.gz": "csv", ".parquet": "parquet"}
 
@@ -247,7 +247,8 @@ def check_header(table: Table, where: str, header: list[str]) -> list[str]:
     seen: set[str] = set()
     for name in header:
         if name in seen and name in contract:
-            raise DataError(f"{where}: column {name!r} appears twice in the header")
+            raise DataError(f"{where}: column {name!r} appears twice in the header; keep "
+                            "one of them (rename or delete the other)")
         seen.add(name)
     missing = [c.name for c in table.required_columns if c.name not in header]
     if missing:
@@ -257,6 +258,39 @@ def check_header(table: Table, where: str, header: list[str]) -> list[str]:
                         f"{', '.join(repr(m) for m in missing)} (found: "
                         f"{', '.join(repr(h) for h in header)}){hint}")
     return [c for c in table.names if c in header]
+
+
+def reader_names(table: Table, header: list[str]) -> list[str]:
+    """The names the CSV reader gives the header's columns: contract columns keep theirs;
+    any other column (ignored by the contract), including an empty name (a trailing comma)
+    or a repeated one, is ``_extra_<position>``, so no name can clash.
+
+    Examples
+    --------
+    >>> from qa_insights.data.contract import TABLES
+    >>> reader_names(TABLES["volumes"], ["month", "note", "note", ""])
+    ['month', '_extra_2', '_extra_3', '_extra_4']
+    """
+    contract = set(table.names)
+    return [h if h in contract else f"_extra_{i + 1}" for i, h in enumerate(header)]
+
+
+def _ignored_header_notes(path: Path, table: Table, header: list[str]) -> list[str]:
+    """Validation notes for unnamed and repeated columns that are not contract columns."""
+    contract = set(table.names)
+    unnamed = [i + 1 for i, h in enumerate(header) if not h.strip()]
+    repeated = sorted({h for h in header if h.strip() and h not in contract
+                       and header.count(h) > 1})
+    notes = []
+    if unnamed:
+        notes.append(f"{path}: column{'s' if len(unnamed) > 1 else ''} "
+                     f"{', '.join(map(str, unnamed))} ha{'ve' if len(unnamed) > 1 else 's'} "
+                     "no name (a trailing comma?): ignored")
+    if repeated:
+        notes.append(f"{path}: column{'s' if len(repeated) > 1 else ''} "
+                     f"{', '.join(repr(h) for h in repeated)} appear{'' if len(repeated) > 1 else 's'}"
+                     " more than once; not a contract column: ignored")
+    return notes
 
 
 def _csv_header(path: Path) -> list[str]:
@@ -279,10 +313,12 @@ def _load_csv(con: duckdb.DuckDBPyConnection, table: Table, files: list[Path]) -
                 "(_file VARCHAR, _row BIGINT, csv_line VARCHAR, reason VARCHAR)")
     parts: list[str] = []
     columns_by_file: dict[Path, set[str]] = {}
+    header_notes: list[str] = []
     for i, path in enumerate(files):
         header = _csv_header(path)
         present = check_header(table, str(path), header)
-        columns = "{" + ", ".join(f"{sql_str(h)}: 'VARCHAR'" for h in header) + "}"
+        columns = "{" + ", ".join(f"{sql_str(h)}: 'VARCHAR'"
+                                  for h in reader_names(table, header)) + "}"
         scan_rej, scan_meta = f"rej_{name}_{i}", f"rejscan_{name}_{i}"
         reader = (f"read_csv({sql_str(str(path))}, header=true, auto_detect=false, "
                   f"delim=',', quote='\"', escape='\"', columns={columns}, "
@@ -303,6 +339,7 @@ def _load_csv(con: duckdb.DuckDBPyConnection, table: Table, files: list[Path]) -
         _renumber_after_rejects(con, part, scan_rej)
         con.execute(f"DROP TABLE {scan_rej}; DROP TABLE {scan_meta}")
         columns_by_file[path] = set(present)
+        header_notes += _ignored_header_notes(path, table, header)
         parts.append(part)
     combined = f"raw_{name}"
     # UNION ALL BY NAME fills a column a part lacks with NULL for that part's rows only.
@@ -315,7 +352,7 @@ def _load_csv(con: duckdb.DuckDBPyConnection, table: Table, files: list[Path]) -
                   f"(SELECT count(*) FROM {rejects})")
     return Source(table, "csv", tuple(files), combined,
                   {c: "VARCHAR" for c in present_cols}, rejects, rows=int(rows),
-                  notes=missing_column_notes(table, columns_by_file))
+                  notes=(*header_notes, *missing_column_notes(table, columns_by_file)))
 
 
 def _renumber_after_rejects(con: duckdb.DuckDBPyConnection, part: str, scan_rej: str) -> None:
