@@ -494,3 +494,52 @@ def test_validate_into_a_closed_pipe(plain: Path, tmp_path: Path,
         closed.close()
     assert code == (1 if quarantined else 0)
     assert (tmp_path / "q" / "audits.quarantine.csv").is_file() == quarantined
+
+
+_READER = """
+import warnings
+warnings.simplefilter("ignore")
+from qa_insights.reports.engine.notebook import open_report
+store, ctx = open_report(month=month, data_dir=data_dir, months=[month])
+print(ctx.n_audits)
+"""
+
+
+@pytest.mark.slow
+def test_data_changing_during_a_build_fails_the_reports_that_finish_after(
+        plain: Path, tmp_path: Path) -> None:
+    """Each report records the fingerprint of the data it read (its month window), in the
+    manifest and its header; a report that finishes after a data file changed is failed
+    (exit non-zero), not published under a fingerprint that is not that of its data."""
+    from qa_insights.reports.engine.build import ReportSpec, build
+
+    from .report_helpers import manifest, tiny_notebook
+
+    data = tmp_path / "data"
+    _write_layout(_audits(plain), data, "month", "csv")
+    month = _plain_counts(plain)["month"].iloc[-1]
+    notebooks = tmp_path / "notebooks"
+    tiny_notebook(notebooks / "reader.ipynb", _READER)
+    changed = data / "audits" / f"month={month}" / "part-0.csv"
+    tiny_notebook(notebooks / "changer.ipynb", _READER + (
+        f"\nwith open({str(changed)!r}, 'a') as fh:\n    fh.write('')\n"
+        "import os\nos.utime(" + repr(str(changed)) + ", ns=(1, 1))\n"))
+    registry = {n: ReportSpec(n, f"{n}.ipynb", n.title()) for n in ("reader", "changer")}
+    with open_store(data, months=[month]) as store:
+        window_fingerprint = store.fingerprint
+    with open_store(data) as store:
+        assert store.fingerprint != window_fingerprint  # the case tells them apart
+    summary = build(month=month, data_dir=data, out_dir=tmp_path / "out", registry=registry,
+                    jobs=1, progress=False, notebooks_dir=notebooks)
+    assert summary.exit_code == 1
+    entries = manifest(tmp_path / "out", month)["reports"]
+    assert entries["reader"]["status"] == "ok"
+    assert entries["reader"]["input_fingerprint"] == window_fingerprint
+    page = (tmp_path / "out" / month / "reader.html").read_text()
+    assert window_fingerprint[:16] in page
+    assert entries["changer"]["status"] == "failed"
+    assert entries["changer"]["error"]["ename"] == "DataChanged"
+    assert entries["changer"]["error"]["evalue"] == (
+        f"the data in {data} changed during the build (audits/month={month}/part-0.csv): "
+        "this report was not published; build again once the data is complete")
+    assert not (tmp_path / "out" / month / "changer.html").exists()

@@ -321,6 +321,7 @@ def build(*, month: str | None = None, all_months: bool = False,
     )
     from qa_insights.reports.engine.index import write_index
     from qa_insights.data.errors import DataError
+    from qa_insights.data.snapshot import data_snapshot
 
     registry = REPORTS if registry is None else registry
     specs = _select_reports(reports, registry)
@@ -334,6 +335,8 @@ def build(*, month: str | None = None, all_months: bool = False,
     for spec in specs:
         if not (notebooks / spec.notebook).is_file():
             raise BuildError(f"report {spec.key}: notebook {notebooks / spec.notebook} not found")
+    # Taken before the data is read: a report finishing after any change is not published.
+    snapshot = None if "://" in str(data_dir) else data_snapshot(data_dir)
     try:
         engine = engine_name(engine)
         store = open_engine(data_dir, engine=engine)
@@ -376,6 +379,8 @@ def build(*, month: str | None = None, all_months: bool = False,
                 to_run.append(task)
 
         def on_result(result: TaskResult) -> None:
+            if snapshot is not None and result.status != "failed":
+                _fail_if_data_changed(result, snapshot, Path(data_dir))
             publisher.publish(result, keys[result.task.month, result.task.stem])
             summary.results.append(result)
 
@@ -395,6 +400,22 @@ def build(*, month: str | None = None, all_months: bool = False,
     finally:
         lock.release()
     return summary
+
+
+def _fail_if_data_changed(result: TaskResult, snapshot: dict[str, tuple[int, int]],
+                          data_dir: Path) -> None:
+    """Fail ``result`` when a data file changed since the build started: the report may
+    have read either version, so it must not be published under either fingerprint."""
+    from qa_insights.data.snapshot import changed_files, data_snapshot
+
+    changed = changed_files(snapshot, data_snapshot(data_dir))
+    if changed:
+        shown = ", ".join(changed[:3]) + (", ..." if len(changed) > 3 else "")
+        result.status = "failed"
+        result.error = {"ename": "DataChanged", "cell_index": None, "exec_count": None,
+                        "evalue": f"the data in {data_dir} changed during the build ({shown}):"
+                                  " this report was not published; build again once the data "
+                                  "is complete"}
 
 
 def build_cli(args: argparse.Namespace) -> int:

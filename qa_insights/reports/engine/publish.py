@@ -525,7 +525,8 @@ class Publisher:
             "html": html, "notebook": notebook, "tables": tables,
             "failed_html": failed["html"], "failed_notebook": failed["ipynb"],
             "error": result.error, "parameters": dict(task.parameters),
-            "input_fingerprint": self.context.fingerprint,
+            "input_fingerprint": str(result.records.get("input_fingerprint")
+                                     or self.context.fingerprint),
             "notebook_sha256": notebook_sha256(task.notebook),
             "code_sha256": self.context.code_sha256[str(task.notebook)], "build_key": key,
             "versions": self.context.versions, "git_commit": self.context.git_commit,
