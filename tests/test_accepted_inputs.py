@@ -394,8 +394,10 @@ def test_privacy_scan_reads_text_not_markup(tmp_path: Path) -> None:
 
 def test_pseudonym_key_is_part_of_the_build_key(tmp_path: Path,
                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    from qa_insights.reports.engine import run
     from qa_insights.reports.engine.publish import build_context, build_key
-    from qa_insights.reports.engine.run import Task
+
+    Task = run.Task  # defined in run, or (newer code) imported there from engine.tasks
 
     notebook = tmp_path / "r.ipynb"
     notebook.write_text("{}")
