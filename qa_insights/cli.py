@@ -1,4 +1,4 @@
-"""The ``qa-insights`` command: sample data, validation and report builds.
+"""The qa-insights command: sample data, validation and report builds.
 
 Exit codes: 0 success; 1 rows were quarantined (validate) or a report failed (build);
 2 a fatal input or usage problem, with a message that says what to fix.
@@ -22,7 +22,35 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-__all__ = ["data_location", "main"]
+__all__ = ["EXAMPLES", "data_location", "main"]
+
+#: One example per subcommand, shown at the end of its help.
+EXAMPLES: dict[str, str] = {
+    "sample-data": "qa-insights sample-data --out data_samples --months 15 --seed 1",
+    "validate": "qa-insights validate data_samples --quarantine-dir quarantine",
+    "export": "qa-insights export data_samples --out /lake/qa/clean --months 2026-10",
+    "build": "qa-insights build --month 2026-10 --data data_samples --out reports "
+             "--reports mqr,rca:queue=spam",
+}
+
+
+class _HelpFormatter(argparse.RawDescriptionHelpFormatter):
+    """Plain-text help that shows each option's default (unless its text already does)."""
+
+    def _get_help_string(self, action: argparse.Action) -> str:
+        text = action.help or ""
+        if ("default" not in text and action.default not in (None, False, argparse.SUPPRESS)
+                and action.option_strings):
+            text += " (default: %(default)s)"
+        return text
+
+
+def _with_help(parser: argparse.ArgumentParser, name: str, summary: str | None) -> None:
+    parser.formatter_class = _HelpFormatter
+    parser.description = parser.description or (summary[0].upper() + summary[1:] + "."
+                                                 if summary else None)
+    if name in EXAMPLES:
+        parser.epilog = f"example:\n  {EXAMPLES[name]}"
 
 
 def data_location(text: str) -> str | Path:
@@ -137,7 +165,13 @@ def _cmd_build(args: argparse.Namespace) -> int:
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="qa-insights", description=__doc__.split("\n")[0])
+    from qa_insights.reports.engine.kinds import REPORTS
+
+    parser = argparse.ArgumentParser(
+        prog="qa-insights", formatter_class=_HelpFormatter,
+        description="Content-moderation QA analytics: sample data, validation, report builds.",
+        epilog="examples:\n" + "\n".join(f"  {e}" for e in EXAMPLES.values())
+        + "\n\nqa-insights COMMAND --help shows each command's options.")
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("sample-data", help="write seeded sample data for all four tables")
@@ -147,7 +181,7 @@ def _parser() -> argparse.ArgumentParser:
                    help="audits per month (default 2000)")
     p.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
     p.add_argument("--end-month", default="2026-10", help="last month, YYYY-MM")
-    p.add_argument("--format", choices=("csv", "parquet"), default="csv")
+    p.add_argument("--format", choices=("csv", "parquet"), default="csv", help="file format")
     p.add_argument("--partition-by-month", action="store_true",
                    help="write audits as hive partitions audits/month=YYYY-MM/")
     p.add_argument("--null", action="store_true",
@@ -172,7 +206,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--month", help="month to build, YYYY-MM (default: latest in the data)")
     p.add_argument("--all-months", action="store_true", help="build every month in the data")
     p.add_argument("--reports", default="all",
-                   help="comma-separated subset of mqr,mbr,calibration,rca (default all)")
+                   help="comma-separated report kinds, any case: "
+                        f"{','.join(REPORTS)} (default all); KIND:SCOPE=NAME asks for one "
+                        "report, e.g. rca:queue=spam or rca:site=bpo_beta_cebu")
     p.add_argument("--data", type=data_location, default=Path("data_samples"),
                    help="data folder, or a URL of a clean export for --engine spark")
     p.add_argument("--out", type=Path, default=Path("reports"), help="output folder")
@@ -184,6 +220,9 @@ def _parser() -> argparse.ArgumentParser:
                    help="query engine (default $QA_INSIGHTS_ENGINE or duckdb); the Spark "
                         "master is $QA_INSIGHTS_SPARK_MASTER (default local[2])")
     p.set_defaults(func=_cmd_build)
+    summaries = {a.dest: a.help for a in sub._choices_actions}
+    for name, subparser in sub.choices.items():
+        _with_help(subparser, name, summaries.get(name))
     return parser
 
 

@@ -487,7 +487,7 @@ def test_validate_into_a_closed_pipe(plain: Path, tmp_path: Path,
     audits.to_csv(data / "audits.csv", index=False)
     read_end, write_end = os.pipe()
     os.close(read_end)
-    closed = open(write_end, "w")  # noqa: SIM115 (closed below)
+    closed = open(write_end, "w")  # closed in the finally below
     monkeypatch.setattr(sys, "stdout", closed)
     try:
         code = main(["validate", str(data), "--quarantine-dir", str(tmp_path / "q")])

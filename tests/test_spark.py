@@ -27,7 +27,6 @@ from qa_insights.quality import metrics, trends
 from qa_insights.rca import change as rca
 from qa_insights.rca import clustering, comparisons, drivers
 from qa_insights.reports.engine import context as report_context
-from qa_insights.reports.engine.build import build
 from qa_insights.reports.sections import calibration_overview, scope_overview
 from qa_insights.stats import experiments, sampling
 

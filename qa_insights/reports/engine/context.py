@@ -21,13 +21,16 @@ Examples
 """
 
 from __future__ import annotations
+
 import html
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
+
 import pandas as pd
+
 from qa_insights.data.month_choice import default_month
 from qa_insights.data.months import MONTH_RE, month_range, shift_month
 

@@ -39,7 +39,7 @@ from pathlib import Path
 from typing import Any, Self
 
 from qa_insights.present.id_scan import found_ids, id_places
-from qa_insights.reports.engine.run import Task, TaskResult
+from qa_insights.reports.engine.tasks import Task, TaskResult
 
 __all__ = [
     "MANIFEST",
