@@ -21,6 +21,7 @@ Examples
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -113,26 +114,49 @@ def _validate(args: argparse.Namespace) -> int:
     from qa_insights.data.opening import open_store
 
     with open_store(args.data_dir, config=args.config) as store:
-        summary = store.validation.summary()
-        print(f"Validated {args.data_dir} (fingerprint {store.fingerprint[:12]})"
-              + (f" through the source mapping {store.mapping.mapping_file}"
-                 if store.mapping else ""))
-        print(summary.to_string(index=False))
-        disabling = _print_column_findings(store)
+        lines = [f"Validated {args.data_dir} (fingerprint {store.fingerprint[:12]})"
+                 + (f" through the source mapping {store.mapping.mapping_file}"
+                    if store.mapping else ""),
+                 store.validation.summary().to_string(index=False)]
+        lines += [f"note: {note}" for note in store.validation.notes()]
+        findings, disabling = _column_findings(store)
+        lines += findings
         if store.validation.clean:
-            print("All rows loaded.")
+            code = 1 if disabling else 0
+            lines.append("All rows loaded.")
             if disabling:
-                print(f"Warning: optional column(s) {', '.join(disabling)} missing: the "
-                      "metrics listed above are not available in the reports.")
-            return 1 if disabling else 0
-        written = store.write_quarantine(args.quarantine_dir)
-        total = sum(t.quarantined_total for t in store.validation.tables.values())
-        print(f"{total} row(s) quarantined; see {', '.join(str(p) for p in written)}")
-        return 1
+                lines.append(f"Warning: optional column(s) {', '.join(disabling)} missing: "
+                             "the metrics listed above are not available in the reports.")
+        else:  # written before anything is printed: a closed pipe cannot stop it
+            code = 1
+            written = store.write_quarantine(args.quarantine_dir)
+            total = sum(t.quarantined_total for t in store.validation.tables.values())
+            lines.append(f"{total} row(s) quarantined; see "
+                         f"{', '.join(str(p) for p in written)}")
+    _print_lines(lines)
+    return code
 
 
-def _print_column_findings(store: Store) -> list[str]:
-    """Print unknown and missing optional columns and unmapped labels; return the missing
+def _print_lines(lines: Sequence[str]) -> None:
+    """Print ``lines``; when the reader has gone (``| head -1``), drop the rest quietly."""
+    try:
+        for line in lines:
+            print(line)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        _stdout_closed()
+
+
+def _stdout_closed() -> None:
+    """Point stdout at the null device, so nothing more (nor the flush at exit) can fail
+    on the closed pipe."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
+
+
+def _column_findings(store: Store) -> tuple[list[str], list[str]]:
+    """Lines on unknown and missing optional columns and unmapped labels, and the missing
     optional columns a report uses."""
     from qa_insights.data.columns import check_columns
 
@@ -149,10 +173,7 @@ def _print_column_findings(store: Store) -> list[str]:
                                                               key=lambda kv: -kv[1])[:10])
             lines.append(f"{table}: {column}: {len(values)} value(s) not in the mapping's "
                          f"value map, kept normalised: {shown}")
-    if lines:
-        print("Columns:")
-        print("\n".join(f"  {line}" for line in lines))
-    return disabling
+    return (["Columns:", *(f"  {line}" for line in lines)] if lines else []), disabling
 
 
 def _cmd_export(args: argparse.Namespace) -> int:
@@ -310,7 +331,11 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code."""
     args = _parser().parse_args(argv)
-    return int(args.func(args))
+    try:
+        return int(args.func(args))
+    except BrokenPipeError:  # the reader of our output went away: not an error of ours
+        _stdout_closed()
+        return 0
 
 
 if __name__ == "__main__":  # pragma: no cover

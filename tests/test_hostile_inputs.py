@@ -94,6 +94,29 @@ QUARANTINE_CASES = [
      {"direction: expected one of higher_is_better, lower_is_better": 1}),
     ("targets text target", "targets", ["accuracy,site,s1,2026-10,high,higher_is_better"],
      {"target: expected a number": 1}),
+    # Plausibility (issue 21): accepted by an engine, but cannot be right.
+    ("absurd handle time", "audits", [audit_row("A1", handle_time_s="1e308"),
+                                      audit_row("A2", handle_time_s="1e308")],
+     {"handle_time_s: expected a value <= 86400 (larger is implausible)": 2}),
+    ("digit separator", "audits", [audit_row("A1", handle_time_s="1_000")],
+     {"handle_time_s: expected a number": 1}),
+    ("hex number", "audits", [audit_row("A1", handle_time_s="0x10")],
+     {"handle_time_s: expected a number": 1}),
+    ("impossible offset", "audits", [audit_row("A1", audited_at="2026-10-01T10:00:00+25:00")],
+     {"audited_at: expected a UTC offset between -14:00 and +14:00": 1}),
+    ("impossible offset minutes", "audits",
+     [audit_row("A1", audited_at="2026-10-01T10:00:00-0375")],
+     {"audited_at: expected a UTC offset between -14:00 and +14:00": 1}),
+    ("volumes absurd items", "volumes", ["2026-10,s2,spam,1e19,10,1,200,USD"],
+     {"items_handled: expected a value <= 1e+12 (larger is implausible)": 1}),
+    ("targets rate in percent", "targets",
+     ["accuracy,site,s1,2026-10,95.5,higher_is_better",
+      "appeal_rate,site,s1,2026-10,3,lower_is_better"],
+     {"target: a rate above 1; rates are fractions (a percentage such as 95.5 is written "
+      "0.955)": 2}),
+    ("targets negative rate", "targets",
+     ["critical_error_rate,site,s1,2026-10,-0.1,lower_is_better"],
+     {"target: a rate below 0": 1}),
 ]
 
 
@@ -119,7 +142,8 @@ FATAL_CASES = [
      + AUDIT_HEADER.replace(",", ";") + "'); the file looks separated by ';' or tabs: "
      "export it comma-separated"),
     ("duplicate header", AUDIT_HEADER + ",queue", [audit_row("A1") + ",spam"],
-     "column 'queue' appears twice in the header"),
+     "column 'queue' appears twice in the header; keep one of them (rename or delete the "
+     "other)"),
     ("padded header", AUDIT_HEADER.replace("site_type", "Site Type"), [audit_row("A1")],
      "column 'Site Type' does not match the contract name 'site_type' (names are lower "
      "case, without spaces)"),

@@ -138,6 +138,13 @@ def rater_accuracy(calibration: pd.DataFrame, roles: Sequence[str] | None = DEFA
     """
     comp = gold_comparison(calibration, roles, no_violation, on_conflict)
     keys = ["rater_id", "rater_role", "site"]
+    columns = [*keys, "n_sessions", "n_items", "n_correct", "accuracy", "accuracy_ci_low",
+               "accuracy_ci_high", "kappa_vs_gold", "under_enforcement_rate",
+               "over_enforcement_rate", "wrong_policy_rate", "net_leniency", "outside_band",
+               "flag_reason"]
+    if comp.empty:  # no item has gold (no expert): no rater can be scored
+        return pd.DataFrame({c: pd.Series(dtype=bool if c == "outside_band" else object)
+                             for c in columns})
     grouped = comp.assign(both_actioned=comp["gold_is_violation"]
                           & (comp["label"] != no_violation)).groupby(keys, sort=True)
     out = grouped.agg(n_sessions=("session_id", "nunique"), n_items=("correct", "size"),
@@ -165,10 +172,6 @@ def rater_accuracy(calibration: pd.DataFrame, roles: Sequence[str] | None = DEFA
     joined = reasons.apply(lambda row: "; ".join(r for r in row if r), axis=1)
     out["outside_band"] = enough & (joined != "")
     out["flag_reason"] = np.where(enough, joined, f"too few items (n < {min_items})")
-    columns = [*keys, "n_sessions", "n_items", "n_correct", "accuracy", "accuracy_ci_low",
-               "accuracy_ci_high", "kappa_vs_gold", "under_enforcement_rate",
-               "over_enforcement_rate", "wrong_policy_rate", "net_leniency", "outside_band",
-               "flag_reason"]
     return out[columns].sort_values(["accuracy", "rater_id"], kind="stable").reset_index(drop=True)
 
 

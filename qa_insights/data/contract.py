@@ -21,12 +21,28 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
-__all__ = ["Column", "Table", "TABLES", "NO_VIOLATION", "SEVERITY_WEIGHTS"]
+__all__ = ["Column", "Table", "TABLES", "NO_VIOLATION", "RATE_METRICS", "SEVERITY_WEIGHTS",
+           "is_rate_metric"]
 
 ColumnType = Literal["string", "timestamp", "date", "month", "integer", "number"]
 
 #: The label a moderator or auditor gives when content breaks no policy.
 NO_VIOLATION = "no_violation"
+
+#: Target metrics that are fractions in [0, 1] (as is any metric whose name ends in ``_rate``).
+RATE_METRICS: tuple[str, ...] = ("accuracy", "critical_error_rate", "calibration_accuracy")
+
+
+def is_rate_metric(metric: str) -> bool:
+    """Whether a target of ``metric`` is a fraction in [0, 1].
+
+    Examples
+    --------
+    >>> is_rate_metric("accuracy"), is_rate_metric("appeal_rate"), is_rate_metric("cost_per_item")
+    (True, True, False)
+    """
+    return metric in RATE_METRICS or metric.endswith("_rate")
+
 
 #: Default weights of the severity-weighted quality score.
 SEVERITY_WEIGHTS: dict[str, float] = {"critical": 5.0, "major": 2.0, "minor": 1.0}
@@ -52,6 +68,9 @@ class Column:
         Fixed set of allowed values (``None`` for open sets).
     min_value : float, optional
         Smallest allowed value of a numeric column.
+    max_value : float, optional
+        Largest plausible value of a numeric column (larger values are typing errors or
+        sentinels, and would overflow the engine's integers).
     personal : bool
         Personal data (pseudonymise in manager-facing output).
     """
@@ -64,6 +83,7 @@ class Column:
     allowed: tuple[str, ...] | None = None
     min_value: float | None = None
     personal: bool = False
+    max_value: float | None = None
 
 
 @dataclass(frozen=True)
@@ -133,7 +153,8 @@ AUDITS = Table(
         Column("moderator_id", "string", True,
                "Moderator who made the decision (personal data).", "M0412", personal=True),
         Column("moderator_tenure_days", "integer", False,
-               "Moderator tenure on the audit day.", "212", min_value=0),
+               "Moderator tenure on the audit day.", "212", min_value=0,
+               max_value=36500),
         Column("auditor_id", "string", False, "QA auditor (personal data).", "Q017",
                personal=True),
         Column("moderator_decision", "string", True,
@@ -145,7 +166,7 @@ AUDITS = Table(
         Column("severity", "string", False, "Severity of the error.", "major",
                allowed=_SEVERITIES),
         Column("handle_time_s", "number", False, "Moderator handling time in seconds.",
-               "41.5", min_value=0),
+               "41.5", min_value=0, max_value=86400),
         Column("dispute_status", "string", False,
                "Dispute outcome; an overturned audit is not an error.", "none",
                allowed=_DISPUTES),
@@ -181,12 +202,14 @@ VOLUMES = Table(
         Column("month", "month", True, "Month (YYYY-MM).", "2026-10"),
         Column("site", "string", True, "Moderation site.", "bpo_alpha_manila"),
         Column("queue", "string", True, "Moderation queue.", "spam"),
-        Column("items_handled", "integer", True, "Decisions made.", "48211", min_value=0),
+        Column("items_handled", "integer", True, "Decisions made.", "48211", min_value=0,
+               max_value=1e12),
         Column("productive_hours", "number", True, "Productive hours.", "1290.5",
-               min_value=0),
-        Column("headcount", "number", True, "Moderators (FTE).", "9.5", min_value=0),
+               min_value=0, max_value=1e9),
+        Column("headcount", "number", True, "Moderators (FTE).", "9.5", min_value=0,
+               max_value=1e7),
         Column("cost", "number", True, "Fully loaded cost, in `currency`.", "23010.0",
-               min_value=0),
+               min_value=0, max_value=1e15),
         Column("currency", "string", True, "ISO 4217 code; one currency per file.", "USD"),
     ),
 )
@@ -204,7 +227,9 @@ TARGETS = Table(
         Column("scope_value", "string", False, "Site, queue or market; empty for org.",
                "bpo_alpha_manila"),
         Column("month", "month", True, "Month (YYYY-MM).", "2026-10"),
-        Column("target", "number", True, "Target value.", "0.965"),
+        Column("target", "number", True,
+               "Target value; a rate (accuracy, critical_error_rate, calibration_accuracy, "
+               "any *_rate) is a fraction between 0 and 1.", "0.965"),
         Column("direction", "string", True, "Which way is better.", "higher_is_better",
                allowed=("higher_is_better", "lower_is_better")),
         Column("method", "string", False,
@@ -230,6 +255,8 @@ def markdown_table(table: Table) -> str:
         allowed = ", ".join(f"`{a}`" for a in c.allowed) if c.allowed else ""
         if c.min_value is not None:
             allowed = f">= {c.min_value:g}"
+        if c.max_value is not None:
+            allowed += (" and " if allowed else "") + f"<= {c.max_value:g}"
         note = c.description + (" Personal data." if c.personal and "personal" not in
                                 c.description else "")
         lines.append(f"| {c.name} | {c.type} | {'yes' if c.required else 'no'} | {allowed} "

@@ -28,7 +28,8 @@ from qa_insights.data.contract import Table
 from qa_insights.data.errors import DataError
 from qa_insights.data.sql import quote_ident, scalar, sql_str
 
-__all__ = ["Source", "check_header", "find_table_files", "open_source", "window_files"]
+__all__ = ["Source", "check_header", "find_table_files", "hidden_entries", "missing_column_notes",
+           "open_source", "partition_month", "reader_names", "window_files"]
 
 _KINDS = {".csv": "csv", ".csv.gz": "csv", ".parquet": "parquet"}
 
@@ -42,6 +43,10 @@ class Source:
     a temporary table of malformed CSV lines (``_file, _row, csv_line, reason``); ``rows``
     is the number of data rows in the files, counted from the source itself (parsed plus
     malformed CSV lines; the Parquet footers' row counts), for the row-count invariant.
+    ``notes`` are sentences for ``validate``: which files lack which optional columns.
+
+    Every file is read with the union of the contract columns found in any of them; a
+    column that a file lacks is NULL for that file's rows only.
     """
 
     table: Table
@@ -51,6 +56,7 @@ class Source:
     types: dict[str, str]
     rejects: str | None = None
     rows: int = 0
+    notes: tuple[str, ...] = ()
 
     @property
     def label(self) -> str:
@@ -87,7 +93,7 @@ def find_table_files(data_dir: Path, table: str) -> tuple[str | None, list[Path]
             raise DataError(f"{data_dir}: table '{table}' is given twice "
                             f"({candidates[0].name} and folder {table}/); keep one")
         files = sorted(p for p in folder.rglob("*")
-                       if p.is_file() and _kind(p) and not p.name.startswith("."))
+                       if p.is_file() and _kind(p) and not _is_hidden(p.relative_to(folder)))
         if not files:
             raise DataError(f"{folder}: folder for table '{table}' holds no .csv or "
                             ".parquet file")
@@ -103,29 +109,119 @@ def find_table_files(data_dir: Path, table: str) -> tuple[str | None, list[Path]
     return None, []
 
 
-_PARTITION = re.compile(r"month=(.*)")
+def _is_hidden(relative: Path) -> bool:
+    """Whether a path inside a table folder is hidden: any part starting with ``.`` or
+    ``_`` (``.trash/``, ``.ipynb_checkpoints/``, Spark's ``_temporary/``), as Hadoop and
+    Spark treat them."""
+    return any(part.startswith((".", "_")) for part in relative.parts)
 
 
-def window_files(files: Sequence[Path], months: Sequence[str] | None) -> list[Path]:
-    """The files a month window needs: a file under a hive folder ``month=YYYY-MM`` is kept
-    only when that month is in ``months``; files outside such folders are always kept (their
-    rows are filtered by their own dates). ``months=None`` keeps every file.
+def hidden_entries(data_dir: Path, table: str) -> list[Path]:
+    """The hidden entries of the folder ``<data_dir>/<table>/`` that hold data files and are
+    therefore ignored (the outermost hidden folder or file of each), for ``validate``.
 
     Examples
     --------
-    >>> files = [Path("audits/month=2026-09/p.parquet"), Path("audits/month=2026-10/p.parquet")]
+    >>> import tempfile
+    >>> root = Path(tempfile.mkdtemp())
+    >>> (root / "audits" / ".trash").mkdir(parents=True)
+    >>> _ = (root / "audits" / ".trash" / "old.csv").write_text("audit_id\\n")
+    >>> [p.name for p in hidden_entries(root, "audits")]
+    ['.trash']
+    """
+    folder = data_dir / table
+    if not folder.is_dir():
+        return []
+    found: set[Path] = set()
+    for path in folder.rglob("*"):
+        relative = path.relative_to(folder)
+        if path.is_file() and _kind(path) and _is_hidden(relative):
+            first = next(i for i, part in enumerate(relative.parts)
+                         if part.startswith((".", "_")))
+            found.add(folder.joinpath(*relative.parts[:first + 1]))
+    return sorted(found)
+
+
+def missing_column_notes(table: Table, columns_by_file: dict[Path, set[str]]) -> tuple[str, ...]:
+    """One sentence per set of files lacking the same contract columns that other files of
+    the table have (those columns are NULL for the rows of those files).
+
+    Examples
+    --------
+    >>> from qa_insights.data.contract import TABLES
+    >>> missing_column_notes(TABLES["audits"], {Path("a/p0.csv"): {"audit_id"},
+    ...                                         Path("a/p1.csv"): {"audit_id", "severity"}})
+    ("a/p0.csv lacks column 'severity' (given in other files): empty for that file's rows",)
+    """
+    union = set().union(*columns_by_file.values()) if columns_by_file else set()
+    by_missing: dict[tuple[str, ...], list[Path]] = {}
+    for path, cols in columns_by_file.items():
+        missing = tuple(c for c in table.names if c in union and c not in cols)
+        if missing:
+            by_missing.setdefault(missing, []).append(path)
+    notes = []
+    for missing, paths in by_missing.items():
+        names = ", ".join(repr(c) for c in missing)
+        where = (str(paths[0]) + " lacks" if len(paths) == 1 else
+                 f"{len(paths)} files ({', '.join(str(p) for p in paths[:3])}"
+                 f"{', ...' if len(paths) > 3 else ''}) lack")
+        notes.append(f"{where} column{'s' if len(missing) > 1 else ''} {names} (given in other "
+                     f"files): empty for {'that file' if len(paths) == 1 else 'those files'}'s"
+                     " rows")
+    return tuple(notes)
+
+
+_MONTH_PART = re.compile(r"month=(\d{4})-(\d{2})")
+_YEAR_PART = re.compile(r"year=(\d{4})")
+_MONTH_NUMBER_PART = re.compile(r"month=(\d{1,2})")
+
+
+def partition_month(path: Path) -> str | None:
+    """The month (YYYY-MM) that a file's hive folders name, or None when they name none
+    that can be read with certainty (the file is then read and its rows filtered by their
+    own dates).
+
+    Understood: ``month=YYYY-MM/`` and ``year=YYYY/month=M/`` (or ``MM``), as warehouse
+    exports write them.
+
+    Examples
+    --------
+    >>> partition_month(Path("audits/month=2026-10/part-0.csv"))
+    '2026-10'
+    >>> partition_month(Path("audits/year=2026/month=7/part-0.csv"))
+    '2026-07'
+    >>> partition_month(Path("audits/month=October/part-0.csv")) is None
+    True
+    """
+    folders = path.parts[:-1]
+    for part in reversed(folders):
+        if m := _MONTH_PART.fullmatch(part):
+            return f"{m.group(1)}-{m.group(2)}" if 1 <= int(m.group(2)) <= 12 else None
+    years = [m.group(1) for part in folders if (m := _YEAR_PART.fullmatch(part))]
+    numbers = [int(m.group(1)) for part in folders if (m := _MONTH_NUMBER_PART.fullmatch(part))]
+    if len(years) == 1 and len(numbers) == 1 and 1 <= numbers[0] <= 12:
+        return f"{years[0]}-{numbers[0]:02d}"
+    return None
+
+
+def window_files(files: Sequence[Path], months: Sequence[str] | None) -> list[Path]:
+    """The files a month window needs: a file whose hive folders name a month
+    (:func:`partition_month`) is kept only when that month is in ``months``; other files
+    are always kept (their rows are filtered by their own dates). ``months=None`` keeps
+    every file.
+
+    Examples
+    --------
+    >>> files = [Path("audits/month=2026-09/p.parquet"), Path("audits/month=2026-10/p.parquet"),
+    ...          Path("audits/year=2026/month=9/p.parquet")]
     >>> [str(p) for p in window_files(files, ["2026-10"])]
     ['audits/month=2026-10/p.parquet']
     """
     if months is None:
         return list(files)
     wanted = set(months)
-    kept = []
-    for path in files:
-        parts = [m.group(1) for part in path.parts[:-1] if (m := _PARTITION.fullmatch(part))]
-        if not parts or parts[-1] in wanted:
-            kept.append(path)
-    return kept
+    return [path for path in files
+            if (month := partition_month(path)) is None or month in wanted]
 
 
 def _first_line(exc: BaseException) -> str:
@@ -151,7 +247,8 @@ def check_header(table: Table, where: str, header: list[str]) -> list[str]:
     seen: set[str] = set()
     for name in header:
         if name in seen and name in contract:
-            raise DataError(f"{where}: column {name!r} appears twice in the header")
+            raise DataError(f"{where}: column {name!r} appears twice in the header; keep "
+                            "one of them (rename or delete the other)")
         seen.add(name)
     missing = [c.name for c in table.required_columns if c.name not in header]
     if missing:
@@ -161,6 +258,39 @@ def check_header(table: Table, where: str, header: list[str]) -> list[str]:
                         f"{', '.join(repr(m) for m in missing)} (found: "
                         f"{', '.join(repr(h) for h in header)}){hint}")
     return [c for c in table.names if c in header]
+
+
+def reader_names(table: Table, header: list[str]) -> list[str]:
+    """The names the CSV reader gives the header's columns: contract columns keep theirs;
+    any other column (ignored by the contract), including an empty name (a trailing comma)
+    or a repeated one, is ``_extra_<position>``, so no name can clash.
+
+    Examples
+    --------
+    >>> from qa_insights.data.contract import TABLES
+    >>> reader_names(TABLES["volumes"], ["month", "note", "note", ""])
+    ['month', '_extra_2', '_extra_3', '_extra_4']
+    """
+    contract = set(table.names)
+    return [h if h in contract else f"_extra_{i + 1}" for i, h in enumerate(header)]
+
+
+def _ignored_header_notes(path: Path, table: Table, header: list[str]) -> list[str]:
+    """Validation notes for unnamed and repeated columns that are not contract columns."""
+    contract = set(table.names)
+    unnamed = [i + 1 for i, h in enumerate(header) if not h.strip()]
+    repeated = sorted({h for h in header if h.strip() and h not in contract
+                       and header.count(h) > 1})
+    notes = []
+    if unnamed:
+        notes.append(f"{path}: column{'s' if len(unnamed) > 1 else ''} "
+                     f"{', '.join(map(str, unnamed))} ha{'ve' if len(unnamed) > 1 else 's'} "
+                     "no name (a trailing comma?): ignored")
+    if repeated:
+        notes.append(f"{path}: column{'s' if len(repeated) > 1 else ''} "
+                     f"{', '.join(repr(h) for h in repeated)} appear{'' if len(repeated) > 1 else 's'}"
+                     " more than once; not a contract column: ignored")
+    return notes
 
 
 def _csv_header(path: Path) -> list[str]:
@@ -181,11 +311,14 @@ def _load_csv(con: duckdb.DuckDBPyConnection, table: Table, files: list[Path]) -
     rejects = f"rej_{name}"
     con.execute(f"CREATE OR REPLACE TEMP TABLE {rejects} "
                 "(_file VARCHAR, _row BIGINT, csv_line VARCHAR, reason VARCHAR)")
-    parts, present_all = [], None
+    parts: list[str] = []
+    columns_by_file: dict[Path, set[str]] = {}
+    header_notes: list[str] = []
     for i, path in enumerate(files):
         header = _csv_header(path)
         present = check_header(table, str(path), header)
-        columns = "{" + ", ".join(f"{sql_str(h)}: 'VARCHAR'" for h in header) + "}"
+        columns = "{" + ", ".join(f"{sql_str(h)}: 'VARCHAR'"
+                                  for h in reader_names(table, header)) + "}"
         scan_rej, scan_meta = f"rej_{name}_{i}", f"rejscan_{name}_{i}"
         reader = (f"read_csv({sql_str(str(path))}, header=true, auto_detect=false, "
                   f"delim=',', quote='\"', escape='\"', columns={columns}, "
@@ -205,18 +338,21 @@ def _load_csv(con: duckdb.DuckDBPyConnection, table: Table, files: list[Path]) -
             raise DataError(f"{path}: cannot read as CSV: {_first_line(exc)}") from None
         _renumber_after_rejects(con, part, scan_rej)
         con.execute(f"DROP TABLE {scan_rej}; DROP TABLE {scan_meta}")
-        present_all = set(present) if present_all is None else present_all & set(present)
+        columns_by_file[path] = set(present)
+        header_notes += _ignored_header_notes(path, table, header)
         parts.append(part)
     combined = f"raw_{name}"
+    # UNION ALL BY NAME fills a column a part lacks with NULL for that part's rows only.
     con.execute(f"CREATE OR REPLACE TEMP TABLE {combined} AS "
                 + " UNION ALL BY NAME ".join(f"SELECT * FROM {p}" for p in parts))
     for part in parts:
         con.execute(f"DROP TABLE {part}")
-    present_cols = [c for c in table.names if c in (present_all or set())]
+    present_cols = [c for c in table.names if any(c in cols for cols in columns_by_file.values())]
     rows = scalar(con, f"SELECT (SELECT count(*) FROM {combined}) + "
                   f"(SELECT count(*) FROM {rejects})")
     return Source(table, "csv", tuple(files), combined,
-                  {c: "VARCHAR" for c in present_cols}, rejects, rows=int(rows))
+                  {c: "VARCHAR" for c in present_cols}, rejects, rows=int(rows),
+                  notes=(*header_notes, *missing_column_notes(table, columns_by_file)))
 
 
 def _renumber_after_rejects(con: duckdb.DuckDBPyConnection, part: str, scan_rej: str) -> None:
@@ -265,7 +401,19 @@ def _open_parquet(con: duckdb.DuckDBPyConnection, table: Table, files: list[Path
                 + ", filename AS _file, CAST(file_row_number + 1 AS BIGINT) AS _row "
                 f"FROM {reader})")
     return Source(table, "parquet", tuple(files), relation, {c: types[c] for c in present},
-                  rows=rows)
+                  rows=rows, notes=missing_column_notes(table, _parquet_columns(con, files)))
+
+
+def _parquet_columns(con: duckdb.DuckDBPyConnection, files: list[Path]) -> dict[Path, set[str]]:
+    """The column names in each Parquet file's own schema (footers only)."""
+    if len(files) == 1:
+        return {}
+    listed = "[" + ", ".join(sql_str(str(p)) for p in files) + "]"
+    rows = con.execute(f"SELECT file_name, name FROM parquet_schema({listed})").fetchall()
+    columns: dict[Path, set[str]] = {p: set() for p in files}
+    for file_name, column in rows:
+        columns.setdefault(Path(file_name), set()).add(column)
+    return columns
 
 
 def open_source(con: duckdb.DuckDBPyConnection, table: Table, kind: str,

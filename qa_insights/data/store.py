@@ -33,7 +33,12 @@ from qa_insights.data.columns import read_header
 from qa_insights.data.contract import TABLES, Table
 from qa_insights.data.errors import DataError
 from qa_insights.data.months import is_month
-from qa_insights.data.sources import find_table_files, open_source, window_files
+from qa_insights.data.sources import (
+    find_table_files,
+    hidden_entries,
+    open_source,
+    window_files,
+)
 from qa_insights.data.sql import sql_str
 from qa_insights.data.validation import TableReport, create_empty_table, validate_table
 
@@ -75,6 +80,11 @@ class Validation:
     def clean(self) -> bool:
         """True when no row was quarantined."""
         return all(t.quarantined_total == 0 for t in self.tables.values())
+
+    def notes(self) -> list[str]:
+        """Every table's notes (files lacking columns, ignored hidden folders, implausible
+        values), each prefixed by its table name."""
+        return [f"{t.table}: {note}" for t in self.tables.values() for note in t.notes]
 
     def summary(self) -> pd.DataFrame:
         """One row per table and quarantine reason, with read / loaded / duplicate counts
@@ -371,7 +381,9 @@ def open_folder(data_dir: str | os.PathLike, *, months: Sequence[str] | None = N
         tmpdir.cleanup()
         raise
     read_files = [p for _, files in found.values() for p in files]
-    for report in reports.values():
+    for name, report in reports.items():
+        report.notes += [f"{path}: hidden, ignored (not read as data)"
+                         for path in hidden_entries(data_dir, name)]
         report.files = [str(Path(f).relative_to(data_dir)) for f in report.files]
     return DuckDBStore(con=con, data_dir=data_dir, validation=Validation(reports),
                        fingerprint=fingerprint_files(data_dir, read_files),

@@ -19,8 +19,9 @@ from dataclasses import dataclass, field
 
 import duckdb
 
-from qa_insights.data.contract import NO_VIOLATION, Column, Table
+from qa_insights.data.contract import NO_VIOLATION, RATE_METRICS, Column, Table
 from qa_insights.data.errors import DataError
+from qa_insights.data.month_choice import sparse_month_notes
 from qa_insights.data.months import MONTH_PATTERN
 from qa_insights.data.sources import Source
 from qa_insights.data.sql import quote_ident, scalar, sql_str
@@ -44,7 +45,9 @@ class TableReport:
 
     ``read`` is the number of data rows in ``files`` (the files opened; with a month window
     and hive partitions, only the window's); ``outside_window`` the rows of those files
-    whose month is outside the window (0 without a window).
+    whose month is outside the window (0 without a window). ``notes`` are sentences for
+    the reader of ``validate`` about rows that loaded but deserve a look (files lacking
+    columns, ignored hidden folders, implausible values).
     """
 
     table: str
@@ -54,6 +57,7 @@ class TableReport:
     duplicates: int = 0
     quarantined: dict[str, int] = field(default_factory=dict)
     outside_window: int = 0
+    notes: list[str] = field(default_factory=list)
 
     @property
     def present(self) -> bool:
@@ -95,8 +99,25 @@ def _typed_expr(col: Column, source_type: str | None) -> str:
         text = x if is_text else f"CAST({x} AS VARCHAR)"
         return f"CASE WHEN regexp_full_match({text}, '{MONTH_PATTERN}') THEN {text} END"
     if col.type in ("integer", "number"):
+        if is_text:  # a plain decimal number: no digit separators, hex or words
+            return f"CASE WHEN regexp_full_match({x}, '{_NUMBER_PATTERN}') THEN TRY_CAST({x} AS DOUBLE) END"
+        if not _is_numeric_type(source_type):  # e.g. a BOOLEAN Parquet column
+            return "CAST(NULL AS DOUBLE)"
         return f"TRY_CAST({x} AS DOUBLE)"
     raise ValueError(f"unknown column type {col.type!r}")
+
+
+#: A number as text: optional sign, digits with an optional decimal point, optional exponent
+#: (``1_000``, ``0x10`` or ``1,5`` are refused, though an engine may read them).
+_NUMBER_PATTERN = r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?"
+
+#: The UTC offset at the end of a timestamp's text: hours (group 1) and minutes (group 2).
+_OFFSET_PATTERN = r"\d:\d{2}(?::\d{2}(?:\.\d+)?)?\s*[+-](\d{2}):?(\d{2})$"
+
+
+def _is_numeric_type(source_type: str) -> bool:
+    """Whether a source column type holds numbers (``DECIMAL(18,3)`` included)."""
+    return source_type.split("(")[0] in _NUMERIC
 
 
 #: Types of the typed stage columns (integers are checked and cast in the clean view).
@@ -119,8 +140,16 @@ def _row_checks(table: Table, types: dict[str, str]) -> list[tuple[str, str]]:
                 bad += f" OR NOT isfinite({typed})"
             if col.type == "integer":
                 bad += f" OR {typed} <> floor({typed}) OR NOT isfinite({typed})"
+            wrong_type = (col.type in ("integer", "number") and source_type != "VARCHAR"
+                          and not _is_numeric_type(source_type))
             checks.append((f"NOT ({blank}) AND ({bad})",
-                           f"{col.name}: expected {_TYPE_WORDS[col.type]}"))
+                           f"{col.name}: expected {_TYPE_WORDS[col.type]}"
+                           + (f" (the column's type is {source_type})" if wrong_type else "")))
+        if col.type == "timestamp" and source_type == "VARCHAR":
+            hours, minutes = (f"TRY_CAST(regexp_extract(x_{col.name}, '{_OFFSET_PATTERN}', {g}) "
+                              "AS INTEGER)" for g in (1, 2))
+            checks.append((f"{hours} > 14 OR {minutes} > 59",
+                           f"{col.name}: expected a UTC offset between -14:00 and +14:00"))
         if col.type == "timestamp":
             checks.append((f"{typed} < TIMESTAMP '2000-01-01' OR {typed} >= TIMESTAMP "
                            "'2100-01-01'", f"{col.name}: expected a time between 2000 and 2099"))
@@ -131,6 +160,10 @@ def _row_checks(table: Table, types: dict[str, str]) -> list[tuple[str, str]]:
         if col.min_value is not None:
             checks.append((f"{typed} < {col.min_value}",
                            f"{col.name}: expected a value >= {col.min_value:g}"))
+        if col.max_value is not None:
+            checks.append((f"{typed} > {col.max_value}",
+                           (f"{col.name}: expected a value <= {col.max_value:g} (larger is "
+                            "implausible)")))
     if table.name == "audits":
         agree = "t_moderator_decision = t_auditor_decision"
         checks.append((f"{agree} AND t_dispute_status = 'overturned'",
@@ -140,6 +173,12 @@ def _row_checks(table: Table, types: dict[str, str]) -> list[tuple[str, str]]:
                        "error_reason/severity: set on an audit where moderator and auditor "
                        "agree"))
     if table.name == "targets":
+        rate = (f"(t_metric IN ({', '.join(sql_str(m) for m in RATE_METRICS)}) "
+                "OR t_metric LIKE '%\\_rate' ESCAPE '\\')")
+        checks.append((f"{rate} AND t_target > 1",
+                       ("target: a rate above 1; rates are fractions (a percentage such as "
+                        "95.5 is written 0.955)")))
+        checks.append((f"{rate} AND t_target < 0", "target: a rate below 0"))
         checks.append(("t_scope = 'org' AND t_scope_value IS NOT NULL",
                        "scope_value: expected empty for scope 'org'"))
         checks.append(("t_scope <> 'org' AND t_scope_value IS NULL",
@@ -258,12 +297,17 @@ def validate_table(con: duckdb.DuckDBPyConnection, source: Source,
 
     counts = dict(con.execute(f"SELECT coalesce(_reason, ''), count(*) FROM {stage} "
                               "GROUP BY 1").fetchall())
-    report = TableReport(table.name, [str(p) for p in source.files], read=source.rows)
+    report = TableReport(table.name, [str(p) for p in source.files], read=source.rows,
+                         notes=list(source.notes))
     report.loaded = counts.pop("", 0)
     report.duplicates = counts.pop(_DUPLICATE, 0)
     report.outside_window = counts.pop(_OUTSIDE, 0)
     report.quarantined = dict(con.execute(
         f"SELECT reason, count(*) FROM quarantine_{table.name} GROUP BY 1").fetchall())
+    if table.name == "audits":
+        by_month = con.execute(f"SELECT d_month, count(*) FROM {stage} WHERE _reason IS NULL "
+                               "GROUP BY 1").fetchall()
+        report.notes += sparse_month_notes(dict(by_month), "audited_at")
     accounted = (report.loaded + report.duplicates + report.quarantined_total
                  + report.outside_window)
     if accounted != report.read:

@@ -22,11 +22,13 @@ import io
 from collections.abc import Sequence
 from typing import Any
 
+import matplotlib
 import matplotlib.ticker as mticker
 import numpy as np
 import pandas as pd
 import seaborn as sns
 from matplotlib.figure import Figure
+from matplotlib.text import Text
 
 from qa_insights.present.labels import label as column_label
 
@@ -39,6 +41,7 @@ __all__ = [
     "effect_bars",
     "figure_png",
     "interval_dots",
+    "legend_label",
     "pareto_bars",
     "set_alt_text",
     "trend",
@@ -77,9 +80,16 @@ def alt_text(fig: Figure) -> str:
 
 
 def figure_png(fig: Figure, dpi: int = _DPI) -> bytes:
-    """PNG bytes of ``fig`` (tight bounding box, white background)."""
+    """PNG bytes of ``fig`` (tight bounding box, white background).
+
+    Every text is drawn as it is: mathtext is off, so a name such as ``cost $5 or $6`` or
+    ``$x^2$`` from the data is shown as written (and cannot fail the report).
+    """
     buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=dpi, bbox_inches="tight", facecolor="white")
+    with matplotlib.rc_context({"text.parse_math": False}):  # texts created while drawing
+        for text in fig.findobj(Text):
+            text.set_parse_math(False)
+        fig.savefig(buf, format="png", dpi=dpi, bbox_inches="tight", facecolor="white")
     return buf.getvalue()
 
 
@@ -98,7 +108,7 @@ def use_house_style() -> None:
     sns.set_theme(context="notebook", style="whitegrid", palette=list(PALETTE),
                   rc={"figure.dpi": _DPI, "axes.titleweight": "bold",
                       "axes.titlelocation": "left", "axes.spines.top": False,
-                      "axes.spines.right": False})
+                      "axes.spines.right": False, "text.parse_math": False})
     try:
         from IPython import get_ipython
     except ImportError:  # pragma: no cover - IPython ships with ipykernel
@@ -116,6 +126,21 @@ def _new_figure(n_rows: int = 1, width: float = 8.0) -> tuple[Figure, Any]:
     height = max(2.4, min(9.0, 0.9 + 0.34 * n_rows))
     fig = Figure(figsize=(width, height), layout="constrained")
     return fig, fig.add_subplot()
+
+
+def legend_label(name: object) -> str:
+    """A data value as a legend label that matplotlib keeps: a label starting with ``_``
+    would be hidden from the legend, so it gets a zero-width space in front.
+
+    Examples
+    --------
+    >>> legend_label("_night_shift")
+    '\u200b_night_shift'
+    >>> legend_label("dublin")
+    'dublin'
+    """
+    text = str(name)
+    return "\u200b" + text if text.startswith("_") else text
 
 
 def _fmt(value: float, percent: bool) -> str:
@@ -282,7 +307,7 @@ def trend(frame: pd.DataFrame, x: str, y: str, *, low: str | None = None,
         if low and high:
             ax.fill_between(xs, part[low], part[high], color=colour, alpha=0.15, linewidth=0)
         ax.plot(xs, part[y], marker="o", markersize=3, color=colour,
-                label=None if name is None else str(name))
+                label=None if name is None else legend_label(name))
         if len(part):
             first, last = part.iloc[0], part.iloc[-1]
             sentences.append(f"{'' if name is None else f'{name}: '}"
@@ -445,7 +470,7 @@ def effect_bars(frame: pd.DataFrame, label: str, effects: Sequence[str], *,
     height = 0.8 / max(1, len(effects))
     for i, column in enumerate(effects):
         ax.barh(y + (i - (len(effects) - 1) / 2) * height, data[column].to_numpy(),
-                height=height, color=PALETTE[i % len(PALETTE)], label=names[i])
+                height=height, color=PALETTE[i % len(PALETTE)], label=legend_label(names[i]))
     ax.axvline(0, color="#333333", linewidth=0.8)
     ax.set_yticks(y, data[label].astype(str).tolist())
     ax.invert_yaxis()

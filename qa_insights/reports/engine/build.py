@@ -96,6 +96,7 @@ class BuildSummary:
     months: list[str]
     results: list[TaskResult] = field(default_factory=list)
     skipped: list[Task] = field(default_factory=list)
+    month_note: str = ""
 
     @property
     def failed(self) -> list[TaskResult]:
@@ -153,6 +154,17 @@ def _select_reports(reports: str | Sequence[str] | None,
         raise BuildError(str(exc)) from None
 
 
+def _default_month(store: Any) -> tuple[str, str]:
+    """The month built without ``--month`` and the sentence saying why that one."""
+    from qa_insights.reports.engine.context import default_report_month
+
+    chosen = default_report_month(store)
+    if chosen is None:
+        raise BuildError("the data holds no audits; nothing to build")
+    month, how = chosen
+    return month, f"--month not given: building {month}, the {how}"
+
+
 def _select_months(store: Any, month: str | None, all_months: bool) -> list[str]:
     from qa_insights.reports.engine.context import known_months, months_with_data
 
@@ -161,10 +173,6 @@ def _select_months(store: Any, month: str | None, all_months: bool) -> list[str]
         raise BuildError("give either --month or --all-months, not both")
     if all_months:
         return with_audits
-    if not month:
-        if not with_audits:
-            raise BuildError("the data holds no audits; nothing to build")
-        return [with_audits[-1]]
     if not is_month(month):
         raise BuildError(f"--month {month!r} is not a month YYYY-MM")
     known = known_months(store)
@@ -281,6 +289,7 @@ def build(*, month: str | None = None, all_months: bool = False,
     """
     from qa_insights.data.engine import engine_environment, engine_name, open_engine
     from qa_insights.data.errors import DataError
+    from qa_insights.data.snapshot import data_snapshot
     from qa_insights.reports.engine.index import write_index
     from qa_insights.reports.engine.publish import (
         BuildLock,
@@ -289,7 +298,7 @@ def build(*, month: str | None = None, all_months: bool = False,
         build_context,
         build_key,
         describe_os_error,
-        private_ids,
+        private_id_kinds,
     )
 
     registry = REPORTS if registry is None else registry
@@ -304,19 +313,24 @@ def build(*, month: str | None = None, all_months: bool = False,
     for spec in specs:
         if not (notebooks / spec.notebook).is_file():
             raise BuildError(f"report {spec.key}: notebook {notebooks / spec.notebook} not found")
+    # Taken before the data is read: a report finishing after any change is not published.
+    snapshot = None if "://" in str(data_dir) else data_snapshot(data_dir)
     try:
         engine = engine_name(engine)
         store = open_engine(data_dir, engine=engine)
     except (DataError, ValueError) as exc:
         raise BuildError(str(exc)) from None
-    if getattr(store, "stale", None):
+    if store.stale:
         store.close()
         raise BuildError(f"{data_dir}: the store is older than its source folder "
                          f"({'; '.join(store.stale[:5])}); run qa-insights ingest again")
+    month_note = ""
     with store:
+        if not month and not all_months:
+            month, month_note = _default_month(store)
         months = _select_months(store, month, all_months)
         context = build_context(store.fingerprint, [notebooks / s.notebook for s in specs],
-                                private_ids(store), engine=engine)
+                                private_id_kinds(store), engine=engine)
         tasks = plan(store, months, specs, data_dir=data_dir, out_dir=out_dir,
                      notebooks_dir=notebooks, analyst_mode=analyst_mode, rca_limit=rca_limit,
                      header=context.header, execution_timeout=execution_timeout)
@@ -325,7 +339,7 @@ def build(*, month: str | None = None, all_months: bool = False,
         if sample is not None:
             validate_parameters(sample.notebook, {**sample.parameters, "tables_dir": ""})
 
-    summary = BuildSummary(out_dir=out_dir, months=months)
+    summary = BuildSummary(out_dir=out_dir, months=months, month_note=month_note)
     lock = BuildLock(out_dir)
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
@@ -347,6 +361,8 @@ def build(*, month: str | None = None, all_months: bool = False,
                 to_run.append(task)
 
         def on_result(result: TaskResult) -> None:
+            if snapshot is not None and result.status != "failed":
+                _fail_if_data_changed(result, snapshot, Path(data_dir))
             publisher.publish(result, keys[result.task.month, result.task.stem])
             summary.results.append(result)
 
@@ -368,6 +384,22 @@ def build(*, month: str | None = None, all_months: bool = False,
     return summary
 
 
+def _fail_if_data_changed(result: TaskResult, snapshot: dict[str, tuple[int, int]],
+                          data_dir: Path) -> None:
+    """Fail ``result`` when a data file changed since the build started: the report may
+    have read either version, so it must not be published under either fingerprint."""
+    from qa_insights.data.snapshot import changed_files, data_snapshot
+
+    changed = changed_files(snapshot, data_snapshot(data_dir))
+    if changed:
+        shown = ", ".join(changed[:3]) + (", ..." if len(changed) > 3 else "")
+        result.status = "failed"
+        result.error = {"ename": "DataChanged", "cell_index": None, "exec_count": None,
+                        "evalue": f"the data in {data_dir} changed during the build ({shown}):"
+                                  " this report was not published; build again once the data "
+                                  "is complete"}
+
+
 def build_cli(args: argparse.Namespace) -> int:
     """Run ``qa-insights build`` from parsed arguments; returns the exit code (0 all built
     or unchanged, 1 a report failed, 2 nothing was run because of a usage or input
@@ -381,6 +413,8 @@ def build_cli(args: argparse.Namespace) -> int:
     except BuildError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    if summary.month_note:
+        print(summary.month_note)
     for result in summary.results:
         task = result.task
         line = f"{result.status:<7} {task.month} {task.stem} ({result.duration_s:.1f} s)"

@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from qa_insights.data.month_choice import default_month
 from qa_insights.data.months import MONTH_RE, month_range, shift_month
 
 if TYPE_CHECKING:
@@ -41,6 +42,7 @@ __all__ = [
     "ParameterError",
     "ReportContext",
     "SCOPES",
+    "default_report_month",
     "known_months",
     "latest_partition_month",
     "months_with_data",
@@ -124,8 +126,11 @@ class ReportContext:
 
     def people(self, frame: pd.DataFrame) -> pd.DataFrame:
         """``frame`` ready to show: moderator and auditor id columns replaced by keyed
-        pseudonyms (:func:`qa_insights.present.privacy.pseudonymise_columns`) unless
-        ``analyst_mode``. Pass every frame with people in it through this before display.
+        pseudonyms (:func:`qa_insights.present.privacy.pseudonymise_columns`) and, when it
+        has an ``n_audits`` column, the people with fewer than
+        :data:`~qa_insights.present.privacy.MIN_AUDITS_PER_PERSON` audits left out (small
+        cells; their number is in ``attrs["suppressed"]``), unless ``analyst_mode``. Pass
+        every frame with people in it through this before display.
 
         Examples
         --------
@@ -137,11 +142,19 @@ class ReportContext:
         >>> shown.moderator_id[0][:4], int(shown.n[0])
         ('MOD-', 3)
         """
-        from qa_insights.present.privacy import pseudonymise_columns
+        from qa_insights.present.privacy import (
+            MIN_AUDITS_PER_PERSON,
+            pseudonymise_columns,
+            suppress_small,
+        )
 
         if self.analyst_mode:
             return frame
         out = frame
+        has_people = {"moderator_id", "auditor_id"} & set(out.columns)
+        if has_people and "n_audits" in out.columns:
+            out = suppress_small(out, "n_audits", MIN_AUDITS_PER_PERSON)
+            out.attrs["suppressed"] = len(frame) - len(out)
         for column, prefix in (("moderator_id", "MOD-"), ("auditor_id", "AUD-")):
             if column in out.columns:
                 out = pseudonymise_columns(out, [column], prefix=prefix)
@@ -183,6 +196,23 @@ def months_with_data(store: Store, table: str = "audits") -> list[str]:
     if table not in _MONTH_COLUMN:
         raise ValueError(f"table {table!r} has no month; use one of {', '.join(_MONTH_COLUMN)}")
     return _months_of(store, table)
+
+
+def default_report_month(store: Store) -> tuple[str, str] | None:
+    """The month a report is about when none is given: the latest month with a plausible
+    number of audits (:func:`qa_insights.data.month_choice.default_month`), with the
+    sentence saying how it was chosen; None when there are no audits.
+
+    Examples
+    --------
+    >>> default_report_month(store)                                      # doctest: +SKIP
+    ('2026-10', 'latest month with audits')
+    """
+    counts = store.query("SELECT month, count(*) AS n FROM audits WHERE month IS NOT NULL "
+                         "GROUP BY month")
+    if counts.empty:
+        return None
+    return default_month(dict(zip(counts["month"], counts["n"].astype(int), strict=True)))
 
 
 def known_months(store: Store) -> list[str]:
@@ -288,11 +318,11 @@ def resolve_context(store: Store, *, month: str = "", scope: str = "org",
         raise ParameterError(f"parameter month: {month!r} is not a month YYYY-MM; valid "
                              f"months: {_month_span(months)}")
     if not month:
-        with_audits = months_with_data(store, "audits")
-        if not with_audits:
+        chosen = default_report_month(store)
+        if chosen is None:
             raise ParameterError("parameter month: the data holds no audits, so there is no "
                                  "latest month; give month=YYYY-MM")
-        month = with_audits[-1]
+        month = chosen[0]
     if month not in months:
         raise ParameterError(f"parameter month: {month!r} is not in the data; valid months: "
                              f"{_month_span(months)}")

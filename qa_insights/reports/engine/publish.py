@@ -27,10 +27,9 @@ import hashlib
 import json
 import os
 import platform
-import re
 import shutil
 import subprocess
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -38,6 +37,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any, Self
 
+from qa_insights.present.id_scan import found_ids, id_places
 from qa_insights.reports.engine.tables import FINDINGS_FILE, SUMMARY_FILE, merge_findings
 from qa_insights.reports.engine.tasks import Task, TaskResult
 
@@ -55,7 +55,9 @@ __all__ = [
     "code_sha256",
     "describe_os_error",
     "notebook_sha256",
+    "private_id_kinds",
     "private_ids",
+    "private_id_kinds",
     "public_key_refused",
     "raw_id_hits",
 ]
@@ -153,6 +155,9 @@ class BuildContext:
     private_ids: frozenset[str] = field(default=frozenset(), repr=False)
     #: Query engine of the build and its report kernels (``duckdb`` or ``spark``).
     engine: str = "duckdb"
+    #: Raw id -> its kind (``moderator_id``, ``auditor_id``, ``rater_id``), to say which
+    #: kind of id a report showed (see :func:`private_id_kinds`).
+    id_kinds: dict[str, str] = field(default_factory=dict, repr=False)
     #: :func:`qa_insights.present.privacy.key_fingerprint` of the pseudonym key (never the
     #: key): a new key rebuilds every report; manager output refuses the public key.
     pseudonym_key: str = ""
@@ -243,11 +248,29 @@ def build_context(fingerprint: str, notebooks: Iterable[Path] = (),
     the query engine."""
     from qa_insights.present.privacy import key_fingerprint
 
+    kinds = dict(private_ids) if isinstance(private_ids, Mapping) else {}
     return BuildContext(fingerprint=fingerprint, versions=_versions(),
                         git_commit=_git_commit(),
                         code_sha256={str(nb): code_sha256(nb) for nb in set(notebooks)},
-                        private_ids=frozenset(private_ids), engine=engine,
+                        private_ids=frozenset(private_ids), engine=engine, id_kinds=kinds,
                         pseudonym_key=key_fingerprint())  # creates the key once, here
+
+
+def private_id_kinds(store: Any) -> dict[str, str]:
+    """:func:`private_ids` with the kind of each (``moderator_id``, ``auditor_id``,
+    ``rater_id``; kinds joined with ``/`` when one id is several), so a privacy failure
+    can say which kind of id a report showed."""
+    ids = private_ids(store)
+    parts = ["SELECT DISTINCT moderator_id AS id, 'moderator_id' AS kind FROM audits",
+             "SELECT DISTINCT auditor_id AS id, 'auditor_id' AS kind FROM audits"]
+    if store.table_present("calibration"):
+        parts.append("SELECT DISTINCT rater_id AS id, 'rater_id' AS kind FROM calibration")
+    rows = store.query(" UNION ".join(parts) + " ORDER BY kind")
+    kinds: dict[str, list[str]] = {}
+    for raw, kind in zip(rows["id"].astype(str), rows["kind"], strict=True):
+        if raw in ids and kind not in kinds.setdefault(raw, []):
+            kinds[raw].append(kind)
+    return {raw: "/".join(k) for raw, k in kinds.items()}
 
 
 def private_ids(store: Any) -> frozenset[str]:
@@ -262,14 +285,11 @@ def private_ids(store: Any) -> frozenset[str]:
     return frozenset(i for i in ids if len(i) >= 3 and not i.isdigit())
 
 
-_DATA_URI = re.compile(r"data:[A-Za-z0-9.+/-]+;base64,[A-Za-z0-9+/=]+")
-_TOKEN = re.compile(r"[A-Za-z0-9_]+")
-
-
 def raw_id_hits(paths: Iterable[Path], ids: frozenset[str]) -> dict[str, int]:
     """File name -> number of distinct raw ``ids`` found in it (files without any left
-    out). An id counts when it stands as a whole word (letters, digits and ``_`` around it
-    do not belong to it); embedded images (``data:`` URIs) are not searched.
+    out). Only what a reader sees is searched (:func:`qa_insights.present.id_scan.found_ids`:
+    text, word-carrying attributes and CSV cells; not markup, CSS or embedded images), and an
+    id counts when it stands as a whole word.
 
     Examples
     --------
@@ -279,17 +299,7 @@ def raw_id_hits(paths: Iterable[Path], ids: frozenset[str]) -> dict[str, int]:
     >>> raw_id_hits([folder / "r.html"], frozenset({"M0412", "M0007"}))
     {'r.html': 1}
     """
-    plain = {i for i in ids if _TOKEN.fullmatch(i)}
-    other = ids - plain
-    hits = {}
-    for path in paths:
-        text = _DATA_URI.sub(" ", path.read_text(encoding="utf-8", errors="replace"))
-        found = plain & set(_TOKEN.findall(text))
-        found |= {i for i in other if re.search(
-            rf"(?<![A-Za-z0-9_]){re.escape(i)}(?![A-Za-z0-9_])", text)}
-        if found:
-            hits[path.name] = len(found)
-    return hits
+    return {name: len(found) for name, found in found_ids(paths, ids).items()}
 
 
 @lru_cache(maxsize=64)
@@ -393,14 +403,19 @@ class Publisher:
         files = [staging / f"{result.task.stem}.html"]
         files += [staging / "tables" / t for t in result.tables]
         files += [staging / SUMMARY_FILE, staging / FINDINGS_FILE]  # e-mail body, claims
-        hits = raw_id_hits([f for f in files if f.is_file()], self.context.private_ids)
+        files = [f for f in files if f.is_file()]
+        hits = raw_id_hits(files, self.context.private_ids)
         if not hits:
             return None
-        where = ", ".join(f"{name} ({n} distinct)" for name, n in sorted(hits.items()))
+        kinds = self.context.id_kinds or dict.fromkeys(self.context.private_ids,
+                                                        "moderator, auditor or rater id")
+        places = id_places(files, kinds)
+        where = "; ".join(f"{name} ({n} distinct: {', '.join(places.get(name, []))})"
+                          for name, n in sorted(hits.items()))
         return {"ename": "RawIdsInReport", "cell_index": None, "exec_count": None,
-                "evalue": f"raw moderator, auditor or rater ids in {where}: not published; "
-                          "show people through ReportContext.people (pseudonyms) or build "
-                          "with --analyst-mode"}
+                "evalue": f"raw personal ids in {where}: not published; a manager-facing "
+                          "report shows people only through ReportContext.people "
+                          "(pseudonyms)"}
 
     def _move_good(self, result: TaskResult, previous: dict[str, Any]) -> list[str]:
         """Rename a good run's files into place (tables, notebook, then HTML); returns the
@@ -528,7 +543,8 @@ class Publisher:
             "html": html, "notebook": notebook, "tables": tables,
             "failed_html": failed["html"], "failed_notebook": failed["ipynb"],
             "error": result.error, "parameters": dict(task.parameters),
-            "input_fingerprint": self.context.fingerprint,
+            "input_fingerprint": str(result.records.get("input_fingerprint")
+                                     or self.context.fingerprint),
             "notebook_sha256": notebook_sha256(task.notebook),
             "code_sha256": self.context.code_sha256[str(task.notebook)], "build_key": key,
             "versions": self.context.versions, "git_commit": self.context.git_commit,

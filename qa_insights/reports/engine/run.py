@@ -135,9 +135,8 @@ def run_task(task: Task) -> TaskResult:
         nb.metadata.setdefault("qa_insights", {})["records"] = result.records
         header = {**task.header, "status": result.status}
         seen = str(result.records.get("input_fingerprint", ""))
-        if seen and not seen.startswith(str(task.header.get("input_fingerprint", ""))):
-            result.warnings.append("the data changed during the build (input fingerprint "
-                                   "differs from the one the build started with)")
+        if seen:  # the fingerprint of the data this report read (its month window)
+            header["input_fingerprint"] = seen[:16]
         if result.status == "failed":
             rendered = render_debug(nb, header, templates_dir=templates,
                                     source_dir=task.notebook.parent)
