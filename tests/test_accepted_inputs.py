@@ -17,9 +17,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from qa_insights.data.opening import open_store
 from qa_insights.data.queries import audit_counts
 from qa_insights.data.sample_data import generate
-from qa_insights.data.store import open_store
 from qa_insights.quality.metrics import quality_summary
 
 OPTIONAL = ["error_reason", "severity", "handle_time_s", "dispute_status", "comment"]
