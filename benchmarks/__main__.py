@@ -63,7 +63,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"-- {name}", file=sys.stderr, flush=True)
         try:
             results.extend(importlib.import_module(f"benchmarks.{name}").run(full=args.full))
-        except Exception as exc:  # a broken case must not hide the others' figures
+        except Exception as exc:  # noqa: BLE001 - a broken case must not hide the others
             failed.append(f"{name}: {type(exc).__name__}: {exc}")
     report = (f"# Benchmark results ({'full' if args.full else 'smoke'} sizes)\n\n"
               f"Machine: {_machine()}. Ratio = ours / baseline, both measured in this run "

@@ -74,9 +74,10 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def peak_rss_in_subprocess(code: str) -> tuple[float, float]:
+def peak_rss_in_subprocess(code: str, setup: str = "") -> tuple[float, float]:
     """Run Python ``code`` in a fresh interpreter; return (wall seconds of ``code``, peak
     resident memory of that process in MB), so one case's memory is not mixed with another's.
+    ``setup`` (imports, say) runs first, outside the timing.
 
     The peak is ``VmHWM`` of the new process: ``ru_maxrss`` would report at least the
     parent's peak, since Linux carries it across fork and exec.
@@ -85,7 +86,7 @@ def peak_rss_in_subprocess(code: str) -> tuple[float, float]:
     import subprocess
     import sys
 
-    wrapper = ("import json, time\nstart = time.perf_counter()\n" + code +
+    wrapper = ("import json, time\n" + setup + "\nstart = time.perf_counter()\n" + code +
                "\nhwm = [int(line.split()[1]) for line in open('/proc/self/status') "
                "if line.startswith('VmHWM')][0]"
                "\nprint(json.dumps([time.perf_counter() - start, hwm / 1024]))")

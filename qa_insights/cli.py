@@ -1,6 +1,7 @@
-"""The ``qa-insights`` command: sample data, validation and report builds.
+"""The qa-insights command: sample data, validation and report builds.
 
-Exit codes: 0 success; 1 rows were quarantined (validate) or a report failed (build);
+Exit codes: 0 success; 1 rows were quarantined or an optional column the reports use is
+missing (validate), or a report failed (build);
 2 a fatal input or usage problem, with a message that says what to fix.
 
 Examples
@@ -9,7 +10,10 @@ Examples
 
     qa-insights sample-data --out data_samples
     qa-insights validate data_samples
+    qa-insights init exports/        # draft exports/qa_insights.yaml, then validate
     qa-insights build --month 2026-10 --data data_samples --out reports
+    qa-insights ingest data_samples --store reports/.store.duckdb
+    qa-insights build --store reports/.store.duckdb --out reports
     qa-insights export data_samples --out /lake/qa/clean
     qa-insights build --engine spark --data /lake/qa/clean
 """
@@ -20,8 +24,42 @@ import argparse
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-__all__ = ["data_location", "main"]
+if TYPE_CHECKING:
+    from qa_insights.data.store import DuckDBStore as Store
+
+__all__ = ["EXAMPLES", "data_location", "main"]
+
+#: One example per subcommand, shown at the end of its help.
+EXAMPLES: dict[str, str] = {
+    "sample-data": "qa-insights sample-data --out data_samples --months 15 --seed 1",
+    "init": "qa-insights init exports/ --out exports/qa_insights.yaml",
+    "validate": "qa-insights validate data_samples --quarantine-dir quarantine",
+    "ingest": "qa-insights ingest data_samples --store reports/.store.duckdb",
+    "export": "qa-insights export data_samples --out /lake/qa/clean --months 2026-10",
+    "build": "qa-insights build --month 2026-10 --data data_samples --out reports "
+             "--reports mqr,rca:queue=spam",
+}
+
+
+class _HelpFormatter(argparse.RawDescriptionHelpFormatter):
+    """Plain-text help that shows each option's default (unless its text already does)."""
+
+    def _get_help_string(self, action: argparse.Action) -> str:
+        text = action.help or ""
+        if ("default" not in text and action.default not in (None, False, argparse.SUPPRESS)
+                and action.option_strings):
+            text += " (default: %(default)s)"
+        return text
+
+
+def _with_help(parser: argparse.ArgumentParser, name: str, summary: str | None) -> None:
+    parser.formatter_class = _HelpFormatter
+    parser.description = parser.description or (summary[0].upper() + summary[1:] + "."
+                                                 if summary else None)
+    if name in EXAMPLES:
+        parser.epilog = f"example:\n  {EXAMPLES[name]}"
 
 
 def data_location(text: str) -> str | Path:
@@ -74,17 +112,47 @@ def _cmd_validate(args: argparse.Namespace) -> int:
 def _validate(args: argparse.Namespace) -> int:
     from qa_insights.data.store import open_store
 
-    with open_store(args.data_dir) as store:
+    with open_store(args.data_dir, config=args.config) as store:
         summary = store.validation.summary()
-        print(f"Validated {args.data_dir} (fingerprint {store.fingerprint[:12]})")
+        print(f"Validated {args.data_dir} (fingerprint {store.fingerprint[:12]})"
+              + (f" through the source mapping {store.mapping.mapping_file}"
+                 if store.mapping else ""))
         print(summary.to_string(index=False))
+        disabling = _print_column_findings(store)
         if store.validation.clean:
             print("All rows loaded.")
-            return 0
+            if disabling:
+                print(f"Warning: optional column(s) {', '.join(disabling)} missing: the "
+                      "metrics listed above are not available in the reports.")
+            return 1 if disabling else 0
         written = store.write_quarantine(args.quarantine_dir)
         total = sum(t.quarantined_total for t in store.validation.tables.values())
         print(f"{total} row(s) quarantined; see {', '.join(str(p) for p in written)}")
         return 1
+
+
+def _print_column_findings(store: Store) -> list[str]:
+    """Print unknown and missing optional columns and unmapped labels; return the missing
+    optional columns a report uses."""
+    from qa_insights.data.columns import check_columns
+
+    disabling: list[str] = []
+    lines: list[str] = []
+    for table, header in store.columns.items():
+        check = check_columns(table, header)
+        lines += check.lines()
+        disabling += check.disabling
+    mapping = store.mapping
+    for table, columns in (mapping.unmapped.items() if mapping else ()):
+        for column, values in columns.items():
+            shown = ", ".join(f"{v!r} ({n})" for v, n in sorted(values.items(),
+                                                              key=lambda kv: -kv[1])[:10])
+            lines.append(f"{table}: {column}: {len(values)} value(s) not in the mapping's "
+                         f"value map, kept normalised: {shown}")
+    if lines:
+        print("Columns:")
+        print("\n".join(f"  {line}" for line in lines))
+    return disabling
 
 
 def _cmd_export(args: argparse.Namespace) -> int:
@@ -92,7 +160,7 @@ def _cmd_export(args: argparse.Namespace) -> int:
     from qa_insights.data.store import open_store
 
     try:
-        store = open_store(args.data_dir, months=args.months)
+        store = open_store(args.data_dir, months=args.months, config=args.config)
     except (DataError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -102,6 +170,44 @@ def _cmd_export(args: argparse.Namespace) -> int:
     print(f"Wrote the clean tables of {args.data_dir} to {out}: "
           + ", ".join(f"{name} {n:,} rows" for name, n in loaded.items()))
     return 0
+
+
+def _cmd_init(args: argparse.Namespace) -> int:
+    from qa_insights.data.errors import DataError
+    from qa_insights.data.init_mapping import draft_mapping
+    from qa_insights.data.mapping import MAPPING_FILE
+
+    out = args.out or args.data_dir / MAPPING_FILE
+    if out.exists() and not args.force:
+        print(f"error: {out} exists; use --force to replace it, or --out for another file",
+              file=sys.stderr)
+        return 2
+    try:
+        draft = draft_mapping(args.data_dir)
+    except DataError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    out.write_text(draft.text, encoding="utf-8")
+    print(f"Wrote {out}: " + "; ".join(f"{t} from {', '.join(f)}"
+                                       for t, f in draft.tables.items()))
+    if draft.undecided:
+        print("Could not decide (marked TODO in the file):")
+        for item in draft.undecided:
+            print(f"  - {item}")
+    print(f"Review it, then run: qa-insights validate {args.data_dir}"
+          + (f" --config {out}" if args.out else ""))
+    return 0
+
+
+def _cmd_ingest(args: argparse.Namespace) -> int:
+    from qa_insights.data.errors import DataError
+    from qa_insights.data.ingest import ingest_cli
+
+    try:
+        return ingest_cli(args.data_dir, args.store, fmt=args.format)
+    except DataError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
 
 
 def _cmd_build(args: argparse.Namespace) -> int:
@@ -114,7 +220,13 @@ def _cmd_build(args: argparse.Namespace) -> int:
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="qa-insights", description=__doc__.split("\n")[0])
+    from qa_insights.reports.engine.kinds import REPORTS
+
+    parser = argparse.ArgumentParser(
+        prog="qa-insights", formatter_class=_HelpFormatter,
+        description="Content-moderation QA analytics: sample data, validation, report builds.",
+        epilog="examples:\n" + "\n".join(f"  {e}" for e in EXAMPLES.values())
+        + "\n\nqa-insights COMMAND --help shows each command's options.")
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("sample-data", help="write seeded sample data for all four tables")
@@ -124,7 +236,7 @@ def _parser() -> argparse.ArgumentParser:
                    help="audits per month (default 2000)")
     p.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
     p.add_argument("--end-month", default="2026-10", help="last month, YYYY-MM")
-    p.add_argument("--format", choices=("csv", "parquet"), default="csv")
+    p.add_argument("--format", choices=("csv", "parquet"), default="csv", help="file format")
     p.add_argument("--partition-by-month", action="store_true",
                    help="write audits as hive partitions audits/month=YYYY-MM/")
     p.add_argument("--null", action="store_true",
@@ -135,7 +247,17 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("data_dir", type=data_location)
     p.add_argument("--quarantine-dir", type=Path, default=Path("quarantine"),
                    help="where quarantined rows are written (default ./quarantine)")
+    p.add_argument("--config", type=Path, default=None,
+                   help="source mapping file (default DATA_DIR/qa_insights.yaml if present)")
     p.set_defaults(func=_cmd_validate)
+
+    p = sub.add_parser("init", help="draft a source mapping (qa_insights.yaml) for a "
+                       "folder of exports in their own shape")
+    p.add_argument("data_dir", type=Path)
+    p.add_argument("--out", type=Path, default=None,
+                   help="where to write the mapping (default DATA_DIR/qa_insights.yaml)")
+    p.add_argument("--force", action="store_true", help="replace an existing mapping file")
+    p.set_defaults(func=_cmd_init)
 
     p = sub.add_parser("export", help="validate, then write the clean tables as Parquet "
                        "(audits/month=YYYY-MM/) for the Spark engine or a data lake")
@@ -143,15 +265,33 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--out", type=Path, required=True, help="folder for the clean tables")
     p.add_argument("--months", nargs="+", metavar="YYYY-MM",
                    help="only these months (default all)")
+    p.add_argument("--config", type=Path, default=None,
+                   help="source mapping file (default DATA_DIR/qa_insights.yaml if present)")
     p.set_defaults(func=_cmd_export)
+
+    p = sub.add_parser("ingest", help="validate a data folder once into a store that "
+                       "reports and notebooks open without validating (only changed months "
+                       "are validated again)")
+    p.add_argument("data_dir", type=Path)
+    p.add_argument("--store", type=Path, required=True,
+                   help="the store: a DuckDB file, or a folder with --format parquet")
+    p.add_argument("--format", choices=("duckdb", "parquet"), default="duckdb",
+                   help="duckdb (default) or parquet: the clean hive-Parquet export the "
+                        "Spark engine reads, with the DuckDB store inside")
+    p.set_defaults(func=_cmd_ingest)
 
     p = sub.add_parser("build", help="execute and render the reports")
     p.add_argument("--month", help="month to build, YYYY-MM (default: latest in the data)")
     p.add_argument("--all-months", action="store_true", help="build every month in the data")
     p.add_argument("--reports", default="all",
-                   help="comma-separated subset of mqr,mbr,calibration,rca (default all)")
+                   help="comma-separated report kinds, any case: "
+                        f"{','.join(REPORTS)} (default all); KIND:SCOPE=NAME asks for one "
+                        "report, e.g. rca:queue=spam or rca:site=bpo_beta_cebu")
     p.add_argument("--data", type=data_location, default=Path("data_samples"),
                    help="data folder, or a URL of a clean export for --engine spark")
+    p.add_argument("--store", type=Path, default=None,
+                   help="an ingested store (qa-insights ingest) to build from instead of "
+                        "--data; no report validates the raw data again")
     p.add_argument("--out", type=Path, default=Path("reports"), help="output folder")
     p.add_argument("--jobs", type=int, default=None, help="parallel reports (default: cores)")
     p.add_argument("--force", action="store_true", help="rebuild even if nothing changed")
@@ -161,6 +301,9 @@ def _parser() -> argparse.ArgumentParser:
                    help="query engine (default $QA_INSIGHTS_ENGINE or duckdb); the Spark "
                         "master is $QA_INSIGHTS_SPARK_MASTER (default local[2])")
     p.set_defaults(func=_cmd_build)
+    summaries = {a.dest: a.help for a in sub._choices_actions}
+    for name, subparser in sub.choices.items():
+        _with_help(subparser, name, summaries.get(name))
     return parser
 
 

@@ -3,11 +3,18 @@
 from __future__ import annotations
 
 import os
+import tempfile
+from pathlib import Path
 
 import pytest
 
 from qa_insights.data.store import open_store
 from tests.fixtures_data import SAMPLE
+
+# A fresh secret pseudonym key per test session (report kernels inherit the variable), so
+# tests never read or create the key in the user's config folder.
+os.environ.setdefault("QA_INSIGHTS_PSEUDONYM_KEY_FILE",
+                      str(Path(tempfile.mkdtemp(prefix="qa-insights-key-")) / "pseudonym.key"))
 
 
 @pytest.fixture(scope="session")

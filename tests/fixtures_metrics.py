@@ -13,7 +13,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from qa_insights.data.store import Store, open_store
+from qa_insights.data.protocol import Store
+from qa_insights.data.store import open_store
 
 LABELS = ("no_violation", "hate_speech", "spam", "harassment")
 SITES = ("inhouse_dublin", "bpo_alpha_manila", "bpo_beta_cebu")

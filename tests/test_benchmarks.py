@@ -14,6 +14,7 @@ ROOT = Path(__file__).resolve().parents[1]
 CASES = {
     "bench_aggregation": "quality_summary month x site x queue x market",
     "bench_generation": "generate ",
+    "bench_ingest": "ingest: open the ingested store",
     "bench_agreement": "Krippendorff alpha nominal",
     "bench_reports": "reports: one MQR end to end",
     "bench_scaling": "scaling: monthly report load, 13-month window vs all 24",

@@ -6,6 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from qa_insights.cli import main
 
 from .fixtures_data import audit_row, write_audits
@@ -91,3 +93,34 @@ def test_validate_unexpected_error_without_a_file(tmp_path: Path, monkeypatch,
     monkeypatch.setattr(store, "open_store", broken)
     assert main(["validate", str(tmp_path)]) == 2
     assert capsys.readouterr().err == "error: RuntimeError: engine fell over\n"
+
+
+def _help(*argv: str) -> str:
+    import contextlib
+    import io
+
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out), pytest.raises(SystemExit):
+        main([*argv, "--help"])
+    return out.getvalue()
+
+
+def test_help_is_plain_text_with_an_example_for_every_command() -> None:
+    from qa_insights.cli import EXAMPLES, _parser
+
+    top = _help()
+    commands = set(_parser()._subparsers._group_actions[0].choices)  # type: ignore[union-attr]
+    assert commands == set(EXAMPLES)
+    for command in commands:
+        text = _help(command)
+        assert "``" not in text and ":func:" not in text and ":class:" not in text, command
+        assert f"example:\n  qa-insights {command}" in text, command
+        assert EXAMPLES[command] in top
+        description = text.split("\n\n")[1]
+        assert not description.startswith(("options", "positional")), command
+
+
+def test_help_shows_option_defaults() -> None:
+    text = _help("build")
+    assert "(default: reports)" in text and "(default: data_samples)" in text
+    assert "(default: csv)" in _help("sample-data")  # --format

@@ -31,7 +31,8 @@ import pytest
 from qa_insights.data.store import open_store
 from qa_insights.reports.engine.context import ParameterError, resolve_context, scope_values
 from qa_insights.reports.engine.paths import NOTEBOOKS_DIR
-from qa_insights.reports.engine.run import Task, run_task
+from qa_insights.reports.engine.run import run_task
+from qa_insights.reports.engine.tasks import Task
 from tests.report_helpers import (
     BROWSER_ARGS,
     HOSTILE_COMMENT,

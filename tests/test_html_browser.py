@@ -12,7 +12,6 @@ import nbformat
 import pytest
 
 from qa_insights.agreement.table import agreement_table
-from qa_insights.calibration import raters as cal
 from qa_insights.calibration.load import load_calibration, ratings_matrix
 from qa_insights.data.queries import TENURE_BANDS
 from qa_insights.data.store import open_store

@@ -35,4 +35,4 @@ def test_root_name_is_the_defining_modules_object(name: str) -> None:
 
 def test_unknown_name() -> None:
     with pytest.raises(AttributeError, match="nope"):
-        qa_insights.nope  # noqa: B018
+        _ = qa_insights.nope

@@ -4,6 +4,7 @@ stability, missing values and collision detection."""
 from __future__ import annotations
 
 import doctest
+import stat
 import warnings
 
 import pandas as pd
@@ -13,7 +14,9 @@ from qa_insights.present import privacy
 from qa_insights.present.privacy import (
     DEFAULT_KEY,
     ENV_VAR,
+    KEY_FILE_ENV,
     PseudonymKeyWarning,
+    key_fingerprint,
     pseudonymise,
     pseudonymise_columns,
     resolve_key,
@@ -42,19 +45,82 @@ def test_key_precedence(monkeypatch):
     assert pseudonymise("M1", key="argument") != pseudonymise("M1")
 
 
-def test_default_key_warns(monkeypatch):
+@pytest.fixture
+def fresh_install(tmp_path, monkeypatch):
+    """No key in the environment and an empty config folder: a new installation."""
     monkeypatch.delenv(ENV_VAR, raising=False)
-    with pytest.warns(PseudonymKeyWarning, match=ENV_VAR):
-        value = pseudonymise("M1")
+    path = tmp_path / "config" / "qa-insights" / "pseudonym.key"
+    monkeypatch.setenv(KEY_FILE_ENV, str(path))
+    return path
+
+
+def test_first_use_creates_a_secret_key_file(fresh_install):
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore", PseudonymKeyWarning)
-        assert value == pseudonymise("M1", key=DEFAULT_KEY)
+        warnings.simplefilter("error", PseudonymKeyWarning)
+        value = pseudonymise("M1")
+    assert fresh_install.is_file() and stat.S_IMODE(fresh_install.stat().st_mode) == 0o600
+    key = fresh_install.read_bytes().strip()
+    assert len(bytes.fromhex(key.decode())) == 32
+    assert value == pseudonymise("M1", key=key) == pseudonymise("M1")  # stable
+    with pytest.warns(PseudonymKeyWarning):
+        assert value != pseudonymise("M1", key=DEFAULT_KEY)
 
 
-def test_empty_env_var_counts_as_unset(monkeypatch):
-    monkeypatch.setenv(ENV_VAR, "")
+def test_two_fresh_installations_differ(tmp_path, monkeypatch):
+    monkeypatch.delenv(ENV_VAR, raising=False)
+    ids = [f"M{i:04d}" for i in range(50)]
+    seen = []
+    for install in ("a", "b"):
+        monkeypatch.setenv(KEY_FILE_ENV, str(tmp_path / install / "pseudonym.key"))
+        seen.append(pseudonymise(ids))
+    assert all(x != y for x, y in zip(*seen, strict=True))
+
+
+def test_concurrent_first_uses_agree_on_one_key(fresh_install):
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(8) as pool:
+        keys = set(pool.map(lambda _: resolve_key(), range(32)))
+    assert keys == {fresh_install.read_bytes().strip()}
+    assert [p.name for p in fresh_install.parent.iterdir()] == ["pseudonym.key"]
+
+
+def test_empty_key_file_is_an_error(fresh_install):
+    fresh_install.parent.mkdir(parents=True)
+    fresh_install.write_text("\n")
+    with pytest.raises(ValueError, match="key file is empty"):
+        resolve_key()
+
+
+def test_public_key_only_when_given_and_then_warned(fresh_install, monkeypatch):
+    with pytest.warns(PseudonymKeyWarning, match="public"):
+        resolve_key(DEFAULT_KEY)
+    monkeypatch.setenv(ENV_VAR, DEFAULT_KEY)
     with pytest.warns(PseudonymKeyWarning):
         assert resolve_key() == DEFAULT_KEY.encode()
+    assert not fresh_install.exists()
+
+
+def test_empty_env_var_counts_as_unset(fresh_install, monkeypatch):
+    monkeypatch.setenv(ENV_VAR, "")
+    assert resolve_key() == fresh_install.read_bytes().strip()
+
+
+def test_key_fingerprint_does_not_reveal_the_key(fresh_install):
+    fingerprint = key_fingerprint()
+    key = fresh_install.read_bytes().strip()
+    assert fingerprint == key_fingerprint(key) and len(fingerprint) == 16
+    assert fingerprint not in key.decode() and fingerprint != key_fingerprint("other")
+
+
+def test_manager_output_refuses_the_public_key(monkeypatch):
+    from qa_insights.reports.engine.publish import ALLOW_PUBLIC_KEY_ENV, public_key_refused
+
+    monkeypatch.delenv(ALLOW_PUBLIC_KEY_ENV, raising=False)
+    assert public_key_refused(key_fingerprint(DEFAULT_KEY))
+    assert not public_key_refused(key_fingerprint("a secret"))
+    monkeypatch.setenv(ALLOW_PUBLIC_KEY_ENV, "1")
+    assert not public_key_refused(key_fingerprint(DEFAULT_KEY))
 
 
 def test_stable_and_key_dependent():
@@ -102,3 +168,41 @@ def test_suppress_small_drops_rows_below_the_minimum_unless_analyst_mode() -> No
     assert suppress_small(frame, "n_items", 20).rater_id.tolist() == ["b", "c"]
     assert suppress_small(frame, "n_items", 20, analyst_mode=True).equals(frame)
     assert suppress_small(frame.iloc[:0], "n_items", 20).empty
+
+
+def test_publisher_fails_a_manager_run_with_the_public_key(tmp_path, monkeypatch):
+    from types import SimpleNamespace
+
+    from qa_insights.reports.engine.publish import (
+        ALLOW_PUBLIC_KEY_ENV,
+        BuildContext,
+        Publisher,
+    )
+
+    monkeypatch.delenv(ALLOW_PUBLIC_KEY_ENV, raising=False)
+
+    def check(key: str, analyst_mode: bool) -> dict | None:
+        context = BuildContext(fingerprint="f", versions={}, git_commit=None,
+                               pseudonym_key=key_fingerprint(key))
+        run = SimpleNamespace(task=SimpleNamespace(parameters={"analyst_mode": analyst_mode}))
+        return Publisher(tmp_path, context)._privacy_check(run)
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", PseudonymKeyWarning)
+        assert check(DEFAULT_KEY, analyst_mode=False)["ename"] == "PublicPseudonymKey"
+        assert check(DEFAULT_KEY, analyst_mode=True) is None
+    assert check("a secret", analyst_mode=False) is None
+
+
+def test_a_new_key_rebuilds_every_report(tmp_path):
+    from dataclasses import replace
+    from types import SimpleNamespace
+
+    from qa_insights.reports.engine.publish import build_context, build_key
+
+    notebook = tmp_path / "report.ipynb"
+    notebook.write_text("{}")
+    task = SimpleNamespace(notebook=notebook, title="MQR", parameters={"month": "2026-10"})
+    context = build_context("f" * 64, [notebook])
+    assert context.pseudonym_key == key_fingerprint()
+    assert build_key(task, context) != build_key(task, replace(context, pseudonym_key="0" * 16))

@@ -20,7 +20,8 @@ import pandas as pd
 import pytest
 
 from qa_insights.present.privacy import MIN_AUDITS_PER_PERSON, MIN_CALIBRATION_ITEMS
-from qa_insights.reports.engine.build import ReportSpec, build
+from qa_insights.reports.engine.build import build
+from qa_insights.reports.engine.kinds import ReportSpec
 from qa_insights.reports.engine.publish import raw_id_hits
 from tests.report_helpers import manifest, tiny_notebook
 

@@ -24,7 +24,8 @@ import pytest
 from qa_insights import cli
 from qa_insights.reports.engine import publish
 from qa_insights.reports.engine import run as report_run
-from qa_insights.reports.engine.build import ReportSpec, build
+from qa_insights.reports.engine.build import build
+from qa_insights.reports.engine.kinds import ReportSpec
 from tests.report_helpers import ROOT, manifest, tiny_notebook
 
 pytest_plugins = ["tests.fixtures_reports"]
@@ -81,7 +82,7 @@ def test_killed_kernel_and_timeout_fail_only_their_reports(sample_data: Path,
 _SLOW_BUILD = textwrap.dedent("""
     import sys
     from pathlib import Path
-    from qa_insights.reports.engine.build import BuildError, ReportSpec, build
+    from qa_insights.reports.engine.build import BuildError, build
     notebooks, out, data = map(Path, sys.argv[1:4])
     try:
         s = build(data_dir=data, out_dir=out, notebooks_dir=notebooks, jobs=1,

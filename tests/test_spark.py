@@ -27,7 +27,6 @@ from qa_insights.quality import metrics, trends
 from qa_insights.rca import change as rca
 from qa_insights.rca import clustering, comparisons, drivers
 from qa_insights.reports.engine import context as report_context
-from qa_insights.reports.engine.build import build
 from qa_insights.reports.sections import calibration_overview, scope_overview
 from qa_insights.stats import experiments, sampling
 
@@ -236,3 +235,11 @@ def test_build_on_spark_writes_the_same_tables_as_duckdb(clean_dir, tmp_path):
     assert names and names == sorted(p.name for p in outs["spark"].glob("*.csv"))
     for name in names:
         assert (outs["spark"] / name).read_bytes() == (outs["duckdb"] / name).read_bytes(), name
+
+
+def test_both_engines_satisfy_the_store_protocol(duck, spark) -> None:
+    from qa_insights.data.protocol import Store
+
+    for store in (duck, spark):
+        assert isinstance(store, Store)
+        assert store.fingerprint == duck.fingerprint

@@ -43,14 +43,18 @@ def test_move_volume_by_hand():
     assert base["error_rate"] == pytest.approx((10_000 * .02 + 30_000 * .1) / 50_000)
     assert scen["error_rate"] == pytest.approx((25_000 * .02 + 15_000 * .1) / 50_000)
     assert change["error_rate"] == pytest.approx(scen["error_rate"] - base["error_rate"])
-    # Baseline interval: Wilson (statsmodels) on the Kish effective sample size of the
-    # stratified variance sum W^2 p (1 - p) / n (1 - n / N).
+    # Baseline interval: Wilson (statsmodels) on the effective sample size of Cochran's
+    # stratified variance sum W^2 p (1 - p) / (n - 1) (1 - n / N) (Sampling Techniques eq.
+    # 5.53); the stratum without errors takes the pooled rate (48 + 0.5) / (900 + 1) over n.
     p = np.array([0.02, 0.10, 0.0])
     n = np.array([400, 400, 100])
     big_n = np.array([10_000, 30_000, 10_000])
     w0 = big_n / 50_000
     w1 = np.array([25_000, 15_000, 10_000]) / 50_000
-    var0 = sum(w0 ** 2 * p * (1 - p) / n * (1 - n / big_n))
+    pooled = 48.5 / 901
+    v_h = np.array([p[0] * (1 - p[0]) / 399, p[1] * (1 - p[1]) / 399,
+                    pooled * (1 - pooled) / 100])
+    var0 = sum(w0 ** 2 * v_h * (1 - n / big_n))
     rate0 = float(sum(w0 * p))                       # 0.064
     n_eff = rate0 * (1 - rate0) / var0
     lo, hi = proportion_confint(rate0 * n_eff, n_eff, method="wilson")

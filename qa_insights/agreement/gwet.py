@@ -21,6 +21,7 @@ Conventions (they follow Gwet's irrCAC, R and Python, which the tests reproduce)
 
 Examples
 --------
+>>> from qa_insights.agreement.fleiss import fleiss_kappa
 >>> ratings = [["spam", "spam", "spam"], ["hate", "hate", "spam"],
 ...            ["none", "none", "none"], ["spam", "hate", "hate"]]
 >>> round(percent_agreement(ratings), 4), round(fleiss_kappa(ratings), 4)
@@ -218,6 +219,7 @@ def gwet_ac1(ratings: Any, weights: WeightsSpec = None,
 
     Examples
     --------
+    >>> from qa_insights.agreement.fleiss import fleiss_kappa
     >>> skewed = [["ok", "ok"]] * 18 + [["ok", "bad"]]
     >>> round(gwet_ac1(skewed), 3), round(fleiss_kappa(skewed), 3)
     (0.945, -0.027)

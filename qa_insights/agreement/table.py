@@ -25,6 +25,9 @@ reason; fewer than 2 raters or no item with 2+ ratings raise ValueError.
 
 Examples
 --------
+>>> from qa_insights.agreement.fleiss import fleiss_kappa
+>>> from qa_insights.agreement.gwet import gwet_ac1
+>>> from qa_insights.agreement.krippendorff_alpha import krippendorff_alpha
 >>> ratings = [["spam", "spam", "spam"], ["hate", "hate", "spam"],
 ...            ["none", "none", "none"], ["spam", "hate", "hate"]]
 >>> round(fleiss_kappa(ratings), 4), round(gwet_ac1(ratings), 4)
@@ -42,18 +45,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from qa_insights.agreement.fleiss import (
-    fleiss_kappa_ci,
-)
-from qa_insights.agreement.gwet import (
-    brennan_prediger_ci,
-    gwet_ac1_ci,
-    percent_agreement_ci,
-)
+from qa_insights.agreement.coefficients import COEFFICIENTS
 from qa_insights.agreement.kappa import (
     UndefinedAgreementError,
 )
-from qa_insights.agreement.krippendorff_alpha import krippendorff_alpha_ci
 
 __all__ = [
     "BootstrapEstimate",
@@ -103,16 +98,15 @@ def agreement_table(ratings: Any, categories: Sequence[Any] | None = None,
     3  Krippendorff's alpha (nominal)  0.649
     4                Brennan-Prediger  0.900
     """
-    rows = [percent_agreement_ci(ratings, categories=categories,
-                                 confidence=confidence).as_dict() | {"note": ""}]
-    for name, companion in (("Fleiss' kappa", fleiss_kappa_ci), ("Gwet's AC1", gwet_ac1_ci),
-                            ("Krippendorff's alpha (nominal)", krippendorff_alpha_ci),
-                            ("Brennan-Prediger", brennan_prediger_ci)):
+    rows = []
+    for coefficient in COEFFICIENTS.values():
         try:
-            rows.append(companion(ratings, categories=categories,
-                                  confidence=confidence).as_dict() | {"note": ""})
+            rows.append(coefficient.estimate(ratings, categories=categories,
+                                             confidence=confidence).as_dict() | {"note": ""})
         except UndefinedAgreementError as err:
-            rows.append({"coefficient": name, "note": str(err)})
+            if not rows:  # percent agreement is defined whenever agreement is
+                raise
+            rows.append({"coefficient": coefficient.name, "note": str(err)})
     return pd.DataFrame(rows, columns=[*rows[0]])
 
 
@@ -187,6 +181,7 @@ def bootstrap_ci(statistic: Callable[[Any], float], ratings: Any, n_boot: int = 
 
     Examples
     --------
+    >>> from qa_insights.agreement.fleiss import fleiss_kappa
     >>> ratings = [["a", "a", "a"], ["b", "b", "a"], ["b", "b", "b"], ["a", "b", "b"]] * 5
     >>> est = bootstrap_ci(fleiss_kappa, ratings, n_boot=200, seed=1)
     >>> round(est.value, 3), est.ci_low < est.value < est.ci_high
@@ -197,7 +192,7 @@ def bootstrap_ci(statistic: Callable[[Any], float], ratings: Any, n_boot: int = 
     if not 0 < confidence < 1:
         raise ValueError(f"confidence must be between 0 and 1; got {confidence}")
     frame = ratings if isinstance(ratings, pd.DataFrame) else None
-    values = None if frame is not None else np.asarray(ratings)
+    values = np.asarray(ratings) if frame is None else np.empty(0)
     n = len(frame) if frame is not None else len(values)
     if n < 2:
         raise ValueError("a bootstrap over items needs at least 2 items")

@@ -40,11 +40,12 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from qa_insights.data.columns import missing_columns
 from qa_insights.data.queries import DIMENSIONS, audit_counts, check_dimensions
 from qa_insights.stats.proportions import wilson_interval, z_value
 
 if TYPE_CHECKING:
-    from qa_insights.data.store import Store
+    from qa_insights.data.protocol import Store
 
 __all__ = [
     "ACTUAL_COLUMNS",
@@ -394,8 +395,10 @@ def metric_actuals(store: Store, months: str | Sequence[str] | None = None, *,
         if {"accuracy", "critical_error_rate"} & set(metrics):
             c = _audit_counts(store, by, months, before)
             n = c["n_audits"].to_numpy(dtype=float)
+            critical = (np.full(len(c), np.nan) if "severity" in missing_columns(store)
+                        else c["n_critical"].to_numpy(dtype=float))  # no severity: unknown, not 0
             for metric, x in (("accuracy", n - c["n_errors"].to_numpy(dtype=float)),
-                              ("critical_error_rate", c["n_critical"].to_numpy(dtype=float))):
+                              ("critical_error_rate", critical)):
                 if metric in metrics:
                     frames.append(_tidy(proportion(c[by], x, n), metric, scope, dim))
         if "calibration_accuracy" in metrics and scope != "market":

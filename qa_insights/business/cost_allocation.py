@@ -30,7 +30,7 @@ from qa_insights.business.actuals import months_clause
 from qa_insights.business.costs import unit_economics
 
 if TYPE_CHECKING:
-    from qa_insights.data.store import Store
+    from qa_insights.data.protocol import Store
 
 __all__ = [
     "DRIVERS",

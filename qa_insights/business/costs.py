@@ -48,7 +48,7 @@ from qa_insights.stats.lmdi import align_periods, lmdi_additive, lmdi_multiplica
 from qa_insights.stats.proportions import compare_proportions, wilson_interval
 
 if TYPE_CHECKING:
-    from qa_insights.data.store import Store
+    from qa_insights.data.protocol import Store
 
 __all__ = [
     "COST_FACTORS",

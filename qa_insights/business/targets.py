@@ -48,7 +48,7 @@ from qa_insights.business.actuals import METRICS, SCOPES, metric_actuals
 from qa_insights.stats.proportions import wilson_interval
 
 if TYPE_CHECKING:
-    from qa_insights.data.store import Store
+    from qa_insights.data.protocol import Store
 
 __all__ = [
     "ATTAINMENT_COLUMNS",

@@ -47,7 +47,7 @@ from qa_insights.stats.proportions import z_value
 from qa_insights.stats.sampling import stratified_error_rate
 
 if TYPE_CHECKING:
-    from qa_insights.data.store import Store
+    from qa_insights.data.protocol import Store
 
 __all__ = [
     "CELL_COLUMNS",
@@ -120,8 +120,11 @@ def margin_of_error(items: np.ndarray, rate: np.ndarray, audits: np.ndarray,
                     confidence: float = 0.95) -> float:
     """Margin of error of a stratified, volume-weighted error rate estimate.
 
-    ``z sqrt(sum_h W_h**2 p_h (1 - p_h) / a_h (1 - a_h / N_h))`` with ``W_h = N_h / N``;
-    cells without planned audits but with volume make it infinite.
+    ``z sqrt(sum_h W_h**2 p_h (1 - p_h) / a_h (1 - a_h / N_h))`` with ``W_h = N_h / N``:
+    the planning formula, with the cells' rates taken as known (Cochran, Sampling
+    Techniques eq. 5.6), not the unbiased estimator of a measured month
+    (:func:`qa_insights.stats.sampling.stratified_error_rate`); cells without planned audits
+    but with volume make it infinite.
 
     Examples
     --------
@@ -131,9 +134,11 @@ def margin_of_error(items: np.ndarray, rate: np.ndarray, audits: np.ndarray,
     items, rate, audits = (np.asarray(a, dtype=float) for a in (items, rate, audits))
     if np.any((items > 0) & (audits <= 0)):
         return float("inf")
-    strata = pd.DataFrame({"items_handled": items, "n_audits": audits,
-                           "n_errors": rate * audits})
-    return float(z_value(confidence) * stratified_error_rate(strata)["se"])
+    keep = items > 0
+    w = items[keep] / items[keep].sum()
+    a, p, big_n = audits[keep], rate[keep], items[keep]
+    fpc = np.clip(1 - a / big_n, 0.0, 1.0)
+    return float(z_value(confidence) * np.sqrt(np.sum(w**2 * p * (1 - p) / a * fpc)))
 
 
 def project_cells(cells: pd.DataFrame, scenario: pd.DataFrame, *,
@@ -329,6 +334,7 @@ def change_audit_rate(cells: pd.DataFrame, *, factor: float | None = None,
             raise ValueError("factor must be >= 0")
         new = planned * factor
     else:
+        assert audits_per_1000 is not None  # exactly one of the two is given (checked above)
         if audits_per_1000 < 0:
             raise ValueError("audits_per_1000 must be >= 0")
         new = base["items_handled"].astype(float) * audits_per_1000 / 1000.0

@@ -61,7 +61,7 @@ def load_calibration(store: Any) -> pd.DataFrame:
 
     Parameters
     ----------
-    store : qa_insights.data.store.Store
+    store : qa_insights.data.protocol.Store
         An open store (:func:`qa_insights.data.store.open_store`).
 
     Returns

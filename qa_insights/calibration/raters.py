@@ -24,6 +24,7 @@ The agreement coefficients themselves (:mod:`qa_insights.agreement.table`) are r
 
 Examples
 --------
+>>> from qa_insights.calibration.load import ratings_matrix
 >>> calibration = pd.DataFrame({
 ...     "session_id": "S1", "session_date": "2026-10-08",
 ...     "item_id": ["i1"] * 3 + ["i2"] * 3 + ["i3"] * 3, "queue": "spam",

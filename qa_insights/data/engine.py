@@ -5,7 +5,7 @@
 ``qa-insights build --engine`` sets for the report kernels), else ``duckdb``. Both engines
 answer the same SQL through ``store.query(sql, params)``.
 
-With Spark, a folder written by :meth:`qa_insights.data.store.Store.export_clean`
+With Spark, a folder written by :meth:`qa_insights.data.store.DuckDBStore.export_clean`
 (``qa-insights export``) is read as it is; any other data folder is first validated by
 DuckDB and exported to a temporary folder (convenient on small data; at scale export once).
 
@@ -29,8 +29,8 @@ from typing import TYPE_CHECKING
 from qa_insights.data.store import CLEAN_MANIFEST, open_store
 
 if TYPE_CHECKING:
+    from qa_insights.data.protocol import Store
     from qa_insights.data.spark_store import SparkStore
-    from qa_insights.data.store import Store
 
 __all__ = ["ENGINES", "ENGINE_ENV", "engine_environment", "engine_name", "is_clean_export",
            "open_engine"]

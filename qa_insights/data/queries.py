@@ -29,7 +29,7 @@ import pandas as pd
 from qa_insights.data.contract import NO_VIOLATION
 
 if TYPE_CHECKING:
-    from qa_insights.data.store import Store
+    from qa_insights.data.protocol import Store
 
 __all__ = [
     "COUNT_COLUMNS",

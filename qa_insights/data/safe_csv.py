@@ -8,10 +8,10 @@ Examples
 --------
 >>> import pandas as pd
 >>> neutralise_formulas(pd.DataFrame({"c": ["=HYPERLINK(1)", "ok", "-3"], "n": [-1, 2, 3]}))
-               c  n
-0  '=HYPERLINK(1)  -1
-1             ok  2
-2             -3  3
+                c  n
+0  '=HYPERLINK(1) -1
+1              ok  2
+2              -3  3
 """
 
 from __future__ import annotations

@@ -30,6 +30,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -88,7 +89,7 @@ COMMENTS = (
 
 #: The planted effects, relative to the last month of the generated range (offset 0 is the
 #: last month, -2 two months before). ``generate(..., planted=False)`` switches them off.
-PLANTED: dict[str, dict[str, object]] = {
+PLANTED: dict[str, dict[str, Any]] = {
     "jump": {"site": "bpo_gamma_hyderabad", "queue": "harassment", "month_offset": -2,
              "error_rate_multiplier": 6.0},
     "mix_shift": {"site": "bpo_beta_cebu", "month_offset": 0, "volume_multiplier": 6.0,
@@ -137,7 +138,7 @@ def _staff(rng: np.random.Generator, first_day: int, last_day: int) -> _Staff:
 
 def _month_days(month: str) -> tuple[int, int]:
     start = np.datetime64(month, "D")
-    end = np.datetime64(np.datetime64(month, "M") + 1, "D")
+    end = (np.datetime64(month, "M") + 1).astype("datetime64[D]")
     return int((start - _EPOCH_DAY).astype(int)), int((end - _EPOCH_DAY).astype(int))
 
 
@@ -271,11 +272,11 @@ def _audits_for_month(rng: np.random.Generator, month: str, month_index: int, n_
             rng.integers(0, 25, n_audits)]),
         "moderator_decision": pa.array(labels[moderator_label]),
         "auditor_decision": pa.array(labels[truth]),
-        "error_reason": pa.array(np.where(error_fields, reason_names[reason], None)),
-        "severity": pa.array(np.where(error_fields, severity, None)),
+        "error_reason": pa.array(np.where(error_fields, reason_names[reason], None)),  # type: ignore[call-overload]
+        "severity": pa.array(np.where(error_fields, severity, None)),  # type: ignore[call-overload]
         "handle_time_s": pa.array(np.round(handle, 1)),
         "dispute_status": pa.array(dispute),
-        "comment": pa.array(np.where(has_comment, comment, None)),
+        "comment": pa.array(np.where(has_comment, comment, None)),  # type: ignore[call-overload]
     })
 
 

@@ -1,7 +1,7 @@
 """Apache Spark behind the same ``query()`` as the DuckDB store.
 
 A :class:`SparkStore` registers the four clean tables as Spark views from a folder written
-by :meth:`qa_insights.data.store.Store.export_clean` (local disk, HDFS or ``s3a://``) and runs
+by :meth:`qa_insights.data.store.DuckDBStore.export_clean` (local disk, HDFS or ``s3a://``) and runs
 the analysis modules' SQL unchanged: the text is written once in DuckDB's dialect,
 transpiled by sqlglot (``read="duckdb", write="spark"``) and run with its values bound as
 positional parameters (``spark.sql(text, args=[...])``), never formatted into the text.
@@ -142,7 +142,7 @@ def _to_pandas(table: pa.Table) -> pd.DataFrame:
 
 @dataclass
 class SparkStore:
-    """Clean tables as Spark views, with the :class:`qa_insights.data.store.Store` surface the
+    """Clean tables as Spark views, with the Store protocol (:class:`qa_insights.data.protocol.Store`) surface the
     analysis modules use (``query``, ``table_present``, ``validation``, ``fingerprint``).
 
     Attributes
@@ -155,12 +155,16 @@ class SparkStore:
         Counts of the validation that wrote the clean folder.
     fingerprint : str
         SHA-256 of the original input files.
+    columns : dict
+        Table -> the columns the original input held (recorded by the export), so a
+        missing optional column stays "not available" (:mod:`qa_insights.data.columns`).
     """
 
     spark: SparkSession
     data_dir: str
     validation: Validation
     fingerprint: str
+    columns: dict[str, list[str]] = field(default_factory=dict)
     _tmpdir: tempfile.TemporaryDirectory | None = field(default=None, repr=False)
 
     def query(self, sql: str, params: Sequence[object] | None = None) -> pd.DataFrame:
@@ -222,7 +226,7 @@ def _view(spark: SparkSession, table: Table, path: str,
 
 def open_spark_store(clean_dir: str | os.PathLike, *, months: Sequence[str] | None = None,
                      master: str | None = None) -> SparkStore:
-    """Open a folder written by :meth:`qa_insights.data.store.Store.export_clean` on Spark.
+    """Open a folder written by :meth:`qa_insights.data.store.DuckDBStore.export_clean` on Spark.
 
     Parameters
     ----------
@@ -256,4 +260,5 @@ def open_spark_store(clean_dir: str | os.PathLike, *, months: Sequence[str] | No
             frame = _empty(spark, table)
         frame.createOrReplaceTempView(name)
     return SparkStore(spark=spark, data_dir=base, validation=validation,
-                      fingerprint=manifest["fingerprint"])
+                      fingerprint=manifest["fingerprint"],
+                      columns=manifest.get("columns") or {})

@@ -24,23 +24,33 @@ import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, Self
 
 import duckdb
 import pandas as pd
 
+from qa_insights.data.columns import read_header
 from qa_insights.data.contract import TABLES, Table
 from qa_insights.data.errors import DataError
+from qa_insights.data.mapped_store import open_mapped_store
+from qa_insights.data.mapping import find_mapping
 from qa_insights.data.months import is_month
 from qa_insights.data.sources import find_table_files, open_source, window_files
 from qa_insights.data.sql import sql_str
 from qa_insights.data.validation import TableReport, create_empty_table, validate_table
 
+if TYPE_CHECKING:
+    from qa_insights.data.normalise import Normalised
+
 __all__ = [
     "CLEAN_MANIFEST",
     "DEFAULT_MEMORY_LIMIT",
     "MEMORY_LIMIT_ENV",
-    "Store",
+    "DuckDBStore",
     "Validation",
+    "check_month",
+    "configure",
+    "fingerprint_files",
     "open_store",
 ]
 
@@ -93,7 +103,7 @@ class Validation:
 
 
 @dataclass
-class Store:
+class DuckDBStore:
     """A validated data folder: one DuckDB connection with clean tables.
 
     Attributes
@@ -109,14 +119,27 @@ class Store:
     fingerprint : str
         SHA-256 over the relative paths and contents of the files that were read: with a
         month window over hive partitions, only the window's partitions (so it covers what
-        the report read, and a change to another month does not change it).
+        the report read, and a change to another month does not change it). For an
+        ingested store, the fingerprint of the whole store.
+    columns : dict
+        Table -> the column names its files hold (contract and other columns; absent
+        tables are left out), for :mod:`qa_insights.data.columns`.
+    mapping : Normalised, optional
+        When the folder was read through a source mapping: the user's column names and
+        the label values no value map named (:mod:`qa_insights.data.normalise`).
+    stale : list of str
+        For an ingested store, what changed in its source folder after the ingest (empty
+        when up to date, and for a raw data folder).
     """
 
     con: duckdb.DuckDBPyConnection
     data_dir: Path
     validation: Validation
     fingerprint: str
+    columns: dict[str, list[str]] = field(default_factory=dict)
+    mapping: Normalised | None = None
     _tmpdir: tempfile.TemporaryDirectory | None = field(default=None, repr=False)
+    stale: list[str] = field(default_factory=list)
 
     def query(self, sql: str, params: Sequence[object] | None = None) -> pd.DataFrame:
         """Run ``sql`` with ``params`` bound (``?`` placeholders) and return the result.
@@ -189,7 +212,10 @@ class Store:
                              f"({options})")
         manifest = {"fingerprint": self.fingerprint, "source": str(self.data_dir),
                     "tables": {name: dataclasses.asdict(report)
-                               for name, report in self.validation.tables.items()}}
+                               for name, report in self.validation.tables.items()},
+                    # the source's columns: the export has every contract column, so a
+                    # missing one must stay known as missing (qa_insights.data.columns)
+                    "columns": self.columns}
         (out / CLEAN_MANIFEST).write_text(json.dumps(manifest, indent=1) + "\n")
         return out
 
@@ -200,15 +226,24 @@ class Store:
             self._tmpdir.cleanup()
             self._tmpdir = None
 
-    def __enter__(self) -> Store:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.close()
 
 
-def _fingerprint(data_dir: Path, files: list[Path]) -> str:
-    """SHA-256 over the relative path and bytes of each of ``files``."""
+def fingerprint_files(data_dir: Path, files: Sequence[Path]) -> str:
+    """SHA-256 over the relative path (to ``data_dir``) and bytes of each of ``files``.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     _ = (Path(tmp) / "a.csv").write_text("x\\n1\\n")
+    ...     len(fingerprint_files(Path(tmp), [Path(tmp) / "a.csv"]))
+    64
+    """
     digest = hashlib.sha256()
     for path in sorted(files):
         digest.update(str(path.relative_to(data_dir)).encode())
@@ -218,7 +253,44 @@ def _fingerprint(data_dir: Path, files: list[Path]) -> str:
     return digest.hexdigest()
 
 
-def _check_month(month: str) -> str:
+def _recorded_columns(data_dir: Path) -> dict[str, list[str]] | None:
+    """The source columns a clean export recorded in :data:`CLEAN_MANIFEST`, if any."""
+    try:
+        recorded = json.loads((data_dir / CLEAN_MANIFEST).read_text()).get("columns")
+    except (OSError, ValueError, AttributeError):
+        return None
+    return recorded if isinstance(recorded, dict) and recorded else None
+
+
+def configure(con: duckdb.DuckDBPyConnection, tmpdir: str, *, memory_limit: str | None = None,
+              threads: int | None = None) -> None:
+    """Session settings of every store connection: UTC, the memory limit (spilling to
+    ``tmpdir/spill`` beyond it), no insertion order, and ``threads`` when given.
+
+    Examples
+    --------
+    >>> con = duckdb.connect()
+    >>> configure(con, tempfile.gettempdir(), memory_limit="512MB", threads=1)
+    >>> con.execute("SELECT current_setting('threads')").fetchall()
+    [(1,)]
+    """
+    con.execute("SET TimeZone = 'UTC'")
+    limit = memory_limit or os.environ.get(MEMORY_LIMIT_ENV) or DEFAULT_MEMORY_LIMIT
+    con.execute(f"SET memory_limit = {sql_str(limit)}")
+    con.execute(f"SET temp_directory = {sql_str(os.path.join(tmpdir, 'spill'))}")
+    con.execute("SET preserve_insertion_order = false")
+    if threads:
+        con.execute(f"SET threads = {int(threads)}")
+
+
+def check_month(month: str) -> str:
+    """``month`` if it is a 'YYYY-MM' string, else a :class:`ValueError`.
+
+    Examples
+    --------
+    >>> check_month("2026-10")
+    '2026-10'
+    """
     if not isinstance(month, str) or not is_month(month):
         raise ValueError(f"months: expected 'YYYY-MM' strings, got {month!r}")
     return month
@@ -238,7 +310,8 @@ def _load_table(con: duckdb.DuckDBPyConnection, table: Table, kind: str | None,
 
 
 def open_store(data_dir: str | os.PathLike, *, months: Sequence[str] | None = None,
-               memory_limit: str | None = None, threads: int | None = None) -> Store:
+               memory_limit: str | None = None, threads: int | None = None,
+               config: str | os.PathLike | bool | None = None) -> DuckDBStore:
     """Open and validate a data folder.
 
     Parameters
@@ -259,10 +332,15 @@ def open_store(data_dir: str | os.PathLike, *, months: Sequence[str] | None = No
         ``$QA_INSIGHTS_MEMORY_LIMIT``, else :data:`DEFAULT_MEMORY_LIMIT`.
     threads : int, optional
         DuckDB worker threads (default: all cores).
+    config : path, optional
+        Source mapping file (default ``$QA_INSIGHTS_MAPPING``, else ``qa_insights.yaml``
+        in ``data_dir`` if present): the folder holds a team's own exports, read through
+        :func:`qa_insights.data.mapped_store.open_mapped_store`. ``False``: read the
+        folder as contract-shaped, ignoring any mapping.
 
     Returns
     -------
-    Store
+    DuckDBStore
         Clean tables in ``store.con``, validation counts in ``store.validation``.
 
     Raises
@@ -281,8 +359,18 @@ def open_store(data_dir: str | os.PathLike, *, months: Sequence[str] | None = No
                         "the Spark engine (--engine spark) from a clean export "
                         "(qa-insights export)")
     data_dir = Path(data_dir)
+    from qa_insights.data.ingest import is_ingested, open_ingested  # ingest imports this module
+
+    if is_ingested(data_dir):
+        return open_ingested(data_dir, months=months, memory_limit=memory_limit,
+                             threads=threads)
     if not data_dir.is_dir():
         raise DataError(f"{data_dir}: data folder not found")
+    explicit = config if not isinstance(config, bool) else None
+    mapping_file = None if config is False else find_mapping(data_dir, explicit)
+    if mapping_file is not None:
+        return open_mapped_store(data_dir, mapping_file, _open_contract_folder, months=months,
+                                 memory_limit=memory_limit, threads=threads)
     found = {name: find_table_files(data_dir, name) for name in TABLES}
     for name, table in TABLES.items():
         if table.required_table and not found[name][1]:
@@ -291,15 +379,9 @@ def open_store(data_dir: str | os.PathLike, *, months: Sequence[str] | None = No
     tmpdir = tempfile.TemporaryDirectory(prefix="qa-insights-")
     con = duckdb.connect(os.path.join(tmpdir.name, "store.duckdb"))
     try:
-        con.execute("SET TimeZone = 'UTC'")
-        limit = memory_limit or os.environ.get(MEMORY_LIMIT_ENV) or DEFAULT_MEMORY_LIMIT
-        con.execute(f"SET memory_limit = {sql_str(limit)}")
-        con.execute(f"SET temp_directory = {sql_str(os.path.join(tmpdir.name, 'spill'))}")
-        con.execute("SET preserve_insertion_order = false")
-        if threads:
-            con.execute(f"SET threads = {int(threads)}")
+        configure(con, tmpdir.name, memory_limit=memory_limit, threads=threads)
         if months is not None:
-            months = [_check_month(m) for m in months]
+            months = [check_month(m) for m in months]
             found = {name: (kind, window_files(files, months))
                      for name, (kind, files) in found.items()}
         reports = {name: _load_table(con, TABLES[name], *found[name], months)
@@ -311,5 +393,16 @@ def open_store(data_dir: str | os.PathLike, *, months: Sequence[str] | None = No
     read_files = [p for _, files in found.values() for p in files]
     for report in reports.values():
         report.files = [str(Path(f).relative_to(data_dir)) for f in report.files]
-    return Store(con=con, data_dir=data_dir, validation=Validation(reports),
-                 fingerprint=_fingerprint(data_dir, read_files), _tmpdir=tmpdir)
+    return DuckDBStore(con=con, data_dir=data_dir, validation=Validation(reports),
+                       fingerprint=fingerprint_files(data_dir, read_files),
+                       columns=_recorded_columns(data_dir) or {
+                           name: read_header(kind, files)
+                           for name, (kind, files) in found.items() if files},
+                       _tmpdir=tmpdir)
+
+
+def _open_contract_folder(data_dir: Path, *, months: Sequence[str] | None,
+                          memory_limit: str | None, threads: int | None) -> DuckDBStore:
+    """:func:`open_store` on a contract-shaped folder, ignoring any source mapping."""
+    return open_store(data_dir, months=months, memory_limit=memory_limit, threads=threads,
+                      config=False)

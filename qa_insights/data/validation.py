@@ -25,7 +25,8 @@ from qa_insights.data.months import MONTH_PATTERN
 from qa_insights.data.sources import Source
 from qa_insights.data.sql import quote_ident, scalar, sql_str
 
-__all__ = ["TableReport", "validate_table", "create_empty_table", "create_quarantine_table"]
+__all__ = ["TableReport", "validate_table", "create_empty_table", "create_quarantine_table",
+           "stage_month"]
 
 _DUCK_TYPES = {"string": "VARCHAR", "month": "VARCHAR", "timestamp": "TIMESTAMP",
                "date": "DATE", "integer": "BIGINT", "number": "DOUBLE"}
@@ -209,8 +210,16 @@ def _mark_duplicates(con: duckdb.DuckDBPyConnection, table: Table, stage: str) -
     con.execute(f"DROP TABLE {dupkeys}; DROP TABLE dups_{table.name}")
 
 
-def _month_of(table: Table) -> str | None:
-    """SQL for the month (YYYY-MM) of a staged row, used by a month window."""
+def stage_month(table: Table) -> str | None:
+    """SQL for the month (YYYY-MM) of a row of ``stage_<table>``, used by a month window
+    (and by :mod:`qa_insights.data.ingest`, which stores the counts per month).
+
+    Examples
+    --------
+    >>> from qa_insights.data.contract import TABLES
+    >>> stage_month(TABLES["volumes"])
+    't_month'
+    """
     return {"audits": "strftime(t_audited_at, '%Y-%m')", "calibration": "strftime(t_session_date, '%Y-%m')",
             "volumes": "t_month", "targets": "t_month"}.get(table.name)
 
@@ -271,7 +280,7 @@ def _stage_sql(source: Source, months: Sequence[str] | None) -> tuple[str, list[
     table, types = source.table, source.types
     checks = _row_checks(table, types)
     params: list[object] = []
-    month = _month_of(table)
+    month = stage_month(table)
     if months is not None and month:
         params = [list(months)]
         checks.insert(0, (f"{month} NOT IN (SELECT unnest(CAST($1 AS VARCHAR[])))",

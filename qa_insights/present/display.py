@@ -264,14 +264,23 @@ def quality_headline(summary: pd.DataFrame | pd.Series) -> _Html:
     ...                  "critical_ci_low": 0.002, "critical_ci_high": 0.008})
     >>> "96.0% (95.0–97.0%)" in quality_headline(row)._repr_html_()
     True
+
+    A metric whose column the data lacks (``summary.attrs["unavailable"]``, set by
+    :func:`~qa_insights.quality.metrics.quality_summary`) says so instead of a number:
+
+    >>> row.attrs["unavailable"] = {"critical_error_rate": "not available: column severity missing"}
+    >>> "not available: column severity missing" in quality_headline(row)._repr_html_()
+    True
     """
     row = summary.iloc[0] if isinstance(summary, pd.DataFrame) else summary
+    unavailable = summary.attrs.get("unavailable", {})
     return headline({
         "Accuracy (95% interval)": interval(row["accuracy"], row["ci_low"], row["ci_high"]),
         "Audits": count(row["n_audits"]),
         "Errors": count(row["n_errors"]),
-        "Critical-error rate": interval(row["critical_error_rate"], row["critical_ci_low"],
-                                        row["critical_ci_high"], digits=2),
+        "Critical-error rate": unavailable.get("critical_error_rate") or interval(
+            row["critical_error_rate"], row["critical_ci_low"], row["critical_ci_high"],
+            digits=2),
     })
 
 
@@ -294,7 +303,8 @@ def quality_table(summary: pd.DataFrame, label: str, *, min_n: int | None = None
         "n_errors": summary["n_errors"],
         "accuracy": [interval(v, lo, hi) for v, lo, hi in
                      zip(summary["accuracy"], summary["ci_low"], summary["ci_high"])],
-        "critical": [interval(v, lo, hi, digits=2) for v, lo, hi in
+        "critical": [summary.attrs.get("unavailable", {}).get("critical_error_rate")
+                     or interval(v, lo, hi, digits=2) for v, lo, hi in
                      zip(summary["critical_error_rate"], summary["critical_ci_low"],
                          summary["critical_ci_high"])],
     })

@@ -4,9 +4,14 @@ A pseudonym is ``prefix + the first length hex digits of HMAC-SHA256(key, id)``:
 for the same key (the same moderator gets the same pseudonym every month, so trends can be
 followed), not reversible without the key, and different under a different key. The key
 is taken from the ``key`` argument, else from the environment variable
-``QA_INSIGHTS_PSEUDONYM_KEY``, else :data:`DEFAULT_KEY` with a
-:class:`PseudonymKeyWarning`: the default is public, so anyone can re-identify ids by
-hashing candidate ids; set a secret key for real data.
+``QA_INSIGHTS_PSEUDONYM_KEY``, else from the key file (:func:`key_file`:
+``$QA_INSIGHTS_PSEUDONYM_KEY_FILE``, default ``~/.config/qa-insights/pseudonym.key``),
+which is created with a random 256-bit key, readable only by its owner, on first use. So
+two installations give different pseudonyms, and nobody without the key file can reverse
+them. The public :data:`DEFAULT_KEY` is used only when given explicitly (demos), with a
+:class:`PseudonymKeyWarning`; a build refuses it for manager-facing output. Reports record
+only :func:`key_fingerprint`, never the key. Losing the key file changes every pseudonym
+(trends per person restart); keep a copy where the data's other secrets are kept.
 
 Examples
 --------
@@ -21,29 +26,74 @@ from __future__ import annotations
 import hashlib
 import hmac
 import os
+import secrets
 import warnings
 from collections.abc import Iterable, Sequence
+from pathlib import Path
 
 import pandas as pd
 
-__all__ = ["DEFAULT_KEY", "ENV_VAR", "PseudonymKeyWarning", "pseudonymise",
-           "pseudonymise_columns", "resolve_key", "MIN_AUDITS_PER_PERSON", "MIN_CALIBRATION_ITEMS",
-           "suppress_small"]
+__all__ = ["DEFAULT_KEY", "ENV_VAR", "KEY_FILE_ENV", "MIN_AUDITS_PER_PERSON",
+           "MIN_CALIBRATION_ITEMS", "PseudonymKeyWarning", "key_file", "key_fingerprint",
+           "pseudonymise", "pseudonymise_columns", "resolve_key", "suppress_small"]
 
 #: Environment variable holding the secret key.
 ENV_VAR = "QA_INSIGHTS_PSEUDONYM_KEY"
-#: Public fallback key (documented, therefore not secret): only for sample data and demos.
+#: Public key (documented, therefore not secret): only for demos, and only when given.
 DEFAULT_KEY = "qa-insights-public-default-key"
+#: Environment variable naming the key file (default under the user's config folder).
+KEY_FILE_ENV = "QA_INSIGHTS_PSEUDONYM_KEY_FILE"
 
 
 class PseudonymKeyWarning(UserWarning):
     """The public default key was used: pseudonyms are not protected."""
 
 
-def resolve_key(key: str | bytes | None = None) -> bytes:
-    """The key to use: the argument, else ``$QA_INSIGHTS_PSEUDONYM_KEY``, else the default.
+def key_file() -> Path:
+    """Where the secret key lives: ``$QA_INSIGHTS_PSEUDONYM_KEY_FILE``, else
+    ``$XDG_CONFIG_HOME/qa-insights/pseudonym.key`` (``~/.config`` when unset).
 
-    Warns with :class:`PseudonymKeyWarning` when falling back to :data:`DEFAULT_KEY`.
+    Examples
+    --------
+    >>> key_file().name                                    # doctest: +SKIP
+    'pseudonym.key'
+    """
+    named = os.environ.get(KEY_FILE_ENV)
+    if named:
+        return Path(named).expanduser()
+    config = os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config"
+    return Path(config) / "qa-insights" / "pseudonym.key"
+
+
+def _read_or_create(path: Path) -> bytes:
+    """The key in ``path``; on first use a random 256-bit key (hex) is written there,
+    readable only by its owner. Atomic: concurrent first uses end with one key."""
+    try:
+        key = path.read_bytes().strip()
+    except FileNotFoundError:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(secrets.token_hex(32) + "\n")
+        try:
+            os.link(tmp, path)  # fails if another process created the key first
+        except FileExistsError:
+            pass
+        finally:
+            tmp.unlink()
+        key = path.read_bytes().strip()
+    if not key:
+        raise ValueError(f"{path}: the pseudonym key file is empty; delete it to create a "
+                         "new key (every pseudonym changes) or restore it from a copy")
+    return key
+
+
+def resolve_key(key: str | bytes | None = None) -> bytes:
+    """The key to use: the argument, else ``$QA_INSIGHTS_PSEUDONYM_KEY``, else the key file
+    (created on first use, see :func:`key_file`).
+
+    Warns with :class:`PseudonymKeyWarning` when the key is the public :data:`DEFAULT_KEY`.
 
     Examples
     --------
@@ -53,13 +103,30 @@ def resolve_key(key: str | bytes | None = None) -> bytes:
     if key is None:
         key = os.environ.get(ENV_VAR) or None
     if key is None:
-        warnings.warn(f"no pseudonym key given and {ENV_VAR} is not set: using the public "
-                      "default key, so pseudonyms can be reversed by hashing known ids",
-                      PseudonymKeyWarning, stacklevel=3)
-        key = DEFAULT_KEY
+        return _read_or_create(key_file())
     if not key:
         raise ValueError("the pseudonym key must not be empty")
-    return key if isinstance(key, bytes) else key.encode("utf-8")
+    secret = key if isinstance(key, bytes) else key.encode("utf-8")
+    if secret == DEFAULT_KEY.encode():
+        warnings.warn("the public default pseudonym key is in use: pseudonyms can be "
+                      "reversed by hashing known ids; only for demos",
+                      PseudonymKeyWarning, stacklevel=3)
+    return secret
+
+
+def key_fingerprint(key: str | bytes | None = None) -> str:
+    """A short fingerprint of the key (as :func:`resolve_key` finds it) for manifests:
+    tells whether two outputs used the same key without revealing it.
+
+    Examples
+    --------
+    >>> key_fingerprint("s3cret") == key_fingerprint(b"s3cret") != key_fingerprint("other")
+    True
+    """
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", PseudonymKeyWarning)
+        secret = resolve_key(key)
+    return hmac.new(secret, b"qa-insights key fingerprint", hashlib.sha256).hexdigest()[:16]
 
 
 def _one(secret: bytes, value: str, prefix: str, length: int) -> str:

@@ -26,23 +26,35 @@ Examples
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
+from qa_insights.data.columns import missing_columns, unavailable_reason
 from qa_insights.data.contract import SEVERITY_WEIGHTS
 from qa_insights.data.queries import COUNT_COLUMNS, audit_counts, check_dimensions
 from qa_insights.stats.proportions import wilson_interval
 
 if TYPE_CHECKING:
-    from qa_insights.data.store import Store
+    from qa_insights.data.protocol import Store
 
 __all__ = [
+    "UNAVAILABLE_WITHOUT",
+    "blank_unavailable",
     "quality_summary",
     "summarise_counts",
 ]
+
+#: Optional audit column -> the summary columns computed from it: without the column they
+#: would read 0 (no critical errors, no disputes), so they are NaN instead.
+UNAVAILABLE_WITHOUT: dict[str, tuple[str, ...]] = {
+    "severity": ("n_critical", "critical_error_rate", "critical_ci_low", "critical_ci_high",
+                 "n_major", "n_minor", "n_unrated_severity", "weighted_error_rate",
+                 "quality_score"),
+    "dispute_status": ("n_disputed", "n_overturned", "dispute_rate", "overturn_rate"),
+}
 
 
 def summarise_counts(counts: pd.DataFrame, by: Sequence[str] | str = (), *,
@@ -137,6 +149,29 @@ def summarise_counts(counts: pd.DataFrame, by: Sequence[str] | str = (), *,
     return pd.concat([counts[by].reset_index(drop=True), stats], axis=1)
 
 
+def blank_unavailable(summary: pd.DataFrame, missing: Iterable[str]) -> pd.DataFrame:
+    """Set the columns computed from a ``missing`` source column to NaN, and record why in
+    ``summary.attrs["unavailable"]`` (summary column -> "not available: column ...
+    missing").
+
+    Examples
+    --------
+    >>> s = pd.DataFrame({"critical_error_rate": [0.0], "accuracy": [0.9]})
+    >>> out = blank_unavailable(s, ["severity"])
+    >>> out.critical_error_rate.isna().all(), out.attrs["unavailable"]["critical_error_rate"]
+    (np.True_, 'not available: column severity missing')
+    """
+    out = summary.copy()
+    reasons: dict[str, str] = dict(summary.attrs.get("unavailable", {}))
+    for column in missing:
+        names = [n for n in UNAVAILABLE_WITHOUT.get(column, ()) if n in out.columns]
+        for name in names:
+            out[name] = np.nan
+            reasons[name] = unavailable_reason(column)
+    out.attrs["unavailable"] = reasons
+    return out
+
+
 def quality_summary(store: Store, by: Sequence[str] | str = (), *, min_n: int = 30,
                     confidence: float = 0.95, weights: Mapping[str, float] | None = None,
                     unrated_severity: str = "major", **filters: Any) -> pd.DataFrame:
@@ -160,7 +195,9 @@ def quality_summary(store: Store, by: Sequence[str] | str = (), *, min_n: int = 
     Returns
     -------
     DataFrame
-        One row per group, sorted by ``by``.
+        One row per group, sorted by ``by``. Columns computed from an optional column the
+        data lacks (``severity``, ``dispute_status``) are NaN, with the reason in
+        ``attrs["unavailable"]`` (see :func:`blank_unavailable`).
 
     Raises
     ------
@@ -172,6 +209,7 @@ def quality_summary(store: Store, by: Sequence[str] | str = (), *, min_n: int = 
     >>> quality_summary(store, ["site"], month="2026-10")          # doctest: +SKIP
     """
     by = check_dimensions(by)
-    return summarise_counts(audit_counts(store, by, **filters), by, min_n=min_n,
-                            confidence=confidence, weights=weights,
-                            unrated_severity=unrated_severity)
+    summary = summarise_counts(audit_counts(store, by, **filters), by, min_n=min_n,
+                               confidence=confidence, weights=weights,
+                               unrated_severity=unrated_severity)
+    return blank_unavailable(summary, missing_columns(store, "audits"))

@@ -30,7 +30,7 @@ from qa_insights.quality.metrics import quality_summary
 from qa_insights.stats.proportions import Comparison, compare_proportions
 
 if TYPE_CHECKING:
-    from qa_insights.data.store import Store
+    from qa_insights.data.protocol import Store
 
 __all__ = [
     "PERIODS",

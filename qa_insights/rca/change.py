@@ -34,7 +34,7 @@ from qa_insights.stats.lmdi import lmdi
 from qa_insights.stats.proportions import compare_proportions
 
 if TYPE_CHECKING:
-    from qa_insights.data.store import Store
+    from qa_insights.data.protocol import Store
 
 __all__ = [
     "MISSING_REASON",
@@ -201,11 +201,13 @@ def pareto(counts: pd.DataFrame, category: str = "error_reason",
     by = [by] if isinstance(by, str) else list(by)
     out = counts[[*by, category, value]].sort_values(
         [*by, value, category], ascending=[True] * len(by) + [False, True], kind="stable")
-    grouped = out.groupby(by, sort=False)[value] if by else None
-    total = grouped.transform("sum") if by else out[value].sum()
-    out["rank"] = (grouped.cumcount() if by else np.arange(len(out))) + 1
+    if by:
+        grouped = out.groupby(by, sort=False)[value]
+        total, rank, cum = grouped.transform("sum"), grouped.cumcount(), grouped.cumsum()
+    else:
+        total, rank, cum = out[value].sum(), np.arange(len(out)), out[value].cumsum()
+    out["rank"] = rank + 1
     out["share"] = out[value] / total
-    cum = grouped.cumsum() if by else out[value].cumsum()
     out["cumulative_share"] = cum / total
     before = out["cumulative_share"] - out["share"]
     out["vital_few"] = before < vital_share - 1e-12

@@ -33,7 +33,7 @@ from sklearn.metrics import silhouette_score
 from qa_insights.data.queries import audit_counts, check_dimensions
 
 if TYPE_CHECKING:
-    from qa_insights.data.store import Store
+    from qa_insights.data.protocol import Store
 
 __all__ = ["PROFILE_CATEGORIES", "Clustering", "cluster_profiles", "error_profiles"]
 

@@ -36,7 +36,7 @@ from qa_insights.stats.differences import (
 )
 
 if TYPE_CHECKING:
-    from qa_insights.data.store import Store
+    from qa_insights.data.protocol import Store
 
 __all__ = ["NUMERIC_VALUES", "association", "compare_values", "crosstab", "group_stats",
            "pairwise_rates"]

@@ -42,7 +42,7 @@ from qa_insights.rca.comparisons import group_stats
 from qa_insights.stats.proportions import z_value
 
 if TYPE_CHECKING:
-    from qa_insights.data.store import Store
+    from qa_insights.data.protocol import Store
 
 __all__ = [
     "DRIVERS",

@@ -23,6 +23,8 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
+from qa_insights.agreement.coefficients import COEFFICIENTS, coefficient_name
+
 __all__ = [
     "AGREEMENT_COLUMNS",
     "RATER_COLUMNS",
@@ -103,7 +105,7 @@ def agreement_summary(agreement: pd.DataFrame) -> pd.DataFrame:
 
     Examples
     --------
-    >>> from qa_insights.calibration.raters import agreement_table
+    >>> from qa_insights.agreement.table import agreement_table
     >>> t = agreement_summary(agreement_table([["ok", "ok"]] * 18 + [["ok", "bad"]] * 2))
     >>> t.columns.tolist()[:4]
     ['coefficient', 'value', 'ci_low', 'ci_high']
@@ -119,13 +121,9 @@ def _coef(value: float, low: float, high: float, percent: bool) -> str:
     return f"{value:.2f} ({low:.2f}–{high:.2f})"
 
 
-_MEANING = {
-    "percent agreement": "share of rater pairs giving the same label",
-    "Fleiss' kappa": "agreement beyond chance; low when one label dominates",
-    "Gwet's AC1": "agreement beyond chance, robust to a dominant label",
-    "Krippendorff's alpha (nominal)": "like kappa; handles missing ratings",
-    "Brennan-Prediger": "agreement beyond chance with all labels equally likely",
-}
+_MEANING = {c.name: c.meaning for c in COEFFICIENTS.values()}
+_PA, _KAPPA, _AC1 = (coefficient_name(k) for k in ("percent_agreement", "fleiss_kappa",
+                                                    "gwet_ac1"))
 
 
 def agreement_shown(summary: pd.DataFrame) -> pd.DataFrame:
@@ -142,7 +140,7 @@ def agreement_shown(summary: pd.DataFrame) -> pd.DataFrame:
     """
     return pd.DataFrame({
         "coefficient": summary["coefficient"].astype(str),
-        "estimate": [_coef(v, lo, hi, c == "percent agreement") for c, v, lo, hi in
+        "estimate": [_coef(v, lo, hi, c == _PA) for c, v, lo, hi in
                      zip(summary["coefficient"], summary["value"], summary["ci_low"],
                          summary["ci_high"])],
         "meaning": [_MEANING.get(c, "") if not n else str(n)
@@ -173,10 +171,10 @@ def kappa_paradox_note(summary: pd.DataFrame, dominant_label: str, dominant_shar
     Raters agree on 88.0% of labels, yet Fleiss' kappa is only 0.35: 95% of items are no_violation by the expert, so two raters would already agree 81.6% of the time by chance, and kappa only credits agreement beyond that. Gwet's AC1 (0.88), which is not distorted by one dominant label, is the better guide here.
     """
     rows = summary.set_index("coefficient")
-    pa = float(rows.loc["percent agreement", "value"])
-    kappa = float(rows.loc["Fleiss' kappa", "value"])
-    pe = float(rows.loc["Fleiss' kappa", "pe"])
-    ac1 = float(rows.loc["Gwet's AC1", "value"])
+    pa = float(rows.loc[_PA, "value"])
+    kappa = float(rows.loc[_KAPPA, "value"])
+    pe = float(rows.loc[_KAPPA, "pe"])
+    ac1 = float(rows.loc[_AC1, "value"])
     return (f"Raters agree on {100 * pa:.1f}% of labels, yet Fleiss' kappa is only {kappa:.2f}: "
             f"{100 * dominant_share:.0f}% of items are {dominant_label} by the expert, so two "
             f"raters would already agree {100 * pe:.1f}% of the time by chance, and kappa only "
@@ -415,9 +413,9 @@ def headline_figures(summary: pd.DataFrame, sites: pd.DataFrame, raters: pd.Data
     n, x = int(sites["n_ratings"].sum()), int(sites["n_correct"].sum())
     low, high = wilson_interval(x, n) if n else (np.nan, np.nan)
     return {
-        "Raw agreement (95% interval)": coef("percent agreement", True),
-        "Gwet's AC1": coef("Gwet's AC1", False),
-        "Fleiss' kappa": coef("Fleiss' kappa", False),
+        "Raw agreement (95% interval)": coef(_PA, True),
+        _AC1: coef(_AC1, False),
+        _KAPPA: coef(_KAPPA, False),
         "Accuracy against the expert": _coef(x / n if n else np.nan, low, high, True),
         "Raters flagged": f"{int(raters['outside_band'].sum())} of {len(raters)}",
     }

@@ -16,9 +16,13 @@ Examples
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
+
+if TYPE_CHECKING:
+    from qa_insights.data.protocol import Store
 
 __all__ = [
     "COST_COLUMNS",
@@ -313,7 +317,7 @@ def _quality_row(quality: pd.DataFrame, o: Mapping, by: str, findings: Sequence
     }
 
 
-def cost_change_or_none(store: object, month: str) -> pd.DataFrame | None:
+def cost_change_or_none(store: Store, month: str) -> pd.DataFrame | None:
     """:func:`qa_insights.business.costs.cost_change` by site against the previous month, or None
     when either month has no volumes (a gap, the first month)."""
     from qa_insights.business.costs import cost_change
@@ -549,7 +553,7 @@ def whatif_shown(whatif: pd.DataFrame) -> pd.DataFrame:
     })
 
 
-def projection_day(store: object, month: str, look_back_day: int = 15) -> tuple[str, bool]:
+def projection_day(store: Store, month: str, look_back_day: int = 15) -> tuple[str, bool]:
     """The day to project the month end from: the last day with audits when the month
     is still running, else (a complete month) day ``look_back_day`` as a look-back of what
     the projection said then.

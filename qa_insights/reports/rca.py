@@ -15,9 +15,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
+
+if TYPE_CHECKING:
+    from qa_insights.data.protocol import Store
+    from qa_insights.rca.clustering import Clustering
 
 __all__ = [
     "ClusterResult",
@@ -153,7 +158,7 @@ class ClusterResult:
         What the reader is told: the choice of k, or why there is no clustering.
     """
 
-    clustering: object | None
+    clustering: Clustering | None
     profiles: pd.DataFrame
     message: str
 
@@ -261,8 +266,8 @@ def association_test(table: pd.DataFrame, *, rows: str = "site", columns: str = 
     >>> association_test(t)
     (None, 'Too few errors (3) to test whether error type differs by site; at least 20 are needed.')
     """
-    from qa_insights.stats.differences import independence_test
     from qa_insights.present.findings import association_finding
+    from qa_insights.stats.differences import independence_test
 
     counts = table.loc[table.sum(axis=1) > 0, table.sum(axis=0) > 0]
     n = int(counts.to_numpy().sum())
@@ -314,7 +319,7 @@ def reason_mix_test(before: pd.DataFrame, after: pd.DataFrame, *, scope: str = "
     return mix, reason_mix_finding(mix, scope=scope).sentence
 
 
-def change_or_reason(store: object, month: str, by: str, **filters: str
+def change_or_reason(store: Store, month: str, by: str, **filters: Any
                      ) -> tuple[pd.DataFrame | None, str]:
     """:func:`qa_insights.rca.change.explain_change` against the previous month, or None and a
     sentence for the reader when that month has no audits in scope (a gap in the data, the

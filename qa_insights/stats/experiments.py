@@ -37,7 +37,7 @@ from qa_insights.data.queries import audit_counts, check_dimensions
 from qa_insights.stats.proportions import agreeing_interval, compare_proportions, z_value
 
 if TYPE_CHECKING:
-    from qa_insights.data.store import Store
+    from qa_insights.data.protocol import Store
 
 __all__ = [
     "ABTest",

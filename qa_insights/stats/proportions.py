@@ -339,10 +339,10 @@ def compare_proportions(x1: int, n1: int, x2: int, n2: int, confidence: float = 
     >>> r.test, round(r.p_value, 4), r.significant
     ('Fisher exact', 0.0544, False)
     """
-    (a, m1), (b, m2) = _counts(x1, n1), _counts(x2, n2)
-    if a.ndim or b.ndim:
+    (xa, na), (xb, nb) = _counts(x1, n1), _counts(x2, n2)
+    if xa.ndim or xb.ndim:
         raise ValueError("compare_proportions takes scalar counts")
-    a, m1, b, m2 = float(a), float(m1), float(b), float(m2)
+    a, m1, b, m2 = float(xa), float(na), float(xb), float(nb)
     low, high = newcombe_interval(a, m1, b, m2, confidence)
     if m1 == 0 or m2 == 0:
         nan = float("nan")

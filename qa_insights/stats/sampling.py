@@ -40,7 +40,7 @@ from qa_insights.data.queries import audit_counts_query, check_dimensions, where
 from qa_insights.stats.proportions import wilson_interval, z_value
 
 if TYPE_CHECKING:
-    from qa_insights.data.store import Store
+    from qa_insights.data.protocol import Store
 
 __all__ = ["STRATA", "neyman_allocation", "sample_size", "sample_size_two_proportions",
            "stratified_error_rate", "stratum_counts"]

@@ -49,7 +49,7 @@ from scipy import optimize, special, stats
 from qa_insights.data.queries import audit_counts
 
 if TYPE_CHECKING:
-    from qa_insights.data.store import Store
+    from qa_insights.data.protocol import Store
 
 __all__ = [
     "BetaPrior",

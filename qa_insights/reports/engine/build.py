@@ -60,18 +60,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from qa_insights.reports.engine.paths import NOTEBOOKS_DIR
-from qa_insights.reports.engine.run import Task, TaskResult, run_tasks
-from qa_insights.reports.engine.tables import slugify
-
 from qa_insights.data.months import is_month
+from qa_insights.reports.engine.kinds import REPORTS, ReportSpec, UnknownReport, select_reports
+from qa_insights.reports.engine.paths import NOTEBOOKS_DIR
+from qa_insights.reports.engine.run import run_tasks
+from qa_insights.reports.engine.tables import slugify
+from qa_insights.reports.engine.tasks import Task, TaskResult
 
 __all__ = [
     "BuildError",
     "BuildSummary",
     "ENGINE_PARAMETERS",
-    "REPORTS",
-    "ReportSpec",
     "build",
     "build_cli",
     "plan",
@@ -79,41 +78,6 @@ __all__ = [
 ]
 
 
-
-@dataclass(frozen=True)
-class ReportSpec:
-    """A kind of report.
-
-    Attributes
-    ----------
-    key : str
-        Name used on the command line (``--reports mqr,rca``).
-    notebook : str
-        Notebook file name in the notebooks folder; its output stem is the same name.
-    title : str
-        Title of the report header.
-    per_queue : bool
-        One report per queue (``scope="queue"``) instead of one per month.
-    """
-
-    key: str
-    notebook: str
-    title: str
-    per_queue: bool = False
-
-    @property
-    def stem(self) -> str:
-        """Output file stem of a once-a-month report."""
-        return Path(self.notebook).stem
-
-
-#: The reports ``qa-insights build`` knows, in build order.
-REPORTS: dict[str, ReportSpec] = {s.key: s for s in (
-    ReportSpec("mqr", "monthly_quality_report.ipynb", "Monthly Quality Report"),
-    ReportSpec("mbr", "monthly_business_review.ipynb", "Monthly Business Review"),
-    ReportSpec("calibration", "calibration_report.ipynb", "Calibration Report"),
-    ReportSpec("rca", "rca_deep_dive.ipynb", "Root-Cause Deep Dive", per_queue=True),
-)}
 
 #: Parameters the engine passes to every report notebook (each must declare them).
 ENGINE_PARAMETERS = ("month", "data_dir", "scope", "scope_value", "analyst_mode",
@@ -168,7 +132,8 @@ def validate_parameters(notebook: Path, parameters: dict[str, Any]) -> None:
 
     declared = pm.inspect_notebook(str(notebook))
     listing = ", ".join(f"{n}: {p['inferred_type_name']}" for n, p in declared.items())
-    types = {"str": str, "int": int, "float": (int, float), "bool": bool}
+    types: dict[str, type | tuple[type, ...]] = {"str": str, "int": int,
+                                                 "float": (int, float), "bool": bool}
     for name, value in parameters.items():
         if name not in declared:
             raise BuildError(f"{notebook.name}: unknown parameter {name!r}; the notebook "
@@ -182,15 +147,10 @@ def validate_parameters(notebook: Path, parameters: dict[str, Any]) -> None:
 
 def _select_reports(reports: str | Sequence[str] | None,
                     registry: dict[str, ReportSpec]) -> list[ReportSpec]:
-    if reports is None or reports == "all" or reports == ["all"]:
-        return list(registry.values())
-    names = [r.strip() for r in (reports.split(",") if isinstance(reports, str) else reports)
-             if r.strip()]
-    unknown = [n for n in names if n not in registry]
-    if unknown or not names:
-        raise BuildError(f"unknown report {', '.join(map(repr, unknown)) or '(none given)'}; "
-                         f"valid: {', '.join(registry)} (or all)")
-    return [registry[n] for n in dict.fromkeys(names)]
+    try:
+        return select_reports(reports, registry)
+    except UnknownReport as exc:
+        raise BuildError(str(exc)) from None
 
 
 def _select_months(store: Any, month: str | None, all_months: bool) -> list[str]:
@@ -218,28 +178,44 @@ def _select_months(store: Any, month: str | None, all_months: bool) -> list[str]
 
 # --------------------------------------------------------------------------- planning
 
+def _scopes(store: Any, spec: ReportSpec, month: str,
+            rca_limit: int) -> list[tuple[str, str | None]]:
+    """(scope, value) of each report of ``spec`` in ``month``: the targets asked for, the
+    ``rca_limit`` busiest queues of a per-queue kind, else the organisation."""
+    from qa_insights.reports.engine.context import scope_values
+
+    if spec.targets:
+        return [(scope, value) for scope, value in spec.targets]
+    if spec.per_queue:
+        return [("queue", q) for q in
+                scope_values(store, "queue", month, by_volume=True)[:rca_limit]]
+    return [("org", None)]
+
+
+def _target_stem(spec: ReportSpec, scope: str, value: str) -> str:
+    """Output stem of one scoped report: ``rca_<queue>`` (as the busiest-queue reports),
+    ``rca_site_<site>``, ``rca_market_<market>``."""
+    prefix = spec.key if scope == "queue" else f"{spec.key}_{scope}"
+    return f"{prefix}_{slugify(value)}"
+
+
 def plan(store: Any, months: Iterable[str], specs: Iterable[ReportSpec], *,
-         data_dir: Path, out_dir: Path, notebooks_dir: Path, analyst_mode: bool = False,
+         data_dir: Path | str, out_dir: Path, notebooks_dir: Path, analyst_mode: bool = False,
          rca_limit: int = 8, header: dict[str, Any] | None = None,
          execution_timeout: int = 600, templates_dir: Path | None = None) -> list[Task]:
     """The tasks of a build: one per month and report, and per queue for ``rca`` (the
     ``rca_limit`` busiest queues of the month, most audits first)."""
-    from qa_insights.reports.engine.context import scope_values
-
     base_header = dict(header or {})
     tasks = []
     for month in months:
         staging_root = out_dir / month / ".staging"
         for spec in specs:
-            queues = scope_values(store, "queue", month, by_volume=True)[:rca_limit] \
-                if spec.per_queue else [None]
-            for queue in queues:
-                stem = f"rca_{slugify(queue)}" if queue is not None else spec.stem
-                params = {"month": month, "data_dir": str(data_dir),
-                          "scope": "queue" if queue is not None else "org",
-                          "scope_value": queue or "", "analyst_mode": analyst_mode}
-                title = spec.title if queue is None else f"{spec.title}: {queue}"
-                scope = "whole organisation" if queue is None else f"queue {queue}"
+            for scope_name, value in _scopes(store, spec, month, rca_limit):
+                stem = spec.stem if value is None else _target_stem(spec, scope_name, value)
+                params = {"month": month, "data_dir": str(data_dir), "scope": scope_name,
+                          "scope_value": value or "", "analyst_mode": analyst_mode}
+                title = spec.title if value is None else f"{spec.title}: {value}"
+                scope = "whole organisation" if value is None else f"{scope_name} {value}"
                 tasks.append(Task(
                     report=spec.key, stem=stem, title=title, month=month,
                     notebook=notebooks_dir / spec.notebook, parameters=params,
@@ -270,7 +246,9 @@ def build(*, month: str | None = None, all_months: bool = False,
     reports : str or sequence of str, optional
         Keys of :data:`REPORTS` (comma-separated string or list); default all.
     data_dir, out_dir : path
-        Data folder and output folder.
+        Data folder (or a store written by ``qa-insights ingest``: the report kernels then
+        open it without validating; a store older than its source folder is refused) and
+        output folder.
     jobs : int, optional
         Reports run in parallel (default: CPU cores).
     force : bool
@@ -302,6 +280,8 @@ def build(*, month: str | None = None, all_months: bool = False,
         build holding the output folder; nothing was run.
     """
     from qa_insights.data.engine import engine_environment, engine_name, open_engine
+    from qa_insights.data.errors import DataError
+    from qa_insights.reports.engine.index import write_index
     from qa_insights.reports.engine.publish import (
         BuildLock,
         BuildLocked,
@@ -311,13 +291,11 @@ def build(*, month: str | None = None, all_months: bool = False,
         describe_os_error,
         private_ids,
     )
-    from qa_insights.reports.engine.index import write_index
-    from qa_insights.data.errors import DataError
 
     registry = REPORTS if registry is None else registry
     specs = _select_reports(reports, registry)
     # A URL (s3a://, hdfs://) is passed to the engine as it is.
-    data_dir = data_dir if "://" in str(data_dir) else Path(data_dir).resolve()
+    data_dir = str(data_dir) if "://" in str(data_dir) else Path(data_dir).resolve()
     out_dir = Path(out_dir).resolve()
     notebooks = Path(notebooks_dir).resolve() if notebooks_dir else NOTEBOOKS_DIR
     jobs = (os.cpu_count() or 1) if jobs is None else jobs
@@ -331,6 +309,10 @@ def build(*, month: str | None = None, all_months: bool = False,
         store = open_engine(data_dir, engine=engine)
     except (DataError, ValueError) as exc:
         raise BuildError(str(exc)) from None
+    if getattr(store, "stale", None):
+        store.close()
+        raise BuildError(f"{data_dir}: the store is older than its source folder "
+                         f"({'; '.join(store.stale[:5])}); run qa-insights ingest again")
     with store:
         months = _select_months(store, month, all_months)
         context = build_context(store.fingerprint, [notebooks / s.notebook for s in specs],
@@ -391,8 +373,9 @@ def build_cli(args: argparse.Namespace) -> int:
     or unchanged, 1 a report failed, 2 nothing was run because of a usage or input
     problem)."""
     try:
+        store = getattr(args, "store", None)
         summary = build(month=args.month, all_months=args.all_months, reports=args.reports,
-                        data_dir=args.data, out_dir=args.out, jobs=args.jobs, force=args.force,
+                        data_dir=store or args.data, out_dir=args.out, jobs=args.jobs, force=args.force,
                         analyst_mode=getattr(args, "analyst_mode", False),
                         engine=getattr(args, "engine", None))
     except BuildError as exc:

@@ -21,17 +21,20 @@ Examples
 """
 
 from __future__ import annotations
+
 import html
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
+
 import pandas as pd
+
 from qa_insights.data.months import MONTH_RE, month_range, shift_month
 
 if TYPE_CHECKING:
-    from qa_insights.data.store import Store
+    from qa_insights.data.protocol import Store
 
 __all__ = [
     "NoDataForReport",
@@ -97,13 +100,13 @@ class ReportContext:
     n_audits: int
 
     @property
-    def scope_filter(self) -> dict[str, str]:
+    def scope_filter(self) -> dict[str, Any]:
         """``{column: value}`` of the scope (empty for ``org``), e.g. ``{"site": "x"}``."""
         column = SCOPES[self.scope]
         return {} if column is None else {column: self.scope_value}
 
     @property
-    def filters(self) -> dict[str, str]:
+    def filters(self) -> dict[str, Any]:
         """Month and scope as keyword filters for :func:`qa_insights.quality.metrics.quality_summary`."""
         return {"month": self.month, **self.scope_filter}
 

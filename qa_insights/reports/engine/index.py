@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+from qa_insights.reports.engine.kinds import index_rank
 from qa_insights.reports.engine.publish import MANIFEST
 
 __all__ = ["index_html", "read_manifests", "write_index"]
@@ -93,8 +94,7 @@ def index_html(manifests: dict[str, dict[str, Any]]) -> str:
     sections = []
     for month, manifest in manifests.items():
         entries = sorted(manifest.get("reports", {}).values(),
-                         key=lambda e: (e.get("report") != "mqr", e.get("report") != "mbr",
-                                        e.get("report", ""), e.get("title", "")))
+                         key=lambda e: (index_rank(e.get("report", "")), e.get("title", "")))
         rows = "".join(_row(month, e) for e in entries)
         month_id = "m-" + html.escape(month)
         sections.append(

@@ -38,9 +38,10 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any, Self
 
-from qa_insights.reports.engine.run import Task, TaskResult
+from qa_insights.reports.engine.tasks import Task, TaskResult
 
 __all__ = [
+    "ALLOW_PUBLIC_KEY_ENV",
     "MANIFEST",
     "VERSIONED_PACKAGES",
     "BuildContext",
@@ -54,6 +55,7 @@ __all__ = [
     "describe_os_error",
     "notebook_sha256",
     "private_ids",
+    "public_key_refused",
     "raw_id_hits",
 ]
 
@@ -150,6 +152,9 @@ class BuildContext:
     private_ids: frozenset[str] = field(default=frozenset(), repr=False)
     #: Query engine of the build and its report kernels (``duckdb`` or ``spark``).
     engine: str = "duckdb"
+    #: :func:`qa_insights.present.privacy.key_fingerprint` of the pseudonym key (never the
+    #: key): a new key rebuilds every report; manager output refuses the public key.
+    pseudonym_key: str = ""
 
     @property
     def header(self) -> dict[str, Any]:
@@ -157,6 +162,25 @@ class BuildContext:
         generated = datetime.fromisoformat(self.started_at).strftime("%Y-%m-%d %H:%M UTC")
         return {"input_fingerprint": self.fingerprint[:16], "generated_at": generated,
                 "versions": self.versions, "git_commit": self.git_commit}
+
+
+#: Environment variable that lets manager-facing output use the public pseudonym key (demos).
+ALLOW_PUBLIC_KEY_ENV = "QA_INSIGHTS_ALLOW_PUBLIC_KEY"
+
+
+def public_key_refused(fingerprint: str) -> bool:
+    """Whether a build with this key fingerprint must not publish manager-facing output:
+    the key is the public default and ``$QA_INSIGHTS_ALLOW_PUBLIC_KEY`` is not ``1``.
+
+    Examples
+    --------
+    >>> public_key_refused("0123456789abcdef")
+    False
+    """
+    from qa_insights.present.privacy import DEFAULT_KEY, key_fingerprint
+
+    return (fingerprint == key_fingerprint(DEFAULT_KEY)
+            and os.environ.get(ALLOW_PUBLIC_KEY_ENV) != "1")
 
 
 def _versions() -> dict[str, str]:
@@ -216,10 +240,13 @@ def build_context(fingerprint: str, notebooks: Iterable[Path] = (),
     """Versions, git commit and each notebook's :func:`code_sha256`, gathered once per
     build, the raw ids (:func:`private_ids`) that manager-facing output must not show, and
     the query engine."""
+    from qa_insights.present.privacy import key_fingerprint
+
     return BuildContext(fingerprint=fingerprint, versions=_versions(),
                         git_commit=_git_commit(),
                         code_sha256={str(nb): code_sha256(nb) for nb in set(notebooks)},
-                        private_ids=frozenset(private_ids), engine=engine)
+                        private_ids=frozenset(private_ids), engine=engine,
+                        pseudonym_key=key_fingerprint())  # creates the key once, here
 
 
 def private_ids(store: Any) -> frozenset[str]:
@@ -285,7 +312,7 @@ def build_key(task: Task, context: BuildContext) -> str:
     payload = {"fingerprint": context.fingerprint, "notebook": notebook_sha256(task.notebook),
                "parameters": _key_parameters(task), "title": task.title,
                "code": context.code_sha256[str(task.notebook)], "versions": context.versions,
-               "engine": context.engine}
+               "engine": context.engine, "pseudonym_key": context.pseudonym_key}
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
 
 
@@ -351,7 +378,15 @@ class Publisher:
     def _privacy_check(self, result: TaskResult) -> dict[str, Any] | None:
         """A manager-facing run (not analyst mode) whose HTML or tables show a raw id of
         the input fails and is not published; the message names the files, not the ids."""
-        if result.task.parameters.get("analyst_mode") or not self.context.private_ids:
+        if result.task.parameters.get("analyst_mode"):
+            return None
+        if public_key_refused(self.context.pseudonym_key):
+            return {"ename": "PublicPseudonymKey", "cell_index": None, "exec_count": None,
+                    "evalue": "manager-facing output with the public pseudonym key: anyone "
+                              "can reverse its pseudonyms; unset QA_INSIGHTS_PSEUDONYM_KEY "
+                              "(a secret key file is used) or set "
+                              f"{ALLOW_PUBLIC_KEY_ENV}=1 for a demo"}
+        if not self.context.private_ids:
             return None
         staging = result.task.staging
         files = [staging / f"{result.task.stem}.html"]
@@ -461,7 +496,7 @@ class Publisher:
                                 "evalue": f"could not publish into {month_dir}: "
                                           f"{describe_os_error(exc)}; the previous version "
                                           "was left in place"}
-        failed = {"ipynb": None, "html": None}
+        failed: dict[str, str | None] = {"ipynb": None, "html": None}
         if result.status == "failed":
             failed = self._move_failed(result)
             tables = previous.get("tables", [])
@@ -483,7 +518,8 @@ class Publisher:
             "notebook_sha256": notebook_sha256(task.notebook),
             "code_sha256": self.context.code_sha256[str(task.notebook)], "build_key": key,
             "versions": self.context.versions, "git_commit": self.context.git_commit,
-            "engine": self.context.engine, "started_at": result.started_at, "finished_at": result.finished_at,
+            "engine": self.context.engine, "pseudonym_key_fingerprint": self.context.pseudonym_key,
+            "started_at": result.started_at, "finished_at": result.finished_at,
             "duration_s": result.duration_s, "timings": result.timings,
             "warnings": result.warnings,
         }
