@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from qa_insights.data.store import open_store
+from qa_insights.data.opening import open_store
 from qa_insights.quality.metrics import quality_summary
 
 from ._util import Result, verdict
@@ -101,7 +101,7 @@ def _query_peak_mb(folder: str) -> tuple[float, float]:
     in a fresh process; the peak is reset after opening (Linux /proc/self/clear_refs)."""
     code = f"""
 import json, pathlib
-from qa_insights.data.store import open_store
+from qa_insights.data.opening import open_store
 from qa_insights.quality.metrics import quality_summary
 
 def status(key):

@@ -27,7 +27,7 @@ from .data import CACHE
 MONTHS, END = 13, "2026-10"
 
 #: Imported before the timing starts (an analyst's kernel has them imported already).
-_IMPORTS = "from qa_insights.data.ingest import ingest\nfrom qa_insights.data.store import open_store"
+_IMPORTS = "from qa_insights.data.ingest import ingest\nfrom qa_insights.data.opening import open_store"
 
 _VALIDATE = """
 with open_store({folder!r}, months={months!r}) as store:
@@ -138,7 +138,7 @@ def run(full: bool) -> list[Result]:
 
 
 def _rows(store: Path) -> int:
-    from qa_insights.data.store import open_store
+    from qa_insights.data.opening import open_store
 
     with open_store(store) as opened:
         return opened.validation.tables["audits"].read

@@ -30,7 +30,7 @@ MONTHS, WINDOW, END = 24, 13, "2026-10"
 
 _LOAD = """
 from qa_insights.quality.metrics import quality_summary
-from qa_insights.data.store import open_store
+from qa_insights.data.opening import open_store
 with open_store({folder!r}, months={months!r}) as store:
     quality_summary(store, ["month"])
     quality_summary(store, ["month", "site", "queue", "market"])

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import duckdb
 
-from qa_insights.data.store import open_store
+from qa_insights.data.opening import open_store
 
 from ._util import Result, median_time, peak_rss_in_subprocess, verdict
 from .data import audits_parquet, datasets, describe
@@ -35,7 +35,7 @@ def _run_one(folder: Path, shape: str, full: bool) -> Result:
     repeat = 3
     ours_s = median_time(ours, repeat=repeat, warmup=0 if full else 1)
     _, rss = peak_rss_in_subprocess(
-        f"from qa_insights.data.store import open_store\nopen_store({str(folder)!r}).close()")
+        f"from qa_insights.data.opening import open_store\nopen_store({str(folder)!r}).close()")
     bare_s = median_time(bare, repeat=repeat, warmup=0 if full else 1)
     rows = open_store(folder).validation.tables["audits"].read
     checks = [verdict(ours_s, TARGET_S, " s"), verdict(rss, 2048, " MB")]

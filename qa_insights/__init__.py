@@ -37,9 +37,9 @@ from qa_insights.calibration.load import load_calibration
 from qa_insights.calibration.raters import drift_trend, rater_accuracy
 from qa_insights.calibration.sessions import hardest_items, session_agreement
 from qa_insights.data.errors import DataError
+from qa_insights.data.opening import open_store
 from qa_insights.data.protocol import Store
 from qa_insights.data.queries import audit_counts
-from qa_insights.data.store import open_store
 from qa_insights.present.findings import change_findings, findings_table
 from qa_insights.present.privacy import pseudonymise, pseudonymise_columns
 from qa_insights.quality.metrics import quality_summary, summarise_counts

@@ -110,7 +110,7 @@ def _cmd_validate(args: argparse.Namespace) -> int:
 
 
 def _validate(args: argparse.Namespace) -> int:
-    from qa_insights.data.store import open_store
+    from qa_insights.data.opening import open_store
 
     with open_store(args.data_dir, config=args.config) as store:
         summary = store.validation.summary()
@@ -157,7 +157,7 @@ def _print_column_findings(store: Store) -> list[str]:
 
 def _cmd_export(args: argparse.Namespace) -> int:
     from qa_insights.data.errors import DataError
-    from qa_insights.data.store import open_store
+    from qa_insights.data.opening import open_store
 
     try:
         store = open_store(args.data_dir, months=args.months, config=args.config)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from qa_insights.data.store import open_store
+from qa_insights.data.opening import open_store
 from tests.fixtures_data import SAMPLE
 
 # A fresh secret pseudonym key per test session (report kernels inherit the variable), so

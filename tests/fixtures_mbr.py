@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from qa_insights.data.opening import open_store
 from qa_insights.data.protocol import Store
-from qa_insights.data.store import open_store
 from tests.fixtures_data import SAMPLE
 from tests.fixtures_rca import COLUMNS, cell
 

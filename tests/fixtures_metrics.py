@@ -1,6 +1,6 @@
 """Shared helpers of the metrics / trends / shrinkage / sampling tests: small random audit
 tables that satisfy the data contract, written as CSV into a temporary folder and opened
-with :func:`qa_insights.data.store.open_store`, plus a plain-pandas reference of every count
+with :func:`qa_insights.data.opening.open_store`, plus a plain-pandas reference of every count
 (computed row by row, independently of the SQL in :mod:`qa_insights.quality.metrics`).
 
 Import with ``from tests.fixtures_metrics import ...``.
@@ -13,8 +13,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from qa_insights.data.opening import open_store
 from qa_insights.data.protocol import Store
-from qa_insights.data.store import open_store
 
 LABELS = ("no_violation", "hate_speech", "spam", "harassment")
 SITES = ("inhouse_dublin", "bpo_alpha_manila", "bpo_beta_cebu")

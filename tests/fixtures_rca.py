@@ -10,8 +10,8 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
+from qa_insights.data.opening import open_store
 from qa_insights.data.protocol import Store
-from qa_insights.data.store import open_store
 
 COLUMNS = ["audit_id", "audited_at", "queue", "market", "site", "site_type", "moderator_id",
            "moderator_tenure_days", "moderator_decision", "auditor_decision", "error_reason",

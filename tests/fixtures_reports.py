@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from qa_insights.data.store import open_store
+from qa_insights.data.opening import open_store
 from qa_insights.reports.engine.build import build
 from qa_insights.reports.engine.context import scope_values
 from tests.report_helpers import RCA_LIMIT, ROOT, summary_info, write_hostile_copy

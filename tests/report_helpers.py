@@ -14,7 +14,7 @@ from typing import Any
 import nbformat
 import pandas as pd
 
-from qa_insights.data.store import open_store
+from qa_insights.data.opening import open_store
 from qa_insights.reports.engine.context import months_with_data, scope_values
 from qa_insights.reports.engine.paths import NOTEBOOKS_DIR
 

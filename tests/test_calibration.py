@@ -24,7 +24,7 @@ from qa_insights.calibration import raters as cal
 from qa_insights.calibration.drift import trend_test
 from qa_insights.calibration.load import gold_labels, load_calibration, ratings_matrix
 from qa_insights.calibration.sessions import hardest_items, label_agreement, session_agreement
-from qa_insights.data.store import open_store
+from qa_insights.data.opening import open_store
 
 SAMPLES = Path(__file__).parent.parent / "data_samples"
 NV = "no_violation"

@@ -71,7 +71,7 @@ def test_validate_url_is_refused_with_a_message(capsys) -> None:
 
 def test_validate_unexpected_error_exits_2_in_one_line(tmp_path: Path, monkeypatch,
                                                        capsys) -> None:
-    from qa_insights.data import store
+    from qa_insights.data import opening as store
 
     def broken(*args, **kwargs):
         raise PermissionError(13, "Permission denied", str(tmp_path / "audits.csv"))
@@ -85,7 +85,7 @@ def test_validate_unexpected_error_exits_2_in_one_line(tmp_path: Path, monkeypat
 
 def test_validate_unexpected_error_without_a_file(tmp_path: Path, monkeypatch,
                                                   capsys) -> None:
-    from qa_insights.data import store
+    from qa_insights.data import opening as store
 
     def broken(*args, **kwargs):
         raise RuntimeError("engine fell over\nsecond line")

@@ -6,7 +6,7 @@ import re
 from pathlib import Path
 
 from qa_insights.data.contract import TABLES, markdown_table
-from qa_insights.data.store import open_store
+from qa_insights.data.opening import open_store
 
 DOC = Path(__file__).resolve().parents[1] / "docs" / "data-contract.md"
 

@@ -7,8 +7,9 @@ from pathlib import Path
 import pytest
 
 from qa_insights.data.engine import ENGINE_ENV, engine_environment, engine_name, is_clean_export
+from qa_insights.data.opening import open_store
 from qa_insights.data.sql import scalar
-from qa_insights.data.store import CLEAN_MANIFEST, MEMORY_LIMIT_ENV, open_store
+from qa_insights.data.store import CLEAN_MANIFEST, MEMORY_LIMIT_ENV
 from qa_insights.quality.metrics import quality_summary
 
 DATA = Path(__file__).resolve().parents[1] / "data_samples"

@@ -155,8 +155,8 @@ def test_false_positive_bound_is_the_binomial_quantile():
 
 @pytest.mark.slow
 def test_null_sample_data_gives_no_significant_finding_in_95_percent_of_draws():
+    from qa_insights.data.opening import open_store
     from qa_insights.data.sample_data import generate
-    from qa_insights.data.store import open_store
     from qa_insights.rca.change import explain_change
     draws, flagged = 40, 0
     for seed in range(draws):

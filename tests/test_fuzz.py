@@ -21,8 +21,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from qa_insights.data.errors import DataError
+from qa_insights.data.opening import open_store
 from qa_insights.data.queries import COUNT_COLUMNS, audit_counts
-from qa_insights.data.store import open_store
 from qa_insights.quality.metrics import quality_summary, summarise_counts
 from qa_insights.quality.trends import rate_series
 from qa_insights.stats.proportions import wilson_interval

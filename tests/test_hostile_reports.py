@@ -28,7 +28,7 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from qa_insights.data.store import open_store
+from qa_insights.data.opening import open_store
 from qa_insights.reports.engine.context import ParameterError, resolve_context, scope_values
 from qa_insights.reports.engine.paths import NOTEBOOKS_DIR
 from qa_insights.reports.engine.run import run_task

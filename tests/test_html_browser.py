@@ -13,8 +13,8 @@ import pytest
 
 from qa_insights.agreement.table import agreement_table
 from qa_insights.calibration.load import load_calibration, ratings_matrix
+from qa_insights.data.opening import open_store
 from qa_insights.data.queries import TENURE_BANDS
-from qa_insights.data.store import open_store
 from qa_insights.present import display as qd
 from qa_insights.quality.metrics import quality_summary
 from qa_insights.rca.change import explain_change

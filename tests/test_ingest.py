@@ -27,8 +27,8 @@ from qa_insights.data.ingest import (
     is_ingested,
     open_ingested,
 )
+from qa_insights.data.opening import open_store
 from qa_insights.data.sample_data import generate
-from qa_insights.data.store import open_store
 from qa_insights.quality.metrics import quality_summary
 
 MONTHS = ["2026-07", "2026-08", "2026-09", "2026-10"]

@@ -14,7 +14,7 @@ from qa_insights.cli import main
 from qa_insights.data.contract import TABLES
 from qa_insights.data.init_mapping import draft_mapping, match_header
 from qa_insights.data.mapping import MAPPING_FILE
-from qa_insights.data.store import open_store
+from qa_insights.data.opening import open_store
 from qa_insights.quality.metrics import quality_summary
 from tests.fixtures_data import SAMPLE
 from tests.fixtures_exports import (

@@ -25,7 +25,7 @@ from qa_insights.data.mapping import (
     parse_mapping,
 )
 from qa_insights.data.normalise import _labels, read_export
-from qa_insights.data.store import open_store
+from qa_insights.data.opening import open_store
 from qa_insights.quality.metrics import quality_summary
 from tests.fixtures_data import SAMPLE
 from tests.fixtures_exports import (

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from qa_insights.business.targets import target_attainment
-from qa_insights.data.store import open_store
+from qa_insights.data.opening import open_store
 from qa_insights.reports import mbr as rm
 from tests.report_build_helpers import JUMP_MONTH, month_dir
 from tests.report_helpers import BROWSER_ARGS

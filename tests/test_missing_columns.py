@@ -20,7 +20,7 @@ from qa_insights.business.targets import target_attainment
 from qa_insights.cli import main
 from qa_insights.data.columns import DISABLES, check_columns
 from qa_insights.data.contract import TABLES
-from qa_insights.data.store import open_store
+from qa_insights.data.opening import open_store
 from qa_insights.present.display import quality_headline, quality_table
 from qa_insights.quality.metrics import UNAVAILABLE_WITHOUT, quality_summary
 from tests.fixtures_data import SAMPLE

@@ -98,7 +98,7 @@ from qa_insights.present import display as qd
 from qa_insights.quality.metrics import quality_summary
 from qa_insights.reports.engine.context import resolve_context
 from qa_insights.reports.engine.tables import write_table
-from qa_insights.data.store import open_store
+from qa_insights.data.opening import open_store
 store = open_store(data_dir)
 ctx = resolve_context(store, month=month, analyst_mode=analyst_mode)
 people = quality_summary(store, "moderator_id", **ctx.filters)

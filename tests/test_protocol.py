@@ -7,8 +7,9 @@ import ast
 from pathlib import Path
 
 import qa_insights
+from qa_insights.data.opening import open_store
 from qa_insights.data.protocol import Store
-from qa_insights.data.store import DuckDBStore, open_store
+from qa_insights.data.store import DuckDBStore
 
 PACKAGE = Path(qa_insights.__file__).parent
 

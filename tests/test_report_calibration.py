@@ -12,7 +12,7 @@ import pytest
 from qa_insights.agreement.table import agreement_table
 from qa_insights.calibration import raters as cal
 from qa_insights.calibration.load import load_calibration, ratings_matrix
-from qa_insights.data.store import open_store
+from qa_insights.data.opening import open_store
 from qa_insights.present.display import read_records
 from qa_insights.reports import calibration as rc
 from tests.report_build_helpers import CALIBRATION_MONTH, leaked_ids, month_dir, raw_ids

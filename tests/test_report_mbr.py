@@ -18,7 +18,7 @@ from qa_insights.business.costs import (
 )
 from qa_insights.business.targets import month_end_projection, store_targets, target_attainment
 from qa_insights.business.whatif import change_audit_rate, move_volume, whatif_cells
-from qa_insights.data.store import open_store
+from qa_insights.data.opening import open_store
 from qa_insights.present import display as qd
 from qa_insights.present.display import read_records
 from qa_insights.present.findings import Finding

@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 from bs4 import BeautifulSoup
 
-from qa_insights.data.store import open_store
+from qa_insights.data.opening import open_store
 from qa_insights.present.display import read_records
 from qa_insights.quality.metrics import quality_summary
 from qa_insights.quality.trends import month_over_month, rate_series

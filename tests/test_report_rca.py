@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from qa_insights.data.store import open_store
+from qa_insights.data.opening import open_store
 from qa_insights.present.display import read_records
 from qa_insights.rca.change import explain_change, reason_pareto
 from qa_insights.rca.comparisons import pairwise_rates

@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 
 from qa_insights import cli
-from qa_insights.data.store import open_store
+from qa_insights.data.opening import open_store
 from qa_insights.present.display import read_records
 from qa_insights.quality.metrics import quality_summary
 from qa_insights.rca.change import explain_change

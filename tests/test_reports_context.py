@@ -10,9 +10,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from qa_insights.data.opening import open_store
 from qa_insights.data.protocol import Store
 from qa_insights.data.queries import TENURE_BANDS
-from qa_insights.data.store import open_store
 from qa_insights.rca.change import explain_change
 from qa_insights.rca.drivers import driver_cells, logistic_drivers
 from qa_insights.reports.engine import context as report_context

@@ -10,7 +10,7 @@ import nbformat
 import papermill as pm
 import pytest
 
-from qa_insights.data.store import open_store
+from qa_insights.data.opening import open_store
 from qa_insights.present.display import read_records
 from qa_insights.quality.metrics import quality_summary
 from qa_insights.reports.engine.context import months_with_data, scope_values

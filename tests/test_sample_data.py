@@ -11,8 +11,8 @@ from scipy.stats import binomtest, fisher_exact, mannwhitneyu
 from statsmodels.stats.proportion import proportions_ztest
 
 from qa_insights.data import sample_data
+from qa_insights.data.opening import open_store
 from qa_insights.data.sample_data import PLANTED, generate
-from qa_insights.data.store import open_store
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -21,8 +21,8 @@ pytest.importorskip("pyspark")
 from qa_insights.business import actuals, cost_allocation, costs, targets, whatif
 from qa_insights.calibration import load as calibration_data
 from qa_insights.data.engine import open_engine
+from qa_insights.data.opening import open_store
 from qa_insights.data.spark_store import open_spark_store, to_spark_sql
-from qa_insights.data.store import open_store
 from qa_insights.quality import metrics, trends
 from qa_insights.rca import change as rca
 from qa_insights.rca import clustering, comparisons, drivers

@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from qa_insights.data.errors import DataError
-from qa_insights.data.store import open_store
+from qa_insights.data.opening import open_store
 
 from .fixtures_data import AUDIT_HEADER, audit_row, write_audits
 

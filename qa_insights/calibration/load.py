@@ -62,7 +62,7 @@ def load_calibration(store: Any) -> pd.DataFrame:
     Parameters
     ----------
     store : qa_insights.data.protocol.Store
-        An open store (:func:`qa_insights.data.store.open_store`).
+        An open store (:func:`qa_insights.data.opening.open_store`).
 
     Returns
     -------
@@ -76,7 +76,7 @@ def load_calibration(store: Any) -> pd.DataFrame:
 
     Examples
     --------
-    >>> from qa_insights.data.store import open_store
+    >>> from qa_insights.data.opening import open_store
     >>> with open_store("data_samples") as store:            # doctest: +SKIP
     ...     calibration = load_calibration(store)
     """

@@ -26,7 +26,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from qa_insights.data.store import CLEAN_MANIFEST, open_store
+from qa_insights.data.opening import open_store
+from qa_insights.data.store import CLEAN_MANIFEST
 
 if TYPE_CHECKING:
     from qa_insights.data.protocol import Store
@@ -103,7 +104,7 @@ def open_engine(data_dir: str | os.PathLike, *, months: Sequence[str] | None = N
     Parameters
     ----------
     data_dir : path or URL
-        A data folder (see :func:`qa_insights.data.store.open_store`) or a clean export.
+        A data folder (see :func:`qa_insights.data.opening.open_store`) or a clean export.
     months : sequence of str, optional
         Month window ('YYYY-MM'); other months' partitions are not read.
     engine : {"duckdb", "spark"}, optional

@@ -17,7 +17,7 @@ reported. The ingest writes a copy of the store and renames it over the old one,
 reader (a report kernel) sees the old store or the new one, never a half-ingested month,
 and a failed or killed ingest leaves the previous store as it was.
 
-:func:`open_ingested`, which :func:`qa_insights.data.store.open_store` calls for a store,
+:func:`open_ingested`, which :func:`qa_insights.data.opening.open_store` calls for a store,
 opens it read only without validating anything, and warns (:class:`StaleStoreWarning`)
 when the source folder changed after the ingest.
 
@@ -59,7 +59,7 @@ from qa_insights.data.sources import find_table_files, open_source
 from qa_insights.data.sql import scalar, sql_str
 from qa_insights.data.store import (
     CLEAN_MANIFEST,
-    Store,
+    DuckDBStore,
     Validation,
     check_month,
     configure,
@@ -418,7 +418,7 @@ def ingest(data_dir: str | os.PathLike, store: str | os.PathLike, *, fmt: str = 
     Parameters
     ----------
     data_dir : path
-        The raw data folder (see :func:`qa_insights.data.store.open_store`).
+        The raw data folder (see :func:`qa_insights.data.opening.open_store`).
     store : path
         The store: a DuckDB file (``fmt="duckdb"``) or a folder (``fmt="parquet"``: the
         clean hive-Parquet export the Spark engine reads, with the DuckDB store inside).
@@ -599,10 +599,10 @@ def _window_validation(con: duckdb.DuckDBPyConnection, units: dict[tuple[str, st
 
 
 def open_ingested(store: str | os.PathLike, *, months: Sequence[str] | None = None,
-                  memory_limit: str | None = None, threads: int | None = None) -> Store:
+                  memory_limit: str | None = None, threads: int | None = None) -> DuckDBStore:
     """Open an ingested store read only, without validating: the month window's rows.
 
-    The :class:`Store` has views ``audits``, ``calibration``, ``volumes``, ``targets``
+    The :class:`DuckDBStore` has views ``audits``, ``calibration``, ``volumes``, ``targets``
     and ``quarantine_<table>`` over the store (restricted to ``months``), the validation
     counts of the window (what :func:`open_store` on the raw folder counts: with month
     folders, only the window's folders are read) and, as ``fingerprint``, the whole
@@ -666,5 +666,5 @@ def open_ingested(store: str | os.PathLike, *, months: Sequence[str] | None = No
         warnings.warn(f"{store}: the store is older than its source folder ({shown}); run "
                       "qa-insights ingest again to bring it up to date",
                       StaleStoreWarning, stacklevel=2)
-    return Store(con=con, data_dir=store, validation=validation,
+    return DuckDBStore(con=con, data_dir=store, validation=validation,
                  fingerprint=digest.hexdigest(), _tmpdir=tmpdir, stale=stale)

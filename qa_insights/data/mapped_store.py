@@ -2,7 +2,7 @@
 
 :func:`open_mapped_store` normalises the exports (:mod:`qa_insights.data.normalise`) into a
 temporary contract-shaped folder, opens that with the ordinary
-:func:`~qa_insights.data.store.open_store` (validation unchanged), then puts the user's
+:func:`~qa_insights.data.opening.open_store` (validation unchanged), then puts the user's
 names back: quarantined rows name the user's file and data row, a reason about a renamed
 column reads "column `Sev` mapped to `severity`: ...", and the fingerprint covers the
 user's files and the mapping file.
@@ -106,7 +106,7 @@ def open_mapped_store(data_dir: str | os.PathLike, mapping_file: str | os.PathLi
 
     ``open_folder`` validates the normalised, contract-shaped folder (the store module
     passes its own reader, so this module does not import it back). The other parameters
-    are those of :func:`~qa_insights.data.store.open_store`. The store's ``mapping``
+    are those of :func:`~qa_insights.data.opening.open_store`. The store's ``mapping``
     attribute holds the normalisation result (renames, unmapped labels).
 
     Raises

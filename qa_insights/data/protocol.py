@@ -7,7 +7,7 @@ written once in DuckDB's dialect with ``?`` parameters (values are never formatt
 
 Examples
 --------
->>> from qa_insights.data.store import open_store
+>>> from qa_insights.data.opening import open_store
 >>> with open_store("data_samples") as store:                           # doctest: +SKIP
 ...     isinstance(store, Store)
 True
@@ -44,6 +44,12 @@ class Store(Protocol):
     @property
     def fingerprint(self) -> str:
         """SHA-256 of the input files: what the numbers were computed from."""
+        ...
+
+    @property
+    def stale(self) -> list[str]:
+        """What changed in the source after an ingested store was written (empty when
+        up to date, and for data validated on opening)."""
         ...
 
     def query(self, sql: str, params: Sequence[object] | None = None) -> pd.DataFrame:

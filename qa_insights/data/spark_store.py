@@ -166,6 +166,7 @@ class SparkStore:
     fingerprint: str
     columns: dict[str, list[str]] = field(default_factory=dict)
     _tmpdir: tempfile.TemporaryDirectory | None = field(default=None, repr=False)
+    stale: list[str] = field(default_factory=list)
 
     def query(self, sql: str, params: Sequence[object] | None = None) -> pd.DataFrame:
         """Run ``sql`` (DuckDB dialect, ``?`` placeholders) on Spark with ``params`` bound.

@@ -8,7 +8,7 @@ quarantined + exact duplicates collapsed (+ rows outside a month window).
 
 Examples
 --------
->>> from qa_insights.data.store import open_store
+>>> from qa_insights.data.opening import open_store
 >>> store = open_store("data_samples")                       # doctest: +SKIP
 >>> store.con.sql("SELECT month, avg(is_error::INT) FROM audits GROUP BY 1").df()  # doctest: +SKIP
 """
@@ -32,8 +32,6 @@ import pandas as pd
 from qa_insights.data.columns import read_header
 from qa_insights.data.contract import TABLES, Table
 from qa_insights.data.errors import DataError
-from qa_insights.data.mapped_store import open_mapped_store
-from qa_insights.data.mapping import find_mapping
 from qa_insights.data.months import is_month
 from qa_insights.data.sources import find_table_files, open_source, window_files
 from qa_insights.data.sql import sql_str
@@ -51,7 +49,7 @@ __all__ = [
     "check_month",
     "configure",
     "fingerprint_files",
-    "open_store",
+    "open_folder",
 ]
 
 #: DuckDB memory cap: large inputs spill to a temporary folder instead of growing the process.
@@ -309,10 +307,11 @@ def _load_table(con: duckdb.DuckDBPyConnection, table: Table, kind: str | None,
     return report
 
 
-def open_store(data_dir: str | os.PathLike, *, months: Sequence[str] | None = None,
-               memory_limit: str | None = None, threads: int | None = None,
-               config: str | os.PathLike | bool | None = None) -> DuckDBStore:
-    """Open and validate a data folder.
+def open_folder(data_dir: str | os.PathLike, *, months: Sequence[str] | None = None,
+                memory_limit: str | None = None, threads: int | None = None) -> DuckDBStore:
+    """Validate a contract-shaped data folder into a new store (what
+    :func:`qa_insights.data.opening.open_store` does for a raw folder without a source
+    mapping).
 
     Parameters
     ----------
@@ -332,11 +331,6 @@ def open_store(data_dir: str | os.PathLike, *, months: Sequence[str] | None = No
         ``$QA_INSIGHTS_MEMORY_LIMIT``, else :data:`DEFAULT_MEMORY_LIMIT`.
     threads : int, optional
         DuckDB worker threads (default: all cores).
-    config : path, optional
-        Source mapping file (default ``$QA_INSIGHTS_MAPPING``, else ``qa_insights.yaml``
-        in ``data_dir`` if present): the folder holds a team's own exports, read through
-        :func:`qa_insights.data.mapped_store.open_mapped_store`. ``False``: read the
-        folder as contract-shaped, ignoring any mapping.
 
     Returns
     -------
@@ -351,26 +345,12 @@ def open_store(data_dir: str | os.PathLike, *, months: Sequence[str] | None = No
 
     Examples
     --------
-    >>> with open_store("data_samples") as store:                     # doctest: +SKIP
+    >>> with open_folder("data_samples") as store:                    # doctest: +SKIP
     ...     store.validation.summary()
     """
-    if "://" in str(data_dir):
-        raise DataError(f"{data_dir}: DuckDB reads a local data folder; a URL is read by "
-                        "the Spark engine (--engine spark) from a clean export "
-                        "(qa-insights export)")
     data_dir = Path(data_dir)
-    from qa_insights.data.ingest import is_ingested, open_ingested  # ingest imports this module
-
-    if is_ingested(data_dir):
-        return open_ingested(data_dir, months=months, memory_limit=memory_limit,
-                             threads=threads)
     if not data_dir.is_dir():
         raise DataError(f"{data_dir}: data folder not found")
-    explicit = config if not isinstance(config, bool) else None
-    mapping_file = None if config is False else find_mapping(data_dir, explicit)
-    if mapping_file is not None:
-        return open_mapped_store(data_dir, mapping_file, _open_contract_folder, months=months,
-                                 memory_limit=memory_limit, threads=threads)
     found = {name: find_table_files(data_dir, name) for name in TABLES}
     for name, table in TABLES.items():
         if table.required_table and not found[name][1]:
@@ -399,10 +379,3 @@ def open_store(data_dir: str | os.PathLike, *, months: Sequence[str] | None = No
                            name: read_header(kind, files)
                            for name, (kind, files) in found.items() if files},
                        _tmpdir=tmpdir)
-
-
-def _open_contract_folder(data_dir: Path, *, months: Sequence[str] | None,
-                          memory_limit: str | None, threads: int | None) -> DuckDBStore:
-    """:func:`open_store` on a contract-shaped folder, ignoring any source mapping."""
-    return open_store(data_dir, months=months, memory_limit=memory_limit, threads=threads,
-                      config=False)

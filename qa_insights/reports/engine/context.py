@@ -12,7 +12,7 @@ is valid and gives an "empty" report; a month outside it is an error.
 
 Examples
 --------
->>> from qa_insights.data.store import open_store
+>>> from qa_insights.data.opening import open_store
 >>> store = open_store("data_samples")                                  # doctest: +SKIP
 >>> ctx = resolve_context(store, month="2026-10", scope="site",
 ...                       scope_value="inhouse_dublin")                 # doctest: +SKIP
