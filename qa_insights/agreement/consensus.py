@@ -10,7 +10,9 @@ their estimated reliability: each rater r has a confusion matrix
 - E-step: ``T_ij ∝ pi_j prod_{r,k} theta[r, j, k] ** n_irk``,
 
 starting from the vote shares ``T_ij = n_ij / n_i`` (Dawid & Skene's initialisation),
-until the log-likelihood gains less than ``tol``. ``n_irk`` counts rater r's labels k on
+until an iteration raises the log-likelihood by less than ``tol`` times its size (a
+relative tolerance: an absolute one of 1e-7 on a log-likelihood in the thousands left 13
+of 40 typical simulations unconverged after 100 iterations, issue 22). ``n_irk`` counts rater r's labels k on
 item i, so a rater may rate an item several times. A confusion row of a class a rater
 never (softly) saw is set uniform.
 
@@ -99,7 +101,7 @@ class DawidSkeneResult:
     n_iter : int
         EM iterations run.
     converged : bool
-        Whether the log-likelihood gain fell below ``tol`` within ``max_iter``.
+        Whether the relative log-likelihood gain fell below ``tol`` within ``max_iter``.
     log_likelihood : float
         Log-likelihood of the ratings at the estimate.
     """
@@ -139,8 +141,8 @@ def _e_step(counts: np.ndarray, priors: np.ndarray, theta: np.ndarray
 
 def dawid_skene_from_counts(counts: Any, categories: Sequence[Any] | None = None,
                             items: Sequence[Any] | None = None,
-                            raters: Sequence[Any] | None = None, max_iter: int = 100,
-                            tol: float = 1e-7) -> DawidSkeneResult:
+                            raters: Sequence[Any] | None = None, max_iter: int = 2000,
+                            tol: float = 1e-9) -> DawidSkeneResult:
     """Dawid-Skene EM on a count tensor (allows repeated ratings by the same rater).
 
     Parameters
@@ -152,7 +154,8 @@ def dawid_skene_from_counts(counts: Any, categories: Sequence[Any] | None = None
     max_iter : int
         Most EM iterations.
     tol : float
-        Stop when the log-likelihood gains less than this.
+        Stop when an iteration raises the log-likelihood by less than ``tol`` times its
+        absolute value (relative tolerance).
 
     Returns
     -------
@@ -192,7 +195,7 @@ def dawid_skene_from_counts(counts: Any, categories: Sequence[Any] | None = None
     for n_iter in range(1, max_iter + 1):
         priors, theta = _m_step(n, post)
         post, log_likelihood = _e_step(n, priors, theta)
-        if log_likelihood - previous < tol:
+        if log_likelihood - previous < tol * max(1.0, abs(log_likelihood)):
             converged = True
             break
         previous = log_likelihood
@@ -210,8 +213,8 @@ def dawid_skene_from_counts(counts: Any, categories: Sequence[Any] | None = None
         log_likelihood=log_likelihood)
 
 
-def dawid_skene(ratings: Any, categories: Sequence[Any] | None = None, max_iter: int = 100,
-                tol: float = 1e-7) -> DawidSkeneResult:
+def dawid_skene(ratings: Any, categories: Sequence[Any] | None = None, max_iter: int = 2000,
+                tol: float = 1e-9) -> DawidSkeneResult:
     """Dawid-Skene consensus labels and per-rater confusion estimates.
 
     Parameters
@@ -223,7 +226,8 @@ def dawid_skene(ratings: Any, categories: Sequence[Any] | None = None, max_iter:
     max_iter : int
         Most EM iterations.
     tol : float
-        Stop when the log-likelihood gains less than this.
+        Stop when an iteration raises the log-likelihood by less than ``tol`` times its
+        absolute value (relative tolerance).
 
     Returns
     -------

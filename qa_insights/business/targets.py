@@ -2,7 +2,9 @@
 
 Status is decided with the interval of the actual value, not the point estimate alone:
 
-* ``met``: the whole interval is on the good side of the target (or on it);
+* ``met``: the whole interval is on the good side of the target (or on it); a target of
+  0 on a lower-is-better metric (no critical errors), which no interval of a zero count
+  can clear, is met by an actual of exactly 0;
 * ``missed``: the whole interval is on the bad side;
 * ``at risk``: the interval straddles the target, whichever side the point is on;
 * ``no data``: no actual value for that scope and month.
@@ -128,6 +130,9 @@ def attainment_status(actual: ArrayLike, ci_low: ArrayLike, ci_high: ArrayLike,
     >>> attainment_status([0.004, 0.31], [0.001, float("nan")], [0.006, float("nan")],
     ...                   [0.004, 0.30], "lower_is_better").tolist()
     ['at risk', 'missed']
+    >>> attainment_status([0.0, 0.001], [0.0, 0.0002], [0.004, 0.0056], 0.0,
+    ...                   "lower_is_better").tolist()
+    ['met', 'missed']
     """
     a, lo, hi, t = np.broadcast_arrays(*(np.asarray(v, dtype=float)
                                           for v in (actual, ci_low, ci_high, target)))
@@ -136,7 +141,10 @@ def attainment_status(actual: ArrayLike, ci_low: ArrayLike, ci_high: ArrayLike,
     lo, hi = np.where(np.isnan(lo), a, lo), np.where(np.isnan(hi), a, hi)
     worst = np.where(sign > 0, lo, hi)
     best = np.where(sign > 0, hi, lo)
-    status = np.where(sign * (worst - t) >= 0, "met",
+    # A zero target on a lower-is-better metric (no critical errors) cannot be beaten, and
+    # the interval of a zero count still reaches above 0: an actual of exactly 0 meets it.
+    unbeatable = (sign < 0) & (t == 0) & (a == 0)
+    status = np.where((sign * (worst - t) >= 0) | unbeatable, "met",
                       np.where(sign * (best - t) < 0, "missed", "at risk"))
     return np.where(np.isnan(a) | np.isnan(t), "no data", status).astype(object)
 

@@ -10,15 +10,23 @@ than binomial noise allows (overdispersion makes a p-chart raise false alarms):
 ``p_bar +/- 3 sigma_i sigma_z``. With ``sigma_z = 1`` it is the p-chart.
 
 Run rules flag each point (see :func:`run_rules`): beyond the limits; the 8th or later
-point in a row strictly on one side of the centre line; the 6th or later point in a row
-each strictly higher (or each strictly lower) than the one before.
+point in a row strictly on one side of the centre line (eight is the Western Electric
+Handbook (1956) / AIAG SPC manual convention; Nelson's 1984 test 2 asks for nine); the 6th
+or later point in a row each strictly higher (or each strictly lower) than the one before
+(Nelson's test 3).
+
+A period with no audits has no rate: it is left out of the chart, its run rules and
+Laney's moving range (which then links the periods either side of it), and listed in
+``attrs["periods_without_audits"]`` of the result, so that a report can say so.
 
 References
 ----------
 Montgomery, D.C. Introduction to Statistical Quality Control, section 7.2 (p-chart with
 variable sample size). Laney, D.B. (2002). Improved control charts for attributes. Quality
 Engineering 14(4):531-537. Nelson, L.S. (1984). The Shewhart control chart - tests for
-special causes. Journal of Quality Technology 16:237-239.
+special causes. Journal of Quality Technology 16:237-239. Western Electric (1956).
+Statistical Quality Control Handbook. AIAG (2005). Statistical Process Control (SPC)
+Reference Manual, 2nd ed.
 
 Examples
 --------
@@ -49,9 +57,10 @@ __all__ = [
 
 #: d2 constant for moving ranges of two points (1.128 to the usual three decimals).
 D2 = 1.128
-#: Points in a row on one side of the centre line that signal (Nelson rule 2).
+#: Points in a row on one side of the centre line that signal (the Western Electric / AIAG
+#: convention; Nelson's test 2 uses nine).
 RUN_LENGTH = 8
-#: Points in a row steadily rising or falling that signal (Nelson rule 3).
+#: Points in a row steadily rising or falling that signal (Nelson's test 3).
 TREND_LENGTH = 6
 
 
@@ -138,11 +147,14 @@ def _chart(series: pd.DataFrame, by: Sequence[str] | str, period: str, count: st
            total: str, sigma: float, laney: bool) -> pd.DataFrame:
     by = [by] if isinstance(by, str) else list(by)
     data = series[[*by, period, count, total]].rename(columns={count: "x", total: "n"})
+    empty = data.loc[data.n <= 0, [*by, period]].sort_values([*by, period])
     data = data[data.n > 0].sort_values([*by, period]).reset_index(drop=True)
     if data.empty:
         cols = ["p", "centre", "sigma", "sigma_z", "lcl", "ucl", "beyond_limits",
                 "run_one_side", "trend", "out_of_control"]
-        return data.reindex(columns=[*data.columns, *cols])
+        out = data.reindex(columns=[*data.columns, *cols])
+        out.attrs["periods_without_audits"] = empty.reset_index(drop=True)
+        return out
     parts = []
     groups = data.groupby(by, sort=False, dropna=False) if by else [((), data)]
     for _, g in groups:
@@ -160,8 +172,9 @@ def _chart(series: pd.DataFrame, by: Sequence[str] | str, period: str, count: st
         rules = run_rules(part.p.to_numpy(), part.centre.to_numpy(), part.lcl.to_numpy(),
                           part.ucl.to_numpy())
         parts.append(pd.concat([part, rules.set_index(part.index)], axis=1))
-    out = pd.concat(parts).rename(columns={"x": count, "n": total})
-    return out.reset_index(drop=True)
+    out = pd.concat(parts).rename(columns={"x": count, "n": total}).reset_index(drop=True)
+    out.attrs["periods_without_audits"] = empty.reset_index(drop=True)
+    return out
 
 
 def p_chart(series: pd.DataFrame, by: Sequence[str] | str = (), period: str = "month", *,
@@ -188,7 +201,9 @@ def p_chart(series: pd.DataFrame, by: Sequence[str] | str = (), period: str = "m
     DataFrame
         ``by``, ``period``, ``count``, ``total``, then ``p``, ``centre``, ``sigma``
         (per-point binomial sd), ``sigma_z`` (1 for the p-chart), ``lcl``, ``ucl`` and
-        the run-rule flags of :func:`run_rules`. Rows with ``total == 0`` are dropped.
+        the run-rule flags of :func:`run_rules`. Rows with ``total == 0`` have no rate and
+        are left out (the moving range and the runs link their neighbours); they are
+        listed, ``by`` and ``period``, in ``attrs["periods_without_audits"]``.
 
     Examples
     --------
