@@ -252,3 +252,32 @@ def test_change_findings_rejects_effects_not_in_points():
     d.attrs.clear()
     with pytest.raises(ValueError, match="overall"):
         change_findings(d)
+
+
+def test_segments_named_are_the_largest_rate_effects_first():
+    # Volume moves to a: a has the largest total effect (mostly mix), c the largest
+    # rate effect; the segment findings follow the rate effect.
+    before = _counts([2000, 6000, 4000], [400, 120, 160])
+    after = _counts([6000, 2000, 4000], [1500, 80, 400])
+    d = lmdi(before, after, "site")
+    by_rate = d.set_index("site")["rate_effect"].abs().sort_values(ascending=False)
+    assert by_rate.index.tolist() != d["site"].tolist()
+    every = change_findings(d, max_segments=10)
+    assert [f.scope for f in every[1:]] == by_rate.index.tolist() == ["c", "a", "b"]
+    assert [f.scope for f in change_findings(d, max_segments=2)[1:]] == ["c", "a"]
+
+
+def test_segments_missing_from_a_period_are_not_tested_for_their_own_rate():
+    before = _counts([5000, 5000, 2000], [100, 300, 50])
+    after = _counts([5000, 5000], [200, 600])
+    d = lmdi(before, after, "site")
+    head = change_findings(d)[0]
+    assert set(head.numbers["segment_p_adjusted"]) == {"a", "b"}
+    appear = lmdi(after, before, "site")
+    assert set(change_findings(appear)[0].numbers["segment_p_adjusted"]) == {"a", "b"}
+
+
+def test_a_missing_p_value_is_said_in_words():
+    from qa_insights.present.findings import format_p
+    text = format_p(float("nan"))
+    assert isinstance(text, str) and text and not any(ch.isdigit() for ch in text)
