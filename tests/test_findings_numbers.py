@@ -281,3 +281,40 @@ def test_a_missing_p_value_is_said_in_words():
     from qa_insights.present.findings import format_p
     text = format_p(float("nan"))
     assert isinstance(text, str) and text and not any(ch.isdigit() for ch in text)
+
+
+@pytest.mark.parametrize("c_errors", [300, 400])
+def test_a_rate_effect_of_a_quarter_to_half_the_mix_is_still_told(c_errors):
+    # Volume moves to the 20% site a (mix +4.5 pts); c's own rate rises: +1.2 or +2.0 pts,
+    # between a quarter and a half of the mix effect.
+    before = _counts([2000, 6000, 4000], [400, 120, 160])
+    after = _counts([5000, 3000, 4000], [1000, 60, c_errors])
+    d = lmdi(before, after, "site")
+    o = d.attrs["overall"]
+    assert 0.25 <= o["rate_effect"] / o["mix_effect"] < 0.5
+    head = change_findings(d)[0]
+    mix_clause = "pts come from volume moving to a (mix); "
+    assert mix_clause in head.sentence
+    rest = head.sentence.split(mix_clause)[1]
+    assert "pts from sites' own rates, led by c" in rest
+    c_effect = d.set_index("site").loc["c", "rate_effect"]
+    assert_numbers_in_order(head.sentence, [o["change"], o["rate_after"] * 100,
+                                            o["mix_effect"], o["rate_effect"], c_effect])
+
+
+def test_pairwise_sentence_when_the_first_group_is_higher():
+    counts = pd.DataFrame({"site": ["a", "b"], "n_audits": [800, 900], "n_errors": [56, 18]})
+    pairs = pairwise_proportions(counts, "site")
+    (f,) = pairwise_findings(pairs)
+    r = pairs.iloc[0]
+    assert r["difference"] > 0
+    assert f.sentence.startswith("a's error rate") and " higher than b's" in f.sentence
+    assert_numbers_in_order(f.sentence, [7.0, 5.0, 2.0, r["ci_low"] * 100, r["ci_high"] * 100])
+
+
+def test_did_sentence_keeps_the_sign_when_not_significant():
+    r = difference_in_differences(_did_cells(110))
+    assert not r.significant and r.estimate < 0
+    f = did_finding(r)
+    estimate = ((110 - 120) / 2000 - (290 - 300) / 6000) * 100
+    assert_numbers_in_order(f.sentence, [estimate])
