@@ -216,14 +216,18 @@ def mutation_sites(tree: ast.Module) -> list[Site]:
     ['binary', 'constant']
     """
     skip, scopes = _skipped(tree), _scopes(tree)
+    # A keyword argument's name tells its constants apart (``sort=False``, ``dropna=False``).
+    keywords = {id(k.value): f"{k.arg}=" for k in ast.walk(tree)
+                if isinstance(k, ast.keyword) and k.arg}
     sites: list[Site] = []
     for index, node in enumerate(ast.walk(tree)):
         if id(node) in skip:
             continue
+        name = keywords.get(id(node), "")
         for choice, (kind, mutated) in enumerate(_replacements(node)):
             sites.append(Site(index, kind, choice, getattr(node, "lineno", 0),
-                              scopes.get(id(node), "<module>"), _short(node),
-                              _short(mutated)))
+                              scopes.get(id(node), "<module>"), name + _short(node),
+                              name + _short(mutated)))
     return sites
 
 
