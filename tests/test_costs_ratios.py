@@ -64,3 +64,26 @@ def test_cost_per_audit_when_the_audit_cost_is_given():
 def test_no_rows_gives_no_rows():
     r = economics_ratios(_sums().iloc[:0])
     assert r.empty and "cost_per_item" in r.columns
+
+
+def _cost_frame(rows):
+    return pd.DataFrame({"site": list(rows), "items_handled": [v[0] for v in rows.values()],
+                         "cost": [v[1] for v in rows.values()]})
+
+
+def test_cost_change_segment_points_are_of_the_total_cost_before():
+    from qa_insights.business.costs import COST_FACTORS, decompose_cost_change
+    b = _cost_frame({"in": (100.0, 90.0), "bpo_a": (200.0, 50.0), "bpo_b": (100.0, 30.0)})
+    a = _cost_frame({"in": (120.0, 100.0), "bpo_a": (150.0, 40.0), "bpo_b": (230.0, 60.0)})
+    d = decompose_cost_change(b, a)
+    for name in (*COST_FACTORS, "total"):
+        np.testing.assert_allclose(d[f"{name}_pts"], 100 * d[f"{name}_effect"] / 170.0,
+                                   rtol=1e-12)
+    assert d["total_pts"].sum() == pytest.approx(100 * 30 / 170.0)
+
+
+def test_cost_change_without_items_in_a_period_is_an_error():
+    from qa_insights.business.costs import decompose_cost_change
+    b = _cost_frame({"in": (100.0, 90.0)})
+    with pytest.raises(ValueError, match="after: no items handled in any segment"):
+        decompose_cost_change(b, _cost_frame({"in": (0.0, 0.0)}))
