@@ -137,3 +137,12 @@ def test_rows_without_audits_are_dropped():
     chart = p_chart(_series([5, 0, 7], [100, 0, 100]))
     assert chart["month"].tolist() == ["2026-01", "2026-03"]
     assert chart["centre"][0] == pytest.approx(12 / 200)
+
+
+def test_a_group_with_a_missing_label_keeps_its_own_chart():
+    s = pd.concat([_series([5, 6, 7], [100] * 3).assign(site="a"),
+                   _series([50, 60, 70], [100] * 3).assign(site=None)])
+    chart = p_chart(s, by="site")
+    assert len(chart) == 6
+    missing = chart[chart["site"].isna()]
+    assert missing["centre"].tolist() == pytest.approx([0.6] * 3)

@@ -252,3 +252,69 @@ def test_change_findings_rejects_effects_not_in_points():
     d.attrs.clear()
     with pytest.raises(ValueError, match="overall"):
         change_findings(d)
+
+
+def test_segments_named_are_the_largest_rate_effects_first():
+    # Volume moves to a: a has the largest total effect (mostly mix), c the largest
+    # rate effect; the segment findings follow the rate effect.
+    before = _counts([2000, 6000, 4000], [400, 120, 160])
+    after = _counts([6000, 2000, 4000], [1500, 80, 400])
+    d = lmdi(before, after, "site")
+    by_rate = d.set_index("site")["rate_effect"].abs().sort_values(ascending=False)
+    assert by_rate.index.tolist() != d["site"].tolist()
+    every = change_findings(d, max_segments=10)
+    assert [f.scope for f in every[1:]] == by_rate.index.tolist() == ["c", "a", "b"]
+    assert [f.scope for f in change_findings(d, max_segments=2)[1:]] == ["c", "a"]
+
+
+def test_segments_missing_from_a_period_are_not_tested_for_their_own_rate():
+    before = _counts([5000, 5000, 2000], [100, 300, 50])
+    after = _counts([5000, 5000], [200, 600])
+    d = lmdi(before, after, "site")
+    head = change_findings(d)[0]
+    assert set(head.numbers["segment_p_adjusted"]) == {"a", "b"}
+    appear = lmdi(after, before, "site")
+    assert set(change_findings(appear)[0].numbers["segment_p_adjusted"]) == {"a", "b"}
+
+
+def test_a_missing_p_value_is_said_in_words():
+    from qa_insights.present.findings import format_p
+    text = format_p(float("nan"))
+    assert isinstance(text, str) and text and not any(ch.isdigit() for ch in text)
+
+
+@pytest.mark.parametrize("c_errors", [300, 400])
+def test_a_rate_effect_of_a_quarter_to_half_the_mix_is_still_told(c_errors):
+    # Volume moves to the 20% site a (mix +4.5 pts); c's own rate rises: +1.2 or +2.0 pts,
+    # between a quarter and a half of the mix effect.
+    before = _counts([2000, 6000, 4000], [400, 120, 160])
+    after = _counts([5000, 3000, 4000], [1000, 60, c_errors])
+    d = lmdi(before, after, "site")
+    o = d.attrs["overall"]
+    assert 0.25 <= o["rate_effect"] / o["mix_effect"] < 0.5
+    head = change_findings(d)[0]
+    mix_clause = "pts come from volume moving to a (mix); "
+    assert mix_clause in head.sentence
+    rest = head.sentence.split(mix_clause)[1]
+    assert "pts from sites' own rates, led by c" in rest
+    c_effect = d.set_index("site").loc["c", "rate_effect"]
+    assert_numbers_in_order(head.sentence, [o["change"], o["rate_after"] * 100,
+                                            o["mix_effect"], o["rate_effect"], c_effect])
+
+
+def test_pairwise_sentence_when_the_first_group_is_higher():
+    counts = pd.DataFrame({"site": ["a", "b"], "n_audits": [800, 900], "n_errors": [56, 18]})
+    pairs = pairwise_proportions(counts, "site")
+    (f,) = pairwise_findings(pairs)
+    r = pairs.iloc[0]
+    assert r["difference"] > 0
+    assert f.sentence.startswith("a's error rate") and " higher than b's" in f.sentence
+    assert_numbers_in_order(f.sentence, [7.0, 5.0, 2.0, r["ci_low"] * 100, r["ci_high"] * 100])
+
+
+def test_did_sentence_keeps_the_sign_when_not_significant():
+    r = difference_in_differences(_did_cells(110))
+    assert not r.significant and r.estimate < 0
+    f = did_finding(r)
+    estimate = ((110 - 120) / 2000 - (290 - 300) / 6000) * 100
+    assert_numbers_in_order(f.sentence, [estimate])

@@ -85,3 +85,10 @@ def test_errors_above_audits_and_no_audits_are_errors():
         lmdi(ok, ok.assign(n_errors=11), "site")
     with pytest.raises(ValueError, match="before: no audits"):
         lmdi(ok.assign(n_audits=0, n_errors=0), ok, "site")
+
+
+def test_no_segment_column_is_an_error():
+    from qa_insights.stats.lmdi import align_periods
+    b = pd.DataFrame({"site": ["a"], "n": [3]})
+    with pytest.raises(ValueError, match="by must name at least one segment column"):
+        align_periods(b, b, [], ["n"])

@@ -59,3 +59,19 @@ def test_an_empty_group_gives_nan_and_no_finding(args, p1, p2):
 def test_array_counts_are_refused():
     with pytest.raises(ValueError, match="scalar"):
         compare_proportions([1, 2], [10, 10], 1, 10)
+
+
+@pytest.mark.parametrize("a,m1,b,m2", [(90, 100, 385, 400), (385, 400, 90, 100)])
+def test_the_switch_also_watches_the_non_error_cells(a, m1, b, m2):
+    # 475 of 500 are errors: the smaller group expects exactly 5 non-errors -> z test;
+    # one more error and it expects 4.8 -> Fisher.
+    assert _expected_min(a, m1, b, m2) == pytest.approx(5)
+    r = compare_proportions(a, m1, b, m2)
+    assert r.test == "two-proportion z"
+    assert r.p_value == pytest.approx(proportions_ztest([a, b], [m1, m2])[1], rel=1e-9)
+    more = (a + 1, m1, b, m2) if m1 == 100 else (a, m1, b + 1, m2)
+    assert _expected_min(*more) < 5
+    r = compare_proportions(*more)
+    assert r.test == "Fisher exact"
+    table = [[more[0], m1 - more[0]], [more[2], m2 - more[2]]]
+    assert r.p_value == pytest.approx(stats.fisher_exact(table).pvalue, rel=1e-12)

@@ -68,7 +68,8 @@ MODULES: dict[str, tuple[tuple[str, ...], int, float]] = {
         ("tests/test_targets_boundaries.py", "tests/test_targets.py"), 80, 0.90),
     "qa_insights/present/findings.py": (
         ("tests/test_findings_numbers.py", "tests/test_findings.py"), 80, 0.90),
-    "qa_insights/business/costs.py": (("tests/test_costs.py",), 80, 0.90),
+    "qa_insights/business/costs.py": (("tests/test_costs_ratios.py", "tests/test_costs.py"),
+                                      80, 0.90),
     "qa_insights/reports/engine/publish.py": (
         ("tests/test_reports.py", "tests/test_reliability.py"), 40, 0.85),
     "qa_insights/reports/engine/build.py": (
@@ -215,14 +216,18 @@ def mutation_sites(tree: ast.Module) -> list[Site]:
     ['binary', 'constant']
     """
     skip, scopes = _skipped(tree), _scopes(tree)
+    # A keyword argument's name tells its constants apart (``sort=False``, ``dropna=False``).
+    keywords = {id(k.value): f"{k.arg}=" for k in ast.walk(tree)
+                if isinstance(k, ast.keyword) and k.arg}
     sites: list[Site] = []
     for index, node in enumerate(ast.walk(tree)):
         if id(node) in skip:
             continue
+        name = keywords.get(id(node), "")
         for choice, (kind, mutated) in enumerate(_replacements(node)):
             sites.append(Site(index, kind, choice, getattr(node, "lineno", 0),
-                              scopes.get(id(node), "<module>"), _short(node),
-                              _short(mutated)))
+                              scopes.get(id(node), "<module>"), name + _short(node),
+                              name + _short(mutated)))
     return sites
 
 
@@ -393,7 +398,8 @@ def _node_lines(tree: ast.Module, site: Site) -> set[int]:
 
 def run_module(module: str, tests: Sequence[str], n: int, seed: int = 20240623,
                timeout: float | None = None, target: float = 0.90,
-               log: bool = True, root: Path = ROOT, trace: bool = False) -> ModuleResult:
+               log: bool = True, root: Path = ROOT, trace: bool = False,
+               only: set[str] | None = None) -> ModuleResult:
     """Mutate ``module`` (a path relative to the repository) and run ``tests`` on each mutant.
 
     Parameters
@@ -417,6 +423,9 @@ def run_module(module: str, tests: Sequence[str], n: int, seed: int = 20240623,
     trace : bool
         Trace the unmutated run's lines (several times slower) so that mutants on lines
         the tests never run are reported as such without a run of their own.
+    only : set of str, optional
+        Run only the sampled mutants with these names (:meth:`Site.describe`), e.g. the
+        survivors of an earlier run, to re-check them after adding tests.
 
     Returns
     -------
@@ -429,6 +438,8 @@ def run_module(module: str, tests: Sequence[str], n: int, seed: int = 20240623,
     sites = mutation_sites(original)
     regenerated = ast.parse(unparsed)
     chosen = sorted(random.Random(seed).sample(range(len(sites)), min(n, len(sites))))
+    if only is not None:
+        chosen = [i for i in chosen if sites[i].describe() in only]
     equivalent = _equivalents(module) if root == ROOT else {}
     result = ModuleResult(module, tuple(tests), target, len(sites), len(chosen))
     with tempfile.TemporaryDirectory(prefix="mutation-") as tmp:
@@ -516,6 +527,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                         f"{BEGIN!r} and {END!r} lines when the file has them)")
     parser.add_argument("--trace", action="store_true",
                         help="trace the unmutated run; mutants on unrun lines skip their run")
+    parser.add_argument("--only", type=Path,
+                        help="file of mutant names (one a line): re-run just those of the sample")
     parser.add_argument("--root", type=Path, default=ROOT,
                         help="repository to copy (default: this one)")
     args = parser.parse_args(argv)
@@ -524,13 +537,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         plan = {args.module: (tuple(args.tests or default[0]), default[1], default[2])}
     else:
         plan = MODULES
+    only = None
+    if args.only:
+        only = {line.strip() for line in args.only.read_text().splitlines() if line.strip()}
     _preload(project=args.root.resolve() == ROOT)
     results = []
     for module, (tests, n, target) in plan.items():
         if not tests:
             parser.error(f"{module}: give its test files with --tests")
         results.append(run_module(module, tests, args.n or n, args.seed, args.timeout,
-                                  target, root=args.root.resolve(), trace=args.trace))
+                                  target, root=args.root.resolve(), trace=args.trace,
+                                  only=only))
     report = markdown_report(results, args.seed)
     print(report)
     if args.out:

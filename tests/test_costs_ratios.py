@@ -1,0 +1,89 @@
+"""Costs: every ratio of ``economics_ratios`` by its formula, zero denominators NaN (found
+by mutation testing, tests/MUTATION.md). The error-rate interval is statsmodels' Wilson."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from statsmodels.stats.proportion import proportion_confint
+
+from qa_insights.business.costs import HOURS_PER_FTE, economics_ratios
+
+
+def _sums(**extra):
+    return pd.DataFrame({"site": ["a", "b", "c"], "items_handled": [10_000, 4_000, 0],
+                         "productive_hours": [100.0, 0.0, 10.0], "headcount": [1.0, 2.0, 0.0],
+                         "cost": [5_000.0, 3_000.0, 100.0], "n_audits": [200, 50, 0],
+                         "n_errors": [10, 0, 0], "n_critical": [1, 0, 0],
+                         "n_handle_time": [200, 0, 0],
+                         "handle_time_total_s": [8_000.0, 0.0, 0.0], **extra})
+
+
+@pytest.mark.parametrize("rework,confidence,hours", [(0.0, 0.95, HOURS_PER_FTE),
+                                                      (2.5, 0.9, 150.0)])
+def test_every_ratio_by_formula(rework, confidence, hours):
+    s = _sums()
+    r = economics_ratios(s, rework_cost_per_error=rework, hours_per_fte=hours,
+                         confidence=confidence)
+    a, b = r.iloc[0], r.iloc[1]
+    lo, hi = proportion_confint(10, 200, alpha=1 - confidence, method="wilson")
+    err, cpi = 10 / 200, 5_000 / 10_000
+    want_a = {
+        "cost_per_item": cpi, "accuracy": 1 - err, "accuracy_ci_low": 1 - hi,
+        "accuracy_ci_high": 1 - lo, "cost_per_correct_decision": 5_000 / (10_000 * (1 - err)),
+        "cost_per_correct_decision_low": 5_000 / (10_000 * (1 - lo)),
+        "cost_per_correct_decision_high": 5_000 / (10_000 * (1 - hi)),
+        "error_rate": err, "estimated_errors": 10_000 * err,
+        "cost_of_errors": 10_000 * err * (cpi + rework),
+        "cost_of_errors_low": 10_000 * lo * (cpi + rework),
+        "cost_of_errors_high": 10_000 * hi * (cpi + rework),
+        "cost_of_errors_share": 10_000 * err * (cpi + rework) / 5_000,
+        "throughput_per_hour": 10_000 / 100.0, "audits_per_1000_items": 1000 * 200 / 10_000,
+        "utilisation": 100.0 / (1.0 * hours), "handle_time_mean_s": 8_000 / 200,
+    }
+    for column, value in want_a.items():
+        assert a[column] == pytest.approx(value, rel=1e-12), column
+    assert b["error_rate"] == 0 and b["accuracy"] == 1
+    assert b["utilisation"] == 0 and np.isnan(b["throughput_per_hour"])
+    assert np.isnan(b["handle_time_mean_s"]) and b["cost_per_item"] == 3_000 / 4_000
+    c = r.iloc[2]
+    for column in ("cost_per_item", "error_rate", "utilisation", "audits_per_1000_items",
+                   "cost_per_correct_decision"):
+        assert np.isnan(c[column]), column
+    assert r["cost_per_audit"].isna().all()
+    assert r["site"].tolist() == ["a", "b", "c"]
+
+
+def test_cost_per_audit_when_the_audit_cost_is_given():
+    r = economics_ratios(_sums(audit_cost=[400.0, 100.0, 50.0]))
+    assert r["cost_per_audit"].iloc[:2].tolist() == pytest.approx([2.0, 2.0])
+    assert np.isnan(r["cost_per_audit"].iloc[2])
+
+
+def test_no_rows_gives_no_rows():
+    r = economics_ratios(_sums().iloc[:0])
+    assert r.empty and "cost_per_item" in r.columns
+
+
+def _cost_frame(rows):
+    return pd.DataFrame({"site": list(rows), "items_handled": [v[0] for v in rows.values()],
+                         "cost": [v[1] for v in rows.values()]})
+
+
+def test_cost_change_segment_points_are_of_the_total_cost_before():
+    from qa_insights.business.costs import COST_FACTORS, decompose_cost_change
+    b = _cost_frame({"in": (100.0, 90.0), "bpo_a": (200.0, 50.0), "bpo_b": (100.0, 30.0)})
+    a = _cost_frame({"in": (120.0, 100.0), "bpo_a": (150.0, 40.0), "bpo_b": (230.0, 60.0)})
+    d = decompose_cost_change(b, a)
+    for name in (*COST_FACTORS, "total"):
+        np.testing.assert_allclose(d[f"{name}_pts"], 100 * d[f"{name}_effect"] / 170.0,
+                                   rtol=1e-12)
+    assert d["total_pts"].sum() == pytest.approx(100 * 30 / 170.0)
+
+
+def test_cost_change_without_items_in_a_period_is_an_error():
+    from qa_insights.business.costs import decompose_cost_change
+    b = _cost_frame({"in": (100.0, 90.0)})
+    with pytest.raises(ValueError, match="after: no items handled in any segment"):
+        decompose_cost_change(b, _cost_frame({"in": (0.0, 0.0)}))
