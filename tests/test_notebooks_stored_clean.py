@@ -14,7 +14,7 @@ from qa_insights.reports.engine.paths import NOTEBOOKS_DIR
 
 NOTEBOOKS = sorted(NOTEBOOKS_DIR.glob("*.ipynb"))
 EXPECTED = {"monthly_quality_report", "monthly_business_review", "calibration_report",
-            "rca_deep_dive", "explore_audits"}
+            "rca_deep_dive", "explore_audits", "target_planning"}
 
 
 def test_every_expected_notebook_exists() -> None:

@@ -68,7 +68,9 @@ __all__ = [
     "draft_targets",
     "period_months",
     "process_stats",
+    "next_quarter",
     "propose_targets",
+    "side_by_side",
     "with_cascade",
 ]
 
@@ -139,6 +141,60 @@ def period_months(period: str) -> list[str]:
         return [check_month(period, "period")]
     except ValueError:
         raise ValueError(f"period: expected 'YYYY-Qn' or 'YYYY-MM', got {period!r}") from None
+
+
+def next_quarter(month: str) -> str:
+    """The quarter after the one ``month`` falls in, as ``'YYYY-Qn'``.
+
+    Examples
+    --------
+    >>> next_quarter("2026-10"), next_quarter("2026-09")
+    ('2027-Q1', '2026-Q4')
+    """
+    year, m = int(check_month(month)[:4]), int(month[5:7])
+    q = (m - 1) // 3 + 1
+    return f"{year + 1}-Q1" if q == 4 else f"{year}-Q{q + 1}"
+
+
+def side_by_side(plan: pd.DataFrame, month: str | None = None) -> pd.DataFrame:
+    """One row per metric and unit with each method's target and chance of meeting.
+
+    Parameters
+    ----------
+    plan : DataFrame
+        Output of :func:`propose_targets`.
+    month : str, optional
+        Month of the period shown (default: its last, where the glide path arrives).
+
+    Returns
+    -------
+    DataFrame
+        ``metric, scope, scope_value, trailing_mean, trailing_sd, fitting_method``, then
+        ``target_<method>`` and ``chance_<method>`` for each method of :data:`PLAN_METHODS`
+        (NaN where a method gives no target).
+
+    Examples
+    --------
+    >>> h = pd.DataFrame({"metric": "accuracy", "scope": "org", "scope_value": "",
+    ...                   "month": ["2026-07", "2026-08", "2026-09"],
+    ...                   "actual": [0.95, 0.97, 0.96], "n": 1000})
+    >>> w = side_by_side(propose_targets(h, "2026-10"))
+    >>> w[["target_trailing_median", "target_glide_path"]].round(4).values.tolist()
+    [[0.964, 0.964]]
+    """
+    month = str(plan["month"].max()) if month is None else month
+    p = plan[plan["month"] == month]
+    key = ["metric", "scope", "scope_value"]
+    wide = p.pivot_table(index=key, columns="plan_method",
+                         values=["target", "chance_of_meeting"], aggfunc="first")
+    out = p.groupby(key, sort=True)[["trailing_mean", "trailing_sd"]].first()
+    fitting = p[p["fitting"]].groupby(key)["plan_method"].first().rename("fitting_method")
+    out = out.join(fitting)
+    for method in PLAN_METHODS:
+        for value, prefix in (("target", "target"), ("chance_of_meeting", "chance")):
+            col = (value, method)
+            out[f"{prefix}_{method}"] = wide[col] if col in wide.columns else np.nan
+    return out.reset_index()
 
 
 def chance_of_meeting(target: float | np.ndarray, mean: float | np.ndarray,

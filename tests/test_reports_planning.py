@@ -1,0 +1,49 @@
+"""The planning notebooks build with ``qa-insights build`` on the sample data, and their
+tables agree with the library."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from qa_insights.business.target_planning import next_quarter, period_months
+from qa_insights.present.display import read_records
+from tests.report_helpers import ROOT
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def planning_build(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("planning") / "reports"
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    done = subprocess.run(
+        [sys.executable, "-m", "qa_insights.cli", "build", "--data", str(ROOT / "data_samples"),
+         "--out", str(out), "--reports", "target_planning", "--jobs", "1"],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=900)
+    assert done.returncode == 0, done.stdout + done.stderr
+    (month_dir,) = [p for p in out.iterdir() if p.is_dir()]
+    return month_dir
+
+
+def test_target_planning_builds_with_a_draft_and_an_exact_cascade(planning_build: Path) -> None:
+    records = read_records(planning_build / "target_planning.ipynb")
+    assert (planning_build / "target_planning.html").is_file()
+    draft = pd.read_csv(planning_build / "tables" / "target_planning_draft.csv",
+                        keep_default_na=False, dtype={"scope_value": str})
+    assert list(draft.columns) == ["metric", "scope", "scope_value", "month", "target",
+                                   "direction", "method"]
+    assert len(draft) == records["draft_rows"]
+    assert records["period"] == next_quarter(records["month"])
+    assert set(draft["month"]) == set(period_months(records["period"]))
+    cascade = pd.read_csv(planning_build / "tables" / "target_planning_cascade.csv")
+    for metric, rows in cascade.groupby("metric"):
+        w, t = rows["weight"].to_numpy(), rows["target"].to_numpy()
+        assert np.sum(w * t) / w.sum() == pytest.approx(rows["org_target"].iloc[0],
+                                                        rel=1e-12), metric
