@@ -27,17 +27,22 @@ from qa_insights.stats.experiment_design import (
 @given(p=st.floats(0.02, 0.3), n1=st.integers(300, 20000), ratio=st.floats(0.3, 3.0))
 def test_mde_has_the_wanted_power_by_statsmodels(p: float, n1: int, ratio: float) -> None:
     mde = minimum_detectable_effect(p, n1, n1 * ratio)
+    if math.isnan(mde):  # even a fall to a rate of 0 is not detected with power 0.8
+        assert power_proportions_2indep(-p * (1 - 1e-9), p, n1 * ratio,
+                                        ratio=1 / ratio).power < 0.8
+        return
     assert 0 < mde < p
     # The same pooled z test in statsmodels (its arm 1 is the treatment, arm 2 the
     # control with nobs1 * ratio audits): power exactly 0.8 at the MDE.
     exact = power_proportions_2indep(-mde, p, n1 * ratio, ratio=1 / ratio,
                                      alternative="two-sided")
     assert exact.power == pytest.approx(0.8, abs=1e-6)
-    # The arcsine (Cohen's h) approximation agrees within 5 points (it differs most
-    # for small arms).
-    h = proportion_effectsize(p, p - mde)
-    approx = NormalIndPower().power(h, nobs1=n1, alpha=0.05, ratio=ratio)
-    assert approx == pytest.approx(0.8, abs=0.05)
+    # The arcsine (Cohen's h) approximation agrees closely where both are normal-ish
+    # (at least 30 expected errors in the smaller arm).
+    if min(n1, n1 * ratio) * p >= 30:
+        h = proportion_effectsize(p, p - mde)
+        approx = NormalIndPower().power(h, nobs1=n1, alpha=0.05, ratio=ratio)
+        assert approx == pytest.approx(0.8, abs=0.03)
 
 
 def test_mde_by_hand_and_unreachable() -> None:
