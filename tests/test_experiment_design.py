@@ -37,12 +37,12 @@ def test_mde_has_the_wanted_power_by_statsmodels(p: float, n1: int, ratio: float
     exact = power_proportions_2indep(-mde, p, n1 * ratio, ratio=1 / ratio,
                                      alternative="two-sided")
     assert exact.power == pytest.approx(0.8, abs=1e-6)
-    # The arcsine (Cohen's h) approximation agrees closely where both are normal-ish
+    # The arcsine (Cohen's h) approximation agrees within 5 points where both are normal-ish
     # (at least 30 expected errors in the smaller arm).
     if min(n1, n1 * ratio) * p >= 30:
         h = proportion_effectsize(p, p - mde)
         approx = NormalIndPower().power(h, nobs1=n1, alpha=0.05, ratio=ratio)
-        assert approx == pytest.approx(0.8, abs=0.03)
+        assert approx == pytest.approx(0.8, abs=0.05)
 
 
 def test_mde_by_hand_and_unreachable() -> None:
