@@ -158,7 +158,7 @@ def test_build_publishes_every_report(built_month: dict) -> None:
     out, month = Path(built_month["out"]), built_month["month"]
     assert built_month["exit_code"] == 0
     stems = {"monthly_quality_report", "monthly_business_review", "calibration_report",
-             "target_planning"}
+             "target_planning", "experiment_readout"}
     stems |= {f"rca_{slugify(q)}" for q in built_month["rca_queues"]}
     assert {r["stem"] for r in built_month["results"]} == stems
     for stem in stems:

@@ -13,7 +13,10 @@ import pandas as pd
 import pytest
 
 from qa_insights.business.target_planning import next_quarter, period_months
+from qa_insights.data.sample_data import PLANTED
+from qa_insights.data.store import open_store
 from qa_insights.present.display import read_records
+from qa_insights.quality.metrics import quality_summary
 from tests.report_helpers import ROOT
 
 pytestmark = pytest.mark.slow
@@ -25,10 +28,11 @@ def planning_build(tmp_path_factory: pytest.TempPathFactory) -> Path:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     done = subprocess.run(
         [sys.executable, "-m", "qa_insights.cli", "build", "--data", str(ROOT / "data_samples"),
-         "--out", str(out), "--reports", "target_planning", "--jobs", "1"],
+         "--out", str(out), "--reports", "target_planning,experiment_readout", "--jobs", "1"],
         cwd=ROOT, env=env, capture_output=True, text=True, timeout=900)
     assert done.returncode == 0, done.stdout + done.stderr
     (month_dir,) = [p for p in out.iterdir() if p.is_dir()]
+    assert (out / "index.html").is_file()
     return month_dir
 
 
@@ -47,3 +51,21 @@ def test_target_planning_builds_with_a_draft_and_an_exact_cascade(planning_build
         w, t = rows["weight"].to_numpy(), rows["target"].to_numpy()
         assert np.sum(w * t) / w.sum() == pytest.approx(rows["org_target"].iloc[0],
                                                         rel=1e-12), metric
+
+
+def test_experiment_readout_builds_with_its_tables(planning_build: Path) -> None:
+    records = read_records(planning_build / "experiment_readout.ipynb")
+    design = records["design"]
+    assert design["treated"] == [PLANTED["jump"]["site"]]
+    assert design["after"][-1] == records["month"]
+    tables = planning_build / "tables"
+    for name in ("cells", "monthly", "estimates", "trends", "guardrails", "verdict"):
+        assert (tables / f"experiment_{name}.csv").is_file(), name
+    cells = pd.read_csv(tables / "experiment_cells.csv").set_index(["group", "period"])
+    with open_store(ROOT / "data_samples") as store:
+        n = quality_summary(store, month=design["after"], site=design["treated"]).n_audits.iloc[0]
+    assert cells.loc[("treated", "after"), "n_audits"] == n
+    verdict = pd.read_csv(tables / "experiment_verdict.csv")["sentence"].tolist()
+    estimates = pd.read_csv(tables / "experiment_estimates.csv")
+    significant = bool(estimates.loc[0, "significant"])
+    assert verdict[0].startswith("Verdict: no detectable effect") != significant

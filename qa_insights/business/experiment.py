@@ -27,6 +27,7 @@ from scipy import stats
 from qa_insights.business.actuals import handle_time_stats
 from qa_insights.data.months import check_month, month_range, shift_month
 from qa_insights.data.queries import audit_counts, check_dimensions
+from qa_insights.data.sample_data import PLANTED
 from qa_insights.stats.experiment_design import (
     Trends,
     did_minimum_detectable_effect,
@@ -44,7 +45,7 @@ from qa_insights.stats.proportions import z_value
 if TYPE_CHECKING:
     from qa_insights.data.protocol import Store
 
-__all__ = ["Readout", "experiment_readout", "mean_did", "split_cells"]
+__all__ = ["Readout", "default_design", "experiment_readout", "mean_did", "split_cells"]
 
 
 @dataclass(frozen=True)
@@ -221,3 +222,23 @@ def experiment_readout(store: Store, dimension: str, treated: Sequence[str],
     return Readout(dimension, treated, control, before, after, cells, monthly,
                    did_minimum_detectable_effect(cells, alpha=alpha), mde_ab, did, ab, trends,
                    pd.DataFrame(guard))
+
+
+def default_design(known: Sequence[str], dimension: str, month: str) -> tuple[list[str], str]:
+    """Treated values and start month when a readout is asked for without a design: the
+    sample data's planted site (its jump two months before the latest month) when it is in
+    the data, else the first known value; the change starts two months before ``month``.
+
+    Examples
+    --------
+    >>> default_design(["a", "bpo_gamma_hyderabad"], "site", "2026-10")
+    (['bpo_gamma_hyderabad'], '2026-08')
+    >>> default_design(["spam", "nudity"], "queue", "2026-10")
+    (['nudity'], '2026-08')
+    """
+    planted = str(PLANTED["jump"][dimension]) if dimension in PLANTED["jump"] else None
+    values = sorted(str(v) for v in known)
+    if not values:
+        raise ValueError(f"no {dimension} values to design an experiment on")
+    treated = [planted] if planted in values else [values[0]]
+    return treated, shift_month(check_month(month), int(PLANTED["jump"]["month_offset"]))
