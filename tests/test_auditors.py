@@ -76,7 +76,7 @@ def test_silent_on_null_auditors_and_flags_a_planted_lenient_one() -> None:
         flags = dict(zip(r["auditor_id"], r["flag"]))
         found += flags["Q00"] == "lenient"
         assert set(v for a, v in flags.items() if a != "Q00") <= {""}
-    assert found >= 45
+    assert found >= 40  # at least 80% power for a ratio of 0.4 at ~1,350 audits
 
 
 def test_auditor_quality_on_the_sample_data() -> None:

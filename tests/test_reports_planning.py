@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import papermill as pm
 import pytest
 
 from qa_insights.business.target_planning import next_quarter, period_months
@@ -17,7 +18,8 @@ from qa_insights.data.sample_data import PLANTED
 from qa_insights.data.store import open_store
 from qa_insights.present.display import read_records
 from qa_insights.quality.metrics import quality_summary
-from tests.report_helpers import ROOT
+from qa_insights.reports.engine.run import execute_notebook
+from tests.report_helpers import NOTEBOOKS, ROOT
 
 pytestmark = pytest.mark.slow
 
@@ -69,3 +71,16 @@ def test_experiment_readout_builds_with_its_tables(planning_build: Path) -> None
     estimates = pd.read_csv(tables / "experiment_estimates.csv")
     significant = bool(estimates.loc[0, "significant"])
     assert verdict[0].startswith("Verdict: no detectable effect") != significant
+
+
+@pytest.mark.parametrize("name, parameters, message", [
+    ("experiment_readout", {"dimension": "moderator_id"}, "parameter dimension: 'moderator_id'"),
+    ("target_planning", {"period": "2027-Q5"}, "parameter period: expected 'YYYY-Qn'"),
+])
+def test_bad_parameters_stop_with_the_valid_values(name: str, parameters: dict, message: str,
+                                                    tmp_path: Path) -> None:
+    with pytest.raises(pm.PapermillExecutionError) as info:
+        execute_notebook(NOTEBOOKS / f"{name}.ipynb", tmp_path / f"{name}.ipynb", parameters,
+                         execution_timeout=300)
+    assert info.value.ename == "ParameterError"
+    assert message in info.value.evalue
