@@ -18,6 +18,7 @@ from qa_insights.business.actuals import metric_actuals
 from qa_insights.business.target_planning import (
     METRIC_RULES,
     PLAN_METHODS,
+    ambition,
     cascade_draft,
     chance_of_meeting,
     draft_targets,
@@ -196,3 +197,21 @@ def test_targets_plan_command_writes_a_valid_draft(tmp_path: Path) -> None:
         report = store.validation.tables["targets"]
         assert report.quarantined_total == 0 and report.loaded == len(draft)
     assert main(["targets", "plan", "--period", "2027-Q7", "--out", str(out)]) == 2
+
+
+def test_ambition_uses_only_the_months_before_each_target() -> None:
+    h = _org("accuracy", ["2026-07", "2026-08", "2026-09", "2026-10"],
+             [0.95, 0.97, 0.96, 0.50])
+    t = pd.DataFrame({"metric": "accuracy", "scope": "org", "scope_value": "",
+                      "month": ["2026-10", "2026-09"], "target": [0.965, 0.99],
+                      "direction": "higher_is_better"})
+    a = ambition(t, h).set_index("month")
+    # 2026-10: mean 0.96, sd 0.01, k = 3 (the 0.50 of October itself is not used).
+    assert a.loc["2026-10", "chance_at_setting"] == pytest.approx(
+        1 - _phi(0.005 / (0.01 * math.sqrt(4 / 3))), abs=1e-12)
+    # 2026-09: mean 0.96, sd 0.01414, k = 2; 0.99 is a stretch.
+    sd = float(np.std([0.95, 0.97], ddof=1))
+    assert a.loc["2026-09", "chance_at_setting"] == pytest.approx(
+        1 - _phi(0.03 / (sd * math.sqrt(1.5))), abs=1e-12)
+    assert a.loc["2026-09", "ambition"] == "stretch"
+    assert a.loc["2026-10", "ambition"] == "balanced"

@@ -62,6 +62,7 @@ __all__ = [
     "PLAN_COLUMNS",
     "PLAN_METHODS",
     "PlanRule",
+    "ambition",
     "cascade_draft",
     "cascade_units",
     "chance_of_meeting",
@@ -507,3 +508,55 @@ def with_cascade(draft: pd.DataFrame, cascaded: pd.DataFrame) -> pd.DataFrame:
     keep = ~draft.set_index(key).index.isin(cascaded.set_index(key).index)
     out = pd.concat([draft[keep], cascaded[list(draft.columns)]], ignore_index=True)
     return out.sort_values(key, kind="stable").reset_index(drop=True)
+
+
+def ambition(review: pd.DataFrame, history: pd.DataFrame, *, window: int = 6) -> pd.DataFrame:
+    """How ambitious past targets were: the chance of meeting each at setting time.
+
+    Parameters
+    ----------
+    review : DataFrame
+        Past targets with ``metric, scope, scope_value, month, target, direction`` (e.g.
+        :func:`qa_insights.business.targets.attainment`, whose ``status`` says whether
+        each was met).
+    history : DataFrame
+        Monthly actuals (``metric, scope, scope_value, month, actual``).
+    window : int
+        Months before each target's month the process is judged on.
+
+    Returns
+    -------
+    DataFrame
+        ``review`` with ``chance_at_setting`` (:func:`chance_of_meeting` from the
+        ``window`` months before the target's month only; NaN with fewer than 2) and
+        ``ambition`` (``"stretch"`` below 20%, ``"safe"`` above 80%, else ``"balanced"``).
+
+    Examples
+    --------
+    >>> h = pd.DataFrame({"metric": "accuracy", "scope": "org", "scope_value": "",
+    ...                   "month": ["2026-07", "2026-08", "2026-09"],
+    ...                   "actual": [0.95, 0.97, 0.96]})
+    >>> t = pd.DataFrame({"metric": ["accuracy"], "scope": ["org"], "scope_value": [""],
+    ...                   "month": ["2026-10"], "target": [0.96],
+    ...                   "direction": ["higher_is_better"]})
+    >>> ambition(t, h)[["chance_at_setting", "ambition"]].values.tolist()
+    [[0.5, 'balanced']]
+    """
+    key = ["metric", "scope", "scope_value"]
+    frames = []
+    for month, rows in review.groupby("month", sort=True):
+        st = process_stats(history, str(month), window=window)
+        frames.append(rows.merge(st[[*key, "trailing_mean", "trailing_sd", "n_months"]],
+                                 on=key, how="left"))
+    if not frames:
+        return review.assign(chance_at_setting=np.nan, ambition="")
+    out = pd.concat(frames, ignore_index=True)
+    chance = chance_of_meeting(out["target"].to_numpy(float),
+                               out["trailing_mean"].to_numpy(float),
+                               out["trailing_sd"].to_numpy(float),
+                               out["n_months"].fillna(0).to_numpy(float),
+                               out["direction"].to_numpy())
+    out["chance_at_setting"] = chance
+    out["ambition"] = np.select([chance < 0.2, chance > 0.8], ["stretch", "safe"],
+                                np.where(np.isnan(chance), "", "balanced"))
+    return out.drop(columns=["trailing_mean", "trailing_sd", "n_months"])
