@@ -48,6 +48,9 @@ def test_target_planning_builds_with_a_draft_and_an_exact_cascade(planning_build
     assert len(draft) == records["draft_rows"]
     assert records["period"] == next_quarter(records["month"])
     assert set(draft["month"]) == set(period_months(records["period"]))
+    review = pd.DataFrame(records["attainment_review"])
+    assert set(review["status"]) <= {"met", "missed", "at risk", "no data"}
+    assert review["chance_at_setting"].between(0, 1).all()
     cascade = pd.read_csv(planning_build / "tables" / "target_planning_cascade.csv")
     for metric, rows in cascade.groupby("metric"):
         w, t = rows["weight"].to_numpy(), rows["target"].to_numpy()
