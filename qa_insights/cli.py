@@ -41,6 +41,8 @@ EXAMPLES: dict[str, str] = {
     "export": "qa-insights export data_samples --out /lake/qa/clean --months 2026-10",
     "build": "qa-insights build --month 2026-10 --data data_samples --out reports "
              "--reports mqr,rca:queue=spam",
+    "targets": "qa-insights targets plan --period 2027-Q1 --method trailing_median "
+               "--data data_samples --out targets_draft.csv",
 }
 
 
@@ -240,6 +242,37 @@ def _cmd_build(args: argparse.Namespace) -> int:
     return build_cli(args)
 
 
+def _cmd_targets_plan(args: argparse.Namespace) -> int:
+    from qa_insights.business.actuals import metric_actuals
+    from qa_insights.business.target_planning import (
+        cascade_draft,
+        draft_targets,
+        period_months,
+        propose_targets,
+        with_cascade,
+    )
+    from qa_insights.data.errors import DataError
+    from qa_insights.data.store import open_store
+
+    try:
+        period_months(args.period)
+        with open_store(args.data) as store:
+            history = metric_actuals(store, scopes=("org", "site", "queue", "market"))
+    except (DataError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    plan = propose_targets(history, args.period, window=args.window)
+    draft = draft_targets(plan, args.method)
+    if args.cascade:
+        draft = with_cascade(draft, cascade_draft(draft, history, scope=args.cascade,
+                                                  window=args.window))
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    draft.to_csv(args.out, index=False)
+    print(f"Wrote {len(draft)} draft targets for {args.period} ({args.method}) to {args.out}; "
+          "edit, then commit it as targets.csv")
+    return 0
+
+
 def _parser() -> argparse.ArgumentParser:
     from qa_insights.reports.engine.kinds import REPORTS
 
@@ -322,6 +355,23 @@ def _parser() -> argparse.ArgumentParser:
                    help="query engine (default $QA_INSIGHTS_ENGINE or duckdb); the Spark "
                         "master is $QA_INSIGHTS_SPARK_MASTER (default local[2])")
     p.set_defaults(func=_cmd_build)
+
+    p = sub.add_parser("targets", help="plan next period's targets from history")
+    plan = p.add_subparsers(dest="targets_command", required=True).add_parser(
+        "plan", formatter_class=_HelpFormatter,
+        description="Propose targets for a period with a method, as a draft targets.csv.")
+    plan.add_argument("--period", required=True, help="YYYY-Qn or YYYY-MM")
+    plan.add_argument("--method", default="by_metric",
+                      choices=("trailing_median", "benchmark", "glide_path", "by_metric"),
+                      help="target-setting method; by_metric: each metric's fitting one")
+    plan.add_argument("--data", type=data_location, default=Path("data_samples"),
+                      help="data folder")
+    plan.add_argument("--out", type=Path, default=Path("targets_draft.csv"),
+                      help="draft targets file")
+    plan.add_argument("--window", type=int, default=6, help="months of history looked back")
+    plan.add_argument("--cascade", choices=("site", "queue", "market"), default=None,
+                      help="replace that scope's targets by the cascade of the org target")
+    plan.set_defaults(func=_cmd_targets_plan)
     summaries = {a.dest: a.help for a in sub._choices_actions}
     for name, subparser in sub.choices.items():
         _with_help(subparser, name, summaries.get(name))

@@ -14,7 +14,8 @@ from qa_insights.reports.engine.paths import NOTEBOOKS_DIR
 
 NOTEBOOKS = sorted(NOTEBOOKS_DIR.glob("*.ipynb"))
 EXPECTED = {"monthly_quality_report", "monthly_business_review", "calibration_report",
-            "rca_deep_dive", "explore_audits"}
+            "rca_deep_dive", "explore_audits", "target_planning",
+            "experiment_readout"}
 
 
 def test_every_expected_notebook_exists() -> None:

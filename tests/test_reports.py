@@ -158,7 +158,8 @@ def test_index_escapes_everything() -> None:
 def test_build_publishes_every_report(built_month: dict) -> None:
     out, month = Path(built_month["out"]), built_month["month"]
     assert built_month["exit_code"] == 0
-    stems = {"monthly_quality_report", "monthly_business_review", "calibration_report"}
+    stems = {"monthly_quality_report", "monthly_business_review", "calibration_report",
+             "target_planning", "experiment_readout"}
     stems |= {f"rca_{slugify(q)}" for q in built_month["rca_queues"]}
     assert {r["stem"] for r in built_month["results"]} == stems
     for stem in stems:

@@ -8,7 +8,7 @@ notebook to ``qa_insights/reports/notebooks/`` (plus, usually, a content module 
 Examples
 --------
 >>> [spec.key for spec in REPORTS.values()]
-['mqr', 'mbr', 'calibration', 'rca']
+['mqr', 'mbr', 'calibration', 'rca', 'target_planning', 'experiment_readout']
 >>> [(s.key, s.targets) for s in select_reports("MQR, rca:queue=spam")]
 [('mqr', ()), ('rca', (('queue', 'spam'),))]
 """
@@ -68,6 +68,8 @@ REPORTS: dict[str, ReportSpec] = {s.key: s for s in (
     ReportSpec("calibration", "calibration_report.ipynb", "Calibration Report"),
     ReportSpec("rca", "rca_deep_dive.ipynb", "Root-Cause Deep Dive", per_queue=True,
                target_scopes=("queue", "site", "market")),
+    ReportSpec("target_planning", "target_planning.ipynb", "Target Planning"),
+    ReportSpec("experiment_readout", "experiment_readout.ipynb", "Experiment Readout"),
 )}
 
 
@@ -77,7 +79,7 @@ def index_rank(key: str, registry: Mapping[str, ReportSpec] = REPORTS) -> int:
     Examples
     --------
     >>> index_rank("mbr"), index_rank("something else")
-    (1, 4)
+    (1, 6)
     """
     return list(registry).index(key) if key in registry else len(registry)
 
@@ -114,7 +116,7 @@ def select_reports(reports: str | Sequence[str] | None,
     Examples
     --------
     >>> [s.key for s in select_reports("all")]
-    ['mqr', 'mbr', 'calibration', 'rca']
+    ['mqr', 'mbr', 'calibration', 'rca', 'target_planning', 'experiment_readout']
     >>> select_reports("rca:site=inhouse_dublin,rca:queue=spam")[0].targets
     (('site', 'inhouse_dublin'), ('queue', 'spam'))
     >>> select_reports("mqr:site=x")
