@@ -274,8 +274,8 @@ def scorecard_from_sums(sums: pd.DataFrame, targets: Mapping[str, tuple[float, s
     ...     "n_audits": [500, 500], "n_errors": [10, 30], "n_critical": [1, 2],
     ...     "n_handle_time": [0, 0], "handle_time_total_s": [0.0, 0.0], "currency": "USD"})
     >>> card = scorecard_from_sums(s)
-    >>> card[["cost_per_item_vs_in_house_pct", "accuracy_diff_pts", "extra_errors"]].round(2)\
-    ...     .values.tolist()[1]
+    >>> cols = ["cost_per_item_vs_in_house_pct", "accuracy_diff_pts", "extra_errors"]
+    >>> card[cols].round(2).values.tolist()[1]
     [-40.0, -4.0, 40.0]
     """
     frame = sums.copy()
