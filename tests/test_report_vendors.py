@@ -73,3 +73,28 @@ def test_built_html_shows_the_section(built: Path) -> None:
         assert html.escape(sentence, quote=False) in section
     beta = card.set_index("vendor").loc["beta", "tradeoff"]
     assert beta.startswith("beta is") and "less accurate" in beta and "(significant" in beta
+
+
+MONEY_TABLES = ("cost_by_site", "mbr_cost_change", "mbr_budget_variance", "mbr_cost_allocation",
+                "mbr_whatif_move_volume", "mbr_whatif_audit_rate", "vendor_scorecard")
+
+
+@pytest.mark.slow
+def test_built_money_tables_travel_as_xlsx(built: Path) -> None:
+    from openpyxl import load_workbook
+
+    tables = built / "tables"
+    present = [name for name in MONEY_TABLES if (tables / f"{name}.csv").is_file()]
+    assert {"cost_by_site", "vendor_scorecard", "mbr_cost_change"} <= set(present)
+    for name in present:
+        wb = load_workbook(tables / f"{name}.xlsx")
+        assert wb.sheetnames == ["data", "README"], name
+        rows = list(wb["data"].iter_rows(values_only=True))
+        sheet = pd.DataFrame(rows[1:], columns=rows[0])
+        csv = pd.read_csv(tables / f"{name}.csv")
+        assert list(sheet.columns) == list(csv.columns), name
+        numeric = [c for c in csv.columns if pd.api.types.is_numeric_dtype(csv[c])
+                   and not pd.api.types.is_bool_dtype(csv[c])]
+        np.testing.assert_allclose(sheet[numeric].astype(float).to_numpy(),
+                                   csv[numeric].to_numpy(dtype=float), rtol=1e-11,
+                                   equal_nan=True, err_msg=name)
