@@ -95,3 +95,10 @@ def test_any_floats_round_trip_like_the_csv(tmp_path_factory, values: list[float
     sheet = sheet_frame(folder / "t.xlsx")["cost"].astype(float).to_numpy()
     # The CSV keeps 12 significant digits; the workbook stores the full double.
     np.testing.assert_allclose(sheet, csv, rtol=1e-11, atol=1e-300, equal_nan=True)
+
+
+def test_same_frame_gives_the_same_bytes(tmp_path: Path) -> None:
+    write_table(_frame(), "a", tmp_path / "one", xlsx=True)
+    write_table(_frame(), "a", tmp_path / "two", xlsx=True)
+    assert (tmp_path / "one" / "a.xlsx").read_bytes() == (tmp_path / "two" / "a.xlsx").read_bytes()
+    assert load_workbook(tmp_path / "one" / "a.xlsx").properties.modified.year == 2000

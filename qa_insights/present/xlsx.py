@@ -6,6 +6,9 @@ percentages, counts as integers) and ``README`` (what the table is, where it com
 and every column with the format it is shown in). The numbers are the same values as the
 table's CSV: formatting changes how Excel shows them, not what is stored.
 
+The file is byte-for-byte reproducible: the same frame gives the same bytes (fixed document
+and zip-entry times), so a rebuild of a report gives identical tables.
+
 Text cells that Excel would run as formulas are neutralised as in the CSV
 (:func:`qa_insights.data.safe_csv.neutralise_formulas`) and stored as text.
 
@@ -17,14 +20,18 @@ Examples
 
 from __future__ import annotations
 
+import datetime
+import io
 import os
 import re
+import zipfile
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 from openpyxl import Workbook
 from openpyxl.styles import Font
+from openpyxl.xml.functions import tostring
 
 from qa_insights.data.safe_csv import neutralise_formulas
 
@@ -33,6 +40,9 @@ __all__ = ["README_SHEET", "DATA_SHEET", "number_format", "write_xlsx"]
 #: Sheet names.
 DATA_SHEET = "data"
 README_SHEET = "README"
+
+#: Document and zip-entry time of every workbook (no build time: reproducible bytes).
+_FIXED_TIME = datetime.datetime(2000, 1, 1)
 
 _INTERVAL_SUFFIX = re.compile(r"(_ci)?_(low|high)$")
 _PERCENT_WORDS = ("accuracy", "rate", "share", "utilisation")
@@ -138,5 +148,19 @@ def write_xlsx(frame: pd.DataFrame, path: str | os.PathLike, *, title: str,
     readme["A1"].font = Font(bold=True, size=14)
     readme.column_dimensions["A"].width = 40
     readme.column_dimensions["B"].width = 28
-    wb.save(path)
+    _save_reproducibly(wb, path)
     return path
+
+
+def _save_reproducibly(wb: Workbook, path: Path) -> None:
+    """Save with fixed times: openpyxl stamps the document and the zip entries with now."""
+    buffer = io.BytesIO()
+    wb.save(buffer)
+    wb.properties.created = wb.properties.modified = _FIXED_TIME
+    core = tostring(wb.properties.to_tree())
+    with zipfile.ZipFile(buffer) as src, zipfile.ZipFile(path, "w") as dst:
+        for item in src.infolist():
+            data = core if item.filename == "docProps/core.xml" else src.read(item)
+            info = zipfile.ZipInfo(item.filename, date_time=_FIXED_TIME.timetuple()[:6])
+            info.compress_type = zipfile.ZIP_DEFLATED
+            dst.writestr(info, data)
