@@ -138,11 +138,12 @@ def _row_checks(table: Table, types: dict[str, str]) -> list[tuple[str, str]]:
         checks.append((f"{agree} AND (t_error_reason IS NOT NULL OR t_severity IS NOT NULL)",
                        "error_reason/severity: set on an audit where moderator and auditor "
                        "agree"))
-    if table.name == "targets":
+    if table.name in ("targets", "budgets"):
+        levels = "site, queue or market" if table.name == "targets" else "site, queue or vendor"
         checks.append(("t_scope = 'org' AND t_scope_value IS NOT NULL",
                        "scope_value: expected empty for scope 'org'"))
         checks.append(("t_scope <> 'org' AND t_scope_value IS NULL",
-                       "scope_value: expected a value for scope site, queue or market"))
+                       f"scope_value: expected a value for scope {levels}"))
     return checks
 
 
@@ -212,7 +213,8 @@ def _mark_duplicates(con: duckdb.DuckDBPyConnection, table: Table, stage: str) -
 def _month_of(table: Table) -> str | None:
     """SQL for the month (YYYY-MM) of a staged row, used by a month window."""
     return {"audits": "strftime(t_audited_at, '%Y-%m')", "calibration": "strftime(t_session_date, '%Y-%m')",
-            "volumes": "t_month", "targets": "t_month"}.get(table.name)
+            "volumes": "t_month", "targets": "t_month",
+            "budgets": "t_month"}.get(table.name)
 
 
 def validate_table(con: duckdb.DuckDBPyConnection, source: Source,
