@@ -53,7 +53,7 @@ def data(tmp_path_factory: pytest.TempPathFactory) -> Path:
     month = pd.read_csv(SAMPLE / "volumes.csv", usecols=["month"])["month"].max()
     (folder / "budgets.csv").write_text(
         "month,scope,scope_value,amount,currency\n"
-        f"{month},org,,1500000,USD\n{month},vendor,beta,100000,USD\n"
+        f"{month},org,,2000000,USD\n{month},vendor,beta,100000,USD\n"
         f"{month},queue,spam,1,USD\n", encoding="utf-8")
     return folder
 
