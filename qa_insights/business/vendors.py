@@ -37,7 +37,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -170,7 +170,7 @@ def _p_text(p: float) -> str:
     return "p < 0.001" if p < 0.001 else f"p = {p:.3f}"
 
 
-def tradeoff_sentence(row: Mapping[str, object], alpha: float = 0.05) -> str:
+def tradeoff_sentence(row: Mapping[str, Any], alpha: float = 0.05) -> str:
     """The vendor's trade-off against in-house in one sentence (a scorecard row).
 
     Examples
