@@ -1,4 +1,4 @@
-"""The data contract: one declarative definition of the four input tables.
+"""The data contract: one declarative definition of the input tables.
 
 Validation (:mod:`qa_insights.data.store`), the sample-data generator
 (:mod:`qa_insights.data.sample_data`) and the documentation (``docs/data-contract.md``,
@@ -238,8 +238,25 @@ TARGETS = Table(
     ),
 )
 
+BUDGETS = Table(
+    name="budgets",
+    description="Optional. One row per month x scope: the cost budget (budget vs actual).",
+    key=("month", "scope", "scope_value"),
+    columns=(
+        Column("month", "month", True, "Month (YYYY-MM).", "2026-10"),
+        Column("scope", "string", True, "Level the budget applies to.", "vendor",
+               allowed=("org", "site", "queue", "vendor")),
+        Column("scope_value", "string", False, "Site, queue or vendor; empty for org.",
+               "alpha"),
+        Column("amount", "number", True, "Budgeted cost, in `currency`.", "150000",
+               min_value=0),
+        Column("currency", "string", True, "ISO 4217 code; the same as volumes.", "USD"),
+    ),
+)
+
 #: Every contract table by name.
-TABLES: dict[str, Table] = {t.name: t for t in (AUDITS, CALIBRATION, VOLUMES, TARGETS)}
+TABLES: dict[str, Table] = {t.name: t for t in (AUDITS, CALIBRATION, VOLUMES, TARGETS,
+                                                BUDGETS)}
 
 
 def markdown_table(table: Table) -> str:

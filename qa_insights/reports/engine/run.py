@@ -99,7 +99,7 @@ def run_task(task: Task) -> TaskResult:
     Writes ``<stem>.ipynb`` and ``<stem>.html`` (status ``ok`` or ``empty``), or
     ``<stem>.failed.ipynb`` and ``<stem>.failed.html`` (status ``failed``; the HTML shows
     code and traceback, with ``#papermill-error-cell`` at the failing cell), and
-    ``tables/*.csv`` written by the notebook.
+    ``tables/*.csv`` (and ``*.xlsx``) written by the notebook.
     """
     import nbformat
 
@@ -148,7 +148,8 @@ def run_task(task: Task) -> TaskResult:
                                      source_dir=task.notebook.parent)
             nbformat.write(nb, executed)
             (staging / f"{task.stem}.html").write_text(rendered.html, encoding="utf-8")
-            result.tables = sorted(p.name for p in tables_dir.glob("*.csv")) \
+            result.tables = sorted(p.name for p in tables_dir.iterdir()
+                                   if p.suffix in (".csv", ".xlsx")) \
                 if tables_dir.is_dir() else []
         result.warnings.extend(rendered.warnings)
         result.timings["render_s"] = round(time.perf_counter() - t1, 3)

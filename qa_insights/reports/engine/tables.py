@@ -4,7 +4,10 @@ A report notebook calls :func:`write_table` for every table it shows; the build 
 the notebook a private ``tables_dir`` and publishes the files under ``<out>/<month>/tables/``
 together with the HTML, only if the whole report succeeded. Run interactively with
 ``tables_dir = ""`` nothing is written. Text cells that a spreadsheet would run as formulas
-are neutralised (:func:`qa_insights.data.safe_csv.write_csv`).
+are neutralised (:func:`qa_insights.data.safe_csv.write_csv`). With ``xlsx=True`` (the money
+tables) the same frame is also written as ``<name>.xlsx`` with formatted numbers and a README
+sheet (:func:`qa_insights.present.xlsx.write_xlsx`); the build publishes it beside the CSV.
+The CSV is what the privacy check reads, and the workbook holds the same values.
 
 Examples
 --------
@@ -26,6 +29,7 @@ from pathlib import Path
 import pandas as pd
 
 from qa_insights.data.safe_csv import write_csv
+from qa_insights.present.xlsx import write_xlsx
 
 __all__ = ["FINDINGS_FILE", "QUALITY_COLUMNS", "SUMMARY_FILE", "merge_findings", "slugify",
            "write_findings", "write_summary", "write_table"]
@@ -63,9 +67,10 @@ def slugify(name: str, max_length: int = 60) -> str:
     return slug
 
 
-def write_table(frame: pd.DataFrame, name: str, tables_dir: str | os.PathLike) -> Path | None:
-    """Write ``frame`` as ``<tables_dir>/<slug of name>.csv``; nothing when ``tables_dir``
-    is empty. Returns the path written (or None).
+def write_table(frame: pd.DataFrame, name: str, tables_dir: str | os.PathLike, *,
+                xlsx: bool = False, notes: str = "") -> Path | None:
+    """Write ``frame`` as ``<tables_dir>/<slug of name>.csv`` (and ``.xlsx`` with ``xlsx``);
+    nothing when ``tables_dir`` is empty. Returns the CSV path written (or None).
 
     Parameters
     ----------
@@ -75,12 +80,19 @@ def write_table(frame: pd.DataFrame, name: str, tables_dir: str | os.PathLike) -
         Table name, e.g. ``"quality_by_site"``.
     tables_dir : path or str
         The notebook's ``tables_dir`` parameter.
+    xlsx : bool
+        Also write an Excel workbook of the same frame (money tables, for finance).
+    notes : str
+        Extra lines for the workbook's README sheet.
     """
     if not str(tables_dir):
         return None
     folder = Path(tables_dir)
     folder.mkdir(parents=True, exist_ok=True)
-    return write_csv(frame, folder / f"{slugify(name)}.csv")
+    slug = slugify(name)
+    if xlsx:
+        write_xlsx(frame, folder / f"{slug}.xlsx", title=slug, notes=notes)
+    return write_csv(frame, folder / f"{slug}.csv")
 
 
 def write_summary(text: str, tables_dir: str | os.PathLike) -> Path | None:
