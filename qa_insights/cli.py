@@ -252,7 +252,7 @@ def _cmd_targets_plan(args: argparse.Namespace) -> int:
         with_cascade,
     )
     from qa_insights.data.errors import DataError
-    from qa_insights.data.store import open_store
+    from qa_insights.data.opening import open_store
 
     try:
         period_months(args.period)

@@ -250,5 +250,5 @@ def dawid_skene(ratings: Any, categories: Sequence[Any] | None = None, max_iter:
     codes = enc.codes[rated]
     q = enc.n_categories
     one_hot = (codes[:, :, None] == np.arange(q)[None, None, :]).astype(float)
-    return dawid_skene_from_counts(one_hot, enc.categories, enc.items[rated], enc.raters,
+    return dawid_skene_from_counts(one_hot, list(enc.categories), enc.items[rated], enc.raters,
                                    max_iter, tol)

@@ -50,6 +50,7 @@ import warnings
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import cast
 
 import duckdb
 
@@ -350,7 +351,8 @@ def _check_keys_across_units(con: duckdb.DuckDBPyConnection, data_dir: Path,
     Only the keys of the units just written are looked up (a hash join, not a scan that
     groups every stored row)."""
     for table in sorted({t for t, _ in written}):
-        if scalar(con, "SELECT count(*) FROM st._store_units WHERE tbl = ?", [table]) < 2:
+        if cast(int, scalar(con, "SELECT count(*) FROM st._store_units WHERE tbl = ?",
+                            [table])) < 2:
             continue
         key = TABLES[table].key
         on = " AND ".join(f"o.{k} = n.{k}" for k in key)

@@ -21,6 +21,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import cast
 
 import duckdb
 
@@ -351,7 +352,7 @@ def _load_csv(con: duckdb.DuckDBPyConnection, table: Table, files: list[Path]) -
     rows = scalar(con, f"SELECT (SELECT count(*) FROM {combined}) + "
                   f"(SELECT count(*) FROM {rejects})")
     return Source(table, "csv", tuple(files), combined,
-                  {c: "VARCHAR" for c in present_cols}, rejects, rows=int(rows),
+                  {c: "VARCHAR" for c in present_cols}, rejects, rows=int(cast(int, rows)),
                   notes=(*header_notes, *missing_column_notes(table, columns_by_file)))
 
 
@@ -369,8 +370,9 @@ def _renumber_after_rejects(con: duckdb.DuckDBPyConnection, part: str, scan_rej:
 def _parquet_rows(con: duckdb.DuckDBPyConnection, files: list[Path]) -> int:
     """Rows in ``files`` according to their footers; names the first unreadable file."""
     try:
-        return int(scalar(con, "SELECT coalesce(sum(num_rows), 0) FROM parquet_file_metadata("
-                          "[" + ", ".join(sql_str(str(p)) for p in files) + "])"))
+        total = scalar(con, "SELECT coalesce(sum(num_rows), 0) FROM parquet_file_metadata("
+                       "[" + ", ".join(sql_str(str(p)) for p in files) + "])")
+        return int(cast(int, total))
     except duckdb.Error as exc:
         failure = exc
     for path in files:  # which file? (DuckDB names it in some messages, not in all)

@@ -74,7 +74,7 @@ def pct(value: float | None, digits: int = 1) -> str:
     >>> pct(0.9625), pct(float("nan")), pct(1.0, 0), pct(-0.0001)
     ('96.2%', '–', '100%', '0.0%')
     """
-    return _MISSING if _is_missing(value) else f"{number(100 * float(value), digits)}%"
+    return _MISSING if value is None or _is_missing(value) else f"{number(100 * float(value), digits)}%"
 
 
 def interval(value: float | None, low: float | None, high: float | None,
@@ -86,9 +86,9 @@ def interval(value: float | None, low: float | None, high: float | None,
     >>> interval(0.5, float("nan"), 0.6)
     '50.0%'
     """
-    if _is_missing(value):
+    if value is None or _is_missing(value):
         return _MISSING
-    if _is_missing(low) or _is_missing(high):
+    if low is None or high is None or _is_missing(low) or _is_missing(high):
         return pct(value, digits)
     return (f"{pct(value, digits)} ({100 * float(low):.{digits}f}–"
             f"{100 * float(high):.{digits}f}%)")
@@ -105,7 +105,7 @@ def number(value: float | None, digits: int = 1, *, sign: bool = False) -> str:
     >>> number(-1234.5, 0)
     '−1,234'
     """
-    if _is_missing(value):
+    if value is None or _is_missing(value):
         return _MISSING
     rounded = round(float(value), digits)
     if rounded == 0:
@@ -137,7 +137,7 @@ def count(value: float | None) -> str:
     >>> count(12345), count(None)
     ('12,345', '–')
     """
-    return _MISSING if _is_missing(value) else f"{int(value):,}"
+    return _MISSING if value is None or _is_missing(value) else f"{int(value):,}"
 
 
 def escape(value: Any) -> str:
@@ -162,7 +162,7 @@ def _default_format(value: Any) -> str:
         size = abs(float(value))
         digits = (0 if float(value).is_integer() or size >= 1000 else 1 if size >= 100
                   else 2 if size >= 1 else 3)
-        return number(value, digits)
+        return number(float(value), digits)
     return str(value)
 
 

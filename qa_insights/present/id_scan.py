@@ -125,7 +125,7 @@ def found_ids(paths: Iterable[Path], ids: Iterable[str]) -> dict[str, set[str]]:
 
 
 def _found(text: str, tokens: frozenset[str], others: Iterable[str]) -> set[str]:
-    found = tokens & set(_TOKEN.findall(text))
+    found = set(tokens & set(_TOKEN.findall(text)))
     found |= {i for i in others if re.search(
         rf"(?<![A-Za-z0-9_]){re.escape(i)}(?![A-Za-z0-9_])", text)}
     return found

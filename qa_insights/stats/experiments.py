@@ -267,12 +267,12 @@ def arm_counts(store: Store, dimension: str, treated: Sequence[str],
     """
     (dimension,) = check_dimensions([dimension])
     counts = audit_counts(store, [dimension], **filters).dropna(subset=[dimension])
-    treated = set(treated)
-    if not treated:
+    treated_set = set(treated)
+    if not treated_set:
         raise ValueError("treated: give at least one value")
-    in_control = (~counts[dimension].isin(treated) if control is None
+    in_control = (~counts[dimension].isin(treated_set) if control is None
                   else counts[dimension].isin(set(control)))
-    if control is not None and treated & set(control):
+    if control is not None and treated_set & set(control):
         raise ValueError("a value is in both arms")
     arms = np.where(counts[dimension].isin(treated), "treatment",
                     np.where(in_control, "control", ""))
