@@ -223,7 +223,7 @@ def test_cli_export_writes_a_clean_folder_both_engines_read(tmp_path, duck):
 
 @pytest.mark.slow
 def test_build_on_spark_writes_the_same_tables_as_duckdb(clean_dir, tmp_path):
-    from qa_insights.reports.build import build
+    from qa_insights.reports.engine.build import build
 
     outs = {}
     for engine, data in (("duckdb", DATA), ("spark", clean_dir)):
