@@ -62,9 +62,12 @@ def _pct(value: float) -> str:
 
 
 def _p(value: float) -> str:
+    """A p-value printed so it never contradicts the 5% verdict beside it."""
+    from qa_insights.present.findings import format_p_value
+
     if value is None or np.isnan(value):
         return _MISSING
-    return "< 0.001" if value < 0.001 else f"{value:.3f}"
+    return format_p_value(float(value))
 
 
 def change_shown(decomposition: pd.DataFrame, by: str) -> pd.DataFrame:
@@ -102,7 +105,7 @@ def hypothesis_shown(tests: pd.DataFrame) -> pd.DataFrame:
     ...     "effect_size": [0.03], "effect_size_name": ["epsilon squared"], "n": [330],
     ...     "significant": [False]})
     >>> hypothesis_shown(t).iloc[0].astype(str).tolist()
-    ['Kruskal-Wallis', '330', '9.94', '0.127', 'epsilon squared 0.030', 'no significant difference']
+    ['Kruskal-Wallis', '330', '9.94', '0.13', 'epsilon squared 0.030', 'no significant difference']
     """
     return pd.DataFrame({
         "test": tests["test"].astype(str),
@@ -116,10 +119,18 @@ def hypothesis_shown(tests: pd.DataFrame) -> pd.DataFrame:
     })
 
 
+def _level(level: float) -> str:
+    """A confidence level as a percentage: 0.95 -> '95%', 0.98333 -> '98.3%'."""
+    text = f"{100 * level:.1f}".rstrip("0").rstrip(".")
+    return f"{text}%"
+
+
 def pairwise_shown(pairs: pd.DataFrame, only_significant: bool = False) -> pd.DataFrame:
     """Readable rows of :func:`qa_insights.rca.comparisons.pairwise_rates`: the two groups with
-    their error rates, the difference with its 95% interval in points and the
-    Holm-adjusted p-value; most significant first.
+    their error rates, the difference with its interval in points at the level the
+    multiplicity adjustment implies (``ci_level``, so the interval excludes zero exactly when
+    the pair is significant; 95% when absent) and the Holm-adjusted p-value; most
+    significant first.
 
     Examples
     --------
@@ -127,18 +138,20 @@ def pairwise_shown(pairs: pd.DataFrame, only_significant: bool = False) -> pd.Da
     ...     "n_b": [40], "rate_b": [0.0], "difference": [0.347], "ci_low": [0.2145],
     ...     "ci_high": [0.4624], "p_adjusted": [0.0005], "significant": [True]})
     >>> pairwise_shown(p).iloc[0].tolist()
-    ['x', '34.7%', 'y', '0.0%', '+34.7 pts (+21.4 to +46.2)', '< 0.001', 'yes']
+    ['x', '34.7%', 'y', '0.0%', '+34.7 pts (95% interval +21.4 to +46.2)', '< 0.001', 'yes']
     """
     rows = pairs[pairs["significant"]] if only_significant else pairs
     rows = rows.sort_values("p_adjusted", kind="stable")
+    levels = rows["ci_level"] if "ci_level" in rows else [0.95] * len(rows)
     return pd.DataFrame({
         "group_a": rows["group_a"].astype(str),
         "rate_a": [_pct(v) for v in rows["rate_a"]],
         "group_b": rows["group_b"].astype(str),
         "rate_b": [_pct(v) for v in rows["rate_b"]],
-        "difference": [f"{100 * d:+.1f} pts ({100 * lo:+.1f} to {100 * hi:+.1f})"
-                       for d, lo, hi in zip(rows["difference"], rows["ci_low"],
-                                            rows["ci_high"])],
+        "difference": [f"{100 * d:+.1f} pts ({_level(level)} interval {100 * lo:+.1f} to "
+                       f"{100 * hi:+.1f})"
+                       for d, lo, hi, level in zip(rows["difference"], rows["ci_low"],
+                                                   rows["ci_high"], levels, strict=True)],
         "p_adjusted": [_p(v) for v in rows["p_adjusted"]],
         "significant": ["yes" if s else "no" for s in rows["significant"]],
     }).reset_index(drop=True)
