@@ -15,6 +15,9 @@ import json
 from pathlib import Path
 
 import pandas as pd
+import pytest
+
+from tests.fixtures_data import SAMPLE
 
 #: Contract column -> MaestroQA-style column name.
 MAESTRO_COLUMNS = {
@@ -100,3 +103,10 @@ def write_zendesk_jsonl(audits: pd.DataFrame, path: Path) -> Path:
         lines.append(json.dumps(record))
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
+
+
+#: The bundled sample audits as text, the starting point of every export fixture.
+@pytest.fixture(scope="module")
+def sample_audits() -> pd.DataFrame:
+    return pd.read_csv(SAMPLE / "audits.csv", dtype=str, keep_default_na=False,
+                       na_values=[""])

@@ -39,11 +39,7 @@ from tests.fixtures_exports import (
     write_zendesk_jsonl,
 )
 
-
-@pytest.fixture(scope="module")
-def sample_audits() -> pd.DataFrame:
-    return pd.read_csv(SAMPLE / "audits.csv", dtype=str, keep_default_na=False,
-                       na_values=[""])
+pytest_plugins = ["tests.fixtures_exports"]
 
 
 def maestro_mapping(audits: pd.DataFrame, files: str = "maestro_audits*.csv") -> dict:
