@@ -17,8 +17,8 @@ from qa_insights.calibration.auditors import (
     auditor_quality,
     gamma_strength,
 )
+from qa_insights.data.opening import open_store
 from qa_insights.data.queries import audit_counts
-from qa_insights.data.store import open_store
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from qa_insights.business.budgets import BUDGET_COLUMNS, actual_cost_by_scope, budget_vs_actual
-from qa_insights.data.store import open_store
+from qa_insights.data.opening import open_store
 from tests.fixtures_mbr import audits, volume, write_folder
 
 M = "2026-10"

@@ -13,7 +13,7 @@ import pytest
 from scipy import stats
 
 from qa_insights.business.experiment import experiment_readout, mean_did
-from qa_insights.data.store import open_store
+from qa_insights.data.opening import open_store
 from qa_insights.present.experiment import experiment_verdict, preregistration
 from qa_insights.quality.metrics import quality_summary
 from qa_insights.stats.experiment_design import parallel_trends

@@ -52,7 +52,8 @@ def test_lower_bounds_and_console_script() -> None:
 
 def test_make_reports_installs_the_runtime_only_and_make_test_the_extras() -> None:
     make = (ROOT / "Makefile").read_text()
-    assert "reports: $(RUNTIME)" in make and "test: preflight $(FULL) lint" in make
+    assert "ingest: $(RUNTIME)" in make and "reports: ingest" in make
+    assert "test: preflight $(FULL) lint" in make
     runtime_rule = make.split("$(RUNTIME): pyproject.toml", 1)[1].split("\n\n", 1)[0]
     assert "pip install -q -e ." in runtime_rule and "[" not in runtime_rule.split("-e .")[1]
 

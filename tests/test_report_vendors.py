@@ -14,7 +14,7 @@ import pytest
 
 from qa_insights.business.budgets import budget_vs_actual
 from qa_insights.business.vendors import IN_HOUSE, scorecard_from_sums, vendor_scorecard
-from qa_insights.data.store import open_store
+from qa_insights.data.opening import open_store
 from qa_insights.reports.engine.build import build
 from qa_insights.reports.vendors import scorecard_shown, tradeoff_sentences
 from tests.fixtures_data import SAMPLE

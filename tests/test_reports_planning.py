@@ -14,8 +14,8 @@ import papermill as pm
 import pytest
 
 from qa_insights.business.target_planning import next_quarter, period_months
+from qa_insights.data.opening import open_store
 from qa_insights.data.sample_data import PLANTED
-from qa_insights.data.store import open_store
 from qa_insights.present.display import read_records
 from qa_insights.quality.metrics import quality_summary
 from qa_insights.reports.engine.run import execute_notebook

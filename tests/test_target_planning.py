@@ -28,7 +28,7 @@ from qa_insights.business.target_planning import (
 )
 from qa_insights.cli import main
 from qa_insights.data.contract import TABLES
-from qa_insights.data.store import open_store
+from qa_insights.data.opening import open_store
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -210,7 +210,7 @@ def test_sentence_dearer_and_more_accurate():
 
 
 def test_sample_data_finds_the_planted_cheaper_but_worse_vendor():
-    from qa_insights.data.store import open_store
+    from qa_insights.data.opening import open_store
     from tests.fixtures_data import SAMPLE
 
     with open_store(SAMPLE) as store:

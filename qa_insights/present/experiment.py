@@ -10,7 +10,7 @@ Examples
 >>> from qa_insights.stats.experiments import DiD
 >>> d = DiD(0.05, 0.05, 0.04, 0.04, 0.0, 0.005, -0.0098, 0.0098, 0.0, 1.0, False)
 >>> experiment_verdict(d, None, 0.014)[0]
-'Verdict: no detectable effect on the error rate (+0.00 pts, p = 1.00); the design could detect 1.4 pts with 80% power, so a smaller effect is not ruled out.'
+'Verdict: no detectable effect on the error rate (+0.00 pts, p > 0.99); the design could detect 1.4 pts with 80% power, so a smaller effect is not ruled out.'
 """
 
 from __future__ import annotations
