@@ -284,7 +284,7 @@ def pairwise_proportions(counts: pd.DataFrame, group: str, *, n: str = "n_audits
     adjusted = adjust_p_values(p, method)
     with np.errstate(divide="ignore", invalid="ignore"):
         level = (np.full(p.shape, float(confidence)) if confidence is not None
-                 else np.where(adjusted > 0, 1 - alpha * p / adjusted, 1 - alpha / len(p)))
+                 else np.where(adjusted > 0, 1 - alpha * p / adjusted, 1 - alpha / max(len(p), 1)))
     bounds = [agreeing_interval(r.events_a, r.n_a, r.events_b, r.n_b, r.p_value, r.test,
                                 lv) if np.isfinite(r.p_value) else (np.nan, np.nan)
               for r, lv in zip(out.itertuples(), level)]
