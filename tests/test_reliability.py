@@ -83,6 +83,7 @@ _SLOW_BUILD = textwrap.dedent("""
     import sys
     from pathlib import Path
     from qa_insights.reports.engine.build import BuildError, build
+    from qa_insights.reports.engine.kinds import ReportSpec
     notebooks, out, data = map(Path, sys.argv[1:4])
     try:
         s = build(data_dir=data, out_dir=out, notebooks_dir=notebooks, jobs=1,
