@@ -99,7 +99,8 @@ _SLOW_BUILD = textwrap.dedent("""
 @pytest.mark.slow
 def test_two_concurrent_builds_second_exits_2(sample_data: Path, tmp_path: Path) -> None:
     notebooks, out = tmp_path / "notebooks", tmp_path / "out"
-    _registry(notebooks, hold="import time\ntime.sleep(6)\nprint('held')")
+    # The hold outlasts the second build's start-up (imports, validation) on a busy machine.
+    _registry(notebooks, hold="import time\ntime.sleep(40)\nprint('held')")
     argv = [sys.executable, "-c", _SLOW_BUILD, str(notebooks), str(out), str(sample_data)]
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     first = subprocess.Popen(argv, env=env, stderr=subprocess.PIPE, text=True)
