@@ -87,3 +87,28 @@ def test_cost_change_without_items_in_a_period_is_an_error():
     b = _cost_frame({"in": (100.0, 90.0)})
     with pytest.raises(ValueError, match="after: no items handled in any segment"):
         decompose_cost_change(b, _cost_frame({"in": (0.0, 0.0)}))
+
+
+def test_cost_change_percent_is_undefined_without_cost_before():
+    from qa_insights.business.costs import decompose_cost_change
+    d = decompose_cost_change(_cost_frame({"in": (100.0, 0.0)}),
+                              _cost_frame({"in": (100.0, 50.0)}))
+    o = d.attrs["overall"]
+    assert o["change"] == 50.0 and np.isnan(o["change_pct"]) and np.isnan(o["total_pts"])
+
+
+def test_cheaper_but_worse_uses_alpha_five_percent_by_default():
+    from statsmodels.stats.proportion import proportions_ztest
+
+    from qa_insights.business.costs import cost_quality_tradeoff
+    e = pd.DataFrame({"site": ["in", "bpo"], "month": "2026-10", "items_handled": [1000, 1000],
+                      "cost": [900.0, 250.0], "n_audits": [400, 400], "n_errors": [8, 16],
+                      "productive_hours": 1.0, "headcount": 1.0, "n_critical": 0,
+                      "n_handle_time": 0, "handle_time_total_s": 0.0})
+    p = proportions_ztest([16, 8], [400, 400])[1]
+    assert 0.05 < p < 0.1
+    default = cost_quality_tradeoff(economics_ratios(e)).set_index("site")
+    assert default.loc["bpo", "p_value"] == pytest.approx(p, rel=1e-9)
+    assert not default["cheaper_but_worse"].any()
+    loose = cost_quality_tradeoff(economics_ratios(e), alpha=0.1).set_index("site")
+    assert loose["cheaper_but_worse"].to_dict() == {"bpo": True, "in": False}
