@@ -112,3 +112,10 @@ def test_cheaper_but_worse_uses_alpha_five_percent_by_default():
     assert not default["cheaper_but_worse"].any()
     loose = cost_quality_tradeoff(economics_ratios(e), alpha=0.1).set_index("site")
     assert loose["cheaper_but_worse"].to_dict() == {"bpo": True, "in": False}
+
+
+def test_cost_without_items_names_the_period_and_segment():
+    from qa_insights.business.costs import decompose_cost_change
+    b = _cost_frame({"in": (100.0, 90.0), "bpo": (0.0, 10.0)})
+    with pytest.raises(ValueError, match=r"before: segment \['bpo'\] has cost but no items"):
+        decompose_cost_change(b, _cost_frame({"in": (100.0, 90.0)}))
