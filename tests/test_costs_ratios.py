@@ -119,3 +119,27 @@ def test_cost_without_items_names_the_period_and_segment():
     b = _cost_frame({"in": (100.0, 90.0), "bpo": (0.0, 10.0)})
     with pytest.raises(ValueError, match=r"before: segment \['bpo'\] has cost but no items"):
         decompose_cost_change(b, _cost_frame({"in": (100.0, 90.0)}))
+
+
+def test_cost_change_percent_with_a_small_cost_before():
+    from qa_insights.business.costs import decompose_cost_change
+    d = decompose_cost_change(_cost_frame({"in": (100.0, 0.5)}),
+                              _cost_frame({"in": (100.0, 1.0)}))
+    assert d.attrs["overall"]["change_pct"] == pytest.approx(100.0)
+    assert d["total_pts"].tolist() == pytest.approx([100.0])
+
+
+def test_rest_of_organisation_error_rate():
+    from qa_insights.business.costs import cost_quality_tradeoff
+    e = pd.DataFrame({"site": ["a", "b", "c"], "month": "2026-10",
+                      "items_handled": [1000, 1000, 10], "cost": [900.0, 250.0, 5.0],
+                      "n_audits": [400, 300, 1], "n_errors": [8, 30, 1],
+                      "productive_hours": 1.0, "headcount": 1.0, "n_critical": 0,
+                      "n_handle_time": 0, "handle_time_total_s": 0.0})
+    t = cost_quality_tradeoff(economics_ratios(e)).set_index("site")
+    assert t.loc["a", "rest_error_rate"] == pytest.approx(31 / 301)
+    assert t.loc["c", "rest_error_rate"] == pytest.approx(38 / 700)
+    one = cost_quality_tradeoff(economics_ratios(e.iloc[[0, 2]])).set_index("site")
+    assert one.loc["a", "rest_error_rate"] == 1.0          # the rest is one audit, an error
+    alone = cost_quality_tradeoff(economics_ratios(e.iloc[[0]]))
+    assert np.isnan(alone["rest_error_rate"].iloc[0])
