@@ -143,3 +143,19 @@ def test_rest_of_organisation_error_rate():
     assert one.loc["a", "rest_error_rate"] == 1.0          # the rest is one audit, an error
     alone = cost_quality_tradeoff(economics_ratios(e.iloc[[0]]))
     assert np.isnan(alone["rest_error_rate"].iloc[0])
+
+
+def test_a_site_with_volumes_but_no_audits_has_zero_audits(tmp_path):
+    from qa_insights.business.costs import unit_economics
+    from tests.fixtures_mbr import audits, volume, write_folder
+    store = write_folder(tmp_path, audits=[audits("2026-10", "a", "spam", 100, 5)],
+                         volumes=[volume("2026-10", "a", "spam", 1000, 500.0),
+                                  volume("2026-10", "b", "spam", 2000, 800.0)])
+    try:
+        u = unit_economics(store, by=("site", "month")).set_index("site")
+    finally:
+        store.close()
+    assert u.loc["b", "n_audits"] == 0 and u.loc["b", "n_errors"] == 0
+    assert np.isnan(u.loc["b", "error_rate"])
+    assert u.loc["b", "cost_per_item"] == pytest.approx(0.4)
+    assert u.loc["a", "n_audits"] == 100 and u.loc["a", "error_rate"] == pytest.approx(0.05)
