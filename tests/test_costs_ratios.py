@@ -87,3 +87,75 @@ def test_cost_change_without_items_in_a_period_is_an_error():
     b = _cost_frame({"in": (100.0, 90.0)})
     with pytest.raises(ValueError, match="after: no items handled in any segment"):
         decompose_cost_change(b, _cost_frame({"in": (0.0, 0.0)}))
+
+
+def test_cost_change_percent_is_undefined_without_cost_before():
+    from qa_insights.business.costs import decompose_cost_change
+    d = decompose_cost_change(_cost_frame({"in": (100.0, 0.0)}),
+                              _cost_frame({"in": (100.0, 50.0)}))
+    o = d.attrs["overall"]
+    assert o["change"] == 50.0 and np.isnan(o["change_pct"]) and np.isnan(o["total_pts"])
+
+
+def test_cheaper_but_worse_uses_alpha_five_percent_by_default():
+    from statsmodels.stats.proportion import proportions_ztest
+
+    from qa_insights.business.costs import cost_quality_tradeoff
+    e = pd.DataFrame({"site": ["in", "bpo"], "month": "2026-10", "items_handled": [1000, 1000],
+                      "cost": [900.0, 250.0], "n_audits": [400, 400], "n_errors": [8, 16],
+                      "productive_hours": 1.0, "headcount": 1.0, "n_critical": 0,
+                      "n_handle_time": 0, "handle_time_total_s": 0.0})
+    p = proportions_ztest([16, 8], [400, 400])[1]
+    assert 0.05 < p < 0.1
+    default = cost_quality_tradeoff(economics_ratios(e)).set_index("site")
+    assert default.loc["bpo", "p_value"] == pytest.approx(p, rel=1e-9)
+    assert not default["cheaper_but_worse"].any()
+    loose = cost_quality_tradeoff(economics_ratios(e), alpha=0.1).set_index("site")
+    assert loose["cheaper_but_worse"].to_dict() == {"bpo": True, "in": False}
+
+
+def test_cost_without_items_names_the_period_and_segment():
+    from qa_insights.business.costs import decompose_cost_change
+    b = _cost_frame({"in": (100.0, 90.0), "bpo": (0.0, 10.0)})
+    with pytest.raises(ValueError, match=r"before: segment \['bpo'\] has cost but no items"):
+        decompose_cost_change(b, _cost_frame({"in": (100.0, 90.0)}))
+
+
+def test_cost_change_percent_with_a_small_cost_before():
+    from qa_insights.business.costs import decompose_cost_change
+    d = decompose_cost_change(_cost_frame({"in": (100.0, 0.5)}),
+                              _cost_frame({"in": (100.0, 1.0)}))
+    assert d.attrs["overall"]["change_pct"] == pytest.approx(100.0)
+    assert d["total_pts"].tolist() == pytest.approx([100.0])
+
+
+def test_rest_of_organisation_error_rate():
+    from qa_insights.business.costs import cost_quality_tradeoff
+    e = pd.DataFrame({"site": ["a", "b", "c"], "month": "2026-10",
+                      "items_handled": [1000, 1000, 10], "cost": [900.0, 250.0, 5.0],
+                      "n_audits": [400, 300, 1], "n_errors": [8, 30, 1],
+                      "productive_hours": 1.0, "headcount": 1.0, "n_critical": 0,
+                      "n_handle_time": 0, "handle_time_total_s": 0.0})
+    t = cost_quality_tradeoff(economics_ratios(e)).set_index("site")
+    assert t.loc["a", "rest_error_rate"] == pytest.approx(31 / 301)
+    assert t.loc["c", "rest_error_rate"] == pytest.approx(38 / 700)
+    one = cost_quality_tradeoff(economics_ratios(e.iloc[[0, 2]])).set_index("site")
+    assert one.loc["a", "rest_error_rate"] == 1.0          # the rest is one audit, an error
+    alone = cost_quality_tradeoff(economics_ratios(e.iloc[[0]]))
+    assert np.isnan(alone["rest_error_rate"].iloc[0])
+
+
+def test_a_site_with_volumes_but_no_audits_has_zero_audits(tmp_path):
+    from qa_insights.business.costs import unit_economics
+    from tests.fixtures_mbr import audits, volume, write_folder
+    store = write_folder(tmp_path, audits=[audits("2026-10", "a", "spam", 100, 5)],
+                         volumes=[volume("2026-10", "a", "spam", 1000, 500.0),
+                                  volume("2026-10", "b", "spam", 2000, 800.0)])
+    try:
+        u = unit_economics(store, by=("site", "month")).set_index("site")
+    finally:
+        store.close()
+    assert u.loc["b", "n_audits"] == 0 and u.loc["b", "n_errors"] == 0
+    assert np.isnan(u.loc["b", "error_rate"])
+    assert u.loc["b", "cost_per_item"] == pytest.approx(0.4)
+    assert u.loc["a", "n_audits"] == 100 and u.loc["a", "error_rate"] == pytest.approx(0.05)
