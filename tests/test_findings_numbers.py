@@ -318,3 +318,16 @@ def test_did_sentence_keeps_the_sign_when_not_significant():
     f = did_finding(r)
     estimate = ((110 - 120) / 2000 - (290 - 300) / 6000) * 100
     assert_numbers_in_order(f.sentence, [estimate])
+
+
+@pytest.mark.parametrize(("p", "text"), [
+    (0.001, "0.001"),     # the first value not printed "< 0.001": three decimals below 0.01
+    (0.0099, "0.010"),    # still below 0.01: three decimals (rounds up, stays below alpha)
+    (0.01, "0.0100"),     # from 0.01: three significant figures
+    (0.0999, "0.0999"),
+    (0.1, "0.10"),        # from 0.1: two decimals
+    (0.99, "0.99"),       # the last value not printed "> 0.99"
+])
+def test_p_value_digits_switch_exactly_at_the_documented_boundaries(p, text):
+    from qa_insights.present.findings import format_p_value
+    assert format_p_value(p) == text

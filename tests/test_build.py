@@ -1,0 +1,359 @@
+"""The build driver on its own (reports/engine/build.py): checks before any kernel starts,
+month choice, planning, incremental skips, the lock, data changing mid-build and the
+command line's output. Report runs are replaced by a stand-in that writes the files a
+notebook run leaves, so these tests need no kernel (fast enough for mutation testing)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from qa_insights.reports.engine import build as build_module
+from qa_insights.reports.engine.build import (
+    ENGINE_PARAMETERS,
+    BuildError,
+    BuildSummary,
+    build,
+    build_cli,
+    plan,
+    validate_parameters,
+)
+from qa_insights.reports.engine.kinds import ReportSpec
+from qa_insights.reports.engine.publish import BuildLock
+from qa_insights.reports.engine.tasks import Task, TaskResult
+from tests.fixtures_data import audit_row, write_audits
+
+#: Audits per (month, queue): October's busiest queue is hate, then spam, then abuse.
+VOLUMES = {("2026-09", "spam"): 2, ("2026-10", "hate"): 3, ("2026-10", "spam"): 2,
+           ("2026-10", "abuse"): 1}
+
+REGISTRY = {s.key: s for s in (
+    ReportSpec("demo", "demo.ipynb", "Demo Report"),
+    ReportSpec("dive", "dive.ipynb", "Deep Dive", per_queue=True,
+               target_scopes=("queue", "site")),
+)}
+
+KERNEL = {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}}
+
+PARAMETERS = ('month: str = "2026-10"\ndata_dir: str = ""\nscope: str = "org"\n'
+              'scope_value: str = ""\nanalyst_mode: bool = False\ntables_dir: str = ""\n'
+              'min_n: int = 30\nshare: float = 0.5\nnote = "untyped"\n')
+
+
+@pytest.fixture
+def data(tmp_path: Path) -> Path:
+    rows = [audit_row(f"A{month}{queue}{i}", f"{month}-15T10:00:00Z", queue=queue,
+                      moderator_id=f"mod{i:03d}")
+            for (month, queue), n in VOLUMES.items() for i in range(n)]
+    return write_audits(tmp_path / "data", rows)
+
+
+@pytest.fixture
+def notebooks(tmp_path: Path) -> Path:
+    folder = tmp_path / "notebooks"
+    folder.mkdir()
+    for name in ("demo.ipynb", "dive.ipynb"):
+        cell = nbformat.v4.new_code_cell(PARAMETERS, metadata={"tags": ["parameters"]})
+        nbformat.write(nbformat.v4.new_notebook(cells=[cell], metadata=KERNEL), folder / name)
+    return folder
+
+
+class FakeRunner:
+    """Stands in for :func:`run_tasks`: each run writes its HTML, notebook and a table."""
+
+    def __init__(self, status: str = "ok", before_result=None) -> None:
+        self.status, self.before_result = status, before_result
+        self.ran: list[Task] = []
+        self.jobs: list[int] = []
+
+    def __call__(self, tasks, jobs, on_result, *, progress=True) -> None:
+        self.jobs.append(jobs)
+        for task in tasks:
+            self.ran.append(task)
+            (task.staging / "tables").mkdir(parents=True)
+            (task.staging / f"{task.stem}.html").write_text(f"<h1>{task.title}</h1>")
+            (task.staging / f"{task.stem}.ipynb").write_text("{}")
+            (task.staging / "tables" / f"{task.stem}.csv").write_text("n\n1\n")
+            if self.before_result:
+                self.before_result(task)
+            error = None if self.status != "failed" else {
+                "ename": "ValueError", "evalue": "boom", "cell_index": 2}
+            on_result(TaskResult(task=task, status=self.status, started_at="t",
+                                 tables=[f"{task.stem}.csv"], error=error,
+                                 timings={"execute_s": 0.25}))
+
+
+@pytest.fixture
+def runner(monkeypatch) -> FakeRunner:
+    fake = FakeRunner()
+    monkeypatch.setattr(build_module, "run_tasks", fake)
+    return fake
+
+
+def _build(data: Path, notebooks: Path, out: Path, **kwargs) -> BuildSummary:
+    kwargs.setdefault("reports", "demo")
+    return build(data_dir=data, out_dir=out, notebooks_dir=notebooks, registry=REGISTRY,
+                 progress=False, jobs=1, **kwargs)
+
+
+# --------------------------------------------------------------------------- parameters
+
+def test_parameters_are_checked_against_the_notebooks_declarations(notebooks):
+    nb = notebooks / "demo.ipynb"
+    validate_parameters(nb, {"month": "2026-10", "min_n": 10, "share": 1, "analyst_mode": True})
+    validate_parameters(nb, {"share": 0.25, "note": 12})  # an untyped name takes anything
+    with pytest.raises(BuildError, match=r"demo.ipynb: unknown parameter 'mnth'; the "
+                                         r"notebook declares month: str, data_dir: str"):
+        validate_parameters(nb, {"mnth": "2026-10"})
+    bad = [({"month": 202610}, "'month' expects str, got 202610"),
+           ({"min_n": "10"}, "'min_n' expects int, got '10'"),
+           ({"min_n": True}, "'min_n' expects int, got True"),
+           ({"share": True}, "'share' expects float, got True"),
+           ({"share": "half"}, "'share' expects float"),
+           ({"analyst_mode": "yes"}, "'analyst_mode' expects bool, got 'yes'")]
+    for parameters, message in bad:
+        with pytest.raises(BuildError, match=message):
+            validate_parameters(nb, parameters)
+
+
+def test_a_notebook_without_a_parameters_cell_declares_nothing(tmp_path):
+    nb = tmp_path / "bare.ipynb"
+    nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("x = 1")],
+                                           metadata=KERNEL), nb)
+    with pytest.raises(BuildError, match="declares no parameters cell"):
+        validate_parameters(nb, {"month": "2026-10"})
+
+
+def test_every_engine_parameter_is_declared_by_every_shipped_notebook():
+    from qa_insights.reports.engine.kinds import REPORTS
+    from qa_insights.reports.engine.paths import NOTEBOOKS_DIR
+
+    for spec in REPORTS.values():
+        validate_parameters(NOTEBOOKS_DIR / spec.notebook,
+                            {"month": "2026-10", "data_dir": "", "scope": "org",
+                             "scope_value": "", "analyst_mode": False, "tables_dir": ""})
+    assert ENGINE_PARAMETERS == ("month", "data_dir", "scope", "scope_value", "analyst_mode",
+                                 "tables_dir")
+
+
+# --------------------------------------------------------------------------- planning
+
+class _Store:
+    """Answers the planner's one question: the month's queues, busiest first."""
+
+    def query(self, sql: str, params=None):
+        import pandas as pd
+
+        month = next(v for v in (params or []) if isinstance(v, str) and len(v) == 7) \
+            if params else "2026-10"
+        counts = {q: n for (m, q), n in VOLUMES.items() if m == month}
+        ordered = sorted(counts, key=lambda q: (-counts[q], q))
+        return pd.DataFrame({"value": ordered, "queue": ordered, "n": [counts[q] for q in ordered]})
+
+
+def test_plan_makes_one_task_per_month_and_report_and_the_busiest_queues(tmp_path, data):
+    from qa_insights.data.opening import open_store
+
+    with open_store(data) as store:
+        tasks = plan(store, ["2026-09", "2026-10"], REGISTRY.values(), data_dir=data,
+                     out_dir=tmp_path / "out", notebooks_dir=tmp_path / "nb",
+                     analyst_mode=True, rca_limit=2, header={"input_fingerprint": "abc"},
+                     execution_timeout=99)
+    assert [(t.month, t.stem) for t in tasks] == [
+        ("2026-09", "demo"), ("2026-09", "dive_spam"),
+        ("2026-10", "demo"), ("2026-10", "dive_hate"), ("2026-10", "dive_spam")]
+    demo, hate = tasks[2], tasks[3]
+    assert demo.parameters == {"month": "2026-10", "data_dir": str(data), "scope": "org",
+                               "scope_value": "", "analyst_mode": True}
+    assert demo.title == "Demo Report" and demo.header["scope"] == "whole organisation"
+    assert demo.header["input_fingerprint"] == "abc" and demo.header["analyst_mode"] is True
+    assert demo.notebook == tmp_path / "nb" / "demo.ipynb" and demo.execution_timeout == 99
+    assert demo.staging.parent == tmp_path / "out" / "2026-10" / ".staging"
+    assert demo.staging.name.startswith("demo-")
+    assert hate.parameters["scope"] == "queue" and hate.parameters["scope_value"] == "hate"
+    assert hate.title == "Deep Dive: hate" and hate.header["scope"] == "queue hate"
+    assert hate.header["title"] == "Deep Dive: hate" and hate.header["month"] == "2026-10"
+
+
+def test_a_report_asked_for_by_name_gets_its_own_stem(tmp_path, data):
+    from qa_insights.data.opening import open_store
+    from qa_insights.reports.engine.kinds import select_reports
+
+    specs = select_reports("dive:site=s1,dive:queue=Abuse Desk", REGISTRY)
+    with open_store(data) as store:
+        tasks = plan(store, ["2026-10"], specs, data_dir=data, out_dir=tmp_path,
+                     notebooks_dir=tmp_path)
+    stems = [t.stem for t in tasks]
+    assert stems[0] == "dive_site_s1"
+    assert stems[1].startswith("dive_abuse_desk-")  # made file-safe, with a hash
+    assert tasks[0].parameters["scope"] == "site" and tasks[0].parameters["scope_value"] == "s1"
+
+
+# --------------------------------------------------------------------------- building
+
+def test_a_build_publishes_each_report_and_then_skips_what_did_not_change(
+        tmp_path, data, notebooks, runner):
+    out = tmp_path / "out"
+    first = _build(data, notebooks, out, month="2026-10", reports="demo,dive")
+    assert [t.stem for t in runner.ran] == ["demo", "dive_hate", "dive_spam", "dive_abuse"]
+    assert first.exit_code == 0 and first.months == ["2026-10"] and not first.skipped
+    assert first.month_note == ""
+    manifest = json.loads((out / "2026-10" / "manifest.json").read_text())
+    assert set(manifest["reports"]) == {"demo", "dive_hate", "dive_spam", "dive_abuse"}
+    assert all(e["status"] == "ok" for e in manifest["reports"].values())
+    assert (out / "index.html").is_file() and (out / "2026-10" / "demo.html").is_file()
+    runner.ran.clear()
+    again = _build(data, notebooks, out, month="2026-10", reports="demo,dive")
+    assert runner.ran == [] and len(again.skipped) == 4 and again.results == []
+    forced = _build(data, notebooks, out, month="2026-10", force=True)
+    assert [t.stem for t in runner.ran] == ["demo"] and forced.skipped == []
+    runner.ran.clear()
+    _build(data, notebooks, out, month="2026-10", analyst_mode=True)  # new parameters
+    assert [t.stem for t in runner.ran] == ["demo"]
+
+
+def test_the_rca_limit_caps_the_per_queue_reports(tmp_path, data, notebooks, runner):
+    _build(data, notebooks, tmp_path / "out", month="2026-10", reports="dive", rca_limit=1)
+    assert [t.stem for t in runner.ran] == ["dive_hate"]
+
+
+def test_jobs_default_to_the_cores_and_are_passed_on(tmp_path, data, notebooks, runner):
+    import os
+
+    build(data_dir=data, out_dir=tmp_path / "a", notebooks_dir=notebooks, registry=REGISTRY,
+          reports="demo", month="2026-10", progress=False)
+    build(data_dir=data, out_dir=tmp_path / "b", notebooks_dir=notebooks, registry=REGISTRY,
+          reports="demo", month="2026-10", progress=False, jobs=3)
+    assert runner.jobs == [os.cpu_count() or 1, 3]
+
+
+def test_without_a_month_the_latest_with_audits_is_built_and_said(tmp_path, data, notebooks,
+                                                                  runner):
+    summary = _build(data, notebooks, tmp_path / "out")
+    assert summary.months == ["2026-10"]
+    assert summary.month_note.startswith("--month not given: building 2026-10, the ")
+
+
+def test_all_months_builds_every_month_with_audits(tmp_path, data, notebooks, runner):
+    summary = _build(data, notebooks, tmp_path / "out", all_months=True)
+    assert summary.months == ["2026-09", "2026-10"]
+    assert [(t.month, t.stem) for t in runner.ran] == [("2026-09", "demo"), ("2026-10", "demo")]
+
+
+@pytest.mark.parametrize(("kwargs", "message"), [
+    ({"month": "2026-10", "all_months": True}, "either --month or --all-months, not both"),
+    ({"month": "Oct 2026"}, "--month 'Oct 2026' is not a month YYYY-MM"),
+    ({"month": "2026-11"}, "--month 2026-11: no such month in the data; months with "
+                           "audits: 2026-09, 2026-10"),
+    ({"jobs": 0}, "--jobs must be at least 1, got 0"),
+    ({"reports": "nope"}, "nope"),
+])
+def test_bad_requests_stop_before_any_report_runs(tmp_path, data, notebooks, runner, kwargs,
+                                                  message):
+    kwargs = {"month": "2026-10", **kwargs}
+    with pytest.raises(BuildError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        build(data_dir=data, out_dir=tmp_path / "out", notebooks_dir=notebooks,
+              registry=REGISTRY, progress=False, **kwargs)
+    assert runner.ran == [] and not (tmp_path / "out").exists()
+
+
+def test_a_missing_notebook_or_unreadable_data_stops_the_build(tmp_path, data, notebooks,
+                                                               runner):
+    (notebooks / "dive.ipynb").unlink()
+    with pytest.raises(BuildError, match=r"report dive: notebook .*dive.ipynb not found"):
+        _build(data, notebooks, tmp_path / "out", month="2026-10", reports="dive")
+    with pytest.raises(BuildError):
+        _build(tmp_path / "no such folder", notebooks, tmp_path / "out", month="2026-10")
+    assert runner.ran == []
+
+
+def test_a_notebook_missing_an_engine_parameter_stops_the_build(tmp_path, data, notebooks,
+                                                                runner):
+    cell = nbformat.v4.new_code_cell('month = ""', metadata={"tags": ["parameters"]})
+    nbformat.write(nbformat.v4.new_notebook(cells=[cell], metadata=KERNEL),
+                   notebooks / "demo.ipynb")
+    with pytest.raises(BuildError, match="demo.ipynb: unknown parameter 'data_dir'"):
+        _build(data, notebooks, tmp_path / "out", month="2026-10")
+    assert runner.ran == []
+
+
+def test_a_second_build_on_the_same_output_stops_with_the_holder(tmp_path, data, notebooks,
+                                                                 runner):
+    out = tmp_path / "out"
+    out.mkdir()
+    with BuildLock(out), pytest.raises(BuildError, match="another build is writing to"):
+        _build(data, notebooks, out, month="2026-10")
+    assert runner.ran == []
+    _build(data, notebooks, out, month="2026-10")  # the lock is free again afterwards
+    assert len(runner.ran) == 1
+
+
+def test_an_output_folder_that_cannot_be_made_stops_the_build(tmp_path, data, notebooks,
+                                                               runner):
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    with pytest.raises(BuildError, match="cannot write to the output folder"):
+        _build(data, notebooks, blocker / "out", month="2026-10")
+    assert runner.ran == []
+
+
+def test_a_report_finishing_after_the_data_changed_is_not_published(tmp_path, data,
+                                                                    notebooks, monkeypatch):
+    def change(task: Task) -> None:
+        (data / "audits.csv").write_text((data / "audits.csv").read_text() + "\n")
+
+    fake = FakeRunner(before_result=change)
+    monkeypatch.setattr(build_module, "run_tasks", fake)
+    summary = _build(data, notebooks, tmp_path / "out", month="2026-10")
+    (result,) = summary.results
+    assert result.status == "failed" and result.error["ename"] == "DataChanged"
+    assert "changed during the build (audits.csv)" in result.error["evalue"]
+    assert summary.exit_code == 1 and summary.failed == [result]
+    assert not (tmp_path / "out" / "2026-10" / "demo.html").exists()
+
+
+def test_a_failed_run_is_not_data_checked_and_fails_the_build(tmp_path, data, notebooks,
+                                                              monkeypatch):
+    monkeypatch.setattr(build_module, "run_tasks", FakeRunner(status="failed"))
+    summary = _build(data, notebooks, tmp_path / "out", month="2026-10")
+    assert summary.exit_code == 1
+    assert summary.failed[0].error["ename"] == "ValueError"
+
+
+# --------------------------------------------------------------------------- command line
+
+def _args(data: Path, out: Path, **overrides) -> argparse.Namespace:
+    values = {"month": "2026-10", "all_months": False, "reports": "demo", "data": str(data),
+              "out": str(out), "jobs": 1, "force": False, "store": None}
+    return argparse.Namespace(**{**values, **overrides})
+
+
+def test_the_command_line_prints_one_line_per_report_and_the_index(tmp_path, data, notebooks,
+                                                                   monkeypatch, capsys):
+    monkeypatch.setattr(build_module, "run_tasks", FakeRunner(status="failed"))
+    monkeypatch.setattr(build_module, "REPORTS", REGISTRY)
+    monkeypatch.setattr(build_module, "NOTEBOOKS_DIR", notebooks)
+    out = tmp_path / "out"
+    assert build_cli(_args(data, out)) == 1
+    printed = capsys.readouterr()
+    assert re.search(r"^failed  2026-10 demo \(\d+\.\d s\): ValueError: boom$", printed.out,
+                     re.MULTILINE)
+    assert f"index: {out / 'index.html'}" in printed.out
+    assert "1 report(s) failed; see the links in the index" in printed.err
+    monkeypatch.setattr(build_module, "run_tasks", FakeRunner())
+    assert build_cli(_args(data, out)) == 0
+    assert "ok      2026-10 demo (" in capsys.readouterr().out
+    assert build_cli(_args(data, out)) == 0
+    assert "skipped 1 unchanged report(s); --force rebuilds them" in capsys.readouterr().out
+    assert build_cli(_args(data, out, month=None)) == 0
+    assert "--month not given: building 2026-10" in capsys.readouterr().out
+
+
+def test_the_command_line_says_why_nothing_ran_and_exits_2(tmp_path, data, capsys):
+    assert build_cli(_args(data, tmp_path / "out", month="2026-13", reports="mqr")) == 2
+    assert capsys.readouterr().err.startswith("error: --month '2026-13' is not a month")
