@@ -373,3 +373,30 @@ def test_builds_from_the_store_equal_the_build_from_raw_and_run_in_parallel(
     assert len(tables["raw"]) > 10
     assert tables["store1"] == tables["raw"]
     assert tables["store2"] == tables["raw"]
+
+
+def test_notebooks_opened_by_hand_use_the_store_only_while_it_is_current(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from qa_insights.data.ingest import is_current
+    from qa_insights.reports.engine.notebook import DATA_ENV, INGESTED_STORE, default_data_dir
+
+    monkeypatch.delenv(DATA_ENV, raising=False)
+    data = tmp_path / "data_samples"
+    generate(data, months=2, audits_per_month=50, seed=5)
+    notebooks = tmp_path / "qa_insights" / "reports" / "notebooks"
+    notebooks.mkdir(parents=True)
+    store = tmp_path / INGESTED_STORE
+    assert default_data_dir(notebooks) == str(data)  # nothing ingested yet
+    ingest(data, store)
+    assert is_current(store, data) and default_data_dir(notebooks) == str(store)
+    assert not is_current(store, tmp_path)  # ingested from another folder
+    with open(data / "audits.csv", "a") as fh:  # the data changed since the ingest
+        fh.write("\n")
+    assert not is_current(store, data) and default_data_dir(notebooks) == str(data)
+    ingest(data, store)
+    assert default_data_dir(notebooks) == str(store)
+    (data / "README.md").write_text("notes")  # not a table: the store stays current
+    assert default_data_dir(notebooks) == str(store)
+    monkeypatch.setenv(DATA_ENV, str(tmp_path / "elsewhere"))
+    assert default_data_dir(notebooks) == str(tmp_path / "elsewhere")
+    assert not is_current(data / "audits.csv", data)  # a CSV is no store

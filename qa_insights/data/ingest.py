@@ -82,6 +82,7 @@ __all__ = [
     "Unit",
     "ingest",
     "ingest_cli",
+    "is_current",
     "is_ingested",
     "open_ingested",
     "scan_units",
@@ -203,6 +204,38 @@ def is_ingested(path: str | os.PathLike) -> bool:
             return fh.read(12)[8:12] == _MAGIC
     except OSError:
         return False
+
+
+def is_current(store: str | os.PathLike, source: str | os.PathLike) -> bool:
+    """Whether ``store`` is an ingested store of this format version, ingested from the
+    folder ``source``, and no file of ``source`` changed since (what
+    :func:`open_ingested` would warn about); opening it then gives what validating
+    ``source`` gives.
+
+    Examples
+    --------
+    >>> is_current("reports/no-such-store.duckdb", "data_samples")
+    False
+    """
+    store = Path(store)
+    db = store / STORE_IN_FOLDER if store.is_dir() else store
+    if not is_ingested(db):
+        return False
+    with tempfile.TemporaryDirectory(prefix="qa-insights-") as tmpdir:
+        try:
+            con = _connect(tmpdir, db, read_only=True)
+        except duckdb.Error:  # e.g. being replaced by an ingest right now
+            return False
+        try:
+            rows = con.execute("SELECT value FROM st._store_meta WHERE key = 'source'"
+                               ).fetchall()
+            return (_format_version(con, db) == FORMAT_VERSION and bool(rows)
+                    and Path(rows[0][0]) == Path(source).resolve()
+                    and not _stale(con, _stored_units(con)))
+        except (duckdb.Error, DataError):
+            return False
+        finally:
+            con.close()
 
 
 # --------------------------------------------------------------------------- writing
