@@ -406,22 +406,21 @@ def _check_keys_across_units(con: duckdb.DuckDBPyConnection, data_dir: Path,
 def _write_store(tmp: Path, data_dir: Path, work: str, validate: Sequence[Unit],
                  drop: Sequence[tuple[str, str]], *, memory_limit: str | None,
                  threads: int | None) -> None:
-    """Apply the changes to the copy ``tmp``: drop units, validate units, check, stamp."""
+    """Apply the changes to the copy ``tmp``: drop units, validate units, check, stamp.
+
+    One connection does it all when one unit changed (the usual monthly re-ingest: each
+    connection attaches the store again); with several, each further unit gets a fresh
+    work space, so the memory of the one before is freed."""
     con = _connect(work, tmp, memory_limit=memory_limit, threads=threads)
     try:
         con.execute(_SCHEMA)
         _create_tables(con)
         _remove_units(con, drop)
-    finally:
-        con.close()
-    for unit in validate:  # a fresh work space per unit: its memory is freed after it
-        con = _connect(work, tmp, memory_limit=memory_limit, threads=threads)
-        try:
+        for i, unit in enumerate(validate):
+            if i:
+                con.close()
+                con = _connect(work, tmp, memory_limit=memory_limit, threads=threads)
             _validate_unit(con, data_dir, unit)
-        finally:
-            con.close()
-    con = _connect(work, tmp, memory_limit=memory_limit, threads=threads)
-    try:
         _check_nonempty(con, data_dir)
         _check_keys_across_units(con, data_dir, [(u.table, u.name) for u in validate])
         meta = {"format_version": str(FORMAT_VERSION), "source": str(data_dir.resolve()),
