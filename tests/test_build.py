@@ -357,3 +357,81 @@ def test_the_command_line_prints_one_line_per_report_and_the_index(tmp_path, dat
 def test_the_command_line_says_why_nothing_ran_and_exits_2(tmp_path, data, capsys):
     assert build_cli(_args(data, tmp_path / "out", month="2026-13", reports="mqr")) == 2
     assert capsys.readouterr().err.startswith("error: --month '2026-13' is not a month")
+
+
+def test_plan_gives_eight_queues_unless_told_otherwise(tmp_path):
+    from qa_insights.data.opening import open_store
+
+    rows = [audit_row(f"Q{i}-{j}", "2026-10-15T10:00:00Z", queue=f"queue{i:02d}")
+            for i in range(10) for j in range(10 - i)]
+    data = write_audits(tmp_path / "many", rows)
+    with open_store(data) as store:
+        tasks = plan(store, ["2026-10"], [REGISTRY["dive"]], data_dir=data, out_dir=tmp_path,
+                     notebooks_dir=tmp_path)
+    assert [t.parameters["scope_value"] for t in tasks] == [f"queue{i:02d}" for i in range(8)]
+
+
+def test_a_missing_month_lists_a_long_history_as_a_range(tmp_path, notebooks, runner):
+    months = [f"{2024 + (i // 12)}-{i % 12 + 1:02d}" for i in range(25)]
+    data = write_audits(tmp_path / "long", [audit_row(f"L{m}", f"{m}-15T10:00:00Z")
+                                            for m in months])
+    with pytest.raises(BuildError, match="months with audits: 2024-01 to 2026-01$"):
+        _build(data, notebooks, tmp_path / "out", month="2023-01")
+    short = write_audits(tmp_path / "short", [audit_row(f"S{m}", f"{m}-15T10:00:00Z")
+                                              for m in months[:24]])
+    with pytest.raises(BuildError, match="months with audits: 2024-01, 2024-02, .*, 2025-12$"):
+        _build(short, notebooks, tmp_path / "out", month="2023-01")
+
+
+def test_a_store_older_than_its_data_is_refused(tmp_path, data, notebooks, runner):
+    import warnings
+
+    from qa_insights.data.ingest import StaleStoreWarning, ingest
+
+    store = tmp_path / "store.duckdb"
+    ingest(data, store)
+    _build(store, notebooks, tmp_path / "out", month="2026-10")
+    assert len(runner.ran) == 1
+    with open(data / "audits.csv", "a") as fh:
+        fh.write("\n")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", StaleStoreWarning)
+        with pytest.raises(BuildError, match="the store is older than its source folder"):
+            _build(store, notebooks, tmp_path / "out", month="2026-10")
+    assert len(runner.ran) == 1
+
+
+def test_staging_left_by_an_interrupted_build_is_cleared(tmp_path, data, notebooks, runner):
+    leftover = tmp_path / "out" / "2026-10" / ".staging" / "demo-99999"
+    leftover.mkdir(parents=True)
+    (leftover / "demo.html").write_text("half written")
+    _build(data, notebooks, tmp_path / "out", month="2026-10")
+    assert not leftover.exists()
+
+
+def test_a_failed_run_keeps_its_own_error_when_the_data_also_changed(tmp_path, data,
+                                                                     notebooks, monkeypatch):
+    def change(task: Task) -> None:
+        (data / "audits.csv").write_text((data / "audits.csv").read_text() + "\n")
+
+    monkeypatch.setattr(build_module, "run_tasks", FakeRunner("failed", before_result=change))
+    summary = _build(data, notebooks, tmp_path / "out", month="2026-10")
+    assert summary.failed[0].error["ename"] == "ValueError"
+
+
+def test_an_output_folder_that_fills_up_mid_build_stops_it_clearly(tmp_path, data, notebooks,
+                                                                   monkeypatch):
+    import errno
+
+    def full(tasks, jobs, on_result, *, progress=True):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(build_module, "run_tasks", full)
+    out = tmp_path / "out"
+    with pytest.raises(BuildError, match=r"cannot write to the output folder .*: No space "
+                                         r"left on device \(ENOSPC\); the reports published "
+                                         r"before this are complete"):
+        _build(data, notebooks, out, month="2026-10")
+    assert (out / "index.html").is_file()  # the index still lists what was published
+    monkeypatch.setattr(build_module, "run_tasks", FakeRunner())
+    _build(data, notebooks, out, month="2026-10", force=True)  # and the lock was released
