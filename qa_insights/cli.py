@@ -354,6 +354,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--engine", choices=("duckdb", "spark"), default=None,
                    help="query engine (default $QA_INSIGHTS_ENGINE or duckdb); the Spark "
                         "master is $QA_INSIGHTS_SPARK_MASTER (default local[2])")
+    p.add_argument("--pdf", action="store_true",
+                   help="also print each report to <report>.pdf beside its HTML (headless "
+                        "Chromium: chromium on PATH or $QA_INSIGHTS_CHROMIUM)")
     p.set_defaults(func=_cmd_build)
 
     p = sub.add_parser("targets", help="plan next period's targets from history")

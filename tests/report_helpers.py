@@ -107,3 +107,11 @@ def tiny_notebook(path: Path, body: str, *, heading: str = "Section") -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     nbformat.write(nb, path)
     return path
+
+
+def pdf_pages(pdf: bytes) -> int:
+    """Pages of a PDF written by Chromium: its page objects (``/Type /Page``, not
+    ``/Pages``), which Chromium does not compress into object streams."""
+    import re
+
+    return len(re.findall(rb"/Type\s*/Page(?![A-Za-z])", pdf))

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 from sklearn.metrics import adjusted_rand_score
 
-from qa_insights.rca.clustering import cluster_profiles, error_profiles
+from qa_insights.rca.clustering import cluster_names, cluster_profiles, error_profiles
 from tests.fixtures_rca import cell, write_store
 
 
@@ -103,3 +103,69 @@ def test_docstring_examples_run():
     from qa_insights.rca import clustering as module
     result = doctest.testmod(module)
     assert result.attempted > 0 and result.failed == 0
+
+
+# --------------------------------------------------------------------------- cluster names
+
+def test_planted_clusters_are_named_by_their_planted_profile():
+    """Three planted kinds of moderator: each cluster's name names its planted error type."""
+    profiles, truth = _planted_profiles()
+    c = cluster_profiles(profiles, k_range=range(2, 7))
+    planted = {0: "high false positives", 1: "high false negatives", 2: "high wrong policy"}
+    for group, expected in planted.items():
+        members = c.assignments[truth == group].unique()
+        assert len(members) == 1
+        assert c.names[members[0]] == expected
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_planted_dominant_type_is_the_first_word_of_the_name(seed):
+    """Random planted centres (Dirichlet) over five categories: every recovered cluster's
+    name starts with "high" or "low" and the category whose share sets its planted group
+    furthest apart from the mean profile (or "close to the overall mix" when none is 5
+    points away), and names are unique."""
+    rng = np.random.default_rng(seed)
+    cats = ["false_positive", "false_negative", "wrong_policy", "missed_context", "fatigue"]
+    groups = int(rng.integers(2, 5))
+    centres = rng.dirichlet(np.full(len(cats), 0.6), groups)
+    truth = np.repeat(np.arange(groups), 15)
+    x = np.clip(centres[truth] + rng.normal(0, 0.01, (truth.size, len(cats))), 0, None)
+    x /= x.sum(axis=1, keepdims=True)
+    profiles = pd.DataFrame(x, columns=cats)
+    c = cluster_profiles(profiles, k_range=range(2, 7))
+    assert c.names.is_unique and len(c.names) == c.k
+    if c.k != groups or adjusted_rand_score(truth, c.assignments) < 1.0:
+        pytest.skip("k-means did not recover the planted groups exactly")
+    grand = x.mean(axis=0)
+    words = {"false_positive": "false positives", "false_negative": "false negatives"}
+    for group in range(groups):
+        cluster = c.assignments[truth == group].iloc[0]
+        centre = x[truth == group].mean(axis=0)
+        gap = centre - grand
+        top = int(np.argmax(np.abs(gap)))
+        named = f"{'high' if gap[top] > 0 else 'low'} {words.get(cats[top], cats[top].replace('_', ' '))}"
+        if abs(gap[top]) < 0.05:  # no category 5 points away from the mix
+            assert c.names[cluster].startswith("close to the overall mix")
+        else:
+            assert c.names[cluster].startswith(named)
+
+
+def test_names_are_unique_when_clusters_share_their_largest_difference():
+    centers = pd.DataFrame({"false_negative": [0.70, 0.70, 0.10],
+                            "false_positive": [0.25, 0.05, 0.45],
+                            "wrong_policy": [0.05, 0.25, 0.45]})
+    names = cluster_names(centers, pd.Series({"false_negative": 0.5, "false_positive": 0.25,
+                                              "wrong_policy": 0.25}))
+    # both first clusters are "high false negatives" first; the next difference tells them
+    # apart (0.70 - 0.5 = +20 pp; then -20 pp of wrong policy, or of false positives)
+    assert names.tolist() == ["high false negatives, low wrong policy",
+                              "high false negatives, low false positives",
+                              "low false negatives"]  # unique already: one difference
+
+
+def test_a_cluster_near_the_mix_and_indistinguishable_clusters():
+    centers = pd.DataFrame({"a_b": [0.51, 0.9, 0.9], "c": [0.49, 0.1, 0.1]})
+    names = cluster_names(centers, pd.Series({"a_b": 0.5, "c": 0.5}))
+    assert names.tolist() == ["close to the overall mix", "high a b, low c (group 2)",
+                              "high a b, low c (group 3)"]
+    assert names.is_unique

@@ -4,6 +4,7 @@ and hostile names from the data rendered as inert text."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -129,8 +130,8 @@ def test_mqr_numbers_equal_the_library(built_month: dict, open_page: Any) -> Non
     headline = page.locator(".qa-headline").first.inner_text()  # the first tiles are the headline
     assert qd.interval(overall.accuracy, overall.ci_low, overall.ci_high) in headline
     assert qd.count(overall.n_audits) in headline
-    site_table = page.locator('xpath=//h2[@id="Quality-by-site"]'
-                              '/following::table[contains(@class, "qa-table")][1]')
+    site_table = page.locator("table.qa-table", has=page.locator(
+        "caption", has_text=re.compile(r"^Accuracy by site$")))
     assert site_table.count() == 1
     assert site_table.locator("th").first.inner_text() == "Site"
     rows = site_table.locator("tbody tr")

@@ -73,6 +73,28 @@ def test_summary_leads_and_equals_summary_md_and_findings_csv(mqr: dict) -> None
     assert mqr["records"]["summary"] == findings.sentence.tolist()
 
 
+def test_summary_comes_first_then_the_contents_then_the_story_and_the_appendix(
+        mqr: dict) -> None:
+    soup = mqr["soup"]
+    box, nav = soup.select_one(".qa-summary"), soup.select_one("nav.qa-toc")
+    assert box is not None and nav is not None
+    # the summary is the first content after the header; the contents box follows it
+    assert nav in box.find_all_next("nav") and box not in nav.find_all_next("div")
+    assert [h.get_text(strip=True).rstrip("¶") for h in box.find_all_previous("h2")] == \
+        ["Summary"]
+    assert box.find_all_previous(class_="qa-figure") == []
+    listed = [a.get_text() for a in nav.select("a")]
+    assert listed[0] == "Summary" and listed[-1] == "Appendix" and len(listed) <= 8
+    # story first, then the appendix (tagged, so print starts it on a new page)
+    appendix = soup.find(id="Appendix")
+    assert appendix is not None and "celltag_appendix" in appendix.parent["class"]
+    story = [h.get_text(strip=True).rstrip("¶") for h in appendix.find_all_previous("h2")
+             if nav not in h.parents][::-1]
+    assert story[:2] == ["Summary", "Headline"]
+    assert 3 <= len(story) - 2 <= 5  # three to five findings
+    assert not appendix.find_all_next("h2")  # every appendix section is under it
+
+
 def test_what_happened_equals_the_headline_and_the_trend_table(mqr: dict) -> None:
     row = mqr["findings"].iloc[0]
     numbers, headline = json.loads(row.numbers), mqr["records"]["headline"]
@@ -107,11 +129,15 @@ def test_the_planted_volume_shift_is_named_with_the_change_tables_figure(mqr: di
     assert numbers["mix_effect_pp"] == pytest.approx(change.loc["bpo_beta_cebu", "mix_effect"])
     text = pp(change.loc["bpo_beta_cebu", "mix_effect"])
     assert text in why.sentence
-    # the change section repeats the same sentence beside a table showing the same figure
+    # the change section repeats the same sentence; the appendix's change table shows the
+    # same figure
     heading = mqr["soup"].find(id="What-changed-and-why")
     bullets = heading.find_next("ul", class_="qa-findings")
     assert why.sentence in [li.get_text() for li in bullets.find_all("li")]
-    table = heading.find_next("table", class_="qa-table")
+    table = next(t for t in mqr["soup"].select("table.qa-table")
+                 if t.caption and t.caption.get_text().startswith(
+                     "Change of the error rate by site"))
+    assert table in mqr["soup"].find(id="Appendix").find_all_next("table")
     cells = {tr.find("td").get_text(): [td.get_text() for td in tr.find_all("td")]
              for tr in table.select("tbody tr")}
     assert text in cells["bpo_beta_cebu"]

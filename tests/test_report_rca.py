@@ -42,7 +42,13 @@ def test_cluster_moderators_skips_with_a_reason_and_clusters_enough() -> None:
     assert result.clustering is not None and result.clustering.k >= 2
     members = rr.cluster_members(result)
     assert len(members) == 9 and members.columns[0] == "moderator_id"
-    assert rr.cluster_summary(result)["size"].sum() == 9
+    summary = rr.cluster_summary(result)
+    assert summary["size"].sum() == 9
+    # each group is named from its profile, uniquely, and its members carry the name
+    # (mean fp share 0.5: the 0.95 group is high fp, the 0.05 group high fn, 0.5 the mix)
+    assert sorted(summary["group"]) == ["close to the overall mix", "high fn", "high fp"]
+    named = dict(zip(summary["cluster"], summary["group"]))
+    assert (members["group"] == members["cluster"].map(named)).all()
 
 
 @pytest.fixture(scope="module")

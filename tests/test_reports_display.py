@@ -160,3 +160,21 @@ def test_rendered_html_is_self_contained_with_contents() -> None:
     for target in targets:
         assert len(soup.find_all(id=target)) == 1
         assert soup.find(id=target).name == "h2"
+
+
+def test_contents_box_follows_the_executive_summary() -> None:
+    summary = nbformat.v4.new_output("display_data", data={
+        "text/html": '<div class="qa-summary" role="note"><p>Accuracy fell.</p></div>'})
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_markdown_cell("## Summary"),
+                nbformat.v4.new_code_cell("s", outputs=[summary]),
+                nbformat.v4.new_markdown_cell("## Findings")]
+    soup = BeautifulSoup(render_report(nb).html, "html.parser")
+    box, nav = soup.select_one(".qa-summary"), soup.select_one("nav.qa-toc")
+    assert nav in box.find_all_next("nav")  # after the summary ...
+    assert nav in soup.find(id="Findings").find_all_previous("nav")  # ... before the rest
+    assert [a.get_text() for a in nav.select("a")] == ["Summary", "Findings"]
+    # a report without a summary keeps the box under the header, before every section
+    nb.cells = nb.cells[2:]
+    soup = BeautifulSoup(render_report(nb).html, "html.parser")
+    assert soup.select_one("nav.qa-toc") in soup.find(id="Findings").find_all_previous("nav")

@@ -228,29 +228,34 @@ def cluster_summary(result: ClusterResult) -> pd.DataFrame:
     Returns
     -------
     DataFrame
-        ``cluster, size, mean_error_rate``, the share columns, ``dominant``; empty when
-        the clustering was skipped.
+        ``cluster, group`` (its name, :func:`qa_insights.rca.clustering.cluster_names`),
+        ``size, mean_error_rate``, the share columns, ``dominant``; empty when the
+        clustering was skipped.
     """
     if result.clustering is None:
-        return pd.DataFrame(columns=["cluster", "size", "mean_error_rate", "dominant"])
+        return pd.DataFrame(columns=["cluster", "group", "size", "mean_error_rate",
+                                     "dominant"])
     centers = result.clustering.centers
     shares = [c for c in centers.columns if c != "size"]
     rates = result.profiles["error_rate"].groupby(result.clustering.assignments).mean()
     out = centers.reset_index().rename(columns={centers.index.name or "index": "cluster"})
     out.insert(2, "mean_error_rate", out["cluster"].map(rates).to_numpy())
+    out.insert(1, "group", out["cluster"].map(result.clustering.names).to_numpy())
     out["dominant"] = centers[shares].idxmax(axis=1).to_numpy()
     return out
 
 
 def cluster_members(result: ClusterResult) -> pd.DataFrame:
     """The clustered moderators: ``moderator_id`` (raw: pass through ``ctx.people`` before
-    showing), ``cluster``, ``n_errors``, ``n_audits``, ``error_rate`` and the shares; empty
-    when skipped. Sorted by cluster, then most errors first."""
+    showing), ``cluster``, ``group`` (the cluster's name), ``n_errors``, ``n_audits``,
+    ``error_rate`` and the shares; empty when skipped. Sorted by cluster, then most errors
+    first."""
     if result.clustering is None:
-        return pd.DataFrame(columns=["moderator_id", "cluster", "n_errors", "n_audits",
-                                     "error_rate"])
+        return pd.DataFrame(columns=["moderator_id", "cluster", "group", "n_errors",
+                                     "n_audits", "error_rate"])
     frame = result.profiles.copy()
     frame.insert(0, "cluster", result.clustering.assignments.reindex(frame.index).to_numpy())
+    frame.insert(1, "group", frame["cluster"].map(result.clustering.names).to_numpy())
     frame = frame.rename_axis("moderator_id").reset_index()
     return frame.sort_values(["cluster", "n_errors"], ascending=[True, False],
                              kind="stable").reset_index(drop=True)

@@ -7,6 +7,9 @@
 * ``tables/*.csv``, the numbers behind the reports;
 * ``manifest.json``: per report its parameters, input fingerprint, notebook and code
   hashes, package versions, git commit, status, timings and error;
+* with ``pdf`` (``--pdf``), ``<stem>.pdf`` beside each report's HTML, printed by headless
+  Chromium (:mod:`qa_insights.reports.engine.pdf`); without it, a PDF older than its
+  report's new HTML is removed, so no stale PDF sits beside a rebuilt report;
 
 and ``<out>/index.html`` listing every report of every month.
 
@@ -97,6 +100,8 @@ class BuildSummary:
     results: list[TaskResult] = field(default_factory=list)
     skipped: list[Task] = field(default_factory=list)
     month_note: str = ""
+    pdfs: list[Path] = field(default_factory=list)
+    pdf_errors: list[str] = field(default_factory=list)
 
     @property
     def failed(self) -> list[TaskResult]:
@@ -105,8 +110,8 @@ class BuildSummary:
 
     @property
     def exit_code(self) -> int:
-        """0 when nothing failed, else 1."""
-        return 1 if self.failed else 0
+        """0 when nothing failed, else 1 (a report or its PDF failed)."""
+        return 1 if self.failed or self.pdf_errors else 0
 
 
 # --------------------------------------------------------------------------- validation
@@ -237,12 +242,13 @@ def plan(store: Any, months: Iterable[str], specs: Iterable[ReportSpec], *,
 # --------------------------------------------------------------------------- building
 
 def build(*, month: str | None = None, all_months: bool = False,
-          reports: str | Sequence[str] | None = None, data_dir: str | os.PathLike = "data_samples",
-          out_dir: str | os.PathLike = "reports", jobs: int | None = None, force: bool = False,
+          reports: str | Sequence[str] | None = None, data_dir: str | os.PathLike[str] = "data_samples",
+          out_dir: str | os.PathLike[str] = "reports", jobs: int | None = None, force: bool = False,
           analyst_mode: bool = False, rca_limit: int = 8, progress: bool = True,
-          notebooks_dir: str | os.PathLike | None = None,
+          notebooks_dir: str | os.PathLike[str] | None = None,
           registry: dict[str, ReportSpec] | None = None,
-          execution_timeout: int = 600, engine: str | None = None) -> BuildSummary:
+          execution_timeout: int = 600, engine: str | None = None,
+          pdf: bool = False) -> BuildSummary:
     """Build reports; see the module docstring for what is guaranteed.
 
     Parameters
@@ -276,6 +282,9 @@ def build(*, month: str | None = None, all_months: bool = False,
     engine : {"duckdb", "spark"}, optional
         Query engine of the build and its report kernels (default ``$QA_INSIGHTS_ENGINE``
         or ``duckdb``; see :mod:`qa_insights.data.engine`). ``data_dir`` may then be a URL.
+    pdf : bool
+        Also print each report (built now, or unchanged but without an up-to-date PDF) to
+        ``<stem>.pdf`` beside its HTML; Chromium is looked up before anything runs.
 
     Returns
     -------
@@ -284,8 +293,8 @@ def build(*, month: str | None = None, all_months: bool = False,
     Raises
     ------
     BuildError
-        Bad month, report name or parameter, unreadable data, missing notebook, or another
-        build holding the output folder; nothing was run.
+        Bad month, report name or parameter, unreadable data, missing notebook, another
+        build holding the output folder, or ``pdf`` without Chromium; nothing was run.
     """
     from qa_insights.data.engine import engine_environment, engine_name, open_engine
     from qa_insights.data.errors import DataError
@@ -303,6 +312,7 @@ def build(*, month: str | None = None, all_months: bool = False,
 
     registry = REPORTS if registry is None else registry
     specs = _select_reports(reports, registry)
+    chromium = _chromium() if pdf else None
     # A URL (s3a://, hdfs://) is passed to the engine as it is.
     data_dir = str(data_dir) if "://" in str(data_dir) else Path(data_dir).resolve()
     out_dir = Path(out_dir).resolve()
@@ -379,9 +389,51 @@ def build(*, month: str | None = None, all_months: bool = False,
             except OSError as exc:
                 raise BuildError(f"cannot write {out_dir / 'index.html'}: "
                                  f"{describe_os_error(exc)}") from None
+        _pdfs(summary, chromium, jobs)
     finally:
         lock.release()
     return summary
+
+
+def _chromium() -> str:
+    """The Chromium of ``--pdf``, or the BuildError saying it is missing."""
+    from qa_insights.reports.engine.pdf import ChromiumMissing, find_chromium
+
+    try:
+        return find_chromium()
+    except ChromiumMissing as exc:
+        raise BuildError(str(exc)) from None
+
+
+def _pdfs(summary: BuildSummary, chromium: str | None, jobs: int) -> None:
+    """Print the published reports to PDF (``chromium`` given), or drop the PDFs their
+    new HTML made stale; record the PDFs written and the failures in ``summary``."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from qa_insights.reports.engine.pdf import PdfError, print_pdf
+
+    tasks = [r.task for r in summary.results if r.status != "failed"] + summary.skipped
+    pages = [summary.out_dir / t.month / f"{t.stem}.html" for t in tasks]
+    stale = [p for p in pages if p.is_file() and p.with_suffix(".pdf").is_file()
+             and p.with_suffix(".pdf").stat().st_mtime_ns < p.stat().st_mtime_ns]
+    if chromium is None:
+        for page in stale:
+            page.with_suffix(".pdf").unlink(missing_ok=True)
+        return
+    wanted = [p for p in pages if p.is_file() and (p in stale or not p.with_suffix(".pdf").is_file())]
+
+    def one(page: Path) -> Path | str:
+        try:
+            return print_pdf(page, chromium=chromium)
+        except PdfError as exc:
+            return str(exc)
+
+    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+        for outcome in pool.map(one, wanted):
+            if isinstance(outcome, Path):
+                summary.pdfs.append(outcome)
+            else:
+                summary.pdf_errors.append(outcome)
 
 
 def _fail_if_data_changed(result: TaskResult, snapshot: dict[str, tuple[int, int]],
@@ -409,7 +461,7 @@ def build_cli(args: argparse.Namespace) -> int:
         summary = build(month=args.month, all_months=args.all_months, reports=args.reports,
                         data_dir=store or args.data, out_dir=args.out, jobs=args.jobs, force=args.force,
                         analyst_mode=getattr(args, "analyst_mode", False),
-                        engine=getattr(args, "engine", None))
+                        engine=getattr(args, "engine", None), pdf=getattr(args, "pdf", False))
     except BuildError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -423,6 +475,10 @@ def build_cli(args: argparse.Namespace) -> int:
         print(line)
     if summary.skipped:
         print(f"skipped {len(summary.skipped)} unchanged report(s); --force rebuilds them")
+    for path in summary.pdfs:
+        print(f"pdf     {path}")
+    for message in summary.pdf_errors:
+        print(f"error: PDF not written: {message}", file=sys.stderr)
     print(f"index: {summary.out_dir / 'index.html'}")
     if summary.failed:
         print(f"{len(summary.failed)} report(s) failed; see the links in the index",

@@ -11,8 +11,9 @@ no network, embedded images, inlined CSS, header, contents, footer):
   code and traceback; papermill's ``#papermill-error-cell`` anchor marks the failing cell.
 
 After nbconvert, the HTML is post-processed: the contents list is built from the ``<h2>``
-headings (each given a unique id), and anything that would load from the network or run
-a script is removed and counted in the returned :class:`Rendered` warnings.
+headings (each given a unique id) and placed after the executive summary (the summary
+leads the page), and anything that would load from the network or run a script is removed
+and counted in the returned :class:`Rendered` warnings.
 
 Examples
 --------
@@ -183,9 +184,25 @@ def _postprocess(html: str) -> Rendered:
                 li.append(a)
                 ol.append(li)
             nav.append(ol)
+            _contents_after_summary(soup, nav)
         else:
             nav.decompose()
     return Rendered(str(soup), warnings)
+
+
+def _cell_of(tag: Any) -> Any:
+    """The notebook cell (``div.jp-Cell``) holding ``tag``, or None."""
+    return tag.find_parent("div", class_="jp-Cell")
+
+
+def _contents_after_summary(soup: Any, nav: Any) -> None:
+    """Move the contents box below the executive summary: the summary (``.qa-summary``)
+    is the first thing a reader sees; a report without one keeps the box under the header."""
+    box = soup.find(class_="qa-summary")
+    cell = _cell_of(box) if box is not None else None
+    if cell is not None:
+        cell.insert_after(nav.extract())
+
 
 
 def _render(nb: Any, meta: dict[str, Any], with_code: bool, templates_dir: Path,
