@@ -435,3 +435,53 @@ def test_an_output_folder_that_fills_up_mid_build_stops_it_clearly(tmp_path, dat
     assert (out / "index.html").is_file()  # the index still lists what was published
     monkeypatch.setattr(build_module, "run_tasks", FakeRunner())
     _build(data, notebooks, out, month="2026-10", force=True)  # and the lock was released
+
+
+def test_the_command_line_builds_for_managers_unless_asked(tmp_path, data, notebooks,
+                                                           monkeypatch):
+    monkeypatch.setattr(build_module, "run_tasks", FakeRunner())
+    monkeypatch.setattr(build_module, "REPORTS", REGISTRY)
+    monkeypatch.setattr(build_module, "NOTEBOOKS_DIR", notebooks)
+    out = tmp_path / "out"
+    assert build_cli(_args(data, out)) == 0  # no analyst_mode attribute at all
+    manifest = json.loads((out / "2026-10" / "manifest.json").read_text())
+    assert manifest["reports"]["demo"]["parameters"]["analyst_mode"] is False
+
+
+def test_a_stale_store_names_at_most_five_changes(tmp_path, notebooks, runner):
+    import warnings
+
+    from qa_insights.data.ingest import StaleStoreWarning, ingest
+
+    months = [f"2026-{m:02d}" for m in range(1, 8)]
+    data = tmp_path / "parts"
+    for month in months:
+        write_audits(data / "audits" / f"month={month}",
+                     [audit_row(f"P{month}", f"{month}-15T10:00:00Z")], name="part-0.csv")
+    store = tmp_path / "store.duckdb"
+    ingest(data, store)
+    for month in months:
+        with open(data / "audits" / f"month={month}" / "part-0.csv", "a") as fh:
+            fh.write("\n")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", StaleStoreWarning)
+        with pytest.raises(BuildError) as raised:
+            _build(store, notebooks, tmp_path / "out", month="2026-07")
+    assert str(raised.value).count(" changed") == 5
+
+
+def test_an_index_that_cannot_be_written_stops_the_build_clearly(tmp_path, data, notebooks,
+                                                                 runner, monkeypatch):
+    import errno
+
+    from qa_insights.reports.engine import index
+
+    def refuse(out_dir):
+        raise OSError(errno.EACCES, "Permission denied")
+
+    monkeypatch.setattr(index, "write_index", refuse)
+    out = tmp_path / "out"
+    with pytest.raises(BuildError, match=rf"cannot write {out / 'index.html'}: Permission "
+                                         r"denied \(EACCES\)"):
+        _build(data, notebooks, out, month="2026-10")
+    assert (out / "2026-10" / "demo.html").is_file()  # the report itself was published
