@@ -56,13 +56,13 @@ import duckdb
 
 from qa_insights.data.contract import TABLES
 from qa_insights.data.errors import DataError
+from qa_insights.data.months import check_month
 from qa_insights.data.sources import find_table_files, open_source
 from qa_insights.data.sql import scalar, sql_str
 from qa_insights.data.store import (
     CLEAN_MANIFEST,
     DuckDBStore,
     Validation,
-    check_month,
     configure,
     fingerprint_files,
 )
@@ -631,7 +631,7 @@ def open_ingested(store: str | os.PathLike, *, months: Sequence[str] | None = No
     if not is_ingested(db):
         raise DataError(f"{store}: not a store written by qa-insights ingest")
     if months is not None:
-        months = [check_month(m) for m in months]
+        months = [check_month(m, "months") for m in months]
     tmpdir = tempfile.TemporaryDirectory(prefix="qa-insights-")
     con = _connect(tmpdir.name, db, read_only=True, memory_limit=memory_limit,
                    threads=threads)

@@ -32,7 +32,7 @@ import pandas as pd
 from qa_insights.data.columns import read_header
 from qa_insights.data.contract import TABLES, Table
 from qa_insights.data.errors import DataError
-from qa_insights.data.months import is_month
+from qa_insights.data.months import check_month
 from qa_insights.data.sources import (
     find_table_files,
     hidden_entries,
@@ -51,7 +51,6 @@ __all__ = [
     "MEMORY_LIMIT_ENV",
     "DuckDBStore",
     "Validation",
-    "check_month",
     "configure",
     "fingerprint_files",
     "open_folder",
@@ -291,19 +290,6 @@ def configure(con: duckdb.DuckDBPyConnection, tmpdir: str, *, memory_limit: str 
         con.execute(f"SET threads = {int(threads)}")
 
 
-def check_month(month: str) -> str:
-    """``month`` if it is a 'YYYY-MM' string, else a :class:`ValueError`.
-
-    Examples
-    --------
-    >>> check_month("2026-10")
-    '2026-10'
-    """
-    if not isinstance(month, str) or not is_month(month):
-        raise ValueError(f"months: expected 'YYYY-MM' strings, got {month!r}")
-    return month
-
-
 def _load_table(con: duckdb.DuckDBPyConnection, table: Table, kind: str | None,
                 files: list[Path], months: Sequence[str] | None) -> TableReport:
     if kind is None or not files:  # absent, or no partition of the month window
@@ -371,7 +357,7 @@ def open_folder(data_dir: str | os.PathLike, *, months: Sequence[str] | None = N
     try:
         configure(con, tmpdir.name, memory_limit=memory_limit, threads=threads)
         if months is not None:
-            months = [check_month(m) for m in months]
+            months = [check_month(m, "months") for m in months]
             found = {name: (kind, window_files(files, months))
                      for name, (kind, files) in found.items()}
         reports = {name: _load_table(con, TABLES[name], *found[name], months)
