@@ -186,7 +186,7 @@ def scan_units(data_dir: Path) -> dict[tuple[str, str], Unit]:
     return units
 
 
-def is_ingested(path: str | os.PathLike) -> bool:
+def is_ingested(path: str | os.PathLike[str]) -> bool:
     """Whether ``path`` is a store written by :func:`ingest` (a DuckDB file, or a folder
     holding :data:`STORE_IN_FOLDER`).
 
@@ -413,7 +413,7 @@ def _refresh_times(tmp: Path, work: str, units: Sequence[Unit]) -> None:
         con.close()
 
 
-def ingest(data_dir: str | os.PathLike, store: str | os.PathLike, *, fmt: str = "duckdb",
+def ingest(data_dir: str | os.PathLike[str], store: str | os.PathLike[str], *, fmt: str = "duckdb",
            memory_limit: str | None = None, threads: int | None = None) -> IngestResult:
     """Validate ``data_dir`` into the store ``store``, only the units that changed.
 
@@ -525,7 +525,7 @@ def _export_parquet(store: Path, db: Path) -> None:
     shutil.rmtree(old)
 
 
-def ingest_cli(data_dir: str | os.PathLike, store: str | os.PathLike, *,
+def ingest_cli(data_dir: str | os.PathLike[str], store: str | os.PathLike[str], *,
                fmt: str = "duckdb") -> int:
     """Run ``qa-insights ingest``: ingest, then print what changed and the validation
     counts; returns the exit code 0 (quarantined rows are counted, not an error: ``qa-insights
@@ -600,7 +600,7 @@ def _window_validation(con: duckdb.DuckDBPyConnection, units: dict[tuple[str, st
     return Validation(tables)
 
 
-def open_ingested(store: str | os.PathLike, *, months: Sequence[str] | None = None,
+def open_ingested(store: str | os.PathLike[str], *, months: Sequence[str] | None = None,
                   memory_limit: str | None = None, threads: int | None = None) -> DuckDBStore:
     """Open an ingested store read only, without validating: the month window's rows.
 

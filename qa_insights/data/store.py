@@ -145,7 +145,7 @@ class DuckDBStore:
     fingerprint: str
     columns: dict[str, list[str]] = field(default_factory=dict)
     mapping: Normalised | None = None
-    _tmpdir: tempfile.TemporaryDirectory | None = field(default=None, repr=False)
+    _tmpdir: tempfile.TemporaryDirectory[str] | None = field(default=None, repr=False)
     stale: list[str] = field(default_factory=list)
 
     def query(self, sql: str, params: Sequence[object] | None = None) -> pd.DataFrame:
@@ -162,10 +162,11 @@ class DuckDBStore:
 
     def quarantine(self, table: str) -> pd.DataFrame:
         """Quarantined rows of ``table``: file, row, the original values and the reason."""
-        return self.con.sql(f"SELECT * FROM quarantine_{TABLES[table].name} "
-                            "ORDER BY _file, _row, reason").df()
+        rows: pd.DataFrame = self.con.sql(f"SELECT * FROM quarantine_{TABLES[table].name} "
+                                          "ORDER BY _file, _row, reason").df()
+        return rows
 
-    def write_quarantine(self, out_dir: str | os.PathLike) -> list[Path]:
+    def write_quarantine(self, out_dir: str | os.PathLike[str]) -> list[Path]:
         """Write one ``<table>.quarantine.csv`` per table that has quarantined rows.
 
         Returns the paths written. Cells that a spreadsheet would run as a formula are
@@ -183,7 +184,7 @@ class DuckDBStore:
                 written.append(path)
         return written
 
-    def export_clean(self, out_dir: str | os.PathLike) -> Path:
+    def export_clean(self, out_dir: str | os.PathLike[str]) -> Path:
         """Write the clean tables as Parquet for another engine (Spark) or a data lake.
 
         Layout: ``audits/month=YYYY-MM/*.parquet`` (hive partitions, so a month window
@@ -303,7 +304,7 @@ def _load_table(con: duckdb.DuckDBPyConnection, table: Table, kind: str | None,
     return report
 
 
-def open_folder(data_dir: str | os.PathLike, *, months: Sequence[str] | None = None,
+def open_folder(data_dir: str | os.PathLike[str], *, months: Sequence[str] | None = None,
                 memory_limit: str | None = None, threads: int | None = None) -> DuckDBStore:
     """Validate a contract-shaped data folder into a new store (what
     :func:`qa_insights.data.opening.open_store` does for a raw folder without a source

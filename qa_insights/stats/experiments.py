@@ -34,6 +34,7 @@ import pandas as pd
 from scipy import stats
 
 from qa_insights.data.queries import audit_counts, check_dimensions
+from qa_insights.data.scalars import as_float, as_int
 from qa_insights.stats.proportions import (
     agreeing_interval,
     check_rate,
@@ -306,10 +307,11 @@ def difference_in_differences(cells: pd.DataFrame, *, alpha: float = 0.05,
     missing = [k for k in keys if k not in c.index or c.loc[k, "n_audits"] == 0]
     if missing:
         raise ValueError(f"cells: no audits for {missing}")
-    p = {k: c.loc[k, "n_errors"] / c.loc[k, "n_audits"] for k in keys}
+    n = {k: as_float(c.loc[k, "n_audits"]) for k in keys}
+    p = {k: as_float(c.loc[k, "n_errors"]) / n[k] for k in keys}
     est = ((p[("treated", "after")] - p[("treated", "before")])
            - (p[("control", "after")] - p[("control", "before")]))
-    se = math.sqrt(sum(p[k] * (1 - p[k]) / c.loc[k, "n_audits"] for k in keys))
+    se = math.sqrt(sum(p[k] * (1 - p[k]) / n[k] for k in keys))
     if se == 0:
         raise ValueError("cells: every rate is 0 or 1; the difference has no variance")
     z = est / se
@@ -358,6 +360,6 @@ def did_cells(store: Store, dimension: str, treated: Sequence[str], control: Seq
         arms = arm_counts(store, dimension, treated, control, month=months, **filters)
         for arm, group in (("treatment", "treated"), ("control", "control")):
             r = arms.set_index("arm").loc[arm]
-            rows.append({"group": group, "period": period, "n_audits": int(r["n_audits"]),
-                         "n_errors": int(r["n_errors"])})
+            rows.append({"group": group, "period": period, "n_audits": as_int(r["n_audits"]),
+                         "n_errors": as_int(r["n_errors"])})
     return pd.DataFrame(rows)
