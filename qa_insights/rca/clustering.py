@@ -31,6 +31,7 @@ from sklearn.cluster import KMeans
 from sklearn.metrics import silhouette_score
 
 from qa_insights.data.queries import audit_counts, check_dimensions
+from qa_insights.data.scalars import as_int
 
 if TYPE_CHECKING:
     from qa_insights.data.protocol import Store
@@ -154,7 +155,7 @@ def cluster_profiles(profiles: pd.DataFrame, columns: Sequence[str] | None = Non
     sil = pd.DataFrame({"k": ks, "silhouette": scores})
     if sil["silhouette"].isna().all():
         raise ValueError("the profiles do not separate into clusters (identical rows)")
-    best = int(sil.loc[sil["silhouette"].idxmax(), "k"])
+    best = as_int(sil.set_index("k")["silhouette"].idxmax())
     raw = labels[best]
     sizes = pd.Series(raw).value_counts()
     order = sorted(sizes.index, key=lambda c: (-sizes[c], x[raw == c].mean(axis=0).tolist()))
