@@ -237,10 +237,10 @@ def plan(store: Any, months: Iterable[str], specs: Iterable[ReportSpec], *,
 # --------------------------------------------------------------------------- building
 
 def build(*, month: str | None = None, all_months: bool = False,
-          reports: str | Sequence[str] | None = None, data_dir: str | os.PathLike = "data_samples",
-          out_dir: str | os.PathLike = "reports", jobs: int | None = None, force: bool = False,
+          reports: str | Sequence[str] | None = None, data_dir: str | os.PathLike[str] = "data_samples",
+          out_dir: str | os.PathLike[str] = "reports", jobs: int | None = None, force: bool = False,
           analyst_mode: bool = False, rca_limit: int = 8, progress: bool = True,
-          notebooks_dir: str | os.PathLike | None = None,
+          notebooks_dir: str | os.PathLike[str] | None = None,
           registry: dict[str, ReportSpec] | None = None,
           execution_timeout: int = 600, engine: str | None = None) -> BuildSummary:
     """Build reports; see the module docstring for what is guaranteed.
