@@ -67,7 +67,7 @@ preflight: ## check (or install, as root with apt) what the browser and Spark te
 	@command -v java > /dev/null || { \
 	  echo "make test needs Java 17+ for the Spark tests: sudo apt-get install default-jre-headless"; exit 2; }
 
-lint: $(FULL) ## ruff and mypy on the library and tests, at zero findings
+lint: $(FULL) ## ruff on the library, tests and benchmarks; mypy --strict (pyproject) on the library; zero findings
 	$(VENV)/bin/ruff check qa_insights tests benchmarks
 	$(VENV)/bin/mypy
 

@@ -49,9 +49,14 @@ from qa_insights.rca.clustering import cluster_profiles, error_profiles
 from qa_insights.rca.comparisons import association, compare_values, pairwise_rates
 from qa_insights.rca.drivers import driver_cells, logistic_drivers
 from qa_insights.stats.control_charts import laney_p_chart, p_chart, run_rules
-from qa_insights.stats.experiments import ab_test, difference_in_differences, sample_size_per_arm
+from qa_insights.stats.experiments import ab_test, difference_in_differences
 from qa_insights.stats.proportions import compare_proportions, newcombe_interval, wilson_interval
-from qa_insights.stats.sampling import neyman_allocation, sample_size, stratified_error_rate
+from qa_insights.stats.sampling import (
+    neyman_allocation,
+    sample_size,
+    sample_size_per_arm,
+    stratified_error_rate,
+)
 from qa_insights.stats.shrinkage import coaching_list, moderator_error_rates, shrink_rates
 
 __version__ = "0.1.0"

@@ -26,8 +26,8 @@ from qa_insights.stats.experiments import (
     did_cells,
     difference_in_differences,
     power_two_proportions,
-    sample_size_per_arm,
 )
+from qa_insights.stats.sampling import sample_size_per_arm
 from tests.fixtures_rca import cell, write_store
 
 

@@ -31,10 +31,12 @@ def _conda_requirements() -> dict[str, str | None]:
     return found
 
 
-def test_environment_yml_lists_the_runtime_packages_with_the_same_lower_bounds() -> None:
-    deps = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
+def test_environment_yml_lists_the_runtime_and_dev_packages_with_the_same_lower_bounds() -> None:
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    deps = project["dependencies"] + project["optional-dependencies"]["dev"]
     pyproject = dict(_name_and_bound(d) for d in deps)
     assert _conda_requirements() == pyproject
+    assert "pandas-stubs" in pyproject  # mypy --strict in `make lint` is clean with them
 
 
 def test_name_and_bound_parses_both_spellings() -> None:

@@ -62,6 +62,19 @@ def test_empty_drivers_table_is_a_notice() -> None:
     assert "Too few audits" in html and "<table" not in html
 
 
+def test_drivers_table_writes_p_values_as_the_findings_do() -> None:
+    """The p-value column follows the project's one convention (format_p_value: 0.0473 keeps
+    the digits that decide p < 0.05, > 0.99 at the top); the reference level has none."""
+    d = pd.DataFrame({"driver": ["queue"] * 4, "level": ["a", "b", "c", "d"],
+                      "reference": [True, False, False, False],
+                      "odds_ratio": [1.0, 1.3, 0.9, 2.0], "ci_low": [None, 1.0, 0.7, 1.5],
+                      "ci_high": [None, 1.7, 1.1, 2.6], "p_value": [None, 0.0473, 0.995, 1e-5],
+                      "n_audits": [500] * 4, "error_rate": [0.05, 0.06, 0.045, 0.09]})
+    cells = [tr.find_all("td")[-1].get_text() for tr in
+             BeautifulSoup(drivers_table(d)._repr_html_(), "html.parser").select("tbody tr")]
+    assert cells == ["–", "0.0473", "> 0.99", "< 0.001"]
+
+
 def test_records_round_trip_through_a_notebook() -> None:
     nb = nbformat.v4.new_notebook()
     out = nbformat.v4.new_output("display_data", data={RECORD_MIMETYPE: {

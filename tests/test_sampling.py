@@ -23,7 +23,7 @@ from qa_insights.stats import sampling
 from qa_insights.stats.sampling import (
     neyman_allocation,
     sample_size,
-    sample_size_two_proportions,
+    sample_size_per_arm,
     stratified_error_rate,
     stratum_counts,
 )
@@ -38,7 +38,7 @@ def test_qa_domain_sample_sizes(p, margin, population, expected):
 
 
 def test_qa_domain_two_arm_sample_size():
-    assert sample_size_two_proportions(0.05, 0.04) == 6745
+    assert sample_size_per_arm(0.05, 0.04) == 6745
 
 
 @pytest.mark.parametrize("seed", range(20))
@@ -57,7 +57,7 @@ def test_sample_sizes_match_statsmodels(seed):
             continue
         alpha, power = float(rng.choice([0.01, 0.05])), float(rng.choice([0.8, 0.9]))
         ref = samplesize_proportions_2indep_onetail(p1 - p2, p2, power, alpha=alpha)
-        assert sample_size_two_proportions(p1, p2, alpha, power) == math.ceil(ref)
+        assert sample_size_per_arm(p1, p2, alpha=alpha, power=power) == math.ceil(ref)
 
 
 @settings(max_examples=200, deadline=None)
@@ -73,7 +73,7 @@ def test_sample_size_bad_inputs():
     with pytest.raises(ValueError, match="margin"):
         sample_size(0.5, 0)
     with pytest.raises(ValueError, match="differ"):
-        sample_size_two_proportions(0.1, 0.1)
+        sample_size_per_arm(0.1, 0.1)
 
 
 # ----------------------------------------------------------------------------- Neyman

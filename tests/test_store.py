@@ -307,7 +307,7 @@ def test_month_window_opens_only_those_months(tmp_path: Path) -> None:
         f"at end of file '{parts[first]}'")
     with open_store(folder, months=["1999-01"]) as empty:
         assert empty.con.execute("SELECT count(*) FROM audits").fetchall() == [(0,)]
-    with pytest.raises(ValueError, match=r"months: expected 'YYYY-MM' strings, got '2026-9'"):
+    with pytest.raises(ValueError, match=r"months: expected a month 'YYYY-MM', got '2026-9'"):
         open_store(folder, months=["2026-9"])
 
 

@@ -27,7 +27,7 @@ Examples
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -140,8 +140,8 @@ def _e_step(counts: np.ndarray, priors: np.ndarray, theta: np.ndarray
 
 
 def dawid_skene_from_counts(counts: Any, categories: Sequence[Any] | None = None,
-                            items: Sequence[Any] | None = None,
-                            raters: Sequence[Any] | None = None, max_iter: int = 2000,
+                            items: Iterable[Any] | None = None,
+                            raters: Iterable[Any] | None = None, max_iter: int = 2000,
                             tol: float = 1e-9) -> DawidSkeneResult:
     """Dawid-Skene EM on a count tensor (allows repeated ratings by the same rater).
 
@@ -246,7 +246,7 @@ def dawid_skene(ratings: Any, categories: Sequence[Any] | None = None, max_iter:
     (['a', 'b', 'a'], [0.667, 0.333])
     """
     enc = encode_ratings(ratings, categories)
-    rated = (enc.codes >= 0).any(axis=1)
+    rated = np.asarray((enc.codes >= 0).any(axis=1), dtype=bool)
     codes = enc.codes[rated]
     q = enc.n_categories
     one_hot = (codes[:, :, None] == np.arange(q)[None, None, :]).astype(float)

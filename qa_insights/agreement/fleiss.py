@@ -43,7 +43,8 @@ def _category_kappas(counts: np.ndarray) -> np.ndarray:
     pa = agree.mean(axis=0)
     pi = (counts / per_item).mean(axis=0)
     pe = pi**2 + (1 - pi) ** 2
-    return (pa - pe) / (1 - pe)
+    kappas: np.ndarray = (pa - pe) / (1 - pe)
+    return kappas
 
 
 def fleiss_category_kappas(ratings: Any, categories: Sequence[Any] | None = None) -> pd.Series:

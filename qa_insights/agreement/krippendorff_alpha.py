@@ -67,19 +67,23 @@ def _pairable_counts(ratings: Any, level: str, categories: Sequence[Any] | None
 
 def _delta(level: str, values: np.ndarray, totals: np.ndarray,
            weights: WeightsSpec) -> np.ndarray:
+    delta: np.ndarray
     if weights is not None:
         return 1.0 - weight_matrix(weights, len(values))
     if level == "nominal":
         return 1.0 - np.eye(len(values))
     if level == "ordinal":
         cum = np.cumsum(totals)
-        return (cum[None, :] - cum[:, None] - (totals[None, :] - totals[:, None]) / 2) ** 2
+        delta = (cum[None, :] - cum[:, None] - (totals[None, :] - totals[:, None]) / 2) ** 2
+        return delta
     v = values.astype(float)
     diff = np.subtract.outer(v, v)
     if level == "interval":
-        return diff**2
+        delta = diff**2
+        return delta
     total = np.add.outer(v, v)
-    return np.divide(diff, total, out=np.zeros_like(diff), where=total != 0) ** 2
+    delta = np.divide(diff, total, out=np.zeros_like(diff), where=total != 0) ** 2
+    return delta
 
 
 def _alpha(counts: np.ndarray, delta: np.ndarray) -> float:

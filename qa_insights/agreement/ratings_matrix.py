@@ -228,7 +228,8 @@ def counts_to_ratings(counts: Any, categories: Sequence[Any] | None = None) -> p
 
 def _scaled_disagreement(d: np.ndarray) -> np.ndarray:
     """Agreement weights ``1 - d / max(d)`` from a disagreement matrix with a zero diagonal."""
-    return 1.0 - d / d.max()
+    weights: np.ndarray = 1.0 - d / d.max()
+    return weights
 
 
 def _named_weights(name: str, q: int) -> np.ndarray:

@@ -38,6 +38,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
+from numpy.typing import ArrayLike
 from scipy import stats
 
 from qa_insights.data.columns import missing_columns
@@ -105,7 +106,7 @@ VOLUME_DIMENSIONS: tuple[str, ...] = ("month", "site", "queue")
 CALIBRATION_DIMENSIONS: tuple[str, ...] = ("month", "site", "queue")
 
 
-def months_clause(column: str, months: str | Sequence[str] | None) -> tuple[str, list]:
+def months_clause(column: str, months: str | Sequence[str] | None) -> tuple[str, list[str]]:
     """``column IN (?, ...)`` and its parameters; ``("TRUE", [])`` when ``months`` is None.
 
     Examples
@@ -216,7 +217,7 @@ def handle_time_stats(store: Store, by: Sequence[str] | str = ("site", "month"),
            "AVG(handle_time_s) AS handle_time_mean_s, "
            f"STDDEV_SAMP(handle_time_s) AS handle_time_sd_s{pct} "
            f"FROM audits WHERE handle_time_s IS NOT NULL AND {where}{group}")
-    out = store.query(sql, levels + params)
+    out = store.query(sql, [*levels, *params])
     out["n_handle_time"] = out["n_handle_time"].fillna(0).astype("int64")
     return out
 
@@ -278,7 +279,7 @@ def calibration_counts(store: Store, by: Sequence[str] | str = ("month",),
     return out
 
 
-def mean_interval(mean: np.ndarray, sd: np.ndarray, n: np.ndarray,
+def mean_interval(mean: ArrayLike, sd: ArrayLike, n: ArrayLike,
                   confidence: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
     """Student-t interval of a mean, ``mean -/+ t(n-1) sd / sqrt(n)`` (NaN for n < 2).
 

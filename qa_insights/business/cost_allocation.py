@@ -91,7 +91,7 @@ def allocate_shared_costs(units: pd.DataFrame, shared: pd.DataFrame,
             raise ValueError(f"{name}: missing column(s) {missing}")
     keys = [c for c in UNIT_COLUMNS if c in units.columns]
     pools = shared.assign(pool=shared["pool"] if "pool" in shared.columns else "shared")
-    pools = pools.groupby(["month", "pool"], as_index=False, sort=True)["cost"].sum()
+    pools = pools.groupby(["month", "pool"], as_index=False, sort=True)[["cost"]].sum()
     u = units[["month", *keys, col]].rename(columns={col: "driver_value"})
     u["driver_value"] = u["driver_value"].astype(float)
     total = u.groupby("month")["driver_value"].transform("sum")

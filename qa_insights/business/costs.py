@@ -43,6 +43,7 @@ import pandas as pd
 
 from qa_insights.business.actuals import VOLUME_DIMENSIONS, handle_time_stats, volume_totals
 from qa_insights.data.queries import audit_counts, check_dimensions
+from qa_insights.data.scalars import as_int
 from qa_insights.rca.change import comparison_month
 from qa_insights.stats.lmdi import align_periods, lmdi_additive, lmdi_multiplicative
 from qa_insights.stats.proportions import compare_proportions, wilson_interval
@@ -312,7 +313,8 @@ def budget_from_targets(economics: pd.DataFrame, targets: pd.DataFrame) -> pd.Da
     out = economics[keys + ["items_handled"]].copy()
     org = t[t["scope"] == "org"].set_index("month")["target"]
     cpi = out["month"].map(org).astype(float)
-    basis = pd.Series(np.where(cpi.notna(), "cost_per_item target (org)", ""), index=out.index)
+    basis = pd.Series(np.where(cpi.notna(), "cost_per_item target (org)", ""), index=out.index,
+                      dtype="str")
     for unit in ("queue", "site"):           # the site target wins over a queue target
         if unit in keys:
             u = t[t["scope"] == unit].set_index(["scope_value", "month"])["target"]
@@ -559,12 +561,14 @@ def cost_quality_tradeoff(economics: pd.DataFrame, *, alpha: float = 0.05) -> pd
     for _, g in economics.groupby("month", sort=True):
         g = g.copy()
         org_cpi = g["cost"].sum() / g["items_handled"].sum()
-        n_tot, e_tot = g["n_audits"].sum(), g["n_errors"].sum()
-        rest, pvals, worse = [], [], []
+        n_tot, e_tot = as_int(g["n_audits"].sum()), as_int(g["n_errors"].sum())
+        rest: list[float] = []
+        pvals: list[float] = []
+        worse: list[bool] = []
         for r in g.itertuples(index=False):
-            n_rest, e_rest = n_tot - r.n_audits, e_tot - r.n_errors
-            cmp = compare_proportions(int(r.n_errors), int(r.n_audits), int(e_rest),
-                                      int(n_rest), alpha=alpha)
+            n_audits, n_errors = as_int(r.n_audits), as_int(r.n_errors)
+            n_rest, e_rest = n_tot - n_audits, e_tot - n_errors
+            cmp = compare_proportions(n_errors, n_audits, e_rest, n_rest, alpha=alpha)
             rest.append(e_rest / n_rest if n_rest > 0 else np.nan)
             pvals.append(cmp.p_value)
             worse.append(bool(cmp.significant and cmp.difference > 0))

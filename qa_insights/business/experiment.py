@@ -28,6 +28,7 @@ from qa_insights.business.actuals import handle_time_stats
 from qa_insights.data.months import check_month, month_range, shift_month
 from qa_insights.data.queries import audit_counts, check_dimensions
 from qa_insights.data.sample_data import PLANTED
+from qa_insights.data.scalars import as_float, as_int
 from qa_insights.stats.experiment_design import (
     Trends,
     did_minimum_detectable_effect,
@@ -200,13 +201,13 @@ def experiment_readout(store: Store, dimension: str, treated: Sequence[str],
     monthly["error_rate"] = monthly["n_errors"] / monthly["n_audits"]
     did = difference_in_differences(cells, alpha=alpha)
     arms = cells[cells["period"] == "after"].set_index("group")
-    ab = ab_test(int(arms.loc["control", "n_errors"]), int(arms.loc["control", "n_audits"]),
-                 int(arms.loc["treated", "n_errors"]), int(arms.loc["treated", "n_audits"]),
+    ab = ab_test(as_int(arms.loc["control", "n_errors"]), as_int(arms.loc["control", "n_audits"]),
+                 as_int(arms.loc["treated", "n_errors"]), as_int(arms.loc["treated", "n_audits"]),
                  alpha=alpha)
     pre = cells[cells["period"] == "before"].set_index("group")
-    p0 = float(pre.loc["control", "n_errors"] / pre.loc["control", "n_audits"])
-    mde_ab = minimum_detectable_effect(p0, float(arms.loc["control", "n_audits"]),
-                                       float(arms.loc["treated", "n_audits"]), alpha=alpha)
+    p0 = as_float(pre.loc["control", "n_errors"]) / as_float(pre.loc["control", "n_audits"])
+    mde_ab = minimum_detectable_effect(p0, as_float(arms.loc["control", "n_audits"]),
+                                       as_float(arms.loc["treated", "n_audits"]), alpha=alpha)
     pre_monthly = monthly[monthly["month"].isin(before)]
     trends = (parallel_trends(pre_monthly, alpha=alpha)
               if pre_monthly.groupby("group")["month"].nunique().min() >= 3 else None)

@@ -40,6 +40,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import cast
 
 import numpy as np
 import pandas as pd
@@ -55,6 +56,7 @@ from qa_insights.business.target_setting import (
 from qa_insights.business.targets import month_index
 from qa_insights.data.contract import TABLES
 from qa_insights.data.months import check_month, month_range, shift_month
+from qa_insights.data.scalars import as_float
 
 __all__ = [
     "DRAFT_METHODS",
@@ -328,11 +330,12 @@ def propose_targets(history: pd.DataFrame, period: str, *,
         last = process_stats(h, as_of, window=window).set_index(
             ["scope", "scope_value"])
         for r in tm.itertuples(index=False):
-            start = str(last.loc[(r.scope, r.scope_value), "last_month"])
-            current = float(last.loc[(r.scope, r.scope_value), "last_actual"])
+            unit, unit_value = cast(str, r.scope), cast(str, r.scope_value)
+            start = str(last.loc[(unit, unit_value), "last_month"])
+            current = as_float(last.loc[(unit, unit_value), "last_actual"])
             n = int(month_index([months[-1]])[0] - month_index([start])[0])
-            g = glide_path(current, float(r.target), start, n, metric=metric, scope=r.scope,
-                           scope_value=r.scope_value)
+            g = glide_path(current, as_float(r.target), start, n, metric=metric, scope=unit,
+                           scope_value=unit_value)
             frames.append(g[g["month"].isin(months)].assign(plan_method="glide_path"))
     if not frames:
         return pd.DataFrame(columns=PLAN_COLUMNS)
@@ -471,14 +474,15 @@ def cascade_draft(draft: pd.DataFrame, history: pd.DataFrame, *, scope: str = "s
     frames = []
     for r in org.itertuples(index=False):
         as_of = _as_of(history, str(r.month))
-        units = cascade_units(history, r.metric, as_of, scope=scope, window=window)
+        metric, direction = str(r.metric), str(r.direction)
+        units = cascade_units(history, metric, as_of, scope=scope, window=window)
         if units.empty:
             continue
-        higher = r.direction == "higher_is_better"
-        bounded = r.metric.endswith("accuracy")
+        higher = direction == "higher_is_better"
+        bounded = metric.endswith("accuracy")
         try:
-            c = cascade_target(units, float(r.target), method=method, metric=r.metric,
-                               scope=scope, month=str(r.month), direction=r.direction,
+            c = cascade_target(units, as_float(r.target), method=method, metric=metric,
+                               scope=scope, month=str(r.month), direction=direction,
                                ceiling=1.0 if bounded and higher else None,
                                floor=None if higher else 0.0)
         except ValueError:

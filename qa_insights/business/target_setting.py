@@ -32,6 +32,7 @@ import pandas as pd
 from qa_insights.business.actuals import METRICS
 from qa_insights.business.targets import DIRECTIONS, month_index
 from qa_insights.data.months import shift_month
+from qa_insights.data.scalars import as_float
 
 __all__ = [
     "SETTING_COLUMNS",
@@ -139,7 +140,7 @@ def trailing_median_targets(history: pd.DataFrame, month: str, *, improvement: f
     base = trailing_baselines(history, month, window=window, min_months=min_months)
     rows = []
     for r in base.itertuples(index=False):
-        direction, ideal = _metric(r.metric)
+        direction, ideal = _metric(str(r.metric))
         target = float(_improve(np.array(r.baseline), direction, ideal, improvement))
         towards = f"closer to {ideal:g}" if ideal is not None else "better"
         rows.append({"metric": r.metric, "scope": r.scope, "scope_value": r.scope_value,
@@ -147,7 +148,7 @@ def trailing_median_targets(history: pd.DataFrame, month: str, *, improvement: f
                      "method": f"trailing median of {r.n_months} months {r.first_month}.."
                                f"{r.last_month} ({r.baseline:.4g}), "
                                f"{improvement:.0%} {towards}",
-                     "baseline": float(r.baseline)})
+                     "baseline": as_float(r.baseline)})
     return pd.DataFrame(rows, columns=SETTING_COLUMNS)
 
 
@@ -190,7 +191,7 @@ def benchmark_targets(history: pd.DataFrame, month: str, *, scope: str = "site",
                               min_months=min_months)
     frames = []
     for metric, group in base.groupby("metric", sort=True):
-        direction, _ = _metric(metric)
+        direction, _ = _metric(str(metric))
         higher = direction == "higher_is_better"
         values = group["baseline"].to_numpy(dtype=float)
         bench = float(np.quantile(values, quantile if higher else 1.0 - quantile))

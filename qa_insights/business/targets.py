@@ -45,6 +45,7 @@ from numpy.typing import ArrayLike
 from scipy import stats
 
 from qa_insights.business.actuals import METRICS, SCOPES, metric_actuals
+from qa_insights.data.months import MONTH_PATTERN
 from qa_insights.stats.proportions import wilson_interval
 
 if TYPE_CHECKING:
@@ -92,10 +93,10 @@ def month_index(months: ArrayLike) -> np.ndarray:
     [24311, 24312]
     """
     s = pd.Series(np.asarray(months, dtype=str))
-    parts = s.str.extract(r"^(\d{4})-(0[1-9]|1[0-2])$")
-    if parts.isna().any().any():
-        raise ValueError(f"months must be 'YYYY-MM'; got {s[parts[0].isna()].iloc[0]!r}")
-    return (parts[0].astype(int) * 12 + parts[1].astype(int) - 1).to_numpy()
+    bad = ~s.str.fullmatch(MONTH_PATTERN)
+    if bad.any():
+        raise ValueError(f"months must be 'YYYY-MM'; got {s[bad].iloc[0]!r}")
+    return (s.str[:4].astype(int) * 12 + s.str[5:7].astype(int) - 1).to_numpy()
 
 
 def _direction_sign(direction: ArrayLike) -> np.ndarray:

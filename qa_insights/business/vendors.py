@@ -37,13 +37,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 import pandas as pd
 
 from qa_insights.business.costs import economics_ratios, unit_economics
 from qa_insights.business.targets import attainment_status, store_targets
+from qa_insights.data.scalars import as_float, as_int
 from qa_insights.stats.differences import adjust_p_values
 from qa_insights.stats.proportions import compare_proportions, wilson_interval
 
@@ -155,7 +156,7 @@ def org_targets(targets: pd.DataFrame, month: str) -> dict[str, tuple[float, str
     {'accuracy': (0.95, 'higher_is_better')}
     """
     rows = targets[(targets["scope"] == "org") & (targets["month"] == month)]
-    return {r.metric: (float(r.target), str(r.direction)) for r in rows.itertuples()}
+    return {str(r.metric): (as_float(r.target), str(r.direction)) for r in rows.itertuples()}
 
 
 def _pct(value: float, base: float) -> float:
@@ -213,8 +214,8 @@ def _compare(frame: pd.DataFrame, count: str, base: pd.Series | None,
             rows.append({"diff": np.nan, "low": np.nan, "high": np.nan, "test": "",
                          "p": np.nan})
             continue
-        c = compare_proportions(int(getattr(r, count)), int(r.n_audits), int(base[count]),
-                                int(base["n_audits"]), alpha=alpha)
+        c = compare_proportions(as_int(getattr(r, count)), as_int(r.n_audits),
+                                as_int(base[count]), as_int(base["n_audits"]), alpha=alpha)
         rows.append({"diff": c.difference, "low": c.ci_low, "high": c.ci_high,
                      "test": c.test if np.isfinite(c.p_value) else "", "p": c.p_value})
     out = pd.DataFrame(rows, index=frame.index, columns=["diff", "low", "high", "test", "p"])
@@ -318,7 +319,8 @@ def scorecard_from_sums(sums: pd.DataFrame, targets: Mapping[str, tuple[float, s
     out["extra_errors_cost"] = out["extra_errors"] * per_error
     out["extra_errors_cost_low"] = items * acc["low"].to_numpy(dtype=float) * per_error
     out["extra_errors_cost_high"] = items * acc["high"].to_numpy(dtype=float) * per_error
-    out["tradeoff"] = [tradeoff_sentence(r, alpha) for r in out.to_dict("records")]
+    records = cast("list[dict[str, Any]]", out.to_dict("records"))  # column names are str
+    out["tradeoff"] = [tradeoff_sentence(r, alpha) for r in records]
     return out[SCORECARD_COLUMNS]
 
 

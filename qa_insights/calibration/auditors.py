@@ -104,7 +104,7 @@ def auditor_finding_ratios(counts: pd.DataFrame, *, id_col: str = "auditor_id",
     c["expected"] = c["n_audits"] * peer_rate
     # Queues no peer audits carry no comparison: left out of both O and E.
     c = c[np.isfinite(c["expected"])]
-    out = (c.groupby(id_col)
+    out: pd.DataFrame = (c.groupby(id_col)
             .agg(n_audits=("n_audits", "sum"), findings=("n_findings", "sum"),
                  expected=("expected", "sum"))
             .reset_index())

@@ -21,11 +21,14 @@ Examples
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Literal
 
 import pandas as pd
 
 from qa_insights.data.contract import CALIBRATION, NO_VIOLATION
+
+if TYPE_CHECKING:
+    from qa_insights.data.protocol import Store
 
 __all__ = [
     "DEFAULT_ROLES",
@@ -56,7 +59,7 @@ def in_roles(calibration: pd.DataFrame, roles: Sequence[str] | None) -> pd.DataF
     return calibration if roles is None else calibration[calibration["rater_role"].isin(roles)]
 
 
-def load_calibration(store: Any) -> pd.DataFrame:
+def load_calibration(store: Store) -> pd.DataFrame:
     """The validated ``calibration`` table of a store as a pandas frame.
 
     Parameters

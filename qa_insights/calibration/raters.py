@@ -83,7 +83,8 @@ def _rater_kappas(comparison: pd.DataFrame, groups: np.ndarray, n_groups: int) -
 
 def _ratio(numerator: pd.Series, denominator: pd.Series) -> np.ndarray:
     num, den = numerator.to_numpy(float), denominator.to_numpy(float)
-    return np.divide(num, den, out=np.full(len(num), np.nan), where=den > 0)
+    ratio: np.ndarray = np.divide(num, den, out=np.full(len(num), np.nan), where=den > 0)
+    return ratio
 
 
 def rater_accuracy(calibration: pd.DataFrame, roles: Sequence[str] | None = DEFAULT_ROLES,

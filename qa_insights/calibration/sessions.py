@@ -6,7 +6,7 @@ Import these from :mod:`qa_insights.calibration.raters` (see there for the input
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -181,8 +181,9 @@ def label_agreement(calibration: pd.DataFrame, roles: Sequence[str] | None = DEF
             series = fleiss_category_kappas(ratings_matrix(part, roles=None))
         except ValueError:
             continue
+        key_columns: dict[str, Any] = dict(zip(keys, key if isinstance(key, tuple) else (key,)))
         kappas.append(pd.DataFrame({"label": series.index, "category_kappa": series.to_numpy()})
-                      .assign(**dict(zip(keys, key if isinstance(key, tuple) else (key,)))))
+                      .assign(**key_columns))
     if kappas:
         return out.merge(pd.concat(kappas), on=[*keys, "label"], how="left")
     return out.assign(category_kappa=np.nan)

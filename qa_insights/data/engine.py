@@ -84,7 +84,7 @@ def engine_environment(engine: str) -> Iterator[None]:
             os.environ[ENGINE_ENV] = before
 
 
-def is_clean_export(data_dir: str | os.PathLike) -> bool:
+def is_clean_export(data_dir: str | os.PathLike[str]) -> bool:
     """Whether ``data_dir`` was written by ``export_clean`` (URLs such as ``s3a://`` are
     taken to be clean exports: raw files are validated on local disk).
 
@@ -97,7 +97,7 @@ def is_clean_export(data_dir: str | os.PathLike) -> bool:
     return "://" in text or (Path(text) / CLEAN_MANIFEST).is_file()
 
 
-def open_engine(data_dir: str | os.PathLike, *, months: Sequence[str] | None = None,
+def open_engine(data_dir: str | os.PathLike[str], *, months: Sequence[str] | None = None,
                 engine: str | None = None, master: str | None = None) -> Store | SparkStore:
     """Open ``data_dir`` on the chosen engine.
 

@@ -56,13 +56,13 @@ import duckdb
 
 from qa_insights.data.contract import TABLES
 from qa_insights.data.errors import DataError
+from qa_insights.data.months import check_month
 from qa_insights.data.sources import find_table_files, open_source
 from qa_insights.data.sql import scalar, sql_str
 from qa_insights.data.store import (
     CLEAN_MANIFEST,
     DuckDBStore,
     Validation,
-    check_month,
     configure,
     fingerprint_files,
 )
@@ -187,7 +187,7 @@ def scan_units(data_dir: Path) -> dict[tuple[str, str], Unit]:
     return units
 
 
-def is_ingested(path: str | os.PathLike) -> bool:
+def is_ingested(path: str | os.PathLike[str]) -> bool:
     """Whether ``path`` is a store written by :func:`ingest` (a DuckDB file, or a folder
     holding :data:`STORE_IN_FOLDER`).
 
@@ -445,7 +445,7 @@ def _refresh_times(tmp: Path, work: str, units: Sequence[Unit]) -> None:
         con.close()
 
 
-def ingest(data_dir: str | os.PathLike, store: str | os.PathLike, *, fmt: str = "duckdb",
+def ingest(data_dir: str | os.PathLike[str], store: str | os.PathLike[str], *, fmt: str = "duckdb",
            memory_limit: str | None = None, threads: int | None = None) -> IngestResult:
     """Validate ``data_dir`` into the store ``store``, only the units that changed.
 
@@ -557,7 +557,7 @@ def _export_parquet(store: Path, db: Path) -> None:
     shutil.rmtree(old)
 
 
-def ingest_cli(data_dir: str | os.PathLike, store: str | os.PathLike, *,
+def ingest_cli(data_dir: str | os.PathLike[str], store: str | os.PathLike[str], *,
                fmt: str = "duckdb") -> int:
     """Run ``qa-insights ingest``: ingest, then print what changed and the validation
     counts; returns the exit code 0 (quarantined rows are counted, not an error: ``qa-insights
@@ -632,7 +632,7 @@ def _window_validation(con: duckdb.DuckDBPyConnection, units: dict[tuple[str, st
     return Validation(tables)
 
 
-def open_ingested(store: str | os.PathLike, *, months: Sequence[str] | None = None,
+def open_ingested(store: str | os.PathLike[str], *, months: Sequence[str] | None = None,
                   memory_limit: str | None = None, threads: int | None = None) -> DuckDBStore:
     """Open an ingested store read only, without validating: the month window's rows.
 
@@ -663,7 +663,7 @@ def open_ingested(store: str | os.PathLike, *, months: Sequence[str] | None = No
     if not is_ingested(db):
         raise DataError(f"{store}: not a store written by qa-insights ingest")
     if months is not None:
-        months = [check_month(m) for m in months]
+        months = [check_month(m, "months") for m in months]
     tmpdir = tempfile.TemporaryDirectory(prefix="qa-insights-")
     con = _connect(tmpdir.name, db, read_only=True, memory_limit=memory_limit,
                    threads=threads)

@@ -114,8 +114,12 @@ def _score(header: str, contract: str) -> tuple[float, str]:
     return SequenceMatcher(None, h, c).ratio(), "similar name"
 
 
+#: Contract column -> (header name, score, reason), as :func:`match_header` gives them.
+_Matches = dict[str, tuple[str, float, str]]
+
+
 def match_header(table: Table, header: list[str],
-                 cutoff: float = 0.78) -> dict[str, tuple[str, float, str]]:
+                 cutoff: float = 0.78) -> _Matches:
     """Contract column -> (header name, score, reason), assigned best score first, each
     header used once.
 
@@ -248,8 +252,10 @@ def _q(value: object) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
-def _table_for(header: list[str]) -> tuple[str | None, dict]:
-    best, best_matches, best_score = None, {}, 0.0
+def _table_for(header: list[str]) -> tuple[str | None, _Matches]:
+    best: str | None = None
+    best_matches: _Matches = {}
+    best_score = 0.0
     for name, table in TABLES.items():
         matches = match_header(table, header)
         required = [c.name for c in table.required_columns]
@@ -273,7 +279,7 @@ def _decimal(values: pd.Series) -> bool:
 
 
 def _draft_table(name: str, files: list[Path], reader: Reader, frame: pd.DataFrame,
-                 matches: dict, undecided: list[str]) -> list[str]:
+                 matches: _Matches, undecided: list[str]) -> list[str]:
     table = TABLES[name]
     lines = [f"  {name}:", f"    files: [{', '.join(_q(p.name) for p in files)}]"]
     decimal = any(_decimal(frame[h]) for c, (h, _, _) in matches.items()
@@ -318,7 +324,7 @@ def _draft_table(name: str, files: list[Path], reader: Reader, frame: pd.DataFra
     return lines
 
 
-def _draft_values(name: str, frame: pd.DataFrame, matches: dict,
+def _draft_values(name: str, frame: pd.DataFrame, matches: _Matches,
                   undecided: list[str]) -> list[str]:
     lines = [("    values:                  # your value: contract value (case and spaces "
              "are ignored)")]
@@ -346,7 +352,7 @@ def _draft_values(name: str, frame: pd.DataFrame, matches: dict,
     return lines if len(lines) > 1 else []
 
 
-def _draft_times(name: str, frame: pd.DataFrame, matches: dict,
+def _draft_times(name: str, frame: pd.DataFrame, matches: _Matches,
                  undecided: list[str]) -> list[str]:
     lines = []
     for col in TABLES[name].columns:
@@ -378,7 +384,7 @@ def _draft_times(name: str, frame: pd.DataFrame, matches: dict,
     return ["    timestamps:"] + lines if lines else []
 
 
-def draft_mapping(folder: str | os.PathLike) -> Draft:
+def draft_mapping(folder: str | os.PathLike[str]) -> Draft:
     """Inspect the exports in ``folder`` and draft a mapping (see the module docstring).
 
     Files already in the contract's shape (``audits.csv`` with the contract header) are
@@ -396,7 +402,7 @@ def draft_mapping(folder: str | os.PathLike) -> Draft:
     if not files:
         raise DataError(f"{folder}: no export file (.csv, .jsonl, .parquet, .xlsx) found")
     undecided: list[str] = []
-    groups: dict[str, list[tuple[Path, Reader, pd.DataFrame, dict]]] = {}
+    groups: dict[str, list[tuple[Path, Reader, pd.DataFrame, _Matches]]] = {}
     for path in files:
         reader = _detect_reader(path)
         frame = read_export(path, reader)

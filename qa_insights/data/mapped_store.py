@@ -99,7 +99,7 @@ class _Opener(Protocol):
                  memory_limit: str | None, threads: int | None) -> Store: ...
 
 
-def open_mapped_store(data_dir: str | os.PathLike, mapping_file: str | os.PathLike,
+def open_mapped_store(data_dir: str | os.PathLike[str], mapping_file: str | os.PathLike[str],
                       open_folder: _Opener, *, months: Sequence[str] | None = None,
                       memory_limit: str | None = None, threads: int | None = None) -> Store:
     """Open ``data_dir`` through the mapping in ``mapping_file`` (see the module docstring).

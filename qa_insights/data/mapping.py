@@ -255,7 +255,7 @@ def _parse_table(name: str, spec: Any, where: str) -> TableMapping:
                         values, normalise, times, constants)
 
 
-def parse_mapping(data: Any, path: str | os.PathLike) -> SourceMapping:
+def parse_mapping(data: Any, path: str | os.PathLike[str]) -> SourceMapping:
     """Check a mapping read from YAML (``data``) and return it.
 
     Raises
@@ -272,7 +272,7 @@ def parse_mapping(data: Any, path: str | os.PathLike) -> SourceMapping:
     return SourceMapping(Path(path), tables)
 
 
-def load_mapping(path: str | os.PathLike) -> SourceMapping:
+def load_mapping(path: str | os.PathLike[str]) -> SourceMapping:
     """Read and check a mapping file (YAML).
 
     Examples
@@ -291,8 +291,8 @@ def load_mapping(path: str | os.PathLike) -> SourceMapping:
     return parse_mapping(data, path)
 
 
-def find_mapping(data_dir: str | os.PathLike,
-                 config: str | os.PathLike | None = None) -> Path | None:
+def find_mapping(data_dir: str | os.PathLike[str],
+                 config: str | os.PathLike[str] | None = None) -> Path | None:
     """The mapping file for ``data_dir``: ``config`` if given, else ``$QA_INSIGHTS_MAPPING``,
     else ``<data_dir>/qa_insights.yaml`` if it exists, else None (the folder is in the
     contract's shape).

@@ -26,6 +26,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from difflib import get_close_matches
 from pathlib import Path
+from typing import cast
 
 import numpy as np
 import pandas as pd
@@ -122,7 +123,7 @@ def _read_jsonl(path: Path, encoding: str) -> pd.DataFrame:
     return pd.json_normalize(records, sep=".") if records else pd.DataFrame()
 
 
-def read_export(path: str | os.PathLike, reader: Reader | None = None) -> pd.DataFrame:
+def read_export(path: str | os.PathLike[str], reader: Reader | None = None) -> pd.DataFrame:
     """Read one export file as text cells (None for missing), with its own header.
 
     Raises
@@ -266,7 +267,8 @@ def _labels(values: pd.Series, value_map: dict[str, str], normalise: bool,
     keyed = {normalise_label(k): v for k, v in value_map.items()}
     counts = values.value_counts(dropna=True)
     lookup: dict[str, str] = {}
-    for value, n in counts.items():
+    for cell, n in counts.items():
+        value = cast(str, cell)  # label cells are text
         key = normalise_label(value)
         if key in keyed:
             lookup[value] = keyed[key]
@@ -330,8 +332,8 @@ def _expand(data_dir: Path, patterns: Sequence[str], where: str) -> list[Path]:
     return files
 
 
-def normalise_folder(mapping: SourceMapping, data_dir: str | os.PathLike,
-                     out_dir: str | os.PathLike) -> Normalised:
+def normalise_folder(mapping: SourceMapping, data_dir: str | os.PathLike[str],
+                     out_dir: str | os.PathLike[str]) -> Normalised:
     """Write ``data_dir``'s exports, mapped, into ``out_dir`` as a contract-shaped folder.
 
     Mapped tables become ``out_dir/<table>/part-NNNN.parquet`` (one per input file, every

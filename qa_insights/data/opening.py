@@ -24,9 +24,9 @@ from qa_insights.data.store import DuckDBStore, open_folder
 __all__ = ["open_store"]
 
 
-def open_store(data_dir: str | os.PathLike, *, months: Sequence[str] | None = None,
+def open_store(data_dir: str | os.PathLike[str], *, months: Sequence[str] | None = None,
                memory_limit: str | None = None, threads: int | None = None,
-               config: str | os.PathLike | bool | None = None) -> DuckDBStore:
+               config: str | os.PathLike[str] | bool | None = None) -> DuckDBStore:
     """Open data for analysis: an ingested store as it is (no validation), anything else
     validated into a new store.
 

@@ -44,7 +44,7 @@ def neutralise_formulas(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def write_csv(frame: pd.DataFrame, path: str | os.PathLike) -> Path:
+def write_csv(frame: pd.DataFrame, path: str | os.PathLike[str]) -> Path:
     """Write ``frame`` as UTF-8 CSV with formulas neutralised, floats at full precision,
     LF line ends and no index; returns the path."""
     path = Path(path)

@@ -150,7 +150,8 @@ def _volume_weights(month_index: int, n_months: int, planted: bool) -> np.ndarra
     if planted and month_index == n_months - 1 + int(PLANTED["mix_shift"]["month_offset"]):
         w[list(SITES).index(str(PLANTED["mix_shift"]["site"]))] *= float(
             PLANTED["mix_shift"]["volume_multiplier"])
-    return w / w.sum()
+    weights: np.ndarray = w / w.sum()
+    return weights
 
 
 def _mix_shift_growth(month_index: int, n_months: int, planted: bool) -> float:
@@ -286,7 +287,7 @@ def _calibration(rng: np.random.Generator, months: list[str], staff: _Staff,
     nv_share = float(PLANTED["skewed_labels"]["no_violation_share"]) if planted else 0.6
     lenient_site = site_names.index(str(PLANTED["lenient_raters"]["site"]))
     drift_site = site_names.index(str(PLANTED["calibration_drift"]["site"]))
-    rows: dict[str, list] = {c: [] for c in TABLES["calibration"].names}
+    rows: dict[str, list[object]] = {c: [] for c in TABLES["calibration"].names}
     session_no = 0
     for m_i, month in enumerate(months):
         day0, _ = _month_days(month)
@@ -327,14 +328,14 @@ def _calibration(rng: np.random.Generator, months: list[str], staff: _Staff,
     return pa.table(rows)
 
 
-def _append(rows: dict[str, list], *values: object) -> None:
+def _append(rows: dict[str, list[object]], *values: object) -> None:
     for key, value in zip(rows, values, strict=True):
         rows[key].append(value)
 
 
 def _volumes(rng: np.random.Generator, months: list[str], planted: bool) -> pa.Table:
     site_names, queue_names = list(SITES), list(QUEUES)
-    rows: dict[str, list] = {c: [] for c in TABLES["volumes"].names}
+    rows: dict[str, list[object]] = {c: [] for c in TABLES["volumes"].names}
     for m_i, month in enumerate(months):
         w = _volume_weights(m_i, len(months), planted)
         total = 2_400_000 * (1 + 0.01 * m_i) * float(np.exp(rng.normal(0, 0.03)))
@@ -358,7 +359,7 @@ def _volumes(rng: np.random.Generator, months: list[str], planted: bool) -> pa.T
 
 def _targets(months: list[str]) -> pa.Table:
     # The sample's targets are given: the optional ``method`` column is not written.
-    rows: dict[str, list] = {c: [] for c in TABLES["targets"].names if c != "method"}
+    rows: dict[str, list[object]] = {c: [] for c in TABLES["targets"].names if c != "method"}
 
     def add(metric: str, scope: str, value: str | None, month: str, target: float,
             direction: str) -> None:
@@ -418,7 +419,7 @@ def _month_parts(month_rng: np.random.Generator, seed: int, month_index: int,
             for k, size in enumerate(sizes)]
 
 
-def generate(out_dir: str | os.PathLike, *, months: int = 15, audits_per_month: int = 2000,
+def generate(out_dir: str | os.PathLike[str], *, months: int = 15, audits_per_month: int = 2000,
              seed: int = 1, end_month: str = "2026-10", fmt: str = "csv",
              partition_by_month: bool = False, planted: bool = True) -> dict[str, Path]:
     """Write the four tables of a simulated QA organisation into ``out_dir``.

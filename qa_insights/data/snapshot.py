@@ -25,7 +25,7 @@ from pathlib import Path
 __all__ = ["changed_files", "data_snapshot"]
 
 
-def data_snapshot(data_dir: str | os.PathLike) -> dict[str, tuple[int, int]]:
+def data_snapshot(data_dir: str | os.PathLike[str]) -> dict[str, tuple[int, int]]:
     """Relative path -> (size, modification time in ns) of every file under ``data_dir``
     (hidden files and folders included: a change anywhere counts)."""
     root = Path(data_dir)

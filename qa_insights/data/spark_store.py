@@ -89,7 +89,8 @@ def to_spark_sql(sql: str) -> str:
     import sqlglot
 
     tree = sqlglot.parse_one(sql, read="duckdb").transform(_exact_percentile)
-    return tree.sql(dialect="spark")
+    spark_sql: str = tree.sql(dialect="spark")
+    return spark_sql
 
 
 def spark_session(master: str | None = None) -> SparkSession:
@@ -137,7 +138,8 @@ def _to_pandas(table: pa.Table) -> pd.DataFrame:
         elif pa.types.is_timestamp(f.type) and f.type.tz is not None:
             f = f.with_type(pa.timestamp(f.type.unit))
         fields.append(f)
-    return table.cast(pa.schema(fields)).to_pandas(date_as_object=False)
+    frame: pd.DataFrame = table.cast(pa.schema(fields)).to_pandas(date_as_object=False)
+    return frame
 
 
 @dataclass
@@ -165,7 +167,7 @@ class SparkStore:
     validation: Validation
     fingerprint: str
     columns: dict[str, list[str]] = field(default_factory=dict)
-    _tmpdir: tempfile.TemporaryDirectory | None = field(default=None, repr=False)
+    _tmpdir: tempfile.TemporaryDirectory[str] | None = field(default=None, repr=False)
     stale: list[str] = field(default_factory=list)
 
     def query(self, sql: str, params: Sequence[object] | None = None) -> pd.DataFrame:
@@ -225,7 +227,7 @@ def _view(spark: SparkSession, table: Table, path: str,
     return frame
 
 
-def open_spark_store(clean_dir: str | os.PathLike, *, months: Sequence[str] | None = None,
+def open_spark_store(clean_dir: str | os.PathLike[str], *, months: Sequence[str] | None = None,
                      master: str | None = None) -> SparkStore:
     """Open a folder written by :meth:`qa_insights.data.store.DuckDBStore.export_clean` on Spark.
 

@@ -28,7 +28,7 @@ def sql_str(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
 
-def scalar(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) -> object:
+def scalar(con: duckdb.DuckDBPyConnection, sql: str, params: list[object] | None = None) -> object:
     """The single value of a one-row, one-column query (``params`` bound).
 
     Fetches the whole result, so the connection is free for the next query (DuckDB 2

@@ -32,7 +32,7 @@ import pandas as pd
 from qa_insights.data.columns import read_header
 from qa_insights.data.contract import TABLES, Table
 from qa_insights.data.errors import DataError
-from qa_insights.data.months import is_month
+from qa_insights.data.months import check_month
 from qa_insights.data.sources import (
     find_table_files,
     hidden_entries,
@@ -51,7 +51,6 @@ __all__ = [
     "MEMORY_LIMIT_ENV",
     "DuckDBStore",
     "Validation",
-    "check_month",
     "configure",
     "fingerprint_files",
     "open_folder",
@@ -146,7 +145,7 @@ class DuckDBStore:
     fingerprint: str
     columns: dict[str, list[str]] = field(default_factory=dict)
     mapping: Normalised | None = None
-    _tmpdir: tempfile.TemporaryDirectory | None = field(default=None, repr=False)
+    _tmpdir: tempfile.TemporaryDirectory[str] | None = field(default=None, repr=False)
     stale: list[str] = field(default_factory=list)
 
     def query(self, sql: str, params: Sequence[object] | None = None) -> pd.DataFrame:
@@ -163,10 +162,11 @@ class DuckDBStore:
 
     def quarantine(self, table: str) -> pd.DataFrame:
         """Quarantined rows of ``table``: file, row, the original values and the reason."""
-        return self.con.sql(f"SELECT * FROM quarantine_{TABLES[table].name} "
-                            "ORDER BY _file, _row, reason").df()
+        rows: pd.DataFrame = self.con.sql(f"SELECT * FROM quarantine_{TABLES[table].name} "
+                                          "ORDER BY _file, _row, reason").df()
+        return rows
 
-    def write_quarantine(self, out_dir: str | os.PathLike) -> list[Path]:
+    def write_quarantine(self, out_dir: str | os.PathLike[str]) -> list[Path]:
         """Write one ``<table>.quarantine.csv`` per table that has quarantined rows.
 
         Returns the paths written. Cells that a spreadsheet would run as a formula are
@@ -184,7 +184,7 @@ class DuckDBStore:
                 written.append(path)
         return written
 
-    def export_clean(self, out_dir: str | os.PathLike) -> Path:
+    def export_clean(self, out_dir: str | os.PathLike[str]) -> Path:
         """Write the clean tables as Parquet for another engine (Spark) or a data lake.
 
         Layout: ``audits/month=YYYY-MM/*.parquet`` (hive partitions, so a month window
@@ -291,19 +291,6 @@ def configure(con: duckdb.DuckDBPyConnection, tmpdir: str, *, memory_limit: str 
         con.execute(f"SET threads = {int(threads)}")
 
 
-def check_month(month: str) -> str:
-    """``month`` if it is a 'YYYY-MM' string, else a :class:`ValueError`.
-
-    Examples
-    --------
-    >>> check_month("2026-10")
-    '2026-10'
-    """
-    if not isinstance(month, str) or not is_month(month):
-        raise ValueError(f"months: expected 'YYYY-MM' strings, got {month!r}")
-    return month
-
-
 def _load_table(con: duckdb.DuckDBPyConnection, table: Table, kind: str | None,
                 files: list[Path], months: Sequence[str] | None) -> TableReport:
     if kind is None or not files:  # absent, or no partition of the month window
@@ -317,7 +304,7 @@ def _load_table(con: duckdb.DuckDBPyConnection, table: Table, kind: str | None,
     return report
 
 
-def open_folder(data_dir: str | os.PathLike, *, months: Sequence[str] | None = None,
+def open_folder(data_dir: str | os.PathLike[str], *, months: Sequence[str] | None = None,
                 memory_limit: str | None = None, threads: int | None = None) -> DuckDBStore:
     """Validate a contract-shaped data folder into a new store (what
     :func:`qa_insights.data.opening.open_store` does for a raw folder without a source
@@ -371,7 +358,7 @@ def open_folder(data_dir: str | os.PathLike, *, months: Sequence[str] | None = N
     try:
         configure(con, tmpdir.name, memory_limit=memory_limit, threads=threads)
         if months is not None:
-            months = [check_month(m) for m in months]
+            months = [check_month(m, "months") for m in months]
             found = {name: (kind, window_files(files, months))
                      for name, (kind, files) in found.items()}
         reports = {name: _load_table(con, TABLES[name], *found[name], months)

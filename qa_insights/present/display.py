@@ -33,6 +33,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from qa_insights.present.findings import format_p_value
 from qa_insights.present.labels import label as column_label
 
 __all__ = [
@@ -381,12 +382,6 @@ def _ratio(value: Any) -> str:
     return _MISSING if _is_missing(value) else f"{float(value):.2f}"
 
 
-def _p_value(value: Any) -> str:
-    if _is_missing(value):
-        return _MISSING
-    return "< 0.001" if value < 0.001 else f"{float(value):.3f}"
-
-
 def drivers_table(drivers: pd.DataFrame, *, caption: str = "") -> Table | _Html:
     """A readable table of :func:`qa_insights.rca.drivers.logistic_drivers`: driver, level,
     audits, error rate, odds ratio with interval (``reference`` for the baseline level) and
@@ -413,7 +408,8 @@ def drivers_table(drivers: pd.DataFrame, *, caption: str = "") -> Table | _Html:
         "n_audits": drivers["n_audits"],
         "error_rate": [pct(v) for v in drivers["error_rate"]],
         "odds": odds,
-        "p_value": [_p_value(v) for v in drivers["p_value"]],
+        "p_value": [_MISSING if _is_missing(v) else format_p_value(float(v))
+                    for v in drivers["p_value"]],
     })
     labels = {"driver": "Driver", "level": "Level", "n_audits": "Audits",
               "error_rate": "Error rate", "odds": "Odds ratio of an error (95% interval)",

@@ -35,6 +35,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from qa_insights.data.scalars import as_float, as_int
 from qa_insights.stats.differences import HypothesisTest, adjust_p_values
 from qa_insights.stats.experiments import ABTest, DiD
 from qa_insights.stats.proportions import compare_proportions
@@ -248,8 +249,8 @@ def change_findings(decomposition: pd.DataFrame, *, alpha: float = 0.05,
     overall = compare_proportions(int(o["n_errors_after"]), int(o["n_audits_after"]),
                                   int(o["n_errors_before"]), int(o["n_audits_before"]))
     both = d[(d["n_audits_before"] > 0) & (d["n_audits_after"] > 0)]
-    seg = [compare_proportions(int(r.n_errors_after), int(r.n_audits_after),
-                               int(r.n_errors_before), int(r.n_audits_before))
+    seg = [compare_proportions(as_int(r.n_errors_after), as_int(r.n_audits_after),
+                               as_int(r.n_errors_before), as_int(r.n_audits_before))
            for r in both.itertuples()]
     raw = np.array([overall.p_value] + [c.p_value for c in seg])
     # Weighted Holm: the overall change carries half the weight, so its verdict barely
@@ -282,11 +283,11 @@ def change_findings(decomposition: pd.DataFrame, *, alpha: float = 0.05,
 
     rows = [(r, c, p) for r, c, p, s in zip(both.itertuples(index=False), seg, adjusted[1:],
                                             sig[1:]) if s]
-    rows.sort(key=lambda t: -abs(t[0].rate_effect))
+    rows.sort(key=lambda t: -abs(as_float(t[0].rate_effect)))
     for r, c, p in rows[:max_segments]:
-        row = pd.Series(r._asdict())
+        row = pd.Series(r._asdict())  # type: ignore[operator, misc]  # stubs: no _asdict
         label = _label(row, by)
-        effect = r.rate_effect
+        effect = as_float(r.rate_effect)
         text = (f"{label} error rate {_direction(c.difference)} "
                 f"{format_pts(c.difference * 100)} pts to {format_pct(c.p1)} "
                 f"({format_p(p, alpha)}), {'adding' if effect > 0 else 'taking'} "
@@ -451,17 +452,20 @@ def pairwise_findings(pairs: pd.DataFrame, *, scope: str = "Org") -> list[Findin
     alpha = float(pairs.attrs.get("alpha", 0.05))
     out = []
     for r in pairs[pairs["significant"]].itertuples():
+        difference, p_adjusted = as_float(r.difference), as_float(r.p_adjusted)
+        ci_low, ci_high = as_float(r.ci_low), as_float(r.ci_high)
         high, rate_high, low, rate_low = ((r.group_a, r.rate_a, r.group_b, r.rate_b)
-                                          if r.difference > 0 else
+                                          if difference > 0 else
                                           (r.group_b, r.rate_b, r.group_a, r.rate_a))
-        ci = ((r.ci_low * 100, r.ci_high * 100) if r.difference > 0
-              else (-r.ci_high * 100, -r.ci_low * 100))
-        text = (f"{high}'s error rate ({format_pct(rate_high)}) is "
-                f"{format_pts(abs(r.difference) * 100)} pts higher than {low}'s "
-                f"({format_pct(rate_low)}) ({_ci(r.ci_level)} {format_pts(ci[0], True)} to "
-                f"{format_pts(ci[1], True)} pts, adjusted {format_p(r.p_adjusted, alpha)}).")
-        out.append(Finding("pairwise", scope, text, True, float(r.p_adjusted),
-                           dict(r._asdict())))
+        ci = ((ci_low * 100, ci_high * 100) if difference > 0
+              else (-ci_high * 100, -ci_low * 100))
+        text = (f"{high}'s error rate ({format_pct(as_float(rate_high))}) is "
+                f"{format_pts(abs(difference) * 100)} pts higher than {low}'s "
+                f"({format_pct(as_float(rate_low))}) ({_ci(as_float(r.ci_level))} "
+                f"{format_pts(ci[0], True)} to {format_pts(ci[1], True)} pts, adjusted "
+                f"{format_p(p_adjusted, alpha)}).")
+        numbers = dict(r._asdict())  # type: ignore[operator, misc]  # stubs: no _asdict
+        out.append(Finding("pairwise", scope, text, True, p_adjusted, numbers))
     return out
 
 

@@ -479,7 +479,7 @@ def effect_bars(frame: pd.DataFrame, label: str, effects: Sequence[str], *,
     ax.set_xlabel(xlabel)
     if not alt and len(data):
         sums = data[list(effects)].sum(axis=1).abs()
-        top = data.loc[sums.idxmax()]
+        top = data.iloc[int(sums.to_numpy().argmax())]
         parts = ", ".join(f"{n} {top[c]:+.2f}" for n, c in zip(names, effects))
         alt = (f"Bar chart: {title or 'effects'}, {len(data)} segments. Largest: "
                f"{top[label]} ({parts}).")

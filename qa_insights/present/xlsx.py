@@ -86,7 +86,7 @@ def _cell(value: object) -> object:
     return value
 
 
-def write_xlsx(frame: pd.DataFrame, path: str | os.PathLike, *, title: str,
+def write_xlsx(frame: pd.DataFrame, path: str | os.PathLike[str], *, title: str,
                notes: str = "") -> Path:
     """Write ``frame`` as an Excel workbook with a ``data`` and a ``README`` sheet.
 

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from qa_insights.data.months import check_month, is_month, previous_month
+from qa_insights.data.months import check_month, is_month, previous_month, shift_month
 from qa_insights.data.queries import audit_counts, check_dimensions
 from qa_insights.stats.differences import adjust_p_values, independence_test
 from qa_insights.stats.lmdi import lmdi
@@ -75,7 +75,7 @@ def comparison_month(month: str, compare_to: str) -> str:
     if compare_to == "previous_month":
         return previous_month(month)
     if compare_to == "same_month_last_year":
-        return f"{int(month[:4]) - 1}{month[4:]}"
+        return shift_month(month, -12)
     if isinstance(compare_to, str) and is_month(compare_to):
         if compare_to == month:
             raise ValueError(f"compare_to: {compare_to} is the month itself")
@@ -160,7 +160,7 @@ def reason_counts(store: Store, by: Sequence[str] | str = (), **filters: Any) ->
     counts = audit_counts(store, [*by, "error_reason"], **filters)
     counts = counts.loc[counts["n_errors"] > 0, [*by, "error_reason", "n_errors"]]
     counts["error_reason"] = counts["error_reason"].fillna(MISSING_REASON)
-    return counts.groupby([*by, "error_reason"], as_index=False, sort=True)["n_errors"].sum()
+    return counts.groupby([*by, "error_reason"], as_index=False, sort=True)[["n_errors"]].sum()
 
 
 def pareto(counts: pd.DataFrame, category: str = "error_reason",
@@ -201,6 +201,8 @@ def pareto(counts: pd.DataFrame, category: str = "error_reason",
     by = [by] if isinstance(by, str) else list(by)
     out = counts[[*by, category, value]].sort_values(
         [*by, value, category], ascending=[True] * len(by) + [False, True], kind="stable")
+    total: pd.Series | float
+    rank: pd.Series | np.ndarray
     if by:
         grouped = out.groupby(by, sort=False)[value]
         total, rank, cum = grouped.transform("sum"), grouped.cumcount(), grouped.cumsum()

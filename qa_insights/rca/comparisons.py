@@ -135,7 +135,7 @@ def group_stats(store: Store, value: str = "handle_time_s", by: str = "site",
            f"FROM ({base}) AS v) AS ranked GROUP BY g ORDER BY g")
     out = store.query(sql, params)
     tie_sql = f"SELECT SUM(t * t * t - t) FROM (SELECT COUNT(*) AS t FROM ({base}) AS v GROUP BY x) AS c"
-    tie = store.query(tie_sql, params).iloc[0, 0]
+    tie = store.query(tie_sql, params).iloc[:, 0].to_numpy(dtype=float)[0]
     out["n"] = out["n"].astype("int64")
     out.attrs["tie_term"] = 0.0 if pd.isna(tie) else float(tie)
     return out

@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from qa_insights.agreement.coefficients import COEFFICIENTS, coefficient_name
+from qa_insights.data.scalars import as_float
 
 __all__ = [
     "AGREEMENT_COLUMNS",
@@ -171,10 +172,10 @@ def kappa_paradox_note(summary: pd.DataFrame, dominant_label: str, dominant_shar
     Raters agree on 88.0% of labels, yet Fleiss' kappa is only 0.35: 95% of items are no_violation by the expert, so two raters would already agree 81.6% of the time by chance, and kappa only credits agreement beyond that. Gwet's AC1 (0.88), which is not distorted by one dominant label, is the better guide here.
     """
     rows = summary.set_index("coefficient")
-    pa = float(rows.loc[_PA, "value"])
-    kappa = float(rows.loc[_KAPPA, "value"])
-    pe = float(rows.loc[_KAPPA, "pe"])
-    ac1 = float(rows.loc[_AC1, "value"])
+    pa = as_float(rows.loc[_PA, "value"])
+    kappa = as_float(rows.loc[_KAPPA, "value"])
+    pe = as_float(rows.loc[_KAPPA, "pe"])
+    ac1 = as_float(rows.loc[_AC1, "value"])
     return (f"Raters agree on {100 * pa:.1f}% of labels, yet Fleiss' kappa is only {kappa:.2f}: "
             f"{100 * dominant_share:.0f}% of items are {dominant_label} by the expert, so two "
             f"raters would already agree {100 * pe:.1f}% of the time by chance, and kappa only "
@@ -344,10 +345,10 @@ def site_alignment_sentences(sites: pd.DataFrame, *, min_under: float = 0.25,
     """
     out = []
     for row in sites.itertuples(index=False):
-        rate = row.under_enforcement_rate
-        if row.n_violation >= min_violations and not np.isnan(rate) and rate >= min_under:
+        rate = as_float(row.under_enforcement_rate)
+        if as_float(row.n_violation) >= min_violations and not np.isnan(rate) and rate >= min_under:
             out.append(f"{row.site}: raters labelled "
-                       f"{_coef(rate, row.under_ci_low, row.under_ci_high, True)} of "
+                       f"{_coef(rate, as_float(row.under_ci_low), as_float(row.under_ci_high), True)} of "
                        f"{row.n_violation} ratings of violating items no_violation: lenient "
                        "against the expert.")
     return out
@@ -372,9 +373,9 @@ def drift_sentences(trend: pd.DataFrame, by: str = "site") -> list[str]:
     rows = rows.assign(_order=(rows["trend"] != "declining").astype(int)).sort_values(
         ["_order", "p_value"], kind="stable")
     return [f"{getattr(r, by)}: accuracy against the expert is {r.trend}, "
-            f"{100 * r.slope_per_30_days:+.1f} pts per 30 days over {r.n_sessions} sessions "
-            f"({100 * r.first_accuracy:.1f}% in the first session, {100 * r.last_accuracy:.1f}% "
-            f"in the last; {format_p(r.p_value)})."
+            f"{100 * as_float(r.slope_per_30_days):+.1f} pts per 30 days over {r.n_sessions} sessions "
+            f"({100 * as_float(r.first_accuracy):.1f}% in the first session, {100 * as_float(r.last_accuracy):.1f}% "
+            f"in the last; {format_p(as_float(r.p_value))})."
             for r in rows.itertuples(index=False)]
 
 
@@ -408,7 +409,7 @@ def headline_figures(summary: pd.DataFrame, sites: pd.DataFrame, raters: pd.Data
 
     def coef(name: str, percent: bool) -> str:
         r = rows.loc[name]
-        return _coef(float(r["value"]), float(r["ci_low"]), float(r["ci_high"]), percent)
+        return _coef(as_float(r["value"]), as_float(r["ci_low"]), as_float(r["ci_high"]), percent)
 
     n, x = int(sites["n_ratings"].sum()), int(sites["n_correct"].sum())
     low, high = wilson_interval(x, n) if n else (np.nan, np.nan)

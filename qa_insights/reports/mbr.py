@@ -16,13 +16,16 @@ Examples
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
+from qa_insights.data.scalars import as_float
+
 if TYPE_CHECKING:
     from qa_insights.data.protocol import Store
+    from qa_insights.present.findings import Finding
 
 __all__ = [
     "COST_COLUMNS",
@@ -223,7 +226,7 @@ def _size(change: float, level: float) -> float:
     return 100.0 * abs(change) / level if level > 0 else float("nan")
 
 
-def movements(quality: pd.DataFrame | None, cost: pd.DataFrame | None, findings: Sequence,
+def movements(quality: pd.DataFrame | None, cost: pd.DataFrame | None, findings: Sequence[Finding],
               n: int = 3) -> pd.DataFrame:
     """The month's biggest movements with their causes, largest first, for the executive
     summary.
@@ -291,18 +294,18 @@ def movements(quality: pd.DataFrame | None, cost: pd.DataFrame | None, findings:
         if name in shown:
             continue
         rows.append({"area": "Quality",
-                     "movement": (f"{name}: error rate {100 * r.rate_before:.1f}% to "
-                                  f"{100 * r.rate_after:.1f}%, {r.total_effect:+.2f} pts on the "
+                     "movement": (f"{name}: error rate {100 * as_float(r.rate_before):.1f}% to "
+                                  f"{100 * as_float(r.rate_after):.1f}%, {r.total_effect:+.2f} pts on the "
                                   "org rate (not significant on its own)"),
                      "cause": f"mix {r.mix_effect:+.2f} pts, own rate {r.rate_effect:+.2f} pts",
-                     "size_pct": _size(r.total_effect, level)})
+                     "size_pct": _size(as_float(r.total_effect), level)})
     out = pd.DataFrame(rows, columns=["area", "movement", "cause", "size_pct"])
     out["size_pct"] = out["size_pct"].astype(float)
     return out.sort_values("size_pct", ascending=False, kind="stable",
                            na_position="last").head(n).reset_index(drop=True)
 
 
-def _quality_row(quality: pd.DataFrame, o: Mapping, by: str, findings: Sequence
+def _quality_row(quality: pd.DataFrame, o: Mapping[str, Any], by: str, findings: Sequence[Finding]
                  ) -> dict[str, str]:
     head = next((f for f in findings if f.kind == "rate_change"), None)
     p = "" if head is None else f", {_p_text(head.p_value)}"
@@ -513,7 +516,8 @@ def whatif_move_choice(cells: pd.DataFrame) -> dict[str, str] | None:
     for queue, g in c.groupby("queue", sort=True):
         if len(g) < 2:
             continue
-        dear, cheap = g.loc[g["cpi"].idxmax()], g.loc[g["cpi"].idxmin()]
+        cpi = g["cpi"].to_numpy(float)
+        dear, cheap = g.iloc[int(np.nanargmax(cpi))], g.iloc[int(np.nanargmin(cpi))]
         saving = float(dear["items_handled"] * (dear["cpi"] - cheap["cpi"]))
         if best is None or saving > best[0]:
             best = (saving, {"queue": str(queue), "from_site": str(dear["site"]),
@@ -655,14 +659,15 @@ def actions(attainment: pd.DataFrame, tradeoff: pd.DataFrame | None = None,
     missed["_gap"] = -(missed["actual"] - missed["target"]).abs() / missed["target"].abs()
     for r in missed.sort_values(["_order", "_gap"], kind="stable").itertuples(index=False):
         where = "the organisation" if r.scope == "org" else f"{r.scope} {r.scope_value}"
-        name = _METRIC_NAMES.get(r.metric, r.metric)
+        metric = str(r.metric)
+        name = _METRIC_NAMES.get(metric, metric)
         todo = {"cost_per_item": "Review staffing and vendor rates against volume.",
                 "handle_time_s": "Check workflow and tooling for slow steps."}.get(
-            r.metric, "Start a root-cause review there (see its RCA deep dive)."
+            metric, "Start a root-cause review there (see its RCA deep dive)."
             if r.scope in ("site", "queue") else "Focus on the sites and queues that missed.")
         out.append(f"{name} at {where} missed its target: "
-                   f"{_with_interval(r.metric, r.actual, r.ci_low, r.ci_high)} against "
-                   f"{format_metric(r.metric, r.target)}. {todo}")
+                   f"{_with_interval(metric, as_float(r.actual), as_float(r.ci_low), as_float(r.ci_high))} against "
+                   f"{format_metric(metric, as_float(r.target))}. {todo}")
     if quality is not None and len(quality):
         o = quality.attrs["overall"]
         if o["mix_effect"] > 0 and o["mix_effect"] > o["rate_effect"]:
@@ -676,8 +681,8 @@ def actions(attainment: pd.DataFrame, tradeoff: pd.DataFrame | None = None,
         for r in tradeoff[tradeoff["cheaper_but_worse"]].itertuples(index=False):
             out.append(f"{r.site} is cheaper per item ({r.cost_per_item:.3f} against "
                        f"{r.org_cost_per_item:.3f} overall) but its accuracy "
-                       f"{_with_interval('accuracy', r.accuracy, r.accuracy_ci_low, r.accuracy_ci_high)}"
-                       f" is significantly below the rest ({_p_text(r.p_value)}); cost per "
+                       f"{_with_interval('accuracy', as_float(r.accuracy), as_float(r.accuracy_ci_low), as_float(r.accuracy_ci_high))}"
+                       f" is significantly below the rest ({_p_text(as_float(r.p_value))}); cost per "
                        f"correct decision {r.cost_per_correct_decision:.3f}. Weigh the saving "
                        "against the quality gap before moving more volume there.")
     if cost is not None and len(cost):
@@ -693,7 +698,8 @@ def actions(attainment: pd.DataFrame, tradeoff: pd.DataFrame | None = None,
                        .fillna(True).astype(bool)]
     for r in risky.itertuples(index=False):
         where = "the organisation" if r.scope == "org" else f"{r.scope} {r.scope_value}"
-        out.append(f"Watch {_METRIC_NAMES.get(r.metric, r.metric).lower()} at {where}: "
-                   f"{format_metric(r.metric, r.actual)} is on the wrong side of "
-                   f"{format_metric(r.metric, r.target)}, not yet significantly.")
+        metric = str(r.metric)
+        out.append(f"Watch {_METRIC_NAMES.get(metric, metric).lower()} at {where}: "
+                   f"{format_metric(metric, as_float(r.actual))} is on the wrong side of "
+                   f"{format_metric(metric, as_float(r.target))}, not yet significantly.")
     return out[:max_actions]

@@ -20,8 +20,11 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from qa_insights.data.scalars import as_float
+
 if TYPE_CHECKING:
     from qa_insights.data.protocol import Store
+    from qa_insights.present.findings import Finding
     from qa_insights.rca.clustering import Clustering
 
 __all__ = [
@@ -48,7 +51,7 @@ def table_name(scope_value: str, name: str) -> str:
     return f"rca_{scope_value}_{name}"
 
 
-def sentences(findings: Sequence) -> list[str]:
+def sentences(findings: Sequence[Finding]) -> list[str]:
     """The sentences of :class:`qa_insights.present.findings.Finding` objects, in order."""
     return [f.sentence for f in findings]
 
@@ -218,7 +221,7 @@ def cluster_moderators(profiles: pd.DataFrame, *, min_entities: int = 8,
     return ClusterResult(result, profiles,
                          f"{len(profiles)} moderators with at least {min_errors} errors fall "
                          f"into {result.k} groups (k chosen by the best mean silhouette, "
-                         f"{best:.2f}).")
+                         f"{as_float(best):.2f}).")
 
 
 def cluster_summary(result: ClusterResult) -> pd.DataFrame:
@@ -347,7 +350,8 @@ def change_or_reason(store: Store, month: str, by: str, **filters: Any
     --------
     >>> change_or_reason(store, "2026-10", "site", queue="spam")        # doctest: +SKIP
     """
-    from qa_insights.rca.change import explain_change, previous_month
+    from qa_insights.data.months import previous_month
+    from qa_insights.rca.change import explain_change
 
     try:
         return explain_change(store, month, by, **filters), ""

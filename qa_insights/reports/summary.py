@@ -37,6 +37,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from qa_insights.data.months import shift_month
@@ -192,7 +193,7 @@ def _why(change: Finding, d: pd.DataFrame, dim: str, segments: Sequence[Finding]
                       "rate_effect_pp": float(r.numbers["rate_effect_pts"])})
     large = d[d["n_audits_after"] >= min_n] if min_n is not None else d
     candidates = large if len(large) else d
-    top = candidates.loc[candidates["total_effect"].abs().idxmax()]
+    top = candidates.iloc[int(np.nanargmax(candidates["total_effect"].abs().to_numpy(float)))]
     part = "mix" if abs(top["mix_effect"]) >= abs(top["rate_effect"]) else "rate"
     what = (f"share of audits, {pct(top['share_before'])} to {pct(top['share_after'])}"
             if part == "mix" else

@@ -31,6 +31,7 @@ import pandas as pd
 from numpy.typing import ArrayLike
 from scipy import stats
 
+from qa_insights.data.scalars import as_float, as_int
 from qa_insights.stats.proportions import agreeing_interval, compare_proportions
 
 __all__ = [
@@ -285,8 +286,9 @@ def pairwise_proportions(counts: pd.DataFrame, group: str, *, n: str = "n_audits
     with np.errstate(divide="ignore", invalid="ignore"):
         level = (np.full(p.shape, float(confidence)) if confidence is not None
                  else np.where(adjusted > 0, 1 - alpha * p / adjusted, 1 - alpha / max(len(p), 1)))
-    bounds = [agreeing_interval(r.events_a, r.n_a, r.events_b, r.n_b, r.p_value, r.test,
-                                lv) if np.isfinite(r.p_value) else (np.nan, np.nan)
+    bounds = [agreeing_interval(as_int(r.events_a), as_int(r.n_a), as_int(r.events_b),
+                                as_int(r.n_b), as_float(r.p_value), str(r.test), lv)
+              if np.isfinite(as_float(r.p_value)) else (np.nan, np.nan)
               for r, lv in zip(out.itertuples(), level)]
     out.insert(9, "ci_low", [b[0] for b in bounds])
     out.insert(10, "ci_high", [b[1] for b in bounds])

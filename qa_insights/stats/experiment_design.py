@@ -31,6 +31,7 @@ import numpy as np
 import pandas as pd
 from scipy import optimize, stats
 
+from qa_insights.data.scalars import as_float
 from qa_insights.stats.experiments import power_two_proportions
 from qa_insights.stats.proportions import z_value
 
@@ -96,9 +97,10 @@ def did_minimum_detectable_effect(cells: pd.DataFrame, *, alpha: float = 0.05,
     c = cells.groupby(["group", "period"])[["n_audits", "n_errors"]].sum()
     var = 0.0
     for g in ("treated", "control"):
-        p = c.loc[(g, "before"), "n_errors"] / c.loc[(g, "before"), "n_audits"]
+        p = (as_float(c.loc[(g, "before"), "n_errors"])
+             / as_float(c.loc[(g, "before"), "n_audits"]))
         for period in ("before", "after"):
-            var += p * (1 - p) / c.loc[(g, period), "n_audits"]
+            var += p * (1 - p) / as_float(c.loc[(g, period), "n_audits"])
     return float((z_value(1 - alpha) + stats.norm.ppf(power)) * math.sqrt(var))
 
 

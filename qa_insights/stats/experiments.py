@@ -4,9 +4,9 @@ A training or policy intervention is judged by the error rates of a treatment an
 control arm: :func:`ab_test` gives the test of
 :func:`qa_insights.stats.proportions.compare_proportions` with the interval that inverts it
 (score interval, Mee 1984), plus the power the sample had.
-:func:`sample_size_per_arm` says how many audits each arm needs before starting
-(qa-domain.md section 4: 5% -> 4% at alpha .05 and power .8 needs 6,745 per arm, which is
-why per-moderator A/B tests on QA samples are hopeless). :func:`difference_in_differences`
+:func:`qa_insights.stats.sampling.sample_size_per_arm` says how many audits each arm
+needs before starting (qa-domain.md section 4: 5% -> 4% at alpha .05 and power .8 needs
+6,745 per arm, which is why per-moderator A/B tests on QA samples are hopeless). :func:`difference_in_differences`
 compares a treated site's change with control sites' change over the same months.
 
 The power formulas are those of the pooled two-proportion z test (variance under the null
@@ -34,7 +34,14 @@ import pandas as pd
 from scipy import stats
 
 from qa_insights.data.queries import audit_counts, check_dimensions
-from qa_insights.stats.proportions import agreeing_interval, compare_proportions, z_value
+from qa_insights.data.scalars import as_float, as_int
+from qa_insights.stats.proportions import (
+    agreeing_interval,
+    check_rate,
+    compare_proportions,
+    z_value,
+)
+from qa_insights.stats.sampling import sample_size_per_arm
 
 if TYPE_CHECKING:
     from qa_insights.data.protocol import Store
@@ -47,54 +54,7 @@ __all__ = [
     "did_cells",
     "difference_in_differences",
     "power_two_proportions",
-    "sample_size_per_arm",
 ]
-
-
-def _check_rate(name: str, p: float) -> float:
-    if not 0.0 < p < 1.0:
-        raise ValueError(f"{name} must be between 0 and 1 (exclusive), got {p!r}")
-    return float(p)
-
-
-def sample_size_per_arm(p_control: float, p_treatment: float, *, alpha: float = 0.05,
-                        power: float = 0.8, ratio: float = 1.0) -> int:
-    """Audits needed in the control arm to detect ``p_control -> p_treatment``.
-
-    ``n = [z_{alpha/2} sqrt(pbar qbar (1 + 1/ratio)) + z_beta sqrt(p1 q1 + p2 q2 / ratio)]**2
-    / (p1 - p2)**2`` (two-sided), rounded up; the treatment arm needs ``ratio * n``.
-
-    Parameters
-    ----------
-    p_control, p_treatment : float
-        Error rates without and with the intervention.
-    alpha : float
-        Two-sided significance level.
-    power : float
-        Wanted probability of a significant result when the effect is real.
-    ratio : float
-        Treatment audits per control audit.
-
-    Returns
-    -------
-    int
-        Audits in the control arm.
-
-    Examples
-    --------
-    >>> sample_size_per_arm(0.05, 0.03), sample_size_per_arm(0.05, 0.04, power=0.9)
-    (1506, 9030)
-    """
-    p1, p2 = _check_rate("p_control", p_control), _check_rate("p_treatment", p_treatment)
-    if p1 == p2:
-        raise ValueError("p_control and p_treatment are equal: no effect to detect")
-    if not 0.0 < power < 1.0 or ratio <= 0:
-        raise ValueError("power must be in (0, 1) and ratio positive")
-    pbar = (p1 + ratio * p2) / (1 + ratio)
-    za, zb = z_value(1 - alpha), float(stats.norm.ppf(power))
-    num = (za * math.sqrt(pbar * (1 - pbar) * (1 + 1 / ratio))
-           + zb * math.sqrt(p1 * (1 - p1) + p2 * (1 - p2) / ratio)) ** 2
-    return math.ceil(num / (p1 - p2) ** 2 - 1e-9)
 
 
 def power_two_proportions(p_control: float, p_treatment: float, n_control: float,
@@ -123,7 +83,7 @@ def power_two_proportions(p_control: float, p_treatment: float, n_control: float
     >>> round(power_two_proportions(0.05, 0.04, 6745), 4)
     0.8
     """
-    p1, p2 = _check_rate("p_control", p_control), _check_rate("p_treatment", p_treatment)
+    p1, p2 = check_rate("p_control", p_control), check_rate("p_treatment", p_treatment)
     n1 = float(n_control)
     n2 = n1 if n_treatment is None else float(n_treatment)
     if n1 <= 0 or n2 <= 0:
@@ -229,7 +189,7 @@ def ab_test(errors_control: int, n_control: int, errors_treatment: int, n_treatm
                  if rates_ok else float("nan"))
     power_min, needed = float("nan"), None
     if minimum_effect is not None:
-        target = _check_rate("rate_control + minimum_effect", rc + minimum_effect)
+        target = check_rate("rate_control + minimum_effect", rc + minimum_effect)
         power_min = power_two_proportions(rc, target, n_control, n_treatment, alpha=alpha)
         needed = sample_size_per_arm(rc, target, alpha=alpha)
     return ABTest(int(n_control), int(errors_control), rc, int(n_treatment),
@@ -347,10 +307,11 @@ def difference_in_differences(cells: pd.DataFrame, *, alpha: float = 0.05,
     missing = [k for k in keys if k not in c.index or c.loc[k, "n_audits"] == 0]
     if missing:
         raise ValueError(f"cells: no audits for {missing}")
-    p = {k: c.loc[k, "n_errors"] / c.loc[k, "n_audits"] for k in keys}
+    n = {k: as_float(c.loc[k, "n_audits"]) for k in keys}
+    p = {k: as_float(c.loc[k, "n_errors"]) / n[k] for k in keys}
     est = ((p[("treated", "after")] - p[("treated", "before")])
            - (p[("control", "after")] - p[("control", "before")]))
-    se = math.sqrt(sum(p[k] * (1 - p[k]) / c.loc[k, "n_audits"] for k in keys))
+    se = math.sqrt(sum(p[k] * (1 - p[k]) / n[k] for k in keys))
     if se == 0:
         raise ValueError("cells: every rate is 0 or 1; the difference has no variance")
     z = est / se
@@ -399,6 +360,6 @@ def did_cells(store: Store, dimension: str, treated: Sequence[str], control: Seq
         arms = arm_counts(store, dimension, treated, control, month=months, **filters)
         for arm, group in (("treatment", "treated"), ("control", "control")):
             r = arms.set_index("arm").loc[arm]
-            rows.append({"group": group, "period": period, "n_audits": int(r["n_audits"]),
-                         "n_errors": int(r["n_errors"])})
+            rows.append({"group": group, "period": period, "n_audits": as_int(r["n_audits"]),
+                         "n_errors": as_int(r["n_errors"])})
     return pd.DataFrame(rows)

@@ -207,7 +207,8 @@ def lmdi_multiplicative(x_before: ArrayLike, x_after: ArrayLike) -> np.ndarray:
     z = lmdi_additive(x0, xt).sum(axis=0)
     if total0 == 0 or totalt == 0:
         return np.full(z.shape, np.nan)
-    return np.exp(z / log_mean(totalt, total0))
+    indices: np.ndarray = np.exp(z / log_mean(totalt, total0))
+    return indices
 
 
 def align_periods(before: pd.DataFrame, after: pd.DataFrame, by: str | Sequence[str],

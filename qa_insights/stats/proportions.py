@@ -38,6 +38,7 @@ from scipy import optimize, stats
 __all__ = [
     "Comparison",
     "agreeing_interval",
+    "check_rate",
     "compare_proportions",
     "newcombe_interval",
     "score_interval",
@@ -47,6 +48,23 @@ __all__ = [
 
 #: Smallest expected cell count for which the z test is used instead of Fisher's exact test.
 MIN_EXPECTED_COUNT = 5.0
+
+
+def check_rate(name: str, p: float) -> float:
+    """``p`` as a float when it lies strictly between 0 and 1, else a ValueError naming it.
+
+    Examples
+    --------
+    >>> check_rate("p_control", 0.05)
+    0.05
+    >>> check_rate("p_control", 1.0)
+    Traceback (most recent call last):
+    ...
+    ValueError: p_control must be between 0 and 1 (exclusive), got 1.0
+    """
+    if not 0.0 < p < 1.0:
+        raise ValueError(f"{name} must be between 0 and 1 (exclusive), got {p!r}")
+    return float(p)
 
 
 def z_value(confidence: float) -> float:

@@ -3,8 +3,9 @@
 * Sample size for a margin of error ``E`` at confidence ``1 - a``:
   ``n0 = z^2 p (1 - p) / E^2``, with the finite-population correction
   ``n = n0 / (1 + (n0 - 1) / N)``, rounded up.
-* Audits per arm to detect a change from ``p1`` to ``p2`` (two-sided ``alpha``, power):
-  ``[z_{a/2} sqrt(2 p_bar q_bar) + z_b sqrt(p1 q1 + p2 q2)]^2 / (p1 - p2)^2``.
+* Audits per arm to detect a change from ``p1`` to ``p2`` (two-sided ``alpha``, power; the
+  package's one two-proportion sample size, :func:`sample_size_per_arm`):
+  ``[z_{a/2} sqrt(2 p_bar q_bar) + z_b sqrt(p1 q1 + p2 q2)]^2 / (p1 - p2)^2`` with equal arms.
 * Neyman allocation of an audit budget across strata (e.g. site x queue):
   ``n_h`` proportional to ``N_h sqrt(p_h (1 - p_h))`` (``N_h`` = items handled, ``p_h`` =
   expected error rate), never more than ``N_h`` and at least ``min_per_stratum``.
@@ -22,7 +23,7 @@ Examples
 --------
 >>> sample_size(0.5, 0.05), sample_size(0.05, 0.01), sample_size(0.05, 0.02, population=2000)
 (385, 1825, 372)
->>> sample_size_two_proportions(0.05, 0.04)
+>>> sample_size_per_arm(0.05, 0.04)
 6745
 """
 
@@ -37,12 +38,12 @@ import pandas as pd
 from scipy import stats
 
 from qa_insights.data.queries import audit_counts_query, check_dimensions, where_clause
-from qa_insights.stats.proportions import wilson_interval, z_value
+from qa_insights.stats.proportions import check_rate, wilson_interval, z_value
 
 if TYPE_CHECKING:
     from qa_insights.data.protocol import Store
 
-__all__ = ["STRATA", "neyman_allocation", "sample_size", "sample_size_two_proportions",
+__all__ = ["STRATA", "neyman_allocation", "sample_size", "sample_size_per_arm",
            "stratified_error_rate", "stratum_counts"]
 
 #: Dimensions the ``volumes`` table can be stratified by.
@@ -87,23 +88,49 @@ def sample_size(p: float, margin: float, confidence: float = 0.95,
     return max(1, math.ceil(round(n0, 9)))
 
 
-def sample_size_two_proportions(p1: float, p2: float, alpha: float = 0.05,
-                                power: float = 0.8) -> int:
-    """Audits per arm for a two-sided two-proportion z test to detect ``p1`` vs ``p2``.
+def sample_size_per_arm(p_control: float, p_treatment: float, *, alpha: float = 0.05,
+                        power: float = 0.8, ratio: float = 1.0) -> int:
+    """Audits needed in the control arm to detect ``p_control -> p_treatment``.
+
+    The pooled two-proportion z test, two-sided (R's ``power.prop.test``, statsmodels'
+    ``samplesize_proportions_2indep_onetail``): ``n = [z_{alpha/2} sqrt(pbar qbar (1 +
+    1/ratio)) + z_beta sqrt(p1 q1 + p2 q2 / ratio)]**2 / (p1 - p2)**2``, rounded up, with
+    ``pbar = (p1 + ratio p2) / (1 + ratio)``; the treatment arm needs ``ratio * n``.
+
+    Parameters
+    ----------
+    p_control, p_treatment : float
+        Error rates without and with the intervention.
+    alpha : float
+        Two-sided significance level.
+    power : float
+        Wanted probability of a significant result when the effect is real.
+    ratio : float
+        Treatment audits per control audit.
+
+    Returns
+    -------
+    int
+        Audits in the control arm.
 
     Examples
     --------
-    >>> sample_size_two_proportions(0.10, 0.05)
-    435
+    >>> sample_size_per_arm(0.10, 0.05), sample_size_per_arm(0.05, 0.03)
+    (435, 1506)
+    >>> sample_size_per_arm(0.05, 0.04, power=0.9)
+    9030
     """
+    p1, p2 = check_rate("p_control", p_control), check_rate("p_treatment", p_treatment)
     if p1 == p2:
-        raise ValueError("p1 and p2 must differ")
-    if not (0 < p1 < 1 and 0 < p2 < 1):
-        raise ValueError("p1 and p2 must lie strictly between 0 and 1")
-    p_bar = (p1 + p2) / 2
-    z_a, z_b = z_value(1 - alpha), float(stats.norm.ppf(power))
-    num = (z_a * math.sqrt(2 * p_bar * (1 - p_bar))
-           + z_b * math.sqrt(p1 * (1 - p1) + p2 * (1 - p2))) ** 2
+        raise ValueError("p_control and p_treatment must differ: equal rates leave no effect "
+                         "to detect")
+    if not 0.0 < power < 1.0 or ratio <= 0:
+        raise ValueError("power must be in (0, 1) and ratio positive")
+    pbar = (p1 + ratio * p2) / (1 + ratio)
+    za, zb = z_value(1 - alpha), float(stats.norm.ppf(power))
+    num = (za * math.sqrt(pbar * (1 - pbar) * (1 + 1 / ratio))
+           + zb * math.sqrt(p1 * (1 - p1) + p2 * (1 - p2) / ratio)) ** 2
+    # Guard against 6745.0000000001 from floating point before rounding up.
     return math.ceil(round(num / (p1 - p2) ** 2, 9))
 
 

@@ -33,6 +33,7 @@ import pandas as pd
 
 from qa_insights.data.month_choice import default_month
 from qa_insights.data.months import MONTH_RE, month_range, shift_month
+from qa_insights.data.scalars import as_int
 
 if TYPE_CHECKING:
     from qa_insights.data.protocol import Store
@@ -346,7 +347,7 @@ def resolve_context(store: Store, *, month: str = "", scope: str = "org",
     if column is not None:
         sql += f" AND {column} = ?"
         params.append(scope_value)
-    n_audits = int(store.query(sql, params).iloc[0, 0])
+    n_audits = as_int(store.query(sql, params).iloc[0, 0])
     return ReportContext(month=month, scope=scope, scope_value=scope_value, min_n=min_n,
                          analyst_mode=analyst_mode, months=tuple(months),
                          n_audits=n_audits)
@@ -371,7 +372,7 @@ def require_data(ctx: ReportContext, n_rows: int | None = None, what: str = "aud
         raise NoDataForReport(f"No {what} in {ctx.month} for the {ctx.scope_label}.")
 
 
-def latest_partition_month(data_dir: str | os.PathLike | None) -> str | None:
+def latest_partition_month(data_dir: str | os.PathLike[str] | None) -> str | None:
     """The latest ``audits/month=YYYY-MM`` folder of a hive-partitioned data folder (a
     clean export), found by listing folders only; None for any other layout.
 
@@ -391,7 +392,7 @@ def latest_partition_month(data_dir: str | os.PathLike | None) -> str | None:
 
 
 def report_months(month: str = "", back: int = 13,
-                  data_dir: str | os.PathLike | None = None) -> list[str] | None:
+                  data_dir: str | os.PathLike[str] | None = None) -> list[str] | None:
     """The month window a report opens the store with (``open_engine(data_dir,
     months=...)``): the ``back`` months up to and including ``month``, oldest first.
 

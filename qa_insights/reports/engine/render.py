@@ -74,10 +74,11 @@ def _stopped_cell(nb: Any) -> int | None:
 def _stop_notice(evalue: str) -> dict[str, Any]:
     import html
 
-    return nbformat.v4.new_output(
+    notice: dict[str, Any] = nbformat.v4.new_output(
         "display_data",
         data={"text/html": f'<div class="qa-notice qa-notice-empty" role="note">'
                            f"{html.escape(evalue)}</div>"})
+    return notice
 
 
 def prepare_for_managers(nb: Any) -> Any:

@@ -67,7 +67,7 @@ def slugify(name: str, max_length: int = 60) -> str:
     return slug
 
 
-def write_table(frame: pd.DataFrame, name: str, tables_dir: str | os.PathLike, *,
+def write_table(frame: pd.DataFrame, name: str, tables_dir: str | os.PathLike[str], *,
                 xlsx: bool = False, notes: str = "") -> Path | None:
     """Write ``frame`` as ``<tables_dir>/<slug of name>.csv`` (and ``.xlsx`` with ``xlsx``);
     nothing when ``tables_dir`` is empty. Returns the CSV path written (or None).
@@ -95,7 +95,7 @@ def write_table(frame: pd.DataFrame, name: str, tables_dir: str | os.PathLike, *
     return write_csv(frame, folder / f"{slug}.csv")
 
 
-def write_summary(text: str, tables_dir: str | os.PathLike) -> Path | None:
+def write_summary(text: str, tables_dir: str | os.PathLike[str]) -> Path | None:
     """Write the report's executive summary (Markdown) as :data:`SUMMARY_FILE` beside
     ``tables_dir``, where the build engine collects it; nothing when ``tables_dir`` is empty.
 
@@ -114,7 +114,7 @@ def write_summary(text: str, tables_dir: str | os.PathLike) -> Path | None:
     return path
 
 
-def write_findings(frame: pd.DataFrame, tables_dir: str | os.PathLike) -> Path | None:
+def write_findings(frame: pd.DataFrame, tables_dir: str | os.PathLike[str]) -> Path | None:
     """Write this report's claims (one row each, column ``report`` first) as
     :data:`FINDINGS_FILE` beside ``tables_dir``; the build engine merges them into the
     month's ``tables/findings.csv`` (:func:`merge_findings`). Nothing when ``tables_dir``
@@ -134,7 +134,7 @@ def write_findings(frame: pd.DataFrame, tables_dir: str | os.PathLike) -> Path |
     return write_csv(frame, folder / FINDINGS_FILE)
 
 
-def merge_findings(source: str | os.PathLike, target: str | os.PathLike, report: str) -> Path:
+def merge_findings(source: str | os.PathLike[str], target: str | os.PathLike[str], report: str) -> Path:
     """Replace ``report``'s rows of the month's findings table ``target`` by the rows of
     ``source`` (their ``report`` column set to ``report``; none when ``source`` does not
     exist); other reports' rows stay, in their order, before the new ones. Written to a
