@@ -206,7 +206,7 @@ def is_ingested(path: str | os.PathLike[str]) -> bool:
         return False
 
 
-def is_current(store: str | os.PathLike, source: str | os.PathLike) -> bool:
+def is_current(store: str | os.PathLike[str], source: str | os.PathLike[str]) -> bool:
     """Whether ``store`` is an ingested store of this format version, ingested from the
     folder ``source``, and no file of ``source`` changed since (what
     :func:`open_ingested` would warn about); opening it then gives what validating
