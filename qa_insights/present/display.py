@@ -44,6 +44,7 @@ __all__ = [
     "headline",
     "interval",
     "interval_table",
+    "money",
     "notice",
     "number",
     "pct",
@@ -127,6 +128,44 @@ def pp(value: float | None, digits: int = 1, *, sign: bool = True) -> str:
     """
     text = number(value, digits, sign=sign)
     return text if text == _MISSING else f"{text} pp"
+
+
+def money(value: float | None, currency: str, *, sign: bool = False,
+          per_unit: bool = False) -> str:
+    """An amount of money with its currency code: ``"USD 1.39M"``, ``"USD 335.9k"``,
+    ``"USD 950"``; with ``per_unit`` (a cost per item or per audit) three decimals and no
+    k/M: ``"USD 0.411"``. Rounded first, then signed as :func:`number` (true minus; with
+    ``sign``, "+" on amounts that round above zero); ``"–"`` when missing.
+
+    Raises
+    ------
+    ValueError
+        No currency: a money figure is never shown without one.
+
+    Examples
+    --------
+    >>> money(1_391_520.0, "USD"), money(-335_912.0, "USD", sign=True), money(950.4, "EUR")
+    ('USD 1.39M', 'USD −335.9k', 'EUR 950')
+    >>> money(0.41127, "USD", per_unit=True), money(3_012.0, "USD", sign=True)
+    ('USD 0.411', 'USD +3.0k')
+    >>> money(float("nan"), "USD")
+    '–'
+    """
+    if not str(currency or "").strip():
+        raise ValueError("a money figure needs its currency (the volumes table's "
+                         "currency column)")
+    if value is None or _is_missing(value):
+        return _MISSING
+    v = float(value)
+    if per_unit:
+        text = number(v, 3, sign=sign)
+    elif abs(round(v, -4)) >= 1e6:
+        text = number(v / 1e6, 2, sign=sign) + "M"
+    elif abs(round(v)) >= 1e3:
+        text = number(v / 1e3, 1, sign=sign) + "k"
+    else:
+        text = number(v, 0, sign=sign)
+    return f"{str(currency).strip()} {text}"
 
 
 def count(value: float | None) -> str:
