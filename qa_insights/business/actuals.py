@@ -146,8 +146,7 @@ def one_currency(currencies: Iterable[object], table: str) -> str:
     ...
     ValueError: volumes (volumes.csv): costs in more than one currency (EUR, USD); amounts in different currencies cannot be added up: convert them to one currency first
     """
-    found = sorted({str(c).strip() for c in currencies
-                    if c is not None and not pd.isna(c) and str(c).strip()})
+    found = sorted({c.strip() for c in currencies if isinstance(c, str) and c.strip()})
     if len(found) > 1:
         raise ValueError(f"{table} ({table}.csv): costs in more than one currency "
                          f"({', '.join(found)}); amounts in different currencies cannot be "

@@ -685,47 +685,51 @@ def actions(attainment: pd.DataFrame, tradeoff: pd.DataFrame | None = None,
     missed = attainment[attainment["status"] == "missed"].copy()
     missed["_order"] = missed["scope"].map(order).fillna(9)
     missed["_gap"] = -(missed["actual"] - missed["target"]).abs() / missed["target"].abs()
-    for r in missed.sort_values(["_order", "_gap"], kind="stable").itertuples(index=False):
-        where = "the organisation" if r.scope == "org" else f"{r.scope} {r.scope_value}"
-        name = _METRIC_NAMES.get(r.metric, r.metric)
+    for r in missed.sort_values(["_order", "_gap"], kind="stable").to_dict("records"):
+        metric, scope = str(r["metric"]), str(r["scope"])
+        where = "the organisation" if scope == "org" else f"{scope} {r['scope_value']}"
         todo = {"cost_per_item": "Finance and vendor management: review staffing and vendor "
                                  "rates against volume.",
                 "handle_time_s": "Operations: check workflow and tooling for slow steps."}.get(
-            r.metric, "Training and coaching: start a root-cause review there (see its RCA "
-            "deep dive)." if r.scope in ("site", "queue") else
+            metric, "Training and coaching: start a root-cause review there (see its RCA "
+            "deep dive)." if scope in ("site", "queue") else
             "Quality lead: focus on the sites and queues that missed.")
-        out.append(f"{name} at {where} missed its target: "
-                   f"{_with_interval(r.metric, r.actual, r.ci_low, r.ci_high, currency)} "
-                   f"against {format_metric(r.metric, r.target, currency=currency)}. {todo}")
+        out.append(f"{_METRIC_NAMES.get(metric, metric)} at {where} missed its target: "
+                   f"{_with_interval(metric, r['actual'], r['ci_low'], r['ci_high'], currency)}"
+                   f" against {format_metric(metric, r['target'], currency=currency)}. {todo}")
     if tradeoff is not None:
-        for r in tradeoff[tradeoff["cheaper_but_worse"]].itertuples(index=False):
-            acc = _with_interval("accuracy", r.accuracy, r.accuracy_ci_low, r.accuracy_ci_high)
-            out.append(f"{r.site} is cheaper per item "
-                       f"({money(r.cost_per_item, currency, per_unit=True)} against "
-                       f"{money(r.org_cost_per_item, currency, per_unit=True)} overall) but "
+        for t in tradeoff[tradeoff["cheaper_but_worse"]].to_dict("records"):
+            acc = _with_interval("accuracy", t["accuracy"], t["accuracy_ci_low"],
+                                 t["accuracy_ci_high"])
+            out.append(f"{t['site']} is cheaper per item "
+                       f"({money(t['cost_per_item'], currency, per_unit=True)} against "
+                       f"{money(t['org_cost_per_item'], currency, per_unit=True)} overall) but "
                        f"its accuracy {acc} is significantly below the rest "
-                       f"({_p_text(r.p_value)}); cost per correct decision "
-                       f"{money(r.cost_per_correct_decision, currency, per_unit=True)}. "
+                       f"({_p_text(t['p_value'])}); cost per correct decision "
+                       f"{money(t['cost_per_correct_decision'], currency, per_unit=True)}. "
                        "Vendor management: weigh the saving against the quality gap before "
                        "moving more volume there.")
     if cost is not None and len(cost):
         c = cost.attrs["overall"]
         if abs(c["mix_pts"]) >= 5:
             site = _top(cost, "mix_effect", "site")
-            direction = "saved" if c["mix_effect"] < 0 else "added"
-            out.append(f"Volume moving between sites {direction} "
+            mix_verb = "saved" if c["mix_effect"] < 0 else "added"
+            vol_verb = "saved" if c["volume_effect"] < 0 else "added"
+            out.append(f"Volume moving between sites {mix_verb} "
                        f"{money(abs(c['mix_effect']), currency)} "
                        f"({number(c['mix_pts'], sign=True)}% of last month's cost, mostly "
-                       f"{site}); more items added {money(c['volume_effect'], currency)} "
+                       f"{site}); the number of items {vol_verb} "
+                       f"{money(abs(c['volume_effect']), currency)} "
                        f"({number(c['volume_pts'], sign=True)}%). Finance: confirm the shift "
                        "is intended.")
     risky = attainment[(attainment["status"] == "at risk")
                        & ~attainment.get("point_meets", pd.Series(True, attainment.index))
                        .fillna(True).astype(bool)]
-    for r in risky.itertuples(index=False):
-        where = "the organisation" if r.scope == "org" else f"{r.scope} {r.scope_value}"
-        out.append(f"Watch {_METRIC_NAMES.get(r.metric, r.metric).lower()} at {where}: "
-                   f"{format_metric(r.metric, r.actual, currency=currency)} is on the wrong "
-                   f"side of {format_metric(r.metric, r.target, currency=currency)}, not yet "
+    for r in risky.to_dict("records"):
+        metric, scope = str(r["metric"]), str(r["scope"])
+        where = "the organisation" if scope == "org" else f"{scope} {r['scope_value']}"
+        out.append(f"Watch {_METRIC_NAMES.get(metric, metric).lower()} at {where}: "
+                   f"{format_metric(metric, r['actual'], currency=currency)} is on the wrong "
+                   f"side of {format_metric(metric, r['target'], currency=currency)}, not yet "
                    "significantly.")
     return out[:max_actions]

@@ -397,7 +397,7 @@ def cost_claim(decomposition: pd.DataFrame, currency: str, scope_label: str,
     Cost was USD 1.1k in October 2026, up USD 100 (+10.0%) from USD 1.0k in September 2026: the number of items added USD 125, volume moving between sites saved USD 25 (mostly to a), and sites' own cost per item added USD 0.
     """
     o = decomposition.attrs["overall"]
-    top = decomposition.loc[decomposition["mix_effect"].abs().idxmax()]
+    top = decomposition.iloc[int(decomposition["mix_effect"].abs().to_numpy().argmax())]
     towards = "to" if top["share_after"] >= top["share_before"] else "away from"
     noun = dimension.replace("_", " ")
     vol, mix, unit = (float(o[f"{k}_effect"]) for k in ("volume", "mix", "unit_cost"))
