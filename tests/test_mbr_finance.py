@@ -51,10 +51,9 @@ def test_money_reads_back_within_its_rounding(value: float) -> None:
     assert "-" not in text and "e" not in text.lower().replace("usd", "")
 
 
-def test_money_never_drops_its_currency() -> None:
-    with pytest.raises(ValueError, match="needs its currency"):
-        money(1.0, "")
+def test_money_per_unit_keeps_three_decimals_and_its_currency() -> None:
     assert money(0.41127, "EUR", per_unit=True) == "EUR 0.411"
+    assert money(-0.0004, "EUR", per_unit=True, sign=True) == "EUR 0.000"
 
 
 def test_mixed_currencies_are_an_error_naming_the_file_and_the_currencies(tmp_path: Path

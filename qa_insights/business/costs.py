@@ -44,6 +44,7 @@ import pandas as pd
 from qa_insights.business.actuals import VOLUME_DIMENSIONS, handle_time_stats, volume_totals
 from qa_insights.data.queries import audit_counts, check_dimensions
 from qa_insights.rca.change import comparison_month
+from qa_insights.stats.differences import adjust_p_values
 from qa_insights.stats.lmdi import align_periods, lmdi_additive, lmdi_multiplicative
 from qa_insights.stats.proportions import compare_proportions, wilson_interval
 
@@ -585,7 +586,8 @@ def cost_quality_tradeoff(economics: pd.DataFrame, *, alpha: float = 0.05) -> pd
 
     A site is ``cheaper_but_worse`` when its cost per item is below the month's overall
     cost per item and its error rate is significantly higher than the rest of the
-    organisation's (:func:`qa_insights.stats.proportions.compare_proportions`, z or Fisher).
+    organisation's (:func:`qa_insights.stats.proportions.compare_proportions`, z or Fisher),
+    Holm-adjusted across the month's sites (one test per site: ``n_tests`` comparisons).
 
     Parameters
     ----------
@@ -602,7 +604,7 @@ def cost_quality_tradeoff(economics: pd.DataFrame, *, alpha: float = 0.05) -> pd
         accuracy_ci_low, accuracy_ci_high, error_premium`` (cost per correct decision
         minus cost per item: what errors add to each good decision), ``cost_rank,
         cost_per_correct_decision_rank`` (1 = cheapest), ``org_cost_per_item,
-        rest_error_rate, p_value, cheaper_but_worse``.
+        rest_error_rate, p_value, p_adjusted`` (Holm), ``n_tests, cheaper_but_worse``.
 
     Examples
     --------
@@ -619,14 +621,16 @@ def cost_quality_tradeoff(economics: pd.DataFrame, *, alpha: float = 0.05) -> pd
         g = g.copy()
         org_cpi = g["cost"].sum() / g["items_handled"].sum()
         n_tot, e_tot = g["n_audits"].sum(), g["n_errors"].sum()
-        rest, pvals, worse = [], [], []
+        rest, pvals, higher = [], [], []
         for r in g.itertuples(index=False):
             n_rest, e_rest = n_tot - r.n_audits, e_tot - r.n_errors
             cmp = compare_proportions(int(r.n_errors), int(r.n_audits), int(e_rest),
                                       int(n_rest), alpha=alpha)
             rest.append(e_rest / n_rest if n_rest > 0 else np.nan)
             pvals.append(cmp.p_value)
-            worse.append(bool(cmp.significant and cmp.difference > 0))
+            higher.append(bool(cmp.difference > 0))
+        adjusted = adjust_p_values(pvals, "holm")
+        worse = (adjusted < alpha) & np.array(higher, dtype=bool)
         g["error_premium"] = g["cost_per_correct_decision"] - g["cost_per_item"]
         g["cost_rank"] = g["cost_per_item"].rank(method="min").astype("Int64")
         g["cost_per_correct_decision_rank"] = (g["cost_per_correct_decision"]
@@ -634,12 +638,14 @@ def cost_quality_tradeoff(economics: pd.DataFrame, *, alpha: float = 0.05) -> pd
         g["org_cost_per_item"] = org_cpi
         g["rest_error_rate"] = rest
         g["p_value"] = pvals
-        g["cheaper_but_worse"] = (g["cost_per_item"] < org_cpi).to_numpy() & np.array(worse)
+        g["p_adjusted"] = adjusted
+        g["n_tests"] = int(np.isfinite(np.asarray(pvals, dtype=float)).sum())
+        g["cheaper_but_worse"] = (g["cost_per_item"] < org_cpi).to_numpy() & worse
         frames.append(g.sort_values("cost_per_item"))
     cols = ["site", "month", "cost_per_item", "cost_per_correct_decision", "accuracy",
             "accuracy_ci_low", "accuracy_ci_high", "error_premium", "cost_rank",
             "cost_per_correct_decision_rank", "org_cost_per_item", "rest_error_rate",
-            "p_value", "cheaper_but_worse"]
+            "p_value", "p_adjusted", "n_tests", "cheaper_but_worse"]
     if not frames:
         return pd.DataFrame(columns=cols)
     return pd.concat(frames, ignore_index=True)[cols]

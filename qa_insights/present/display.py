@@ -135,12 +135,9 @@ def money(value: float | None, currency: str, *, sign: bool = False,
     """An amount of money with its currency code: ``"USD 1.39M"``, ``"USD 335.9k"``,
     ``"USD 950"``; with ``per_unit`` (a cost per item or per audit) three decimals and no
     k/M: ``"USD 0.411"``. Rounded first, then signed as :func:`number` (true minus; with
-    ``sign``, "+" on amounts that round above zero); ``"–"`` when missing.
-
-    Raises
-    ------
-    ValueError
-        No currency: a money figure is never shown without one.
+    ``sign``, "+" on amounts that round above zero); ``"–"`` when missing. The currency
+    comes from the data (the ``volumes`` table's required ``currency`` column); only when
+    the data has no money at all (no volumes) is it empty, and the bare number is shown.
 
     Examples
     --------
@@ -148,12 +145,9 @@ def money(value: float | None, currency: str, *, sign: bool = False,
     ('USD 1.39M', 'USD −335.9k', 'EUR 950')
     >>> money(0.41127, "USD", per_unit=True), money(3_012.0, "USD", sign=True)
     ('USD 0.411', 'USD +3.0k')
-    >>> money(float("nan"), "USD")
-    '–'
+    >>> money(float("nan"), "USD"), money(0.0, "")
+    ('–', '0')
     """
-    if not str(currency or "").strip():
-        raise ValueError("a money figure needs its currency (the volumes table's "
-                         "currency column)")
     if value is None or _is_missing(value):
         return _MISSING
     v = float(value)
@@ -165,7 +159,8 @@ def money(value: float | None, currency: str, *, sign: bool = False,
         text = number(v / 1e3, 1, sign=sign) + "k"
     else:
         text = number(v, 0, sign=sign)
-    return f"{str(currency).strip()} {text}"
+    code = str(currency or "").strip()
+    return f"{code} {text}" if code else text
 
 
 def count(value: float | None) -> str:

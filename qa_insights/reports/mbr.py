@@ -135,7 +135,7 @@ def status_tiles(attainment: pd.DataFrame) -> dict[str, str]:
 
 def format_metric(metric: str, value: float, digits: int = 1, currency: str = "") -> str:
     """A metric value in its unit: percentages for proportions, seconds for handle time,
-    money with its ``currency`` for cost (required for a cost metric).
+    money with its ``currency`` for cost.
 
     Examples
     --------
@@ -396,20 +396,30 @@ def budget_shown(budget: pd.DataFrame, currency: str) -> pd.DataFrame:
     })
 
 
-def budget_in_scope(budget: pd.DataFrame, scope_filter: Mapping[str, str]) -> pd.DataFrame:
-    """The budget rows a report shows: every row for the organisation (or a queue or market,
-    whose cost is not split by site), only its own site's row for a site.
+def budget_in_scope(budget: pd.DataFrame, scope_filter: Mapping[str, str]
+                    ) -> tuple[pd.DataFrame, str | None]:
+    """The budget rows a report shows and the line naming the rows it cannot show.
+
+    The scope's rows are every row for the organisation (or a queue or market, whose cost is
+    not split by site) and only its own site's row for a site; of those, the rows with a
+    budget are shown, and the sites without a target of their own are named in one line
+    (:func:`budget_gaps`).
 
     Examples
     --------
-    >>> b = pd.DataFrame({"scope": ["org", "site", "site"], "scope_value": ["", "a", "b"]})
-    >>> budget_in_scope(b, {"site": "b"}).scope_value.tolist(), len(budget_in_scope(b, {}))
-    (['b'], 3)
+    >>> b = pd.DataFrame({"scope": ["org", "site", "site"], "scope_value": ["", "a", "b"],
+    ...                   "status": ["over budget", "within budget", "no budget"]})
+    >>> rows, gaps = budget_in_scope(b, {})
+    >>> rows.scope_value.tolist(), gaps[:18]
+    (['', 'a'], 'No budget for b: i')
+    >>> budget_in_scope(b, {"site": "a"})[0].scope_value.tolist()
+    ['a']
     """
-    if "site" not in scope_filter:
-        return budget.reset_index(drop=True)
-    keep = (budget["scope"] == "site") & (budget["scope_value"] == scope_filter["site"])
-    return budget[keep].reset_index(drop=True)
+    if "site" in scope_filter:
+        budget = budget[(budget["scope"] == "site")
+                        & (budget["scope_value"] == scope_filter["site"])]
+    shown = budget[budget["status"] != "no budget"].reset_index(drop=True)
+    return shown, budget_gaps(budget)
 
 
 def budget_gaps(budget: pd.DataFrame) -> str | None:
@@ -705,7 +715,8 @@ def actions(attainment: pd.DataFrame, tradeoff: pd.DataFrame | None = None,
                        f"({money(t['cost_per_item'], currency, per_unit=True)} against "
                        f"{money(t['org_cost_per_item'], currency, per_unit=True)} overall) but "
                        f"its accuracy {acc} is significantly below the rest "
-                       f"({_p_text(t['p_value'])}); cost per correct decision "
+                       f"({_p_text(t['p_adjusted'])}, Holm-adjusted for {t['n_tests']} "
+                       f"comparisons); cost per correct decision "
                        f"{money(t['cost_per_correct_decision'], currency, per_unit=True)}. "
                        "Vendor management: weigh the saving against the quality gap before "
                        "moving more volume there.")
