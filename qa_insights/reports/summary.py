@@ -48,6 +48,7 @@ __all__ = [
     "Claim",
     "adjustment_note",
     "budget_claims",
+    "budget_consistency",
     "business_summary",
     "cost_claim",
     "executive_summary",
@@ -416,6 +417,36 @@ def cost_claim(decomposition: pd.DataFrame, currency: str, scope_label: str,
         "mix_segment": str(top[dimension])})
 
 
+def budget_consistency(budget: pd.DataFrame, currency: str, tolerance: float = 0.01
+                       ) -> str | None:
+    """One sentence when every site has a budget of its own and those budgets do not add up
+    to the organisation's (within ``tolerance``, relative): the targets of the organisation
+    and of its sites disagree, which finance should know before reading either variance.
+
+    Examples
+    --------
+    >>> b = pd.DataFrame({"scope": ["org", "site", "site"], "scope_value": ["", "a", "b"],
+    ...                   "budget": [1000.0, 700.0, 500.0]})
+    >>> budget_consistency(b, "USD")
+    "The sites' own budgets add up to USD 1.2k, USD 200 (+20.0%) more than the organisation's budget of USD 1.0k: the cost-per-item targets of the organisation and of its sites disagree."
+    >>> budget_consistency(b.assign(budget=[1200.0, 700.0, 500.0]), "USD") is None
+    True
+    """
+    org = budget.loc[budget["scope"] == "org", "budget"]
+    sites = budget.loc[budget["scope"] == "site", "budget"]
+    if org.empty or sites.empty or org.isna().any() or sites.isna().any():
+        return None
+    total, base = float(sites.sum()), float(org.iloc[0])
+    gap = total - base
+    if base <= 0 or abs(gap) <= tolerance * base:
+        return None
+    return (f"The sites' own budgets add up to {money(total, currency)}, "
+            f"{money(abs(gap), currency)} ({number(100 * gap / base, sign=True)}%) "
+            f"{'more' if gap > 0 else 'less'} than the organisation's budget of "
+            f"{money(base, currency)}: the cost-per-item targets of the organisation and of "
+            "its sites disagree.")
+
+
 def budget_claims(budget: pd.DataFrame, currency: str, month: str, scope_label: str
                   ) -> list[Claim]:
     """The budget status (kind ``budget_status``) and, when the organisation is over
@@ -463,6 +494,8 @@ def budget_claims(budget: pd.DataFrame, currency: str, month: str, scope_label: 
         n_over = int((own["status"] == "over budget").sum())
         text += (f" Of the {len(own)} sites with a target of their own, {n_over} "
                  f"{'was' if n_over == 1 else 'were'} over budget.")
+        clash = budget_consistency(budget, currency)
+        text += f" {clash}" if clash else ""
     numbers = {"currency": currency, "cost": float(r["cost"]), "budget": float(r["budget"]),
                "variance": float(r["variance"]), "variance_pct": float(r["variance_pct"]),
                "status": str(r["status"])}
