@@ -25,6 +25,12 @@ from qa_insights.present.display import money
 from qa_insights.quality.metrics import quality_summary
 from qa_insights.reports import mbr as rm
 from qa_insights.reports.engine.build import build
+from qa_insights.reports.summary import (
+    budget_claims,
+    budget_consistency,
+    business_summary,
+    executive_summary,
+)
 from tests.fixtures_mbr import audits, target, volume, write_folder
 
 pytest_plugins = ["tests.fixtures_reports"]
@@ -244,3 +250,26 @@ def test_mbr_summary_agrees_with_the_mqr(built: dict[str, Any]) -> None:
     mbr_text = built["pages"][MBR].get_text(" ", strip=True)
     assert "Error rate 3.21% in 2026-09" not in mbr_text
     assert set(mbr.index) >= {"cost_change", "budget_status", "action"}
+
+
+def test_mbr_summary_keeps_the_quality_claims_verbatim_and_in_order() -> None:
+    h = {"accuracy": .953, "ci_low": .945, "ci_high": .960, "n_audits": 3112,
+         "target": .955, "target_status": "at risk", "previous_month": None}
+    quality = executive_summary(h, month=MONTH, scope_label="whole organisation")
+    budget = pd.DataFrame({"scope": ["org", "site", "site"], "scope_value": ["", "a", "b"],
+                           "items_handled": [3000, 1000, 2000], "cost": [990.0, 500.0, 490.0],
+                           "budget": [900.0, 400.0, 600.0], "variance": [90.0, 100.0, -110.0],
+                           "variance_pct": [10.0, 25.0, -110 / 6],
+                           "budget_cost_per_item": [0.3, 0.4, 0.3],
+                           "status": ["over budget", "over budget", "within budget"]})
+    claims = business_summary(quality, None, budget_claims(budget, "USD", MONTH, "Org"))
+    assert [c for c in claims if c.kind in ("month_change", "target_status")] == quality[:2]
+    assert [c.kind for c in claims] == ["month_change", "target_status", "budget_status",
+                                        "action", "action"]
+    status = claims[2].sentence
+    # 900 budget, 990 cost: 90 (+10.0%) over; sites 400 + 600 = 1,000, 100 (+11.1%) more.
+    assert "cost was USD 90 (+10.0%) over budget" in status
+    assert "Of the 2 sites with a target of their own, 1 was over budget" in status
+    assert "add up to USD 1.0k, USD 100 (+11.1%) more than the organisation's" in status
+    assert claims[-1].numbers["owner"] == "finance" and "USD 0.330" in claims[-1].sentence
+    assert budget_consistency(budget.assign(budget=[1000.0, 400.0, 600.0]), "USD") is None
