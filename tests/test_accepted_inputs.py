@@ -337,8 +337,8 @@ def test_reports_build_on_valid_stores_missing_pieces(plain: Path, tmp_path: Pat
     for report in ("monthly_quality_report", "calibration_report"):
         assert line in (out / month / f"{report}.html").read_text()
     mbr = (out / month / "monthly_business_review.html").read_text()
-    assert (f"No volumes for {month} (items handled and cost per site and queue, in the "
-            "volumes table): the what-ifs cannot be projected.") in mbr
+    assert (f"No volumes for {month}: add the month's items handled and cost per site "
+            "and queue to volumes.csv to see the what-ifs.") in mbr
 
 
 @pytest.mark.slow

@@ -123,13 +123,14 @@ def test_budget_variance_from_targets(small):
     e = unit_economics(small, ["site", "month"], OCT)
     e = e[e["site"] != "qa_team"]
     v = budget_variance(e, budget_from_targets(e, store_targets(small))).set_index("site")
-    # bpo_y has its own target (0.25), the others take the org target (0.30).
+    # bpo_y has its own target (0.25); the others have none of their own: no budget (the
+    # org target of 0.30 is not a site's budget).
     assert v.loc["bpo_y", "budget"] == pytest.approx(0.25 * 100_000)
-    assert v.loc["bpo_z", "budget"] == pytest.approx(0.30 * 50_000)
-    assert v.loc["inhouse_x", "variance"] == pytest.approx(48_000 - 0.30 * 50_000)
     assert v.loc["bpo_y", "budget_basis"] == "cost_per_item target (site)"
-    assert (v["volume_variance"] == 0).all()
-    np.testing.assert_allclose(v["rate_variance"], v["variance"])
+    assert v.loc[["bpo_z", "inhouse_x"], "budget"].isna().all()
+    assert set(v.loc[["bpo_z", "inhouse_x"], "budget_basis"]) == {"no target of its own"}
+    assert v.loc["bpo_y", "volume_variance"] == 0
+    assert v.loc["bpo_y", "rate_variance"] == pytest.approx(v.loc["bpo_y", "variance"])
 
 
 def test_budget_variance_split_with_fixed_budget():

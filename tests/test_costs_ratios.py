@@ -110,8 +110,29 @@ def test_cheaper_but_worse_uses_alpha_five_percent_by_default():
     default = cost_quality_tradeoff(economics_ratios(e)).set_index("site")
     assert default.loc["bpo", "p_value"] == pytest.approx(p, rel=1e-9)
     assert not default["cheaper_but_worse"].any()
-    loose = cost_quality_tradeoff(economics_ratios(e), alpha=0.1).set_index("site")
+    loose = cost_quality_tradeoff(economics_ratios(e), alpha=0.2).set_index("site")
     assert loose["cheaper_but_worse"].to_dict() == {"bpo": True, "in": False}
+
+
+def test_cheaper_but_worse_is_holm_adjusted_across_sites():
+    from statsmodels.stats.multitest import multipletests
+
+    from qa_insights.business.costs import cost_quality_tradeoff
+    # bpo's 22 errors in 400 against the rest's 20 in 1,200: p ~ 0.001 on its own; the
+    # adjustment allows for the four sites tested.
+    e = pd.DataFrame({"site": ["in1", "in2", "in3", "bpo"], "month": "2026-10",
+                      "items_handled": 1000, "cost": [900.0, 800.0, 700.0, 250.0],
+                      "n_audits": 400, "n_errors": [6, 7, 7, 22], "productive_hours": 1.0,
+                      "headcount": 1.0, "n_critical": 0, "n_handle_time": 0,
+                      "handle_time_total_s": 0.0})
+    t = cost_quality_tradeoff(economics_ratios(e)).set_index("site").loc[e["site"]]
+    expected = multipletests(t["p_value"], method="holm")[1]
+    assert t["p_adjusted"].to_numpy() == pytest.approx(expected, rel=1e-12)
+    assert (t["n_tests"] == 4).all()
+    assert t["cheaper_but_worse"].to_dict() == {"in1": False, "in2": False, "in3": False,
+                                                "bpo": bool(expected[3] < 0.05)}
+    strict = cost_quality_tradeoff(economics_ratios(e), alpha=t.loc["bpo", "p_value"] * 1.5)
+    assert not strict["cheaper_but_worse"].any()   # significant alone, not after adjustment
 
 
 def test_cost_without_items_names_the_period_and_segment():

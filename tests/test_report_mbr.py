@@ -10,22 +10,16 @@ import pandas as pd
 import pytest
 
 from qa_insights.business.cost_allocation import cost_allocation
-from qa_insights.business.costs import (
-    budget_from_targets,
-    budget_variance,
-    cost_by_site,
-    cost_change,
-)
-from qa_insights.business.targets import month_end_projection, store_targets, target_attainment
-from qa_insights.business.whatif import change_audit_rate, move_volume, whatif_cells
+from qa_insights.business.costs import budget_against_targets, cost_by_site, cost_change
+from qa_insights.business.targets import store_targets, target_attainment
+from qa_insights.business.whatif import change_audit_rate, from_measured, move_volume, whatif_cells
 from qa_insights.data.opening import open_store
 from qa_insights.present import display as qd
 from qa_insights.present.display import read_records
-from qa_insights.present.findings import Finding
-from qa_insights.rca.change import explain_change
+from qa_insights.quality.metrics import quality_summary
 from qa_insights.reports import mbr as rm
-from qa_insights.reports.engine.context import resolve_context
 from qa_insights.reports.engine.paths import NOTEBOOKS_DIR
+from qa_insights.reports.summary import cost_claim
 from tests.report_build_helpers import JUMP_MONTH, leaked_ids, month_dir, raw_ids
 
 pytest_plugins = ["tests.fixtures_report_builds"]
@@ -48,14 +42,6 @@ def test_actions_name_missed_targets_with_numbers_and_skip_met_ones() -> None:
     out = rm.actions(pd.concat([_attainment(), _attainment(status="met", scope_value="b")]))
     assert len(out) == 1
     assert "site a" in out[0] and "89.0% (86.0–92.0%)" in out[0] and "95.0%" in out[0]
-
-
-def test_actions_flag_a_mix_driven_quality_change() -> None:
-    quality = pd.DataFrame({"site": ["cheap", "dear"], "mix_effect": [2.0, -0.1],
-                            "rate_effect": [-0.2, -0.3], "total_effect": [1.8, -0.4]})
-    quality.attrs["overall"] = {"change": 1.5, "mix_effect": 1.9, "rate_effect": -0.4}
-    out = rm.actions(_attainment(status="met"), quality=quality)
-    assert len(out) == 1 and "mix" in out[0] and "cheap" in out[0]
 
 
 def test_actions_watch_at_risk_targets_on_the_wrong_side_only() -> None:
@@ -88,47 +74,6 @@ def test_status_cells_and_tiles_carry_their_colour_and_word(status: str, css: st
 def test_status_colour_is_only_for_known_statuses() -> None:
     assert rm.status_class("no data") == "qa-status qa-status-no-data"
     assert rm.status_class('"><script>') == ""
-
-
-def _quality_change(rate_before: float, change: float, sites: dict[str, float]
-                    ) -> pd.DataFrame:
-    """Site rows of explain_change (scale=100): total effect in pts of the org rate."""
-    q = pd.DataFrame({"site": list(sites), "rate_before": 0.04, "rate_after": 0.05,
-                      "total_effect": list(sites.values()),
-                      "mix_effect": 0.0, "rate_effect": list(sites.values())})
-    q.attrs["overall"] = {"rate_before": rate_before, "rate_after": rate_before + change / 100,
-                          "compare_month": "2026-07", "change": change, "mix_effect": 0.0,
-                          "rate_effect": change, "by": ["site"]}
-    return q
-
-
-def _cost_change(change_pct: float) -> pd.DataFrame:
-    c = pd.DataFrame({"site": ["a", "b"], "mix_effect": [1.0, -2.0]})
-    c.attrs["overall"] = {"cost_before": 1000.0, "cost_after": 1000.0 * (1 + change_pct / 100),
-                          "change_pct": change_pct, "volume_pts": change_pct, "mix_pts": 0.0,
-                          "unit_cost_pts": 0.0}
-    return c
-
-
-def test_movements_rank_error_rate_and_cost_changes_by_relative_size() -> None:
-    # Org error rate 4% -> 5%: +1 pt = 25% of 4 pts; site a +0.8 pts = 20%, b +0.2 = 5%;
-    # cost -30%. Largest first: cost, org rate, a; b is fourth.
-    out = rm.movements(_quality_change(0.04, 1.0, {"a": 0.8, "b": 0.2}), _cost_change(-30.0), [])
-    assert out.area.tolist() == ["Cost", "Quality", "Quality"]
-    assert out.movement[1].startswith("Error rate") and out.movement[2].startswith("a:")
-    assert out.size_pct.tolist() == pytest.approx([30.0, 25.0, 20.0])
-
-
-def test_movements_put_a_large_significant_segment_first_without_repeating_it() -> None:
-    # b's own-rate effect of 1.4 pts is 35% of the 4 pts of last month: above the cost's
-    # 30% and the org rate's 25%; b's plain row is not shown again.
-    seg = Finding("segment_change", "b", "b error rate rose", True, 0.001,
-                  {"site": "b", "rate_effect_pts": 1.4, "mix_effect_pts": 0.0})
-    out = rm.movements(_quality_change(0.04, 1.0, {"a": 0.8, "b": 0.2}), _cost_change(-30.0),
-                       [seg], n=5)
-    assert out.movement.tolist()[0] == "b error rate rose"
-    assert out.size_pct.tolist() == pytest.approx([35.0, 30.0, 25.0, 20.0])
-    assert not out.movement.str.startswith("b:").any()
 
 
 def test_whatif_move_choice_skips_single_site_queues_and_needs_one_shared_queue() -> None:
@@ -189,17 +134,12 @@ def test_mbr_cost_table_and_records_equal_the_library(mbr: dict) -> None:
     with open_store(mbr["data"]) as store:
         expected = cost_by_site(store, JUMP_MONTH)
         change = cost_change(store, JUMP_MONTH).attrs["overall"]
-        quality = explain_change(store, JUMP_MONTH, "site")
     assert table.site.tolist() == expected.site.tolist()
     assert table.cost_per_correct_decision.tolist() == pytest.approx(
         expected.cost_per_correct_decision.tolist(), rel=1e-9)
     records = mbr["records"]
     assert records["cost_change"]["mix_effect"] == pytest.approx(change["mix_effect"])
     assert records["target_status_counts"]["missed"] >= 1
-    org_row = [m for m in records["movements"] if m["movement"].startswith("Error rate")]
-    assert f"{100 * quality.attrs['overall']['rate_after']:.2f}%" in org_row[0]["movement"]
-    sizes = [m["size_pct"] for m in records["movements"]]
-    assert sizes == sorted(sizes, reverse=True)
     assert any("bpo_gamma_hyderabad" in a for a in records["actions"])
 
 
@@ -207,14 +147,9 @@ def test_mbr_cost_table_and_records_equal_the_library(mbr: dict) -> None:
 def test_mbr_october_volume_shift_is_a_cost_mix_effect(sample_data: Path) -> None:
     with open_store(sample_data) as store:
         change = cost_change(store, "2026-10")
-    out = rm.movements(_october_quality(sample_data), change, [])
-    assert "mix -24.2 pts (mostly bpo_beta_cebu)" in out[out.area == "Cost"].cause.iloc[0]
+    sentence = cost_claim(change, "USD", "whole organisation").sentence
+    assert "volume moving between sites saved USD 335.9k (mostly to bpo_beta_cebu)" in sentence
     assert math.isclose(change.attrs["overall"]["mix_pts"], -24.17, abs_tol=0.01)
-
-
-def _october_quality(data: Path) -> pd.DataFrame:
-    with open_store(data) as store:
-        return explain_change(store, "2026-10", "site")
 
 
 @pytest.mark.slow
@@ -246,15 +181,17 @@ def _same(table: pd.DataFrame, expected: pd.DataFrame) -> None:
 def test_mbr_budget_table_equals_the_library(mbr: dict) -> None:
     with open_store(mbr["data"]) as store:
         costs = cost_by_site(store, JUMP_MONTH)
-        expected = budget_variance(costs, budget_from_targets(costs, store_targets(store)))
+        expected = budget_against_targets(costs, store_targets(store))
     _same(_csv(mbr, "mbr_budget_variance"), expected)
-    assert set(expected.budget_basis) == {"cost_per_item target (org)"}
+    # the organisation against its own target, each site against its own (never the org's)
+    assert expected.budget_basis.tolist() == ["cost_per_item target (org)"] + \
+        ["cost_per_item target (site)"] * (len(expected) - 1)
 
 
 @pytest.mark.slow
 def test_mbr_says_the_sample_has_no_shared_cost_to_allocate(mbr: dict) -> None:
     html = (mbr["folder"] / "monthly_business_review.html").read_text()
-    assert "there is no shared cost to allocate" in html
+    assert "No shared QA and tooling cost was given for August 2026" in html
     assert not (mbr["folder"] / "tables" / "mbr_cost_allocation.csv").exists()
 
 
@@ -262,22 +199,24 @@ def test_mbr_says_the_sample_has_no_shared_cost_to_allocate(mbr: dict) -> None:
 def test_mbr_whatif_tables_equal_the_library(mbr: dict) -> None:
     move = mbr["records"]["whatif_move"]
     with open_store(mbr["data"]) as store:
-        window = resolve_context(store, month=JUMP_MONTH).window(3)
-        cells = whatif_cells(store, JUMP_MONTH, rate_months=window)
+        cells = whatif_cells(store, JUMP_MONTH)
+        now = quality_summary(store, month=JUMP_MONTH)
+    measured = [float(now[c].iloc[0]) for c in ("error_rate", "error_ci_low", "error_ci_high")]
     assert move == rm.whatif_move_choice(cells)
-    _same(_csv(mbr, "mbr_whatif_move_volume"), move_volume(cells, **move, share=0.1))
-    _same(_csv(mbr, "mbr_whatif_audit_rate"), change_audit_rate(cells, factor=0.5))
+    _same(_csv(mbr, "mbr_whatif_move_volume"),
+          from_measured(move_volume(cells, **move, share=0.1), *measured))
+    _same(_csv(mbr, "mbr_whatif_audit_rate"),
+          from_measured(change_audit_rate(cells, factor=0.5), *measured))
     html = (mbr["folder"] / "monthly_business_review.html").read_text()
-    assert "audit cost is not projected" in html
+    assert "Audit cost is not projected: the cost of one audit is not known" in html
 
 
 @pytest.mark.slow
-def test_mbr_month_end_projection_equals_the_library(mbr: dict) -> None:
-    as_of = mbr["records"]["projection_as_of"]
-    assert as_of == f"{JUMP_MONTH}-15"        # the sample month is complete: a look-back
-    with open_store(mbr["data"]) as store:
-        expected = month_end_projection(store, as_of, scopes=("org", "site"))
-    _same(_csv(mbr, "mbr_month_end_projection"), expected)
+def test_mbr_has_no_projection_for_a_closed_month_and_says_why(mbr: dict) -> None:
+    assert mbr["records"]["projection_as_of"] is None       # later months have audits
+    assert not (mbr["folder"] / "tables" / "mbr_month_end_projection.csv").exists()
+    html = (mbr["folder"] / "monthly_business_review.html").read_text()
+    assert qd.escape(rm.closed_month_note(JUMP_MONTH)) in html
 
 
 @pytest.mark.slow
@@ -295,12 +234,14 @@ def test_mbr_allocates_a_given_shared_cost_and_prices_audits(tmp_path: Path,
     with open_store(sample_data) as store:
         expected = cost_allocation(store, JUMP_MONTH, driver="audits",
                                    shared=rm.shared_pools(JUMP_MONTH, 20000.0))
-        cells = whatif_cells(store, JUMP_MONTH,
-                             rate_months=resolve_context(store, month=JUMP_MONTH).window(3))
+        cells = whatif_cells(store, JUMP_MONTH)
+        now = quality_summary(store, month=JUMP_MONTH)
     table = pd.read_csv(tables / "mbr_cost_allocation.csv", keep_default_na=False,
                         na_values=[""])
     _same(table, expected)
     assert table.allocated_cost.sum() == pytest.approx(20000.0)
     priced = pd.read_csv(tables / "mbr_whatif_audit_rate.csv")
-    _same(priced, change_audit_rate(cells, factor=0.5, cost_per_audit=4.0))
+    measured = [float(now[c].iloc[0]) for c in ("error_rate", "error_ci_low", "error_ci_high")]
+    _same(priced, from_measured(change_audit_rate(cells, factor=0.5, cost_per_audit=4.0),
+                                *measured))
     assert priced.audit_cost[0] == pytest.approx(4.0 * cells.n_audits.sum())

@@ -34,7 +34,7 @@ def test_scorecard_shown_cells() -> None:
     card = _card()
     shown = scorecard_shown(card)
     assert shown.loc[0, "accuracy_vs_in_house"] == "baseline"
-    assert shown.loc[1, "cost_per_item"] == "0.500 (-50%)"
+    assert shown.loc[1, "cost_per_item"] == "EUR 0.500 (-50%)"
     assert shown.loc[1, "throughput"] == "200.0 (+100%)"
     assert shown.loc[1, "handle_time"] == "30.0 s (-25%)"
     assert shown.loc[1, "accuracy_vs_in_house"].startswith("-8.0 (")

@@ -32,7 +32,7 @@ Examples
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -60,6 +60,7 @@ __all__ = [
     "mean_interval",
     "metric_actuals",
     "months_clause",
+    "one_currency",
     "volume_totals",
 ]
 
@@ -128,6 +129,32 @@ def _group(by: Sequence[str]) -> tuple[str, str]:
     return select, group
 
 
+def one_currency(currencies: Iterable[object], table: str) -> str:
+    """The one currency of a table's money columns ("" when it has none).
+
+    Raises
+    ------
+    ValueError
+        Several currencies: amounts in different currencies cannot be added up; the
+        message names the table's file and the currencies found.
+
+    Examples
+    --------
+    >>> one_currency(["USD", "USD", None], "volumes")
+    'USD'
+    >>> one_currency(["USD", "EUR"], "volumes")
+    Traceback (most recent call last):
+    ...
+    ValueError: volumes (volumes.csv): costs in more than one currency (EUR, USD); amounts in different currencies cannot be added up: convert them to one currency first
+    """
+    found = sorted({c.strip() for c in currencies if isinstance(c, str) and c.strip()})
+    if len(found) > 1:
+        raise ValueError(f"{table} ({table}.csv): costs in more than one currency "
+                         f"({', '.join(found)}); amounts in different currencies cannot be "
+                         "added up: convert them to one currency first")
+    return found[0] if found else ""
+
+
 def volume_totals(store: Store, by: Sequence[str] | str = ("site", "month"),
                   months: str | Sequence[str] | None = None) -> pd.DataFrame:
     """Items handled, productive hours, headcount and cost summed per group of ``volumes``.
@@ -160,8 +187,9 @@ def volume_totals(store: Store, by: Sequence[str] | str = ("site", "month"),
            "COUNT(DISTINCT currency) AS n_currencies "
            f"FROM volumes WHERE {where}{group}")
     out = store.query(sql, params)
-    if (out["n_currencies"] > 1).any():
-        raise ValueError("volumes: costs in more than one currency; convert to one first")
+    if (out["n_currencies"] > 1).any() or out["currency"].dropna().nunique() > 1:
+        found = store.query(f"SELECT DISTINCT currency FROM volumes WHERE {where}", params)
+        one_currency(found["currency"], "volumes")
     out = out.drop(columns="n_currencies")
     if by and out.empty:
         return out

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from qa_insights.business.actuals import volume_totals
+from qa_insights.business.actuals import one_currency, volume_totals
 from qa_insights.business.vendors import site_vendor, site_vendors
 
 if TYPE_CHECKING:
@@ -137,4 +137,5 @@ def budget_vs_actual(store: Store, month: str, *,
     budgets = store_budgets(store, month)
     if budgets is None:
         return None
+    one_currency(budgets["currency"], "budgets")
     return budget_against_actual(budgets, actual_cost_by_scope(store, month, vendors=vendors))

@@ -45,6 +45,7 @@ from qa_insights.business.actuals import VOLUME_DIMENSIONS, handle_time_stats, v
 from qa_insights.data.queries import audit_counts, check_dimensions
 from qa_insights.data.scalars import as_int
 from qa_insights.rca.change import comparison_month
+from qa_insights.stats.differences import adjust_p_values
 from qa_insights.stats.lmdi import align_periods, lmdi_additive, lmdi_multiplicative
 from qa_insights.stats.proportions import compare_proportions, wilson_interval
 
@@ -54,6 +55,7 @@ if TYPE_CHECKING:
 __all__ = [
     "COST_FACTORS",
     "HOURS_PER_FTE",
+    "budget_against_targets",
     "budget_from_targets",
     "budget_variance",
     "cost_by_site",
@@ -279,10 +281,14 @@ def cost_by_site(store: Store, months: str | Sequence[str] | None = None, *,
 
 
 def budget_from_targets(economics: pd.DataFrame, targets: pd.DataFrame) -> pd.DataFrame:
-    """Budget = the ``cost_per_item`` target x items handled, per row of ``economics``.
+    """Budget = the scope's own ``cost_per_item`` target x items handled, per row of
+    ``economics``.
 
-    A row with a ``site`` (or ``queue``) column takes that unit's target when the targets
-    table has one for the month, else the org target.
+    A row with a ``site`` (or ``queue``) column takes that unit's own target for the month
+    (the site's when both are given); a row without one takes the org target. A unit
+    without a target of its own has no budget (NaN, basis ``"no target of its own"``): the
+    org target is an average over sites of very different cost per item, so it is not a
+    site's budget.
 
     Parameters
     ----------
@@ -295,15 +301,21 @@ def budget_from_targets(economics: pd.DataFrame, targets: pd.DataFrame) -> pd.Da
     -------
     DataFrame
         The group columns of ``economics``, ``budget``, ``budget_items`` (= items: a
-        flexible budget), ``budget_basis`` (e.g. ``"cost_per_item target (org)"``).
+        flexible budget), ``budget_basis`` (``"cost_per_item target (org)"``, ``"... (site)"``,
+        ``"... (queue)"`` or ``"no target of its own"``).
 
     Examples
     --------
-    >>> e = pd.DataFrame({"site": ["a"], "month": ["2026-10"], "items_handled": [1000]})
-    >>> t = pd.DataFrame({"metric": ["cost_per_item"], "scope": ["org"], "scope_value": [""],
-    ...                   "month": ["2026-10"], "target": [0.3], "direction": ["lower_is_better"]})
+    >>> e = pd.DataFrame({"site": ["a", "b"], "month": ["2026-10"] * 2,
+    ...                   "items_handled": [1000, 500]})
+    >>> t = pd.DataFrame({"metric": ["cost_per_item"] * 2, "scope": ["org", "site"],
+    ...                   "scope_value": ["", "a"], "month": ["2026-10"] * 2,
+    ...                   "target": [0.3, 0.25], "direction": ["lower_is_better"] * 2})
     >>> budget_from_targets(e, t)[["budget", "budget_basis"]].values.tolist()
-    [[300.0, 'cost_per_item target (org)']]
+    [[250.0, 'cost_per_item target (site)'], [nan, 'no target of its own']]
+    >>> org = e.groupby("month", as_index=False)["items_handled"].sum()
+    >>> budget_from_targets(org, t)[["budget", "budget_basis"]].values.tolist()
+    [[450.0, 'cost_per_item target (org)']]
     """
     keys = [c for c in ("site", "queue", "month") if c in economics.columns]
     if "month" not in keys:
@@ -311,21 +323,68 @@ def budget_from_targets(economics: pd.DataFrame, targets: pd.DataFrame) -> pd.Da
     t = targets[targets["metric"] == "cost_per_item"]
     t = t.assign(scope_value=t["scope_value"].fillna("").astype(str))
     out = economics[keys + ["items_handled"]].copy()
-    org = t[t["scope"] == "org"].set_index("month")["target"]
-    cpi = out["month"].map(org).astype(float)
-    basis = pd.Series(np.where(cpi.notna(), "cost_per_item target (org)", ""), index=out.index,
-                      dtype="str")
-    for unit in ("queue", "site"):           # the site target wins over a queue target
-        if unit in keys:
+    units = [u for u in ("queue", "site") if u in keys]   # the site target wins
+    if not units:
+        org = t[t["scope"] == "org"].set_index("month")["target"]
+        cpi = out["month"].map(org).astype(float)
+        basis = pd.Series("cost_per_item target (org)", index=out.index)
+    else:
+        cpi = pd.Series(np.nan, index=out.index)
+        basis = pd.Series("", index=out.index)
+        for unit in units:
             u = t[t["scope"] == unit].set_index(["scope_value", "month"])["target"]
-            hit = pd.Series(list(zip(out[unit], out["month"], strict=True)),
+            hit = pd.Series(list(zip(out[unit].astype(str), out["month"], strict=True)),
                             index=out.index).map(u.to_dict())
             cpi = hit.where(hit.notna(), cpi).astype(float)
             basis = basis.where(hit.isna(), f"cost_per_item target ({unit})")
     out["budget"] = cpi * out["items_handled"]
     out["budget_items"] = out["items_handled"]
-    out["budget_basis"] = basis.where(cpi.notna(), "no target")
+    out["budget_basis"] = basis.where(cpi.notna(),
+                                      "no target of its own" if units else "no target")
     return out.drop(columns="items_handled")
+
+
+def budget_against_targets(economics: pd.DataFrame, targets: pd.DataFrame) -> pd.DataFrame:
+    """Cost against budget for the whole organisation and for each site, each against its
+    own ``cost_per_item`` target (:func:`budget_from_targets`, :func:`budget_variance`).
+
+    Parameters
+    ----------
+    economics : DataFrame
+        One month's rows by site: ``site, month, items_handled, cost``
+        (:func:`cost_by_site`).
+    targets : DataFrame
+        Contract ``targets`` rows.
+
+    Returns
+    -------
+    DataFrame
+        ``scope`` (``org`` first, then ``site``), ``scope_value`` (the site; "" for org),
+        then the columns of :func:`budget_variance` after the group columns (``month,
+        items_handled, cost, budget, variance, variance_pct, ...``) and ``status``:
+        ``over budget``, ``within budget`` or ``no budget``.
+
+    Examples
+    --------
+    >>> e = pd.DataFrame({"site": ["a", "b"], "month": ["2026-10"] * 2,
+    ...                   "items_handled": [1000, 500], "cost": [240.0, 300.0]})
+    >>> t = pd.DataFrame({"metric": ["cost_per_item"] * 2, "scope": ["org", "site"],
+    ...                   "scope_value": ["", "a"], "month": ["2026-10"] * 2,
+    ...                   "target": [0.3, 0.25], "direction": ["lower_is_better"] * 2})
+    >>> budget_against_targets(e, t)[["scope_value", "budget", "variance", "status"]
+    ...                              ].values.tolist()
+    [['', 450.0, 90.0, 'over budget'], ['a', 250.0, -10.0, 'within budget'], ['b', nan, nan, 'no budget']]
+    """
+    org = economics.groupby("month", as_index=False)[["items_handled", "cost"]].sum()
+    parts = [budget_variance(org, budget_from_targets(org, targets))
+             .assign(scope="org", scope_value=""),
+             budget_variance(economics, budget_from_targets(economics, targets))
+             .rename(columns={"site": "scope_value"}).assign(scope="site")]
+    out = pd.concat(parts, ignore_index=True)
+    out["status"] = np.where(out["budget"].isna(), "no budget",
+                             np.where(out["variance"] > 0, "over budget", "within budget"))
+    rest = [c for c in out.columns if c not in ("scope", "scope_value")]
+    return out[["scope", "scope_value", *rest]]
 
 
 def budget_variance(economics: pd.DataFrame, budget: pd.DataFrame) -> pd.DataFrame:
@@ -528,7 +587,8 @@ def cost_quality_tradeoff(economics: pd.DataFrame, *, alpha: float = 0.05) -> pd
 
     A site is ``cheaper_but_worse`` when its cost per item is below the month's overall
     cost per item and its error rate is significantly higher than the rest of the
-    organisation's (:func:`qa_insights.stats.proportions.compare_proportions`, z or Fisher).
+    organisation's (:func:`qa_insights.stats.proportions.compare_proportions`, z or Fisher),
+    Holm-adjusted across the month's sites (one test per site: ``n_tests`` comparisons).
 
     Parameters
     ----------
@@ -545,7 +605,7 @@ def cost_quality_tradeoff(economics: pd.DataFrame, *, alpha: float = 0.05) -> pd
         accuracy_ci_low, accuracy_ci_high, error_premium`` (cost per correct decision
         minus cost per item: what errors add to each good decision), ``cost_rank,
         cost_per_correct_decision_rank`` (1 = cheapest), ``org_cost_per_item,
-        rest_error_rate, p_value, cheaper_but_worse``.
+        rest_error_rate, p_value, p_adjusted`` (Holm), ``n_tests, cheaper_but_worse``.
 
     Examples
     --------
@@ -564,14 +624,16 @@ def cost_quality_tradeoff(economics: pd.DataFrame, *, alpha: float = 0.05) -> pd
         n_tot, e_tot = as_int(g["n_audits"].sum()), as_int(g["n_errors"].sum())
         rest: list[float] = []
         pvals: list[float] = []
-        worse: list[bool] = []
+        higher: list[bool] = []
         for r in g.itertuples(index=False):
             n_audits, n_errors = as_int(r.n_audits), as_int(r.n_errors)
             n_rest, e_rest = n_tot - n_audits, e_tot - n_errors
             cmp = compare_proportions(n_errors, n_audits, e_rest, n_rest, alpha=alpha)
             rest.append(e_rest / n_rest if n_rest > 0 else np.nan)
             pvals.append(cmp.p_value)
-            worse.append(bool(cmp.significant and cmp.difference > 0))
+            higher.append(bool(cmp.difference > 0))
+        adjusted = adjust_p_values(pvals, "holm")
+        worse = (adjusted < alpha) & np.array(higher, dtype=bool)
         g["error_premium"] = g["cost_per_correct_decision"] - g["cost_per_item"]
         g["cost_rank"] = g["cost_per_item"].rank(method="min").astype("Int64")
         g["cost_per_correct_decision_rank"] = (g["cost_per_correct_decision"]
@@ -579,12 +641,14 @@ def cost_quality_tradeoff(economics: pd.DataFrame, *, alpha: float = 0.05) -> pd
         g["org_cost_per_item"] = org_cpi
         g["rest_error_rate"] = rest
         g["p_value"] = pvals
-        g["cheaper_but_worse"] = (g["cost_per_item"] < org_cpi).to_numpy() & np.array(worse)
+        g["p_adjusted"] = adjusted
+        g["n_tests"] = int(np.isfinite(np.asarray(pvals, dtype=float)).sum())
+        g["cheaper_but_worse"] = (g["cost_per_item"] < org_cpi).to_numpy() & worse
         frames.append(g.sort_values("cost_per_item"))
     cols = ["site", "month", "cost_per_item", "cost_per_correct_decision", "accuracy",
             "accuracy_ci_low", "accuracy_ci_high", "error_premium", "cost_rank",
             "cost_per_correct_decision_rank", "org_cost_per_item", "rest_error_rate",
-            "p_value", "cheaper_but_worse"]
+            "p_value", "p_adjusted", "n_tests", "cheaper_but_worse"]
     if not frames:
         return pd.DataFrame(columns=cols)
     return pd.concat(frames, ignore_index=True)[cols]

@@ -60,6 +60,7 @@ __all__ = [
     "attainment_status",
     "month_end_projection",
     "month_index",
+    "open_month_day",
     "project_month_end",
     "store_targets",
     "streaks",
@@ -404,6 +405,33 @@ def project_month_end(to_date: pd.DataFrame, days_elapsed: int, days_in_month: i
     out["month_end_ci_high"] = np.where(is_prop, w_high, p + t_half)
     out["interval"] = f["interval"].to_numpy()
     return out
+
+
+def open_month_day(store: Store, month: str) -> str | None:
+    """The last day with audits of ``month`` while the month is still open, else None.
+
+    A month is closed once it has audits on its last day or a later month has audits: a
+    month-end projection then projects nothing (the month's actual values are known).
+
+    Raises
+    ------
+    ValueError
+        ``month`` has no audits.
+
+    Examples
+    --------
+    >>> open_month_day(store, "2026-10") is None                        # doctest: +SKIP
+    True
+    """
+    days = store.query("SELECT CAST(MAX(audited_at) AS DATE) AS last_day, "
+                       "(SELECT MAX(month) FROM audits) AS latest FROM audits WHERE month = ?",
+                       [month])
+    if days.empty or pd.isna(days["last_day"].iloc[0]):
+        raise ValueError(f"no audits in {month}: nothing to project")
+    last = pd.Timestamp(days["last_day"].iloc[0])
+    if str(days["latest"].iloc[0]) > month or last.day == last.days_in_month:
+        return None
+    return last.strftime("%Y-%m-%d")
 
 
 def month_end_projection(store: Store, as_of: str, *, scopes: Sequence[str] = ("org",),

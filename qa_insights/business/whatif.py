@@ -53,6 +53,7 @@ __all__ = [
     "CELL_COLUMNS",
     "WHATIF_COLUMNS",
     "change_audit_rate",
+    "from_measured",
     "margin_of_error",
     "move_volume",
     "project_cells",
@@ -340,3 +341,43 @@ def change_audit_rate(cells: pd.DataFrame, *, factor: float | None = None,
         new = base["items_handled"].astype(float) * audits_per_1000 / 1000.0
     scen = base.assign(planned_audits=np.where(chosen, new, planned))
     return project_cells(base, scen, cost_per_audit=cost_per_audit, confidence=confidence)
+
+
+def from_measured(whatif: pd.DataFrame, error_rate: float, ci_low: float,
+                  ci_high: float) -> pd.DataFrame:
+    """A what-if with its baseline error rate as the report measured it.
+
+    :func:`project_cells` estimates the org error rate volume-weighted over site x queue
+    cells, which differs a little from the month's audit-sample rate the rest of a report
+    quotes (:func:`qa_insights.quality.metrics.quality_summary`). So that a reader sees one
+    number for this month's error rate, the baseline row takes the measured rate and its
+    interval, and the scenario row is that plus the projected change (its interval shifted
+    by the change); the ``change`` row, the costs, audits and margins stay as projected.
+
+    Parameters
+    ----------
+    whatif : DataFrame
+        A :func:`move_volume` or :func:`change_audit_rate` result.
+    error_rate, ci_low, ci_high : float
+        The month's measured error rate and its 95% interval.
+
+    Returns
+    -------
+    DataFrame
+        ``whatif`` with the error-rate columns of ``baseline`` and ``scenario`` replaced.
+
+    Examples
+    --------
+    >>> w = pd.DataFrame({"scenario": ["baseline", "scenario", "change"],
+    ...     "error_rate": [0.0475, 0.0480, 0.0005], "error_ci_low": [0.040, 0.041, 0.0001],
+    ...     "error_ci_high": [0.056, 0.057, 0.0009]})
+    >>> from_measured(w, 0.0469, 0.0400, 0.0549).round(4).values.tolist()
+    [['baseline', 0.0469, 0.04, 0.0549], ['scenario', 0.0474, 0.0405, 0.0554], ['change', 0.0005, 0.0001, 0.0009]]
+    """
+    out = whatif.copy()
+    delta = float(out.loc[out["scenario"] == "change", "error_rate"].iloc[0])
+    for name, shift in (("baseline", 0.0), ("scenario", delta)):
+        row = out["scenario"] == name
+        out.loc[row, ["error_rate", "error_ci_low", "error_ci_high"]] = \
+            [error_rate + shift, ci_low + shift, ci_high + shift]
+    return out

@@ -375,6 +375,9 @@ def _targets(months: list[str]) -> pa.Table:
         for site, (site_type, *_rest) in SITES.items():
             add("accuracy", "site", site, month, 0.965 if site_type == "in_house" else 0.95,
                 "higher_is_better")
+        for site, (site_type, *_rest) in SITES.items():  # each site's own cost budget
+            add("cost_per_item", "site", site, month,
+                0.90 if site_type == "in_house" else 0.25, "lower_is_better")
         for queue in QUEUES:
             add("accuracy", "queue", queue, month, 0.95, "higher_is_better")
     return pa.table(rows)

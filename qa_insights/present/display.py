@@ -45,6 +45,7 @@ __all__ = [
     "headline",
     "interval",
     "interval_table",
+    "money",
     "notice",
     "number",
     "pct",
@@ -128,6 +129,39 @@ def pp(value: float | None, digits: int = 1, *, sign: bool = True) -> str:
     """
     text = number(value, digits, sign=sign)
     return text if text == _MISSING else f"{text} pp"
+
+
+def money(value: float | None, currency: str, *, sign: bool = False,
+          per_unit: bool = False) -> str:
+    """An amount of money with its currency code: ``"USD 1.39M"``, ``"USD 335.9k"``,
+    ``"USD 950"``; with ``per_unit`` (a cost per item or per audit) three decimals and no
+    k/M: ``"USD 0.411"``. Rounded first, then signed as :func:`number` (true minus; with
+    ``sign``, "+" on amounts that round above zero); ``"–"`` when missing. The currency
+    comes from the data (the ``volumes`` table's required ``currency`` column); only when
+    the data has no money at all (no volumes) is it empty, and the bare number is shown.
+
+    Examples
+    --------
+    >>> money(1_391_520.0, "USD"), money(-335_912.0, "USD", sign=True), money(950.4, "EUR")
+    ('USD 1.39M', 'USD −335.9k', 'EUR 950')
+    >>> money(0.41127, "USD", per_unit=True), money(3_012.0, "USD", sign=True)
+    ('USD 0.411', 'USD +3.0k')
+    >>> money(float("nan"), "USD"), money(0.0, "")
+    ('–', '0')
+    """
+    if value is None or _is_missing(value):
+        return _MISSING
+    v = float(value)
+    if per_unit:
+        text = number(v, 3, sign=sign)
+    elif abs(round(v, -4)) >= 1e6:
+        text = number(v / 1e6, 2, sign=sign) + "M"
+    elif abs(round(v)) >= 1e3:
+        text = number(v / 1e3, 1, sign=sign) + "k"
+    else:
+        text = number(v, 0, sign=sign)
+    code = str(currency or "").strip()
+    return f"{code} {text}" if code else text
 
 
 def count(value: float | None) -> str:

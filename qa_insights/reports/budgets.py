@@ -14,6 +14,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from qa_insights.present.display import money, number
+
 __all__ = ["BUDGET_LABELS", "budgets_shown"]
 
 #: Column labels of :func:`budgets_shown`.
@@ -22,22 +24,16 @@ BUDGET_LABELS: dict[str, str] = {"scope": "Scope", "scope_value": "Of", "budget"
                                  "status": "Status"}
 
 
-def _money(currency: str, value: float, sign: bool = False) -> str:
-    if value is None or np.isnan(value):
-        return "–"
-    return f"{currency} {value:+,.0f}" if sign else f"{currency} {value:,.0f}"
-
-
 def budgets_shown(table: pd.DataFrame) -> pd.DataFrame:
     """Readable rows of :func:`qa_insights.business.budgets.budget_vs_actual`."""
     rows = table.to_dict("records")
     return pd.DataFrame({
         "scope": table["scope"].astype(str),
         "scope_value": table["scope_value"].fillna("").astype(str),
-        "budget": [_money(r["currency"], r["budget"]) for r in rows],
-        "actual": [_money(r["currency"], r["actual"]) for r in rows],
+        "budget": [money(r["budget"], r["currency"]) for r in rows],
+        "actual": [money(r["actual"], r["currency"]) for r in rows],
         "variance": ["–" if np.isnan(r["variance"]) else
-                     f"{_money(r['currency'], r['variance'], sign=True)} "
-                     f"({r['variance_pct']:+.1f}%)" for r in rows],
+                     f"{money(r['variance'], r['currency'], sign=True)} "
+                     f"({number(r['variance_pct'], sign=True)}%)" for r in rows],
         "status": table["status"].astype(str),
     })

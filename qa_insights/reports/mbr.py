@@ -1,10 +1,12 @@
 """Presentation glue of the Monthly Business Review (``notebooks/monthly_business_review.ipynb``).
 
-Small pure functions on the results of :mod:`qa_insights.business.targets`, :mod:`qa_insights.rca.change`,
-:mod:`qa_insights.present.findings` and :mod:`qa_insights.business.costs`: the executive summary (status
-counts, the biggest movements with their causes), readable target, efficiency and cost
-tables, the budget, shared-cost allocation, what-if and month-end projection tables, and
-the "actions the numbers suggest", every sentence built from the numbers.
+Small pure functions on the results of :mod:`qa_insights.business.targets` and
+:mod:`qa_insights.business.costs`: target status counts and tiles, readable target,
+efficiency and cost tables, the budget, shared-cost allocation, what-if and month-end
+projection tables, and the "actions the numbers suggest", every sentence built from the
+numbers. Every money figure carries its currency (:func:`qa_insights.present.display.money`,
+the currency of the ``volumes`` table). The executive summary is
+:mod:`qa_insights.reports.summary`'s, as in the Monthly Quality Report.
 
 Examples
 --------
@@ -15,17 +17,17 @@ Examples
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
-from qa_insights.data.scalars import as_float
+from qa_insights.present.display import money, number, pp
+from qa_insights.reports.summary import month_name
 
 if TYPE_CHECKING:
     from qa_insights.data.protocol import Store
-    from qa_insights.present.findings import Finding
 
 __all__ = [
     "COST_COLUMNS",
@@ -34,16 +36,19 @@ __all__ = [
     "TARGET_TABLE",
     "actions",
     "allocation_shown",
+    "audit_cost_note",
+    "budget_gaps",
+    "budget_in_scope",
     "budget_shown",
     "cost_change_or_none",
     "cost_change_shown",
     "cost_shown",
     "efficiency_shown",
+    "closed_month_note",
     "format_metric",
-    "movements",
-    "projection_day",
     "projection_shown",
     "rows_in_scope",
+    "shared_cost_note",
     "shared_pools",
     "status_class",
     "status_counts",
@@ -53,6 +58,7 @@ __all__ = [
     "tradeoff_shown",
     "whatif_move_choice",
     "whatif_shown",
+    "with_targets",
 ]
 
 #: Name of the targets table (``tables/target_attainment.csv``).
@@ -127,16 +133,18 @@ def status_tiles(attainment: pd.DataFrame) -> dict[str, str]:
     return {label: f"{counts[s]} of {n}" for label, s in _TILE_STATUS.items()}
 
 
-def format_metric(metric: str, value: float, digits: int = 1) -> str:
+def format_metric(metric: str, value: float, digits: int = 1, currency: str = "") -> str:
     """A metric value in its unit: percentages for proportions, seconds for handle time,
-    currency units for cost.
+    money with its ``currency`` for cost.
 
     Examples
     --------
     >>> format_metric("accuracy", 0.8937), format_metric("handle_time_s", 43.14)
     ('89.4%', '43.1 s')
-    >>> format_metric("cost_per_item", 0.5159), format_metric("critical_error_rate", 0.00407)
-    ('0.516', '0.41%')
+    >>> format_metric("cost_per_item", 0.5159, currency="USD")
+    'USD 0.516'
+    >>> format_metric("critical_error_rate", 0.00407)
+    '0.41%'
     """
     if _nan(value):
         return _MISSING
@@ -145,12 +153,17 @@ def format_metric(metric: str, value: float, digits: int = 1) -> str:
         return f"{100 * value:.{d}f}%"
     if metric.endswith("_s"):
         return f"{value:.{digits}f} s"
+    if metric.startswith("cost"):
+        return money(value, currency, per_unit=True)
     return f"{value:.3f}"
 
 
-def _with_interval(metric: str, value: float, low: float, high: float) -> str:
+def _with_interval(metric: str, value: float, low: float, high: float,
+                   currency: str = "") -> str:
     if _nan(low) or _nan(high):
-        return format_metric(metric, value)
+        return format_metric(metric, value, currency=currency)
+    if metric.startswith("cost"):  # "USD 0.218 (0.214–0.222)"
+        return (f"{money(value, currency, per_unit=True)} ({low:.3f}–{high:.3f})")
     unit = "%" if metric in _PROPORTIONS else " s" if metric.endswith("_s") else ""
     low_text = format_metric(metric, low)
     return (f"{format_metric(metric, value)} ({low_text[:len(low_text) - len(unit)]}–"
@@ -174,11 +187,11 @@ def rows_in_scope(frame: pd.DataFrame, scope_filter: Mapping[str, str]) -> pd.Da
     return out.reset_index(drop=True)
 
 
-def targets_shown(attainment: pd.DataFrame) -> pd.DataFrame:
+def targets_shown(attainment: pd.DataFrame, currency: str = "") -> pd.DataFrame:
     """Readable rows of :func:`qa_insights.business.targets.target_attainment`: metric, scope,
     actual with its 95% interval, target, how the target was set (``method``; ``given``
     when the table does not say), status (decided with the interval) and how many months
-    in a row.
+    in a row; cost figures in ``currency``.
 
     Examples
     --------
@@ -192,11 +205,11 @@ def targets_shown(attainment: pd.DataFrame) -> pd.DataFrame:
         "metric": [_METRIC_NAMES.get(m, m) for m in attainment["metric"]],
         "scope": [s if s == "org" else f"{s} {v}" for s, v in
                   zip(attainment["scope"], attainment["scope_value"].fillna(""))],
-        "actual": [_with_interval(m, v, lo, hi) for m, v, lo, hi in
+        "actual": [_with_interval(m, v, lo, hi, currency) for m, v, lo, hi in
                    zip(attainment["metric"], attainment["actual"], attainment["ci_low"],
                        attainment["ci_high"])],
-        "target": [format_metric(m, t) for m, t in zip(attainment["metric"],
-                                                       attainment["target"])],
+        "target": [format_metric(m, t, currency=currency)
+                   for m, t in zip(attainment["metric"], attainment["target"])],
         "method": (attainment["method"].fillna("given").astype(str)
                    if "method" in attainment else "given"),
         "status": attainment["status"].astype(str).str.upper(),
@@ -204,120 +217,9 @@ def targets_shown(attainment: pd.DataFrame) -> pd.DataFrame:
     })
 
 
-def _money(value: float) -> str:
-    if _nan(value):
-        return _MISSING
-    sign = "-" if value < 0 else ""
-    value = abs(value)
-    if value >= 1e6:
-        return f"{sign}{value / 1e6:.2f}M"
-    if value >= 1e3:
-        return f"{sign}{value / 1e3:.1f}k"
-    return f"{sign}{value:.0f}"
-
-
 def _top(frame: pd.DataFrame, column: str, by: str) -> str:
     row = frame.iloc[int(np.argmax(np.abs(frame[column].to_numpy())))]
     return str(row[by])
-
-
-def _size(change: float, level: float) -> float:
-    """``|change|`` as a percentage of ``level`` (NaN without a positive level)."""
-    return 100.0 * abs(change) / level if level > 0 else float("nan")
-
-
-def movements(quality: pd.DataFrame | None, cost: pd.DataFrame | None, findings: Sequence[Finding],
-              n: int = 3) -> pd.DataFrame:
-    """The month's biggest movements with their causes, largest first, for the executive
-    summary.
-
-    Candidates: the org error rate's change (mix and rate effects, the site behind each),
-    the cost change (volume, mix and unit-cost effects), every significant segment
-    finding (its own-rate effect on the org rate) and each other site's effect on the org
-    rate. Each is sized as a percentage of last month's level of what it moves
-    (``size_pct``: points of the org error rate over last month's rate, or the cost
-    change over last month's cost), so error-rate and cost movements rank on one scale;
-    the ``n`` largest are kept, largest first (ties keep that order).
-
-    Parameters
-    ----------
-    quality : DataFrame or None
-        :func:`qa_insights.rca.change.explain_change` by ``site`` (``scale=100``); None without
-        a comparison month.
-    cost : DataFrame or None
-        :func:`qa_insights.business.costs.cost_change` by ``site`` (None without volumes).
-    findings : sequence of Finding
-        :func:`qa_insights.present.findings.change_findings` of ``quality``.
-    n : int
-        Rows wanted.
-
-    Returns
-    -------
-    DataFrame
-        ``area``, ``movement``, ``cause``, ``size_pct``.
-
-    Examples
-    --------
-    >>> c = pd.DataFrame({"site": ["a"], "mix_effect": [0.0]})
-    >>> c.attrs["overall"] = {"cost_before": 100.0, "cost_after": 90.0, "change_pct": -10.0,
-    ...                       "volume_pts": -10.0, "mix_pts": 0.0, "unit_cost_pts": 0.0}
-    >>> movements(None, c, []).size_pct.tolist()
-    [10.0]
-    """
-    rows: list[dict[str, object]] = []
-    by, level = "site", float("nan")
-    if quality is None:
-        quality = pd.DataFrame(columns=["site"])
-    else:
-        o = quality.attrs["overall"]
-        by = o["by"][0] if isinstance(o.get("by"), (list, tuple)) and o["by"] else "site"
-        level = 100.0 * o["rate_before"]
-        rows.append({**_quality_row(quality, o, by, findings),
-                     "size_pct": _size(o["change"], level)})
-    if cost is not None and len(cost):
-        c = cost.attrs["overall"]
-        rows.append({
-            "area": "Cost",
-            "movement": (f"Cost {_money(c['cost_before'])} to {_money(c['cost_after'])} "
-                         f"({c['change_pct']:+.1f}%)"),
-            "cause": (f"volume {c['volume_pts']:+.1f} pts, mix {c['mix_pts']:+.1f} pts "
-                      f"(mostly {_top(cost, 'mix_effect', by)}), unit cost "
-                      f"{c['unit_cost_pts']:+.1f} pts"),
-            "size_pct": abs(float(c["change_pct"])),
-        })
-    segs = [f for f in findings if f.kind == "segment_change" and f.significant]
-    rows += [{"area": "Quality", "movement": f.sentence, "cause": "own error rate",
-              "size_pct": _size(f.numbers["rate_effect_pts"], level)} for f in segs]
-    shown = {f.scope for f in segs}
-    for r in quality.itertuples(index=False):
-        name = str(getattr(r, by))
-        if name in shown:
-            continue
-        rows.append({"area": "Quality",
-                     "movement": (f"{name}: error rate {100 * as_float(r.rate_before):.1f}% to "
-                                  f"{100 * as_float(r.rate_after):.1f}%, {r.total_effect:+.2f} pts on the "
-                                  "org rate (not significant on its own)"),
-                     "cause": f"mix {r.mix_effect:+.2f} pts, own rate {r.rate_effect:+.2f} pts",
-                     "size_pct": _size(as_float(r.total_effect), level)})
-    out = pd.DataFrame(rows, columns=["area", "movement", "cause", "size_pct"])
-    out["size_pct"] = out["size_pct"].astype(float)
-    return out.sort_values("size_pct", ascending=False, kind="stable",
-                           na_position="last").head(n).reset_index(drop=True)
-
-
-def _quality_row(quality: pd.DataFrame, o: Mapping[str, Any], by: str, findings: Sequence[Finding]
-                 ) -> dict[str, str]:
-    head = next((f for f in findings if f.kind == "rate_change"), None)
-    p = "" if head is None else f", {_p_text(head.p_value)}"
-    verdict = "" if head is None or head.significant else " (not significant)"
-    return {
-        "area": "Quality",
-        "movement": (f"Error rate {100 * o['rate_before']:.2f}% in {o['compare_month']} to "
-                     f"{100 * o['rate_after']:.2f}% ({o['change']:+.2f} pts{p}){verdict}"),
-        "cause": (f"mix {o['mix_effect']:+.2f} pts (mostly {_top(quality, 'mix_effect', by)}), "
-                  f"own rates {o['rate_effect']:+.2f} pts (mostly "
-                  f"{_top(quality, 'rate_effect', by)})"),
-    }
 
 
 def cost_change_or_none(store: Store, month: str) -> pd.DataFrame | None:
@@ -365,17 +267,27 @@ def efficiency_shown(eff: pd.DataFrame, confidence_z: float = 1.96) -> pd.DataFr
     })
 
 
-def cost_shown(cost: pd.DataFrame) -> pd.DataFrame:
-    """Readable rows of :func:`qa_insights.business.costs.cost_by_site`: items, cost, cost per item,
-    cost per correct decision with its interval (from the accuracy's Wilson interval) and
-    accuracy with its interval."""
+def cost_shown(cost: pd.DataFrame, currency: str) -> pd.DataFrame:
+    """Readable rows of :func:`qa_insights.business.costs.cost_by_site`: items, cost, cost per
+    item, cost per correct decision with its interval (from the accuracy's Wilson interval)
+    and accuracy with its interval; money in ``currency``.
+
+    Examples
+    --------
+    >>> c = pd.DataFrame({"site": ["a"], "items_handled": [1000], "cost": [250.0],
+    ...     "cost_per_item": [0.25], "cost_per_correct_decision": [0.26],
+    ...     "cost_per_correct_decision_low": [0.255], "cost_per_correct_decision_high": [0.27],
+    ...     "accuracy": [0.96], "accuracy_ci_low": [0.93], "accuracy_ci_high": [0.98]})
+    >>> cost_shown(c, "USD").iloc[0, 2:5].tolist()
+    ['USD 250', 'USD 0.250', 'USD 0.260 (0.255–0.270)']
+    """
     return pd.DataFrame({
         "site": cost["site"].astype(str),
         "items_handled": cost["items_handled"],
-        "cost": [_money(v) for v in cost["cost"]],
-        "cost_per_item": [f"{v:.3f}" for v in cost["cost_per_item"]],
+        "cost": [money(v, currency) for v in cost["cost"]],
+        "cost_per_item": [money(v, currency, per_unit=True) for v in cost["cost_per_item"]],
         "cost_per_correct_decision": [
-            f"{v:.3f} ({lo:.3f}–{hi:.3f})" for v, lo, hi in
+            _with_interval("cost_per_correct_decision", v, lo, hi, currency) for v, lo, hi in
             zip(cost["cost_per_correct_decision"], cost["cost_per_correct_decision_low"],
                 cost["cost_per_correct_decision_high"])],
         "accuracy": [_with_interval("accuracy", v, lo, hi) for v, lo, hi in
@@ -383,14 +295,17 @@ def cost_shown(cost: pd.DataFrame) -> pd.DataFrame:
     })
 
 
-def tradeoff_shown(tradeoff: pd.DataFrame) -> pd.DataFrame:
+def tradeoff_shown(tradeoff: pd.DataFrame, currency: str) -> pd.DataFrame:
     """Readable rows of :func:`qa_insights.business.costs.cost_tradeoff`: unit cost against cost
-    per correct decision, what errors add, ranks and the cheaper-but-worse flag."""
+    per correct decision, what errors add, ranks and the cheaper-but-worse flag; money in
+    ``currency``."""
     return pd.DataFrame({
         "site": tradeoff["site"].astype(str),
-        "cost_per_item": [f"{v:.3f}" for v in tradeoff["cost_per_item"]],
-        "cost_per_correct_decision": [f"{v:.3f}" for v in tradeoff["cost_per_correct_decision"]],
-        "error_premium": [f"{v:.4f}" for v in tradeoff["error_premium"]],
+        "cost_per_item": [money(v, currency, per_unit=True) for v in tradeoff["cost_per_item"]],
+        "cost_per_correct_decision": [money(v, currency, per_unit=True)
+                                      for v in tradeoff["cost_per_correct_decision"]],
+        "error_premium": [money(v, currency, per_unit=True, sign=True)
+                          for v in tradeoff["error_premium"]],
         "accuracy": [_with_interval("accuracy", v, lo, hi) for v, lo, hi in
                      zip(tradeoff["accuracy"], tradeoff["accuracy_ci_low"],
                          tradeoff["accuracy_ci_high"])],
@@ -400,47 +315,133 @@ def tradeoff_shown(tradeoff: pd.DataFrame) -> pd.DataFrame:
     })
 
 
-def cost_change_shown(table: pd.DataFrame) -> pd.DataFrame:
-    """Readable rows of :func:`qa_insights.business.costs.cost_change_table` (the waterfall).
+_COMPONENTS = {"volume": "Volume: more or fewer items",
+               "mix": "Mix: items moving between sites of different cost per item",
+               "unit cost": "Unit cost: sites' own cost per item"}
+
+
+def cost_change_shown(table: pd.DataFrame, currency: str, before: str, after: str
+                      ) -> pd.DataFrame:
+    """Readable rows of :func:`qa_insights.business.costs.cost_change_table` (the waterfall):
+    last month's cost, the volume, mix and unit-cost effects in ``currency`` and as a
+    percentage of last month's cost, and this month's cost with the total change.
+
+    Parameters
+    ----------
+    table : DataFrame
+        :func:`qa_insights.business.costs.cost_change_table`.
+    currency : str
+        The cost's currency.
+    before, after : str
+        The two months (``YYYY-MM``).
 
     Examples
     --------
-    >>> t = pd.DataFrame({"component": ["cost before", "mix"], "amount": [1.39e6, -3.36e5],
-    ...                   "pts": [100.0, -24.17]})
-    >>> cost_change_shown(t).values.tolist()
-    [['cost before', '1.39M', '100.0'], ['mix', '-336.0k', '-24.2 pts']]
+    >>> t = pd.DataFrame({"component": ["cost before", "mix", "cost after"],
+    ...                   "amount": [1.39e6, -3.36e5, 1.054e6], "pts": [100.0, -24.17, 75.83]})
+    >>> cost_change_shown(t, "USD", "2026-09", "2026-10").values.tolist()
+    [['Cost in September 2026', 'USD 1.39M', ''], ['Mix: items moving between sites of different cost per item', 'USD −336.0k', '−24.2%'], ['Cost in October 2026', 'USD 1.05M', '−24.2% (USD −336.0k)']]
     """
-    return pd.DataFrame({
-        "component": table["component"].astype(str),
-        "amount": [_money(v) for v in table["amount"]],
-        "pts": [f"{v:.1f}" if c in ("cost before", "cost after") else f"{v:+.1f} pts"
-                for c, v in zip(table["component"], table["pts"])],
-    })
+    rows = []
+    base = float(table.loc[table["component"] == "cost before", "amount"].iloc[0])
+    for c, v, pts in zip(table["component"], table["amount"], table["pts"]):
+        if c == "cost before":
+            rows.append((f"Cost in {month_name(before)}", money(v, currency), ""))
+        elif c == "cost after":
+            rows.append((f"Cost in {month_name(after)}", money(v, currency),
+                         f"{number(pts - 100.0, sign=True)}% "
+                         f"({money(v - base, currency, sign=True)})"))
+        else:
+            rows.append((_COMPONENTS.get(str(c), str(c)), money(v, currency, sign=True),
+                         f"{number(pts, sign=True)}%"))
+    return pd.DataFrame(rows, columns=["component", "amount", "change_pct"])
 
 
-def budget_shown(variance: pd.DataFrame) -> pd.DataFrame:
-    """Readable rows of :func:`qa_insights.business.costs.budget_variance`: cost against budget,
-    the variance (positive = over budget) split into volume and rate parts, and where the
-    budget comes from.
+def _basis(basis: str, per_item: float, currency: str) -> str:
+    if basis.startswith("cost_per_item target"):
+        whose = "the organisation's" if basis.endswith("(org)") else "its own"
+        return f"{whose} cost-per-item target, {money(per_item, currency, per_unit=True)}"
+    return "no cost-per-item target of its own"
+
+
+def budget_shown(budget: pd.DataFrame, currency: str) -> pd.DataFrame:
+    """Readable rows of :func:`qa_insights.business.costs.budget_against_targets`: scope, cost
+    against budget, the variance in ``currency`` and as a percentage of the budget
+    (positive: over budget), the status and the target the budget comes from.
 
     Examples
     --------
-    >>> v = pd.DataFrame({"site": ["a"], "cost": [660.0], "budget": [500.0],
-    ...     "variance": [160.0], "variance_pct": [32.0], "volume_variance": [50.0],
-    ...     "rate_variance": [110.0], "budget_basis": ["cost_per_item target (org)"]})
-    >>> budget_shown(v).iloc[0].tolist()
-    ['a', '660', '500', '160 (+32.0%)', '50', '110', 'cost_per_item target (org)']
+    >>> b = pd.DataFrame({"scope": ["org", "site"], "scope_value": ["", "a"],
+    ...     "cost": [660.0, 300.0], "budget": [500.0, float("nan")],
+    ...     "variance": [160.0, float("nan")], "variance_pct": [32.0, float("nan")],
+    ...     "budget_cost_per_item": [0.3, float("nan")],
+    ...     "budget_basis": ["cost_per_item target (org)", "no target of its own"],
+    ...     "status": ["over budget", "no budget"]})
+    >>> budget_shown(b, "USD").values.tolist()[0]
+    ['Whole organisation', 'USD 660', 'USD 500', 'USD +160 (+32.0%)', 'over budget', "the organisation's cost-per-item target, USD 0.300"]
+    >>> budget_shown(b, "USD").values.tolist()[1][2:5]
+    ['–', '–', 'no budget']
     """
     return pd.DataFrame({
-        "site": variance["site"].astype(str),
-        "cost": [_money(v) for v in variance["cost"]],
-        "budget": [_money(v) for v in variance["budget"]],
-        "variance": [f"{_money(v)} ({p:+.1f}%)" if not _nan(p) else _MISSING
-                     for v, p in zip(variance["variance"], variance["variance_pct"])],
-        "volume_variance": [_money(v) for v in variance["volume_variance"]],
-        "rate_variance": [_money(v) for v in variance["rate_variance"]],
-        "budget_basis": variance["budget_basis"].astype(str),
+        "scope": ["Whole organisation" if s == "org" else str(v)
+                  for s, v in zip(budget["scope"], budget["scope_value"])],
+        "cost": [money(v, currency) for v in budget["cost"]],
+        "budget": [money(v, currency) for v in budget["budget"]],
+        "variance": [_MISSING if _nan(v) else
+                     f"{money(v, currency, sign=True)} ({number(p, sign=True)}%)"
+                     for v, p in zip(budget["variance"], budget["variance_pct"])],
+        "status": budget["status"].astype(str),
+        "budget_basis": [_basis(str(b), c, currency) for b, c in
+                         zip(budget["budget_basis"], budget["budget_cost_per_item"])],
     })
+
+
+def budget_in_scope(budget: pd.DataFrame, scope_filter: Mapping[str, str]
+                    ) -> tuple[pd.DataFrame, str | None]:
+    """The budget rows a report shows and the line naming the rows it cannot show.
+
+    The scope's rows are every row for the organisation (or a queue or market, whose cost is
+    not split by site) and only its own site's row for a site; of those, the rows with a
+    budget are shown, and the sites without a target of their own are named in one line
+    (:func:`budget_gaps`).
+
+    Examples
+    --------
+    >>> b = pd.DataFrame({"scope": ["org", "site", "site"], "scope_value": ["", "a", "b"],
+    ...                   "status": ["over budget", "within budget", "no budget"]})
+    >>> rows, gaps = budget_in_scope(b, {})
+    >>> rows.scope_value.tolist(), gaps[:18]
+    (['', 'a'], 'No budget for b: i')
+    >>> budget_in_scope(b, {"site": "a"})[0].scope_value.tolist()
+    ['a']
+    """
+    if "site" in scope_filter:
+        budget = budget[(budget["scope"] == "site")
+                        & (budget["scope_value"] == scope_filter["site"])]
+    shown = budget[budget["status"] != "no budget"].reset_index(drop=True)
+    return shown, budget_gaps(budget)
+
+
+def budget_gaps(budget: pd.DataFrame) -> str | None:
+    """One line naming the sites without a cost-per-item target of their own (so without
+    a budget) and what to add; None when every site has one.
+
+    Examples
+    --------
+    >>> b = pd.DataFrame({"scope": ["org", "site", "site"], "scope_value": ["", "a", "b"],
+    ...                   "status": ["over budget", "no budget", "within budget"]})
+    >>> budget_gaps(b)
+    'No budget for a: it has no cost-per-item target of its own. To compare it with a budget, add a row to targets.csv with metric cost_per_item, scope site and the site in scope_value.'
+    """
+    gaps = budget[(budget["scope"] == "site") & (budget["status"] == "no budget")]
+    if gaps.empty:
+        return None
+    names = ", ".join(gaps["scope_value"].astype(str))
+    one = len(gaps) == 1
+    return (f"No budget for {names}: {'it has' if one else 'they have'} no cost-per-item "
+            f"target of {'its' if one else 'their'} own. To compare "
+            f"{'it' if one else 'them'} with a budget, add a row to targets.csv with metric "
+            f"cost_per_item, scope site and the site in scope_value.")
 
 
 def shared_pools(month: str, shared_cost: float, pool: str = "shared QA and tooling"
@@ -462,27 +463,60 @@ def shared_pools(month: str, shared_cost: float, pool: str = "shared QA and tool
     return pd.DataFrame({"month": [month], "pool": [pool], "cost": [float(shared_cost)]})
 
 
-def allocation_shown(allocation: pd.DataFrame) -> pd.DataFrame:
+
+def shared_cost_note(month: str, currency: str) -> str:
+    """The line shown when no shared cost was given: what is missing and how to give it.
+
+    Examples
+    --------
+    >>> shared_cost_note("2026-10", "USD")[:71]
+    'No shared QA and tooling cost was given for October 2026, so none is al'
+    """
+    return (f"No shared QA and tooling cost was given for {month_name(month)}, so none is "
+            "allocated to the sites. To allocate it, enter the month's amount"
+            f"{f' in {currency}' if currency else ''} as the report's shared cost (the "
+            "shared_cost setting at the top of the Monthly Business Review notebook).")
+
+
+def audit_cost_note(currency: str) -> str:
+    """The line shown when the cost of one audit is not known: what it would add.
+
+    Examples
+    --------
+    >>> audit_cost_note("USD")[:52]
+    'Audit cost is not projected: the cost of one audit i'
+    """
+    return ("Audit cost is not projected: the cost of one audit is not known. Enter it"
+            f"{f' in {currency}' if currency else ''} as the report's cost per audit (the "
+            "cost_per_audit setting at the top of the Monthly Business Review notebook) to "
+            "see what each scenario changes in audit cost.")
+
+
+def allocation_shown(allocation: pd.DataFrame, currency: str) -> pd.DataFrame:
     """Readable rows of :func:`qa_insights.business.cost_allocation.allocate_shared_costs`: pool,
-    unit, driver value, its share and the amount allocated.
+    unit, driver value, its share and the amount allocated (in ``currency``).
 
     Examples
     --------
     >>> a = pd.DataFrame({"month": ["2026-08"], "pool": ["qa"], "site": ["a"],
     ...     "driver": ["n_audits"], "driver_value": [300.0], "driver_share": [0.75],
     ...     "allocated_cost": [6000.0]})
-    >>> allocation_shown(a).iloc[0].tolist()
-    ['qa', 'a', 'n_audits', '300', '75.0%', '6.0k']
+    >>> allocation_shown(a, "USD").iloc[0].tolist()
+    ['qa', 'a', 'audits', '300', '75.0%', 'USD 6.0k']
     """
     unit = [c for c in ("site", "vendor", "queue") if c in allocation.columns]
     return pd.DataFrame({
         "pool": allocation["pool"].astype(str),
         "unit": allocation[unit].astype(str).agg(" / ".join, axis=1),
-        "driver": allocation["driver"].astype(str),
+        "driver": [_DRIVERS.get(str(d), str(d)) for d in allocation["driver"]],
         "driver_value": [f"{v:,.0f}" for v in allocation["driver_value"]],
         "driver_share": [f"{100 * v:.1f}%" for v in allocation["driver_share"]],
-        "allocated_cost": [_money(v) for v in allocation["allocated_cost"]],
+        "allocated_cost": [money(v, currency) for v in allocation["allocated_cost"]],
     })
+
+
+_DRIVERS = {"n_audits": "audits", "items_handled": "items handled",
+            "productive_hours": "productive hours"}
 
 
 def whatif_move_choice(cells: pd.DataFrame) -> dict[str, str] | None:
@@ -525,9 +559,11 @@ def whatif_move_choice(cells: pd.DataFrame) -> dict[str, str] | None:
     return None if best is None else best[1]
 
 
-def whatif_shown(whatif: pd.DataFrame) -> pd.DataFrame:
-    """Readable rows of a :mod:`qa_insights.business.whatif` result: baseline, scenario and change
-    of cost, audits, the org error rate with its 95% interval and the margin of error.
+
+def whatif_shown(whatif: pd.DataFrame, currency: str) -> pd.DataFrame:
+    """Readable rows of a :mod:`qa_insights.business.whatif` result: baseline, scenario and
+    change of cost and cost per item (in ``currency``), audits, audit cost, the org error
+    rate with its 95% interval and the margin of error.
 
     Examples
     --------
@@ -536,50 +572,53 @@ def whatif_shown(whatif: pd.DataFrame) -> pd.DataFrame:
     ...     "audit_cost": [float("nan")] * 2, "error_rate": [0.08, -0.003],
     ...     "error_ci_low": [0.07, -0.005], "error_ci_high": [0.09, -0.001],
     ...     "margin_of_error": [0.011, 0.0004]})
-    >>> whatif_shown(w).error_rate.tolist()
-    ['8.00% (7.00–9.00%)', '-0.30 pts (-0.50 to -0.10)']
+    >>> whatif_shown(w, "USD").error_rate.tolist()
+    ['8.00% (7.00–9.00%)', '−0.30 pp (−0.50 to −0.10)']
+    >>> whatif_shown(w, "USD").cost.tolist()
+    ['USD 15.0k', 'USD −1.2k']
     """
     change = whatif["scenario"] == "change"
     return pd.DataFrame({
         "scenario": whatif["scenario"].astype(str),
-        "cost": [_money(v) for v in whatif["cost"]],
-        "cost_per_item": [f"{v:+.4f}" if ch else f"{v:.4f}"
+        "cost": [money(v, currency, sign=ch) for v, ch in zip(whatif["cost"], change)],
+        "cost_per_item": [money(v, currency, per_unit=True, sign=ch)
                           for v, ch in zip(whatif["cost_per_item"], change)],
-        "planned_audits": [f"{v:+,.0f}" if ch else f"{v:,.0f}"
-                           for v, ch in zip(whatif["planned_audits"], change)],
-        "audit_cost": [_money(v) for v in whatif["audit_cost"]],
+        "planned_audits": [number(v, 0, sign=ch) for v, ch in
+                           zip(whatif["planned_audits"], change)],
+        "audit_cost": [money(v, currency, sign=ch) if not _nan(v) else _MISSING
+                       for v, ch in zip(whatif["audit_cost"], change)],
         "error_rate": [
-            f"{100 * v:+.2f} pts ({100 * lo:.2f} to {100 * hi:.2f})" if ch else f"{100 * v:.2f}% ({100 * lo:.2f}–{100 * hi:.2f}%)"
+            f"{pp(100 * v, 2)} ({number(100 * lo, 2)} to {number(100 * hi, 2)})" if ch
+            else f"{100 * v:.2f}% ({100 * lo:.2f}–{100 * hi:.2f}%)"
             for v, lo, hi, ch in zip(whatif["error_rate"], whatif["error_ci_low"],
                                      whatif["error_ci_high"], change)],
-        "margin_of_error": [f"{100 * v:+.2f} pts" if ch else f"±{100 * v:.2f} pts"
+        "margin_of_error": [pp(100 * v, 2) if ch else f"±{100 * v:.2f} pp"
                             for v, ch in zip(whatif["margin_of_error"], change)],
     })
 
 
-def projection_day(store: Store, month: str, look_back_day: int = 15) -> tuple[str, bool]:
-    """The day to project the month end from: the last day with audits when the month
-    is still running, else (a complete month) day ``look_back_day`` as a look-back of what
-    the projection said then.
-
-    Returns
-    -------
-    tuple
-        ``(as_of 'YYYY-MM-DD', complete)``.
+def closed_month_note(month: str) -> str:
+    """The one line shown instead of a month-end projection when the month is closed.
 
     Examples
     --------
-    >>> projection_day(store, "2026-08")                               # doctest: +SKIP
-    ('2026-08-15', True)
+    >>> closed_month_note("2026-10")[:60]
+    'No month-end projection: October 2026 is closed, so its actu'
     """
-    last = store.query("SELECT CAST(MAX(audited_at) AS DATE) AS day FROM audits "
-                       "WHERE month = ?", [month])["day"].iloc[0]
-    if pd.isna(last):
-        raise ValueError(f"no audits in {month}: nothing to project")
-    day = pd.Timestamp(last)
-    if day.day < day.days_in_month:
-        return day.strftime("%Y-%m-%d"), False
-    return f"{month}-{min(look_back_day, day.days_in_month):02d}", True
+    return (f"No month-end projection: {month_name(month)} is closed, so its actual values "
+            "are in the Targets table above; a projection is made only while a month is "
+            "still open.")
+
+
+def with_targets(projection: pd.DataFrame) -> pd.DataFrame:
+    """The projection rows that have a target (a projected status needs one).
+
+    Examples
+    --------
+    >>> with_targets(pd.DataFrame({"target": [0.95, None]})).target.tolist()
+    [0.95]
+    """
+    return projection[projection["target"].notna()].reset_index(drop=True)
 
 
 def projection_shown(projection: pd.DataFrame) -> pd.DataFrame:
@@ -612,20 +651,20 @@ def projection_shown(projection: pd.DataFrame) -> pd.DataFrame:
 
 
 def actions(attainment: pd.DataFrame, tradeoff: pd.DataFrame | None = None,
-            quality: pd.DataFrame | None = None, cost: pd.DataFrame | None = None,
+            cost: pd.DataFrame | None = None, currency: str = "",
             max_actions: int = 8) -> list[str]:
     """The actions the numbers suggest, most urgent first, each sentence built from the
-    numbers.
+    numbers and addressed to the function that owns it.
 
     Rules, in order:
 
     1. every ``missed`` target (org first, then sites and queues, largest gap first):
        name it with the actual, its interval and the target;
-    2. a quality change driven by mix (the mix effect is positive and larger than the
-       rate effect): review volume allocation rather than coaching;
-    3. every site that is ``cheaper_but_worse``: weigh its saving against its quality gap;
-    4. a cost change driven by mix: volume moved between sites of different unit cost;
-    5. ``at risk`` targets whose point estimate is on the wrong side: watch them.
+    2. every site that is ``cheaper_but_worse``: weigh its saving against its quality gap;
+    3. a cost change driven by mix: volume moved between sites of different unit cost;
+    4. ``at risk`` targets whose point estimate is on the wrong side: watch them.
+
+    Why the error rate moved is the executive summary's (with its tests), not repeated here.
 
     Parameters
     ----------
@@ -633,10 +672,10 @@ def actions(attainment: pd.DataFrame, tradeoff: pd.DataFrame | None = None,
         :func:`qa_insights.business.targets.target_attainment` of the month.
     tradeoff : DataFrame, optional
         :func:`qa_insights.business.costs.cost_tradeoff` of the month.
-    quality : DataFrame, optional
-        :func:`qa_insights.rca.change.explain_change` by site (``scale=100``).
     cost : DataFrame, optional
         :func:`qa_insights.business.costs.cost_change` by site.
+    currency : str
+        Currency of the money figures (needed when a cost sentence is made).
     max_actions : int
         At most this many sentences.
 
@@ -650,56 +689,59 @@ def actions(attainment: pd.DataFrame, tradeoff: pd.DataFrame | None = None,
     ...     "month": ["2026-08"], "actual": [0.894], "ci_low": [0.859], "ci_high": [0.920],
     ...     "target": [0.95], "status": ["missed"], "point_meets": [False]})
     >>> actions(a)
-    ['Accuracy at site hyd missed its target: 89.4% (85.9–92.0%) against 95.0%. Start a root-cause review there (see its RCA deep dive).']
+    ['Accuracy at site hyd missed its target: 89.4% (85.9–92.0%) against 95.0%. Training and coaching: start a root-cause review there (see its RCA deep dive).']
     """
     out: list[str] = []
     order = {"org": 0, "site": 1, "queue": 2, "market": 3}
     missed = attainment[attainment["status"] == "missed"].copy()
     missed["_order"] = missed["scope"].map(order).fillna(9)
     missed["_gap"] = -(missed["actual"] - missed["target"]).abs() / missed["target"].abs()
-    for r in missed.sort_values(["_order", "_gap"], kind="stable").itertuples(index=False):
-        where = "the organisation" if r.scope == "org" else f"{r.scope} {r.scope_value}"
-        metric = str(r.metric)
-        name = _METRIC_NAMES.get(metric, metric)
-        todo = {"cost_per_item": "Review staffing and vendor rates against volume.",
-                "handle_time_s": "Check workflow and tooling for slow steps."}.get(
-            metric, "Start a root-cause review there (see its RCA deep dive)."
-            if r.scope in ("site", "queue") else "Focus on the sites and queues that missed.")
-        out.append(f"{name} at {where} missed its target: "
-                   f"{_with_interval(metric, as_float(r.actual), as_float(r.ci_low), as_float(r.ci_high))} against "
-                   f"{format_metric(metric, as_float(r.target))}. {todo}")
-    if quality is not None and len(quality):
-        o = quality.attrs["overall"]
-        if o["mix_effect"] > 0 and o["mix_effect"] > o["rate_effect"]:
-            site = _top(quality, "mix_effect", "site")
-            out.insert(min(len(out), 1),
-                       f"The error rate moved {o['change']:+.2f} pts, of which "
-                       f"{o['mix_effect']:+.2f} pts is mix: volume moved towards {site}, while "
-                       f"sites' own rates moved {o['rate_effect']:+.2f} pts. Review volume "
-                       "allocation: coaching will not fix a mix effect.")
+    for r in missed.sort_values(["_order", "_gap"], kind="stable").to_dict("records"):
+        metric, scope = str(r["metric"]), str(r["scope"])
+        where = "the organisation" if scope == "org" else f"{scope} {r['scope_value']}"
+        todo = {"cost_per_item": "Finance and vendor management: review staffing and vendor "
+                                 "rates against volume.",
+                "handle_time_s": "Operations: check workflow and tooling for slow steps."}.get(
+            metric, "Training and coaching: start a root-cause review there (see its RCA "
+            "deep dive)." if scope in ("site", "queue") else
+            "Quality lead: focus on the sites and queues that missed.")
+        out.append(f"{_METRIC_NAMES.get(metric, metric)} at {where} missed its target: "
+                   f"{_with_interval(metric, r['actual'], r['ci_low'], r['ci_high'], currency)}"
+                   f" against {format_metric(metric, r['target'], currency=currency)}. {todo}")
     if tradeoff is not None:
-        for r in tradeoff[tradeoff["cheaper_but_worse"]].itertuples(index=False):
-            out.append(f"{r.site} is cheaper per item ({r.cost_per_item:.3f} against "
-                       f"{r.org_cost_per_item:.3f} overall) but its accuracy "
-                       f"{_with_interval('accuracy', as_float(r.accuracy), as_float(r.accuracy_ci_low), as_float(r.accuracy_ci_high))}"
-                       f" is significantly below the rest ({_p_text(as_float(r.p_value))}); cost per "
-                       f"correct decision {r.cost_per_correct_decision:.3f}. Weigh the saving "
-                       "against the quality gap before moving more volume there.")
+        for t in tradeoff[tradeoff["cheaper_but_worse"]].to_dict("records"):
+            acc = _with_interval("accuracy", t["accuracy"], t["accuracy_ci_low"],
+                                 t["accuracy_ci_high"])
+            out.append(f"{t['site']} is cheaper per item "
+                       f"({money(t['cost_per_item'], currency, per_unit=True)} against "
+                       f"{money(t['org_cost_per_item'], currency, per_unit=True)} overall) but "
+                       f"its accuracy {acc} is significantly below the rest "
+                       f"({_p_text(t['p_adjusted'])}, Holm-adjusted for {t['n_tests']} "
+                       f"comparisons); cost per correct decision "
+                       f"{money(t['cost_per_correct_decision'], currency, per_unit=True)}. "
+                       "Vendor management: weigh the saving against the quality gap before "
+                       "moving more volume there.")
     if cost is not None and len(cost):
         c = cost.attrs["overall"]
         if abs(c["mix_pts"]) >= 5:
             site = _top(cost, "mix_effect", "site")
-            direction = "saved" if c["mix_effect"] < 0 else "added"
-            out.append(f"Volume moving between sites {direction} {_money(abs(c['mix_effect']))}"
-                       f" ({c['mix_pts']:+.1f} pts of cost, mostly {site}); volume itself "
-                       f"added {c['volume_pts']:+.1f} pts. Confirm the shift is intended.")
+            mix_verb = "saved" if c["mix_effect"] < 0 else "added"
+            vol_verb = "saved" if c["volume_effect"] < 0 else "added"
+            out.append(f"Volume moving between sites {mix_verb} "
+                       f"{money(abs(c['mix_effect']), currency)} "
+                       f"({number(c['mix_pts'], sign=True)}% of last month's cost, mostly "
+                       f"{site}); the number of items {vol_verb} "
+                       f"{money(abs(c['volume_effect']), currency)} "
+                       f"({number(c['volume_pts'], sign=True)}%). Finance: confirm the shift "
+                       "is intended.")
     risky = attainment[(attainment["status"] == "at risk")
                        & ~attainment.get("point_meets", pd.Series(True, attainment.index))
                        .fillna(True).astype(bool)]
-    for r in risky.itertuples(index=False):
-        where = "the organisation" if r.scope == "org" else f"{r.scope} {r.scope_value}"
-        metric = str(r.metric)
+    for r in risky.to_dict("records"):
+        metric, scope = str(r["metric"]), str(r["scope"])
+        where = "the organisation" if scope == "org" else f"{scope} {r['scope_value']}"
         out.append(f"Watch {_METRIC_NAMES.get(metric, metric).lower()} at {where}: "
-                   f"{format_metric(metric, as_float(r.actual))} is on the wrong side of "
-                   f"{format_metric(metric, as_float(r.target))}, not yet significantly.")
+                   f"{format_metric(metric, r['actual'], currency=currency)} is on the wrong "
+                   f"side of {format_metric(metric, r['target'], currency=currency)}, not yet "
+                   "significantly.")
     return out[:max_actions]

@@ -1,7 +1,7 @@
 """Presentation of the vendor scorecard in the MBR (:mod:`qa_insights.business.vendors`).
 
 :func:`scorecard_shown` turns the scorecard into readable cells (intervals, differences
-against in-house with their Holm-adjusted test, money in thousands, target statuses);
+against in-house with their Holm-adjusted test, money with its currency, target statuses);
 :func:`tradeoff_sentences` gives the one-sentence trade-off of each vendor.
 
 Examples
@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from qa_insights.business.vendors import IN_HOUSE
+from qa_insights.present.display import money
 
 __all__ = ["SCORECARD_LABELS", "scorecard_shown", "tradeoff_sentences"]
 
@@ -52,12 +53,6 @@ def _vs(text: str, pct: float) -> str:
     return text if _missing(pct) else f"{text} ({pct:+.0f}%)"
 
 
-def _money(value: float) -> str:
-    if _missing(value):
-        return "–"
-    return f"{value / 1e3:,.1f}k" if abs(value) >= 1e3 else f"{value:,.0f}"
-
-
 def _diff(row: pd.Series) -> str:
     if _missing(row["accuracy_diff_pts"]):
         return "baseline" if row["vendor"] == IN_HOUSE else "–"
@@ -83,11 +78,12 @@ def scorecard_shown(card: pd.DataFrame) -> pd.DataFrame:
     ...     "productive_hours": [10.0, 10.0], "headcount": [1.0, 1.0],
     ...     "cost": [1000.0, 600.0], "n_audits": [500, 500], "n_errors": [10, 30],
     ...     "n_critical": [1, 2], "n_handle_time": [500, 500],
-    ...     "handle_time_total_s": [20000.0, 15000.0]})
+    ...     "handle_time_total_s": [20000.0, 15000.0], "currency": "EUR"})
     >>> scorecard_shown(scorecard_from_sums(s)).loc[1, ["cost_per_item", "handle_time"]].tolist()
-    ['0.600 (-40%)', '30.0 s (-25%)']
+    ['EUR 0.600 (-40%)', '30.0 s (-25%)']
     """
     rows = [card.loc[i] for i in card.index]
+    cur = [str(r.get("currency", "")) for r in rows]
     return pd.DataFrame({
         "vendor": card["vendor"].astype(str),
         "sites": card["sites"].astype(str),
@@ -104,14 +100,17 @@ def scorecard_shown(card: pd.DataFrame) -> pd.DataFrame:
                            else f"{r['throughput_per_hour']:.1f}",
                            r["throughput_vs_in_house_pct"]) for r in rows],
         "cost_per_item": [_vs("–" if _missing(r["cost_per_item"])
-                              else f"{r['cost_per_item']:.3f}",
-                              r["cost_per_item_vs_in_house_pct"]) for r in rows],
+                              else money(r["cost_per_item"], c, per_unit=True),
+                              r["cost_per_item_vs_in_house_pct"]) for r, c in zip(rows, cur)],
         "cost_per_correct_decision": [
             "–" if _missing(r["cost_per_correct_decision"]) else
-            f"{r['cost_per_correct_decision']:.3f} ({r['cost_per_correct_decision_low']:.3f}–"
-            f"{r['cost_per_correct_decision_high']:.3f})" for r in rows],
-        "cost_of_errors": [f"{_money(r['cost_of_errors'])} ({_money(r['cost_of_errors_low'])}–"
-                           f"{_money(r['cost_of_errors_high'])})" for r in rows],
+            f"{money(r['cost_per_correct_decision'], c, per_unit=True)} "
+            f"({r['cost_per_correct_decision_low']:.3f}–"
+            f"{r['cost_per_correct_decision_high']:.3f})" for r, c in zip(rows, cur)],
+        "cost_of_errors": ["–" if _missing(r["cost_of_errors"]) else
+                           f"{money(r['cost_of_errors'], c)} "
+                           f"({money(r['cost_of_errors_low'], c)} to "
+                           f"{money(r['cost_of_errors_high'], c)})" for r, c in zip(rows, cur)],
         "targets": [_targets(r) for r in rows],
     }, index=card.index)
 
