@@ -35,6 +35,8 @@ __all__ = [
     "drift_sentences",
     "headline_figures",
     "kappa_paradox_note",
+    "leaning_alt_text",
+    "leaning_chart_frame",
     "pseudonymise_raters",
     "rater_table",
     "raters_shown",
@@ -52,8 +54,9 @@ AGREEMENT_COLUMNS = ("coefficient", "value", "ci_low", "ci_high", "se", "p_value
 #: Columns of ``calibration_raters.csv`` (rater ids pseudonymised unless analyst mode).
 RATER_COLUMNS = ("rater_id", "rater_role", "site", "n_sessions", "n_items", "n_correct",
                  "accuracy", "accuracy_ci_low", "accuracy_ci_high", "kappa_vs_gold",
-                 "under_enforcement_rate", "over_enforcement_rate", "wrong_policy_rate",
-                 "net_leniency", "outside_band", "flag_reason")
+                 "n_violation", "under_enforcement_rate", "under_ci_low", "under_ci_high",
+                 "over_enforcement_rate", "over_ci_low", "over_ci_high", "wrong_policy_rate",
+                 "ci_level", "leaning", "outside_band", "flag_reason")
 
 _MISSING = "–"
 
@@ -219,19 +222,18 @@ def _pct(value: float) -> str:
     return _MISSING if value is None or np.isnan(value) else f"{100 * value:.1f}%"
 
 
-def _lean(net: float, tolerance: float) -> str:
-    if np.isnan(net):
+def _rate(value: float, low: float, high: float, n: int) -> str:
+    """``45.0% (20.1–71.2%) of 20``; ``–`` without a denominator."""
+    if not n or np.isnan(value):
         return _MISSING
-    if net > tolerance:
-        return f"lenient ({100 * net:+.1f} pts)"
-    if net < -tolerance:
-        return f"strict ({100 * net:+.1f} pts)"
-    return f"balanced ({100 * net:+.1f} pts)"
+    return f"{_coef(value, low, high, True)} of {int(n)}"
 
 
-def raters_shown(table: pd.DataFrame, max_leniency: float = 0.05) -> pd.DataFrame:
-    """Readable rows of :func:`rater_table`: rater, role, site, items, accuracy with Wilson
-    interval, kappa vs gold, under-/over-enforcement, leaning and flag."""
+def raters_shown(table: pd.DataFrame) -> pd.DataFrame:
+    """Readable rows of :func:`rater_table`: rater, role, site, items, accuracy,
+    under- and over-enforcement with their exact intervals at the flag level
+    (``ci_level``), kappa vs gold, leaning and flag."""
+    n_clean = table["n_items"] - table["n_violation"]
     return pd.DataFrame({
         "rater_id": table["rater_id"].astype(str),
         "rater_role": table["rater_role"].astype(str),
@@ -240,45 +242,53 @@ def raters_shown(table: pd.DataFrame, max_leniency: float = 0.05) -> pd.DataFram
         "accuracy": [_coef(v, lo, hi, True) for v, lo, hi in
                      zip(table["accuracy"], table["accuracy_ci_low"], table["accuracy_ci_high"])],
         "kappa": [_MISSING if np.isnan(v) else f"{v:.2f}" for v in table["kappa_vs_gold"]],
-        "under": [_pct(v) for v in table["under_enforcement_rate"]],
-        "over": [_pct(v) for v in table["over_enforcement_rate"]],
-        "leaning": [_lean(v, max_leniency) for v in table["net_leniency"]],
+        "under": [_rate(v, lo, hi, n) for v, lo, hi, n in
+                  zip(table["under_enforcement_rate"], table["under_ci_low"],
+                      table["under_ci_high"], table["n_violation"])],
+        "over": [_rate(v, lo, hi, n) for v, lo, hi, n in
+                 zip(table["over_enforcement_rate"], table["over_ci_low"],
+                     table["over_ci_high"], n_clean)],
+        "leaning": table["leaning"].astype(str),
         "flag": table["flag_reason"].fillna("").astype(str),
     })
 
 
-def site_alignment(comparison: pd.DataFrame, confidence: float = 0.95) -> pd.DataFrame:
-    """Alignment with gold per site, all the month's ratings of its raters pooled.
+def site_alignment(comparison: pd.DataFrame, *, min_accuracy: float = 0.8,
+                   max_error: float = 0.10, alpha: float = 0.05, min_items: int = 10
+                   ) -> pd.DataFrame:
+    """Alignment with gold per site, all its raters' ratings pooled, with the rater rule
+    of :func:`qa_insights.calibration.flags.band_flags` applied to the sites (Bonferroni
+    over the sites).
 
     Parameters
     ----------
     comparison : DataFrame
-        :func:`qa_insights.calibration.load.gold_comparison` of the month's sessions.
-    confidence : float
-        Level of the Wilson interval.
+        :func:`qa_insights.calibration.load.gold_comparison` of the sessions.
+    min_accuracy, max_error, alpha, min_items : float, float, float, int
+        The band and the flags' family-wise error rate, as for raters.
 
     Returns
     -------
     DataFrame
-        ``site, n_raters, n_ratings, n_correct, accuracy, accuracy_ci_low,
-        accuracy_ci_high, n_violation`` (ratings of items gold calls a violation),
-        ``under_enforcement_rate`` (said no violation / ``n_violation``) with Wilson
-        ``under_ci_low``/``under_ci_high``, ``over_enforcement_rate`` (actioned / ratings of gold no-violation
-        items), ``net_leniency`` ((under - over) / ratings, positive = lenient); sorted by
-        accuracy.
+        ``site, n_raters, n_ratings, n_correct, accuracy, n_violation`` (ratings of items
+        gold calls a violation), ``n_under``, ``n_over``, ``under_enforcement_rate``,
+        ``over_enforcement_rate``, ``ci_level`` and the exact intervals at it
+        (``accuracy_ci_low``/``_high``, ``under_ci_low``/``_high``,
+        ``over_ci_low``/``_high``), ``leaning``, ``outside_band``, ``flag_reason``; sorted
+        by accuracy.
 
     Examples
     --------
     >>> comp = pd.DataFrame({"site": ["a", "a", "b"], "rater_id": ["r1", "r2", "r3"],
     ...     "correct": [True, False, True], "under_enforcement": [False, True, False],
     ...     "over_enforcement": False, "gold_is_violation": [True, True, False]})
-    >>> site_alignment(comp)[["site", "accuracy", "under_enforcement_rate",
-    ...                       "net_leniency"]]
-      site  accuracy  under_enforcement_rate  net_leniency
-    0    a       0.5                     0.5           0.5
-    1    b       1.0                     NaN           0.0
+    >>> site_alignment(comp, min_items=1)[["site", "accuracy", "under_enforcement_rate",
+    ...                                    "leaning"]]
+      site  accuracy  under_enforcement_rate        leaning
+    0    a       0.5                     0.5  no clear lean
+    1    b       1.0                     NaN    within band
     """
-    from qa_insights.stats.proportions import wilson_interval
+    from qa_insights.calibration.flags import band_flags
 
     comp = comparison.assign(
         _viol=comparison["gold_is_violation"].astype(bool),
@@ -286,71 +296,114 @@ def site_alignment(comparison: pd.DataFrame, confidence: float = 0.95) -> pd.Dat
         _over=comparison["over_enforcement"].astype(bool),
         _correct=comparison["correct"].astype(bool))
     g = comp.groupby("site", sort=True)
-    out = pd.DataFrame({
+    counts = pd.DataFrame({
         "n_raters": g["rater_id"].nunique(),
-        "n_ratings": g.size(),
+        "n_items": g.size(),
         "n_correct": g["_correct"].sum(),
         "n_violation": g["_viol"].sum(),
         "n_under": g["_under"].sum(),
         "n_over": g["_over"].sum(),
     }).reset_index()
-    out["accuracy"] = out["n_correct"] / out["n_ratings"]
-    low, high = wilson_interval(out["n_correct"].to_numpy(), out["n_ratings"].to_numpy(),
-                                confidence)
-    out["accuracy_ci_low"], out["accuracy_ci_high"] = low, high
-    n_ok = out["n_ratings"] - out["n_violation"]
-    out["under_enforcement_rate"] = out["n_under"] / out["n_violation"].where(
-        out["n_violation"] > 0)
-    low, high = wilson_interval(out["n_under"].to_numpy(), out["n_violation"].to_numpy(),
-                                confidence)
-    out["under_ci_low"], out["under_ci_high"] = low, high
-    out["over_enforcement_rate"] = out["n_over"] / n_ok.where(n_ok > 0)
-    out["net_leniency"] = (out["n_under"] - out["n_over"]) / out["n_ratings"]
+    out = band_flags(counts, min_accuracy=min_accuracy, max_error=max_error, alpha=alpha,
+                     min_items=min_items).rename(columns={"n_items": "n_ratings"})
     out = out.sort_values(["accuracy", "site"], kind="stable").reset_index(drop=True)
-    return out[["site", "n_raters", "n_ratings", "n_correct", "accuracy", "accuracy_ci_low",
-                "accuracy_ci_high", "n_violation", "under_enforcement_rate", "under_ci_low",
-                "under_ci_high", "over_enforcement_rate", "net_leniency"]]
+    return out[["site", "n_raters", "n_ratings", "n_correct", "accuracy", "n_violation",
+                "n_under", "n_over", "under_enforcement_rate", "over_enforcement_rate",
+                "ci_level", "accuracy_ci_low", "accuracy_ci_high", "under_ci_low",
+                "under_ci_high", "over_ci_low", "over_ci_high", "leaning", "outside_band",
+                "flag_reason"]]
 
 
-def site_alignment_shown(sites: pd.DataFrame, max_leniency: float = 0.05) -> pd.DataFrame:
-    """Readable rows of :func:`site_alignment`."""
+def site_alignment_shown(sites: pd.DataFrame) -> pd.DataFrame:
+    """Readable rows of :func:`site_alignment` (intervals at its ``ci_level``)."""
+    n_clean = sites["n_ratings"] - sites["n_violation"]
     return pd.DataFrame({
         "site": sites["site"].astype(str),
         "n_raters": sites["n_raters"],
         "n_ratings": sites["n_ratings"],
         "accuracy": [_coef(v, lo, hi, True) for v, lo, hi in
                      zip(sites["accuracy"], sites["accuracy_ci_low"], sites["accuracy_ci_high"])],
-        "under": [_coef(v, lo, hi, True) for v, lo, hi in
+        "under": [_rate(v, lo, hi, n) for v, lo, hi, n in
                   zip(sites["under_enforcement_rate"], sites["under_ci_low"],
-                      sites["under_ci_high"])],
-        "over": [_pct(v) for v in sites["over_enforcement_rate"]],
-        "leaning": [_lean(v, max_leniency) for v in sites["net_leniency"]],
+                      sites["under_ci_high"], sites["n_violation"])],
+        "over": [_rate(v, lo, hi, n) for v, lo, hi, n in
+                 zip(sites["over_enforcement_rate"], sites["over_ci_low"],
+                     sites["over_ci_high"], n_clean)],
+        "leaning": sites["leaning"].astype(str),
     })
 
 
-def site_alignment_sentences(sites: pd.DataFrame, *, min_under: float = 0.25,
-                             min_violations: int = 20) -> list[str]:
-    """Sentences on sites whose raters miss many violations: under-enforcement rate at
-    least ``min_under``, on sites with ``min_violations`` or more ratings of violating
-    items (fewer say too little).
+def site_alignment_sentences(sites: pd.DataFrame, max_error: float = 0.10,
+                             min_accuracy: float = 0.8) -> list[str]:
+    """One sentence per flagged site of :func:`site_alignment` (its interval clears the
+    band), with the leaning word of the table and the interval at the flag level.
 
     Examples
     --------
     >>> s = pd.DataFrame({"site": ["cebu", "dub"], "n_violation": [113, 158],
-    ...                   "under_enforcement_rate": [0.434, 0.076],
-    ...                   "under_ci_low": [0.346, 0.04], "under_ci_high": [0.526, 0.13]})
+    ...     "under_enforcement_rate": [0.434, 0.076], "under_ci_low": [0.31, 0.03],
+    ...     "under_ci_high": [0.56, 0.15], "n_ratings": [900, 1600],
+    ...     "over_enforcement_rate": [0.02, 0.03], "over_ci_low": [0.01, 0.02],
+    ...     "over_ci_high": [0.04, 0.05], "accuracy": [0.92, 0.96],
+    ...     "accuracy_ci_low": [0.89, 0.94], "accuracy_ci_high": [0.94, 0.97],
+    ...     "ci_level": 0.99524, "leaning": ["lenient", "within band"],
+    ...     "outside_band": [True, False]})
     >>> site_alignment_sentences(s)
-    ['cebu: raters labelled 43.4% (34.6–52.6%) of 113 ratings of violating items no_violation: lenient against the expert.']
+    ['cebu is lenient: its raters labelled 43.4% of 113 ratings of violating items no violation (99.5% interval 31.0–56.0%), above the 10% band.']
     """
+    from qa_insights.calibration.flags import level_text
+
     out = []
-    for row in sites.itertuples(index=False):
-        rate = row.under_enforcement_rate
-        if row.n_violation >= min_violations and not np.isnan(rate) and rate >= min_under:
-            out.append(f"{row.site}: raters labelled "
-                       f"{_coef(rate, row.under_ci_low, row.under_ci_high, True)} of "
-                       f"{row.n_violation} ratings of violating items no_violation: lenient "
-                       "against the expert.")
+    for row in sites[sites["outside_band"].astype(bool)].itertuples(index=False):
+        level = level_text(row.ci_level)
+        parts = []
+        if row.leaning in ("lenient", "lenient and strict"):
+            parts.append(f"its raters labelled {100 * row.under_enforcement_rate:.1f}% of "
+                         f"{row.n_violation} ratings of violating items no violation "
+                         f"({level} interval {100 * row.under_ci_low:.1f}–"
+                         f"{100 * row.under_ci_high:.1f}%), above the {max_error:.0%} band")
+        if row.leaning in ("strict", "lenient and strict"):
+            n_clean = row.n_ratings - row.n_violation
+            parts.append(f"its raters actioned {100 * row.over_enforcement_rate:.1f}% of "
+                         f"{n_clean} ratings of clean items ({level} interval "
+                         f"{100 * row.over_ci_low:.1f}–{100 * row.over_ci_high:.1f}%), above "
+                         f"the {max_error:.0%} band")
+        if row.accuracy_ci_high < min_accuracy:
+            parts.append(f"its accuracy against the expert is {100 * row.accuracy:.1f}% "
+                         f"({level} interval {100 * row.accuracy_ci_low:.1f}–"
+                         f"{100 * row.accuracy_ci_high:.1f}%), below {min_accuracy:.0%}")
+        lean = row.leaning if row.leaning in ("lenient", "strict", "lenient and strict") \
+            else "out of band"
+        out.append(f"{row.site} is {lean}: " + "; ".join(parts) + ".")
     return out
+
+
+def leaning_chart_frame(sites: pd.DataFrame) -> pd.DataFrame:
+    """:func:`site_alignment` with ``label`` = ``site (leaning)``: the chart's row names
+    carry the same word as the table and the callouts.
+
+    Examples
+    --------
+    >>> leaning_chart_frame(pd.DataFrame({"site": ["cebu"], "leaning": ["lenient"]})).label[0]
+    'cebu (lenient)'
+    """
+    return sites.assign(label=[f"{s} ({lean})" for s, lean in
+                               zip(sites["site"].astype(str), sites["leaning"].astype(str))])
+
+
+def leaning_alt_text(sites: pd.DataFrame, max_error: float = 0.10) -> str:
+    """Alt text of the leaning chart: each site's under-enforcement and leaning.
+
+    Examples
+    --------
+    >>> leaning_alt_text(pd.DataFrame({"site": ["cebu"], "leaning": ["lenient"],
+    ...                                "under_enforcement_rate": [0.434]}))
+    'Under-enforcement by site against the 10% band: cebu 43.4% (lenient).'
+    """
+    parts = [f"{s} {_pct(u)} ({lean})" for s, u, lean in
+             zip(sites["site"], sites["under_enforcement_rate"], sites["leaning"])]
+    return (f"Under-enforcement by site against the {max_error:.0%} band: "
+            f"{'; '.join(parts)}.")
 
 
 def drift_sentences(trend: pd.DataFrame, by: str = "site") -> list[str]:
@@ -400,7 +453,7 @@ def headline_figures(summary: pd.DataFrame, sites: pd.DataFrame, raters: pd.Data
     ...     "ci_high": [0.91, 0.91, 0.66]})
     >>> sites = pd.DataFrame({"n_ratings": [100, 100], "n_correct": [90, 80]})
     >>> headline_figures(s, sites, pd.DataFrame({"outside_band": [True, False]}))
-    {'Raw agreement (95% interval)': '88.0% (85.0–91.0%)', "Gwet's AC1": '0.88 (0.85–0.91)', "Fleiss' kappa": '0.35 (0.04–0.66)', 'Accuracy against the expert': '85.0% (79.4–89.3%)', 'Raters flagged': '1 of 2'}
+    {'Raw agreement (95% interval)': '88.0% (85.0–91.0%)', "Gwet's AC1": '0.88 (0.85–0.91)', "Fleiss' kappa": '0.35 (0.04–0.66)', 'Accuracy against the expert': '85.0% (79.4–89.3%)', 'Raters flagged (interval outside the band)': '1 of 2 raters'}
     """
     from qa_insights.stats.proportions import wilson_interval
 
@@ -417,7 +470,8 @@ def headline_figures(summary: pd.DataFrame, sites: pd.DataFrame, raters: pd.Data
         _AC1: coef(_AC1, False),
         _KAPPA: coef(_KAPPA, False),
         "Accuracy against the expert": _coef(x / n if n else np.nan, low, high, True),
-        "Raters flagged": f"{int(raters['outside_band'].sum())} of {len(raters)}",
+        "Raters flagged (interval outside the band)":
+            f"{int(raters['outside_band'].sum())} of {len(raters)} raters",
     }
 
 
