@@ -27,9 +27,13 @@ from qa_insights.agreement.coefficients import COEFFICIENTS, coefficient_name
 
 __all__ = [
     "AGREEMENT_COLUMNS",
+    "AUDITOR_COLUMNS",
     "RATER_COLUMNS",
     "agreement_summary",
     "agreement_shown",
+    "auditor_table",
+    "auditors_shown",
+    "consensus_rater_rates",
     "dominant_label",
     "drift_chart_frame",
     "drift_sentences",
@@ -41,6 +45,7 @@ __all__ = [
     "rater_table",
     "raters_shown",
     "sessions_in_month",
+    "summary_headline",
     "sessions_up_to",
     "site_alignment",
     "site_alignment_sentences",
@@ -66,9 +71,14 @@ def _month_of(dates: pd.Series) -> pd.Series:
 
 
 def _scoped(calibration: pd.DataFrame, scope_filter: Mapping[str, str] | None) -> pd.DataFrame:
+    """Rows in the scope; for a site, its raters plus the experts of the sessions (the
+    experts sit at their own site, and their labels are the golden answer)."""
     out = calibration
     for column, value in (scope_filter or {}).items():
-        out = out[out[column] == value]
+        keep = out[column] == value
+        if column == "site" and "rater_role" in out.columns:
+            keep |= out["rater_role"] == "expert"
+        out = out[keep]
     return out
 
 
@@ -408,26 +418,29 @@ def leaning_alt_text(sites: pd.DataFrame, max_error: float = 0.10) -> str:
 
 def drift_sentences(trend: pd.DataFrame, by: str = "site") -> list[str]:
     """One sentence per group with a significant trend in
-    :func:`qa_insights.calibration.raters.drift_trend` (declining first).
+    :func:`qa_insights.calibration.raters.drift_trend` (declining first), quoting the
+    Holm-adjusted p-value its verdict used.
 
     Examples
     --------
     >>> t = pd.DataFrame({"site": ["bog", "dub"], "n_sessions": [18, 20],
     ...     "first_accuracy": [0.95, 0.95], "last_accuracy": [0.81, 0.98],
     ...     "slope_per_30_days": [-0.0171, 0.0], "p_value": [4.7e-11, 0.85],
+    ...     "p_adjusted": [9.4e-11, 0.85],
     ...     "trend": ["declining", "no significant trend"]})
     >>> drift_sentences(t)
-    ['bog: accuracy against the expert is declining, -1.7 pts per 30 days over 18 sessions (95.0% in the first session, 81.0% in the last; p < 0.001).']
+    ['bog: accuracy against the expert is declining, -1.7 pts per 30 days over 18 sessions (95.0% in the first session, 81.0% in the last; p < 0.001, Holm-adjusted for 2 sites).']
     """
     from qa_insights.present.findings import format_p
 
+    tested = int(trend["p_adjusted"].notna().sum())
     rows = trend[trend["trend"].isin(["declining", "improving"])]
     rows = rows.assign(_order=(rows["trend"] != "declining").astype(int)).sort_values(
         ["_order", "p_value"], kind="stable")
     return [f"{getattr(r, by)}: accuracy against the expert is {r.trend}, "
             f"{100 * r.slope_per_30_days:+.1f} pts per 30 days over {r.n_sessions} sessions "
             f"({100 * r.first_accuracy:.1f}% in the first session, {100 * r.last_accuracy:.1f}% "
-            f"in the last; {format_p(r.p_value)})."
+            f"in the last; {format_p(r.p_adjusted)}, Holm-adjusted for {tested} {by}s)."
             for r in rows.itertuples(index=False)]
 
 
@@ -495,3 +508,130 @@ def drift_chart_frame(alignment: pd.DataFrame) -> pd.DataFrame:
     ``YYYY-MM-DD`` text, ready for :func:`qa_insights.present.plots.trend`."""
     return alignment.assign(
         session_date=pd.to_datetime(alignment["session_date"]).dt.strftime("%Y-%m-%d"))
+
+
+def consensus_rater_rates(confusion: pd.DataFrame, no_violation: str = "no_violation"
+                          ) -> pd.DataFrame:
+    """Each rater's estimated confusion matrix against the Dawid-Skene consensus
+    (:class:`qa_insights.calibration.consensus_gold.ConsensusGold`), summed up:
+    ``est_under`` (mean over the violation labels of P(says no violation | that label)),
+    ``est_over`` (P(actions | truly no violation)) and ``est_agreement`` (mean of the
+    diagonal).
+
+    Examples
+    --------
+    >>> c = pd.DataFrame({"rater_id": "M1", "true_label": ["no_violation"] * 2 + ["spam"] * 2,
+    ...                   "label": ["no_violation", "spam"] * 2,
+    ...                   "probability": [0.9, 0.1, 0.3, 0.7]})
+    >>> consensus_rater_rates(c).round(2).values.tolist()
+    [['M1', 0.3, 0.1, 0.8]]
+    """
+    columns = ["rater_id", "est_under", "est_over", "est_agreement"]
+    if confusion.empty:
+        return pd.DataFrame(columns=columns)
+    c = confusion
+    says_nv = c["label"] == no_violation
+    truly_nv = c["true_label"] == no_violation
+    under = c[~truly_nv & says_nv].groupby("rater_id")["probability"].mean()
+    over = 1 - c[truly_nv & says_nv].groupby("rater_id")["probability"].sum()
+    agree = c[c["true_label"] == c["label"]].groupby("rater_id")["probability"].mean()
+    out = pd.DataFrame({"est_under": under, "est_over": over, "est_agreement": agree})
+    return out.reset_index().rename(columns={"index": "rater_id"})[columns]
+
+
+#: Columns of ``calibration_auditors.csv``.
+AUDITOR_COLUMNS = ("auditor_id", "n_audits", "share_of_sample", "findings", "expected",
+                   "ratio", "shrunk_ratio", "ci_low", "ci_high", "flag", "overturn_rate",
+                   "calibration_items", "calibration_accuracy", "calibration_ci_low",
+                   "calibration_ci_high", "calibration_leaning")
+
+
+def auditor_table(quality: pd.DataFrame, raters: pd.DataFrame) -> pd.DataFrame:
+    """Grading the grader: :func:`qa_insights.calibration.auditors.auditor_quality` of the
+    month (workload, share of the sample, finding ratio against peers on the same queues,
+    shrunk, with its interval and flag, dispute overturn rate) next to each auditor's
+    calibration against the expert (:func:`qa_insights.calibration.raters.rater_accuracy`
+    rows of role ``auditor``, matched on the id; empty where the auditor rated no
+    calibration item), sorted with flagged auditors first.
+
+    Examples
+    --------
+    >>> q = pd.DataFrame({"auditor_id": ["Q1", "Q2"], "n_audits": [100, 300],
+    ...     "share_of_sample": [0.25, 0.75], "findings": [5, 30], "expected": [8.0, 27.0],
+    ...     "ratio": [0.62, 1.11], "shrunk_ratio": [0.9, 1.02], "ci_low": [0.6, 0.8],
+    ...     "ci_high": [1.2, 1.3], "flag": ["", ""], "overturn_rate": [0.01, 0.0]})
+    >>> r = pd.DataFrame({"rater_id": ["Q2"], "rater_role": ["auditor"], "n_items": [21],
+    ...     "accuracy": [0.95], "accuracy_ci_low": [0.7], "accuracy_ci_high": [1.0],
+    ...     "leaning": ["within band"]})
+    >>> auditor_table(q, r)[["auditor_id", "calibration_items", "calibration_leaning"]]
+      auditor_id  calibration_items calibration_leaning
+    0         Q1                  0                   –
+    1         Q2                 21         within band
+    """
+    aud = raters[raters["rater_role"] == "auditor"] if "rater_role" in raters else raters
+    cal_rows = aud.rename(columns={
+        "rater_id": "auditor_id", "n_items": "calibration_items",
+        "accuracy": "calibration_accuracy", "accuracy_ci_low": "calibration_ci_low",
+        "accuracy_ci_high": "calibration_ci_high", "leaning": "calibration_leaning"})[
+        ["auditor_id", "calibration_items", "calibration_accuracy", "calibration_ci_low",
+         "calibration_ci_high", "calibration_leaning"]]
+    out = quality.merge(cal_rows, on="auditor_id", how="left")
+    out["calibration_items"] = out["calibration_items"].fillna(0).astype(int)
+    out["calibration_leaning"] = out["calibration_leaning"].fillna(_MISSING)
+    out = out.assign(_o=(out["flag"] == "").astype(int)).sort_values(
+        ["_o", "shrunk_ratio", "auditor_id"], kind="stable")
+    return out[list(AUDITOR_COLUMNS)].reset_index(drop=True)
+
+
+def auditors_shown(table: pd.DataFrame) -> pd.DataFrame:
+    """Readable rows of :func:`auditor_table`."""
+    def ratio(v: float, lo: float, hi: float) -> str:
+        return _MISSING if np.isnan(v) else f"{v:.2f} ({lo:.2f}–{hi:.2f})"
+
+    return pd.DataFrame({
+        "auditor_id": table["auditor_id"].astype(str),
+        "n_audits": table["n_audits"],
+        "share_of_sample": [_pct(v) for v in table["share_of_sample"]],
+        "finding_ratio": [ratio(v, lo, hi) for v, lo, hi in
+                          zip(table["shrunk_ratio"], table["ci_low"], table["ci_high"])],
+        "flag": table["flag"].replace("", "–").astype(str),
+        "overturn_rate": [_pct(v) for v in table["overturn_rate"]],
+        "calibration": [_MISSING if not n else f"{_coef(v, lo, hi, True)} of {n}"
+                        for v, lo, hi, n in zip(table["calibration_accuracy"],
+                                                table["calibration_ci_low"],
+                                                table["calibration_ci_high"],
+                                                table["calibration_items"])],
+        "calibration_leaning": table["calibration_leaning"].astype(str),
+    })
+
+
+def summary_headline(overview: pd.DataFrame, agreement: pd.DataFrame, sites: pd.DataFrame,
+                     raters: pd.DataFrame) -> dict[str, float | int]:
+    """The numbers the summary's first sentence quotes, each the one the report shows:
+    counts from :func:`qa_insights.reports.sections.calibration_overview` (raters = people
+    scored, experts apart, as the MQR counts them), pooled accuracy against the expert with
+    its 95% Wilson interval (the headline tile), Gwet's AC1 and the raters flagged.
+
+    Examples
+    --------
+    >>> o = pd.DataFrame({"measure": ["sessions", "items", "raters", "experts", "ratings"],
+    ...                   "value": [2, 43, 34, 2, 839]})
+    >>> a = pd.DataFrame({"coefficient": ["Gwet's AC1"], "value": [0.88], "ci_low": [0.85],
+    ...                   "ci_high": [0.91]})
+    >>> h = summary_headline(o, a, pd.DataFrame({"n_ratings": [100], "n_correct": [90]}),
+    ...                      pd.DataFrame({"outside_band": [True, False]}))
+    >>> h["n_raters"], round(h["accuracy"], 2), h["n_flagged"]
+    (34, 0.9, 1)
+    """
+    from qa_insights.stats.proportions import wilson_interval
+
+    counts = overview.set_index("measure")["value"]
+    ac1 = agreement.set_index("coefficient").loc[_AC1]
+    n, x = int(sites["n_ratings"].sum()), int(sites["n_correct"].sum())
+    low, high = wilson_interval(x, n) if n else (np.nan, np.nan)
+    return {"n_sessions": int(counts["sessions"]), "n_items": int(counts["items"]),
+            "n_raters": int(counts["raters"]), "n_experts": int(counts.get("experts", 0)),
+            "n_ratings": n, "accuracy": x / n if n else np.nan, "ci_low": float(low),
+            "ci_high": float(high), "ac1": float(ac1["value"]),
+            "ac1_ci_low": float(ac1["ci_low"]), "ac1_ci_high": float(ac1["ci_high"]),
+            "n_flagged": int(raters["outside_band"].sum())}

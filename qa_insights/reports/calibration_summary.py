@@ -60,11 +60,17 @@ def _span(low: float, high: float) -> str:
     return f"{number(100 * low)}–{pct(high)}"
 
 
+def _against(n_experts: int) -> str:
+    if not n_experts:
+        return "the raters' consensus, no expert"
+    return f"{count(n_experts)} expert{'s' if n_experts != 1 else ''}"
+
+
 def _what(h: Mapping[str, Any], month: str, scope_label: str) -> Claim:
     text = (f"In the {month_name(month)} calibration sessions for the {scope_label} "
             f"({count(h['n_sessions'])} sessions, {count(h['n_items'])} items, "
-            f"{count(h['n_raters'])} raters scored against {count(h['n_experts'])} "
-            f"expert{'s' if h['n_experts'] != 1 else ''}), raters matched the expert on "
+            f"{count(h['n_raters'])} raters scored against {_against(h['n_experts'])}), "
+            "raters matched the expert on "
             f"{pct(h['accuracy'])} of {count(h['n_ratings'])} ratings (95% interval "
             f"{_span(h['ci_low'], h['ci_high'])}); agreement beyond chance "
             f"(Gwet's AC1) was {h['ac1']:.2f} ({h['ac1_ci_low']:.2f}–{h['ac1_ci_high']:.2f}).")
@@ -74,21 +80,19 @@ def _what(h: Mapping[str, Any], month: str, scope_label: str) -> Claim:
 def _site_clause(row: Any) -> str:
     level = level_text(row.ci_level)
     if row.leaning == "lenient":
-        return (f"{row.site} is lenient: its raters labelled {pct(row.under_enforcement_rate)} "
-                f"of {count(row.n_violation)} ratings of violating items no violation "
-                f"({level} interval {_span(row.under_ci_low, row.under_ci_high)})")
+        return (f"{row.site} is lenient (its raters called {pct(row.under_enforcement_rate)} of "
+                f"{count(row.n_violation)} ratings of violating items clean; {level} interval "
+                f"{_span(row.under_ci_low, row.under_ci_high)})")
     if row.leaning == "strict":
-        return (f"{row.site} is strict: its raters actioned {pct(row.over_enforcement_rate)} "
-                f"of clean items ({level} interval {pct(row.over_ci_low)}–"
-                f"{pct(row.over_ci_high)})")
+        return (f"{row.site} is strict (its raters actioned {pct(row.over_enforcement_rate)} of "
+                f"clean items; {level} interval {_span(row.over_ci_low, row.over_ci_high)})")
     if row.leaning == "lenient and strict":
-        return (f"{row.site} errs both ways: its raters missed "
-                f"{pct(row.under_enforcement_rate)} of violations and actioned "
-                f"{pct(row.over_enforcement_rate)} of clean items ({level} intervals "
-                f"{_span(row.under_ci_low, row.under_ci_high)} and "
+        return (f"{row.site} errs both ways ({pct(row.under_enforcement_rate)} of violations "
+                f"called clean, {pct(row.over_enforcement_rate)} of clean items actioned; "
+                f"{level} intervals {_span(row.under_ci_low, row.under_ci_high)} and "
                 f"{_span(row.over_ci_low, row.over_ci_high)})")
-    return (f"{row.site}'s accuracy against the expert is {pct(row.accuracy)} ({level} "
-            f"interval {_span(row.accuracy_ci_low, row.accuracy_ci_high)})")
+    return (f"{row.site} is below the accuracy band ({pct(row.accuracy)}; {level} interval "
+            f"{_span(row.accuracy_ci_low, row.accuracy_ci_high)})")
 
 
 def _sites(sites: pd.DataFrame, max_error: float) -> Claim | None:
@@ -99,8 +103,10 @@ def _sites(sites: pd.DataFrame, max_error: float) -> Claim | None:
     order = out.assign(_o=out["leaning"].map({"lenient": 0, "lenient and strict": 1,
                                                "strict": 2}).fillna(3)).sort_values("_o")
     clauses = [_site_clause(r) for r in order.itertuples(index=False)]
-    text = (f"Over all sessions to date, {'; '.join(clauses)}; each beyond the "
-            f"{max_error:.0%} band (Bonferroni over {n} sites).")
+    joined = clauses[0] if len(clauses) == 1 else ", ".join(clauses[:-1]) + " and " + \
+        clauses[-1]
+    text = (f"Over all sessions to date, {joined}, beyond the {max_error:.0%} band "
+            f"(Bonferroni over {n} sites).")
     return Claim("site_out_of_band", ", ".join(order["site"].astype(str)), text, True,
                  None, None, 3 * n,
                  {"sites": order["site"].astype(str).tolist(),
@@ -118,8 +124,8 @@ def _drift(drift: pd.DataFrame, by: str) -> Claim | None:
     tested = int(drift["p_adjusted"].notna().sum())
     parts = [f"{getattr(r, by)}'s accuracy against the expert is {r.trend}, "
              f"{number(100 * r.slope_per_30_days, sign=True)} points per 30 days over {r.n_sessions} "
-             f"sessions ({pct(r.first_accuracy)} in the first, {pct(r.last_accuracy)} in the "
-             f"last; {format_p(r.p_adjusted)}, Holm-adjusted for {tested} {by}s)"
+             f"sessions ({pct(r.first_accuracy)} to {pct(r.last_accuracy)}; "
+             f"{format_p(r.p_adjusted)}, Holm-adjusted for {tested} {by}s)"
              for r in rows.itertuples(index=False)]
     first = rows.iloc[0]
     return Claim("drift", ", ".join(rows[by].astype(str)),
@@ -133,7 +139,7 @@ def _so_what(h: Mapping[str, Any], sites: Claim | None, drift: Claim | None,
              scope_label: str) -> Claim:
     n_flag, n_raters = int(h["n_flagged"]), int(h["n_raters"])
     raters = (f"{n_flag} of {n_raters} raters {'is' if n_flag == 1 else 'are'} flagged this "
-              "month (an interval clears the band)") if n_flag else (
+              "month") if n_flag else (
         f"none of the {n_raters} raters is flagged this month")
     impact = []
     if sites is not None and any("lenient" in w for w in sites.numbers["leaning"]):
@@ -141,8 +147,6 @@ def _so_what(h: Mapping[str, Any], sites: Claim | None, drift: Claim | None,
                                      strict=True) if "lenient" in w]
         impact.append(f"violations that {' and '.join(lenient)}'s raters miss stay up, and "
                       "their audits under-count errors")
-    if drift is not None and "declining" in drift.numbers["trend"]:
-        impact.append(f"{drift.scope} is moving away from policy")
     text = ("So what: " + "; ".join(impact) + f"; {raters}.") if impact else (
         f"So what: calibration is holding; {raters}.")
     return Claim("raters_flagged", scope_label, text, numbers={
