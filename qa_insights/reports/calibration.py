@@ -364,27 +364,27 @@ def site_alignment_sentences(sites: pd.DataFrame, max_error: float = 0.10,
     from qa_insights.calibration.flags import level_text
 
     out = []
-    for row in sites[sites["outside_band"].astype(bool)].itertuples(index=False):
-        level = level_text(row.ci_level)
+    for row in sites[sites["outside_band"].astype(bool)].to_dict("records"):
+        level = level_text(row["ci_level"])
         parts = []
-        if row.leaning in ("lenient", "lenient and strict"):
-            parts.append(f"its raters labelled {100 * row.under_enforcement_rate:.1f}% of "
-                         f"{row.n_violation} ratings of violating items no violation "
-                         f"({level} interval {100 * row.under_ci_low:.1f}–"
-                         f"{100 * row.under_ci_high:.1f}%), above the {max_error:.0%} band")
-        if row.leaning in ("strict", "lenient and strict"):
-            n_clean = row.n_ratings - row.n_violation
-            parts.append(f"its raters actioned {100 * row.over_enforcement_rate:.1f}% of "
+        if row["leaning"] in ("lenient", "lenient and strict"):
+            parts.append(f"its raters labelled {100 * row["under_enforcement_rate"]:.1f}% of "
+                         f"{row["n_violation"]} ratings of violating items no violation "
+                         f"({level} interval {100 * row["under_ci_low"]:.1f}–"
+                         f"{100 * row["under_ci_high"]:.1f}%), above the {max_error:.0%} band")
+        if row["leaning"] in ("strict", "lenient and strict"):
+            n_clean = row["n_ratings"] - row["n_violation"]
+            parts.append(f"its raters actioned {100 * row["over_enforcement_rate"]:.1f}% of "
                          f"{n_clean} ratings of clean items ({level} interval "
-                         f"{100 * row.over_ci_low:.1f}–{100 * row.over_ci_high:.1f}%), above "
+                         f"{100 * row["over_ci_low"]:.1f}–{100 * row["over_ci_high"]:.1f}%), above "
                          f"the {max_error:.0%} band")
-        if row.accuracy_ci_high < min_accuracy:
-            parts.append(f"its accuracy against the expert is {100 * row.accuracy:.1f}% "
-                         f"({level} interval {100 * row.accuracy_ci_low:.1f}–"
-                         f"{100 * row.accuracy_ci_high:.1f}%), below {min_accuracy:.0%}")
-        lean = row.leaning if row.leaning in ("lenient", "strict", "lenient and strict") \
+        if row["accuracy_ci_high"] < min_accuracy:
+            parts.append(f"its accuracy against the expert is {100 * row["accuracy"]:.1f}% "
+                         f"({level} interval {100 * row["accuracy_ci_low"]:.1f}–"
+                         f"{100 * row["accuracy_ci_high"]:.1f}%), below {min_accuracy:.0%}")
+        lean = row["leaning"] if row["leaning"] in ("lenient", "strict", "lenient and strict") \
             else "out of band"
-        out.append(f"{row.site} is {lean}: " + "; ".join(parts) + ".")
+        out.append(f"{row["site"]} is {lean}: " + "; ".join(parts) + ".")
     return out
 
 
@@ -429,19 +429,21 @@ def drift_sentences(trend: pd.DataFrame, by: str = "site") -> list[str]:
     ...     "p_adjusted": [9.4e-11, 0.85],
     ...     "trend": ["declining", "no significant trend"]})
     >>> drift_sentences(t)
-    ['bog: accuracy against the expert is declining, -1.7 pts per 30 days over 18 sessions (95.0% in the first session, 81.0% in the last; p < 0.001, Holm-adjusted for 2 sites).']
+    ['bog: accuracy against the expert is declining, −1.7 pts per 30 days over 18 sessions (95.0% in the first session, 81.0% in the last; p < 0.001, Holm-adjusted for 2 sites).']
     """
+    from qa_insights.present.display import number
     from qa_insights.present.findings import format_p
 
     tested = int(trend["p_adjusted"].notna().sum())
     rows = trend[trend["trend"].isin(["declining", "improving"])]
     rows = rows.assign(_order=(rows["trend"] != "declining").astype(int)).sort_values(
         ["_order", "p_value"], kind="stable")
-    return [f"{getattr(r, by)}: accuracy against the expert is {r.trend}, "
-            f"{100 * r.slope_per_30_days:+.1f} pts per 30 days over {r.n_sessions} sessions "
-            f"({100 * r.first_accuracy:.1f}% in the first session, {100 * r.last_accuracy:.1f}% "
-            f"in the last; {format_p(r.p_adjusted)}, Holm-adjusted for {tested} {by}s)."
-            for r in rows.itertuples(index=False)]
+    return [f"{r[by]}: accuracy against the expert is {r['trend']}, "
+            f"{number(100 * r['slope_per_30_days'], sign=True)} pts per 30 days over "
+            f"{r['n_sessions']} sessions ({100 * r['first_accuracy']:.1f}% in the first "
+            f"session, {100 * r['last_accuracy']:.1f}% in the last; "
+            f"{format_p(r['p_adjusted'])}, Holm-adjusted for {tested} {by}s)."
+            for r in rows.to_dict("records")]
 
 
 def headline_figures(summary: pd.DataFrame, sites: pd.DataFrame, raters: pd.DataFrame
@@ -626,7 +628,7 @@ def summary_headline(overview: pd.DataFrame, agreement: pd.DataFrame, sites: pd.
     from qa_insights.stats.proportions import wilson_interval
 
     counts = overview.set_index("measure")["value"]
-    ac1 = agreement.set_index("coefficient").loc[_AC1]
+    ac1 = agreement.loc[agreement["coefficient"] == _AC1].iloc[0]
     n, x = int(sites["n_ratings"].sum()), int(sites["n_correct"].sum())
     low, high = wilson_interval(x, n) if n else (np.nan, np.nan)
     return {"n_sessions": int(counts["sessions"]), "n_items": int(counts["items"]),

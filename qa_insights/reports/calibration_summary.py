@@ -122,11 +122,11 @@ def _drift(drift: pd.DataFrame, by: str) -> Claim | None:
     rows = rows.assign(_o=(rows["trend"] != "declining").astype(int)).sort_values(
         ["_o", "p_value"], kind="stable")
     tested = int(drift["p_adjusted"].notna().sum())
-    parts = [f"{getattr(r, by)}'s accuracy against the expert is {r.trend}, "
-             f"{number(100 * r.slope_per_30_days, sign=True)} points per 30 days over {r.n_sessions} "
-             f"sessions ({pct(r.first_accuracy)} to {pct(r.last_accuracy)}; "
-             f"{format_p(r.p_adjusted)}, Holm-adjusted for {tested} {by}s)"
-             for r in rows.itertuples(index=False)]
+    parts = [f"{r[by]}'s accuracy against the expert is {r['trend']}, "
+             f"{number(100 * r['slope_per_30_days'], sign=True)} points per 30 days over "
+             f"{r['n_sessions']} sessions ({pct(r['first_accuracy'])} to "
+             f"{pct(r['last_accuracy'])}; {format_p(r['p_adjusted'])}, Holm-adjusted for "
+             f"{tested} {by}s)" for r in rows.to_dict("records")]
     first = rows.iloc[0]
     return Claim("drift", ", ".join(rows[by].astype(str)),
                  "; ".join(parts) + ".", True,
