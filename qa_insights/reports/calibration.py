@@ -363,28 +363,31 @@ def site_alignment_sentences(sites: pd.DataFrame, max_error: float = 0.10,
     """
     from qa_insights.calibration.flags import level_text
 
+    def span(low: float, high: float) -> str:
+        return f"{100 * low:.1f}–{100 * high:.1f}%"
+
     out = []
     for row in sites[sites["outside_band"].astype(bool)].to_dict("records"):
-        level = level_text(row["ci_level"])
+        level, lean = level_text(row["ci_level"]), str(row["leaning"])
         parts = []
-        if row["leaning"] in ("lenient", "lenient and strict"):
-            parts.append(f"its raters labelled {100 * row["under_enforcement_rate"]:.1f}% of "
-                         f"{row["n_violation"]} ratings of violating items no violation "
-                         f"({level} interval {100 * row["under_ci_low"]:.1f}–"
-                         f"{100 * row["under_ci_high"]:.1f}%), above the {max_error:.0%} band")
-        if row["leaning"] in ("strict", "lenient and strict"):
+        if lean in ("lenient", "lenient and strict"):
+            parts.append(f"its raters labelled {100 * row['under_enforcement_rate']:.1f}% of "
+                         f"{row['n_violation']} ratings of violating items no violation "
+                         f"({level} interval {span(row['under_ci_low'], row['under_ci_high'])})"
+                         f", above the {max_error:.0%} band")
+        if lean in ("strict", "lenient and strict"):
             n_clean = row["n_ratings"] - row["n_violation"]
-            parts.append(f"its raters actioned {100 * row["over_enforcement_rate"]:.1f}% of "
+            parts.append(f"its raters actioned {100 * row['over_enforcement_rate']:.1f}% of "
                          f"{n_clean} ratings of clean items ({level} interval "
-                         f"{100 * row["over_ci_low"]:.1f}–{100 * row["over_ci_high"]:.1f}%), above "
-                         f"the {max_error:.0%} band")
+                         f"{span(row['over_ci_low'], row['over_ci_high'])}), above the "
+                         f"{max_error:.0%} band")
         if row["accuracy_ci_high"] < min_accuracy:
-            parts.append(f"its accuracy against the expert is {100 * row["accuracy"]:.1f}% "
-                         f"({level} interval {100 * row["accuracy_ci_low"]:.1f}–"
-                         f"{100 * row["accuracy_ci_high"]:.1f}%), below {min_accuracy:.0%}")
-        lean = row["leaning"] if row["leaning"] in ("lenient", "strict", "lenient and strict") \
-            else "out of band"
-        out.append(f"{row["site"]} is {lean}: " + "; ".join(parts) + ".")
+            parts.append(f"its accuracy against the expert is {100 * row['accuracy']:.1f}% "
+                         f"({level} interval "
+                         f"{span(row['accuracy_ci_low'], row['accuracy_ci_high'])}), below "
+                         f"{min_accuracy:.0%}")
+        word = lean if lean in ("lenient", "strict", "lenient and strict") else "out of band"
+        out.append(f"{row['site']} is {word}: " + "; ".join(parts) + ".")
     return out
 
 
