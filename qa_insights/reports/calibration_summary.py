@@ -145,8 +145,10 @@ def _so_what(h: Mapping[str, Any], sites: Claim | None, drift: Claim | None,
     if sites is not None and any("lenient" in w for w in sites.numbers["leaning"]):
         lenient = [s for s, w in zip(sites.numbers["sites"], sites.numbers["leaning"],
                                      strict=True) if "lenient" in w]
-        impact.append(f"violations that {' and '.join(lenient)}'s raters miss stay up, and "
-                      "their audits under-count errors")
+        where, whose = ("this site", "its") if len(lenient) == 1 else ("these sites",
+                                                                        "their")
+        impact.append(f"violations missed at {where} stay up, and {whose} audits "
+                      "under-count errors")
     text = ("So what: " + "; ".join(impact) + f"; {raters}.") if impact else (
         f"So what: calibration is holding; {raters}.")
     return Claim("raters_flagged", scope_label, text, numbers={
