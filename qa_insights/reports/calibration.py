@@ -236,7 +236,9 @@ def _rate(value: float, low: float, high: float, n: int) -> str:
     """``45.0% (20.1–71.2%) of 20``; ``–`` without a denominator."""
     if not n or np.isnan(value):
         return _MISSING
-    return f"{_coef(value, low, high, True)} of {int(n)}"
+    from qa_insights.present.display import count
+
+    return f"{_coef(value, low, high, True)} of {count(int(n))}"
 
 
 def raters_shown(table: pd.DataFrame) -> pd.DataFrame:
