@@ -308,8 +308,9 @@ def _report_status(out: Path, month: str) -> dict[str, str]:
 def test_reports_build_on_valid_stores_missing_pieces(plain: Path, tmp_path: Path,
                                                       capsys: pytest.CaptureFixture) -> None:
     """No expert in the month, no volumes file, and site names with ``$`` or a leading
-    ``_``: `qa-insights build` publishes every report (the calibration report as one line
-    saying what is missing), exit 0."""
+    ``_``: `qa-insights build` publishes every report (the MQR says what is missing; the
+    calibration report scores the month against the raters' Dawid-Skene consensus and
+    says so), exit 0."""
     from qa_insights.cli import main
 
     data = tmp_path / "data"
@@ -329,13 +330,16 @@ def test_reports_build_on_valid_stores_missing_pieces(plain: Path, tmp_path: Pat
                  "--reports", "mqr,calibration,mbr", "--jobs", "2"])
     assert code == 0, capsys.readouterr()
     assert _report_status(out, month) == {"monthly_quality_report": "ok",
-                                          "calibration_report": "empty",
+                                          "calibration_report": "ok",
                                           "monthly_business_review": "ok"}
     line = (f"No expert rated the calibration items of {month} for the whole organisation, "
             "so raters cannot be compared with the golden answer: add the expert's ratings "
             "(rater_role expert) to the calibration table.")
-    for report in ("monthly_quality_report", "calibration_report"):
-        assert line in (out / month / f"{report}.html").read_text()
+    assert line in (out / month / "monthly_quality_report.html").read_text()
+    calibration = (out / month / "calibration_report.html").read_text()
+    assert "raters are scored against the Dawid-Skene consensus of all raters" in calibration
+    assert "scored against the raters&#x27; consensus, no expert" in calibration or \
+        "scored against the raters' consensus, no expert" in calibration
     mbr = (out / month / "monthly_business_review.html").read_text()
     assert (f"No volumes for {month}: add the month's items handled and cost per site "
             "and queue to volumes.csv to see the what-ifs.") in mbr

@@ -107,16 +107,15 @@ def test_rater_accuracy_hand_worked():
     assert table["under_enforcement_rate"].tolist() == pytest.approx([1 / 3, 2 / 3, 0.0])
     assert table["over_enforcement_rate"].tolist() == pytest.approx([1 / 3, 0.0, 0.0])
     assert table["wrong_policy_rate"].tolist() == pytest.approx([1 / 2, 0.0, 0.0])
-    assert table["net_leniency"].tolist() == pytest.approx([0.0, 2 / 6, 0.0])
-    assert table["outside_band"].tolist() == [True, True, False]
-    assert table.loc["M1", "flag_reason"] == "accuracy below 80%"
-    assert table.loc["M3", "flag_reason"] == "accuracy below 80%; lenient beyond 5%"
-    assert table.loc["M2", "flag_reason"] == ""
+    # Flags need an interval clearing the band: 6 items say too little to flag anyone.
+    assert not table["outside_band"].any()
+    assert table["leaning"].tolist() == ["no clear lean", "no clear lean", "within band"]
     assert table.loc["M3", "site"] == "site_a" and table.loc["M2", "rater_role"] == "auditor"
     for rater, labels in _LABELS.items():
         assert table.loc[rater, "kappa_vs_gold"] == pytest.approx(
             cohen_kappa_score(labels, _GOLD), abs=1e-12)
-        low, high = proportion_confint(table.loc[rater, "n_correct"], 6, method="wilson")
+        low, high = proportion_confint(table.loc[rater, "n_correct"], 6, method="beta",
+                                       alpha=1 - table.loc[rater, "ci_level"])
         assert table.loc[rater, "accuracy_ci_low"] == pytest.approx(low, abs=1e-12)
         assert table.loc[rater, "accuracy_ci_high"] == pytest.approx(high, abs=1e-12)
     few = cal.rater_accuracy(hand_session())  # default min_items=10
@@ -151,6 +150,8 @@ def test_planted_lenient_site_and_flags(samples):
     assert by_site.idxmax() == "bpo_beta_cebu"  # planted: misses violations
     assert table["outside_band"].any()
     assert (table.loc[table["outside_band"], "n_items"] >= 10).all()
+    lenient = table[table["leaning"].isin(["lenient", "lenient and strict"])]
+    assert set(lenient["site"]) <= {"bpo_beta_cebu", "bpo_delta_bogota"}  # the planted sites
 
 
 def test_confusion_counts_sum_to_ratings():

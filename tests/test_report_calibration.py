@@ -48,7 +48,9 @@ def test_site_alignment_counts_match_gold_comparison(sample_data: Path) -> None:
 def test_leniency_to_date_names_cebu_and_drift_names_bogota(sample_data: Path) -> None:
     history = rc.sessions_up_to(_calibration(sample_data), CALIBRATION_MONTH)
     lenient = rc.site_alignment_sentences(rc.site_alignment(cal.gold_comparison(history)))
-    assert [s.split(":")[0] for s in lenient] == ["bpo_beta_cebu"]
+    # Cebu is planted lenient; Bogota's drift makes it err (lenient, then both ways too).
+    assert {s.split(" is ")[0] for s in lenient} == {"bpo_beta_cebu", "bpo_delta_bogota"}
+    assert "bpo_beta_cebu is lenient" in {s.split(":")[0] for s in lenient}
     drift = rc.drift_sentences(cal.drift_trend(history, by="site"))
     assert drift[0].startswith("bpo_delta_bogota: accuracy against the expert is declining")
 
@@ -92,7 +94,7 @@ def test_report_shows_drift_at_bogota_and_lenient_cebu(report: dict) -> None:
     assert drift.loc["bpo_delta_bogota", "trend"] == "declining"
     html = (report["folder"] / "calibration_report.html").read_text()
     assert "bpo_delta_bogota: accuracy against the expert is declining" in html
-    assert "bpo_beta_cebu: raters labelled" in html
+    assert "bpo_beta_cebu is lenient: its raters labelled" in html
 
 
 @pytest.mark.slow
@@ -100,3 +102,47 @@ def test_calibration_outputs_hold_no_raw_people_ids(report: dict) -> None:
     files = [report["folder"] / "calibration_report.html",
              *sorted((report["folder"] / "tables").glob("calibration_*.csv"))]
     assert leaked_ids(files, raw_ids(report["data"])) == {}
+
+
+def _text(html: str) -> str:
+    import html as html_lib
+    import re
+
+    return html_lib.unescape(re.sub(r"<[^>]+>", " ", html))
+
+
+@pytest.mark.slow
+def test_leaning_words_agree_across_callout_table_and_chart(report: dict) -> None:
+    import re
+
+    html = (report["folder"] / "calibration_report.html").read_text()
+    sites = pd.read_csv(report["folder"] / "tables" / "calibration_sites_to_date.csv")
+    alt = re.search(r'alt="(Under-enforcement by site[^"]*)"', html)
+    assert alt is not None
+    alt_text = _text(alt.group(1))
+    section = html.split('id="Leniency-by-site,-all-sessions-to-date"')[-1].split("<h2")[0]
+    rows = {_text(r).split()[0]: _text(r) for r in re.findall(r"<tr[^>]*>(.*?)</tr>", section,
+                                                              flags=re.S)[1:]}
+    text = _text(section)
+    for site, leaning in zip(sites["site"], sites["leaning"], strict=True):
+        assert f"{site} " in alt_text and f"({leaning})" in alt_text.split(site)[1][:40]
+        assert rows[site].rstrip().endswith(leaning)  # the table's last column
+        if leaning in ("lenient", "strict", "lenient and strict"):
+            assert f"{site} is {leaning}:" in text  # the callout
+        else:
+            assert f"{site} is " not in text
+
+
+@pytest.mark.slow
+def test_summary_leads_and_is_written_beside_the_report(report: dict) -> None:
+    html = _text((report["folder"] / "calibration_report.html").read_text())
+    summary = (report["folder"] / "calibration_report.summary.md").read_text()
+    body = summary.split("\n\n", 1)[1].strip()
+    assert "bpo_beta_cebu is lenient" in body
+    assert "bpo_delta_bogota's accuracy against the expert is declining" in body
+    assert html.index("Summary") < html.index("Headline")
+    assert " ".join(body.split()[:12]) in " ".join(html.split())
+    findings = pd.read_csv(report["folder"] / "tables" / "findings.csv")
+    mine = findings[findings["report"] == "calibration_report"]
+    assert mine["kind"].tolist()[0] == "calibration_accuracy" and len(mine) <= 5
+    assert " ".join(mine["sentence"]) == body

@@ -12,8 +12,9 @@ Views for a calibration meeting, all tidy DataFrames:
 - :func:`session_agreement`: percent agreement, Fleiss' kappa, Gwet's AC1, Krippendorff's
   alpha and Brennan-Prediger side by side per session (kappa alone misleads on skewed
   moderation labels);
-- :func:`rater_accuracy`: per rater, accuracy against gold (Wilson interval), Cohen's kappa
-  against gold, under- and over-enforcement, net leniency and a band flag;
+- :func:`rater_accuracy`: per rater, accuracy against gold, Cohen's kappa against gold,
+  under- and over-enforcement with exact intervals, leaning and a band flag (the rule of
+  :mod:`qa_insights.calibration.flags`: flagged only when an interval clears the band);
 - :func:`confusion_counts`; per session :func:`hardest_items` and :func:`label_agreement`
   (from :mod:`qa_insights.calibration.sessions`), the ratings helpers from
   :mod:`qa_insights.calibration.load`;
@@ -57,12 +58,12 @@ from qa_insights.agreement.kappa import (
 )
 from qa_insights.agreement.ratings_matrix import encode_ratings
 from qa_insights.calibration.drift import alignment_table, trend_test
+from qa_insights.calibration.flags import band_flags
 from qa_insights.calibration.load import (
     DEFAULT_ROLES,
     gold_comparison,
 )
 from qa_insights.data.contract import NO_VIOLATION
-from qa_insights.stats.proportions import wilson_interval
 
 # Also re-exports every agreement statistic of qa_insights.agreement.table.
 __all__ = [
@@ -88,10 +89,14 @@ def _ratio(numerator: pd.Series, denominator: pd.Series) -> np.ndarray:
 
 
 def rater_accuracy(calibration: pd.DataFrame, roles: Sequence[str] | None = DEFAULT_ROLES,
-                   min_accuracy: float = 0.8, max_leniency: float = 0.05, min_items: int = 10,
-                   confidence: float = 0.95, no_violation: str = NO_VIOLATION,
+                   min_accuracy: float = 0.8, max_error: float = 0.10, min_items: int = 10,
+                   alpha: float = 0.05, no_violation: str = NO_VIOLATION,
                    on_conflict: Literal["raise", "drop"] = "raise") -> pd.DataFrame:
-    """Per rater: accuracy against gold, kappa against gold, leniency and a band flag.
+    """Per rater: accuracy against gold, kappa against gold, leaning and a band flag.
+
+    A rater is flagged only when an interval clears the band
+    (:func:`qa_insights.calibration.flags.band_flags`: exact intervals at the Bonferroni
+    level for three checks of the raters with ``min_items`` or more items).
 
     Parameters
     ----------
@@ -101,12 +106,12 @@ def rater_accuracy(calibration: pd.DataFrame, roles: Sequence[str] | None = DEFA
         Roles to score (default moderators and auditors).
     min_accuracy : float
         Lower edge of the accuracy band (Scale gates production at 80%).
-    max_leniency : float
-        Largest accepted ``|net_leniency|`` (NICE flags raters outside +-5%).
+    max_error : float
+        Upper edge of the under- and over-enforcement band.
     min_items : int
         Raters with fewer scored items are not flagged ("too few items").
-    confidence : float
-        Level of the Wilson interval.
+    alpha : float
+        Family-wise error rate of the flags over all raters scored.
     no_violation : str
         The label that means "breaks no policy".
     on_conflict : {"raise", "drop"}
@@ -116,14 +121,14 @@ def rater_accuracy(calibration: pd.DataFrame, roles: Sequence[str] | None = DEFA
     -------
     DataFrame
         One row per ``rater_id`` (and ``rater_role``, ``site``), sorted by accuracy:
-        ``n_sessions``; ``n_items`` scored against gold; ``n_correct``; ``accuracy`` with
-        ``accuracy_ci_low``/``accuracy_ci_high`` (Wilson); ``kappa_vs_gold`` (Cohen,
-        NaN where undefined: the rater and gold used one label only);
-        ``under_enforcement_rate`` (said no violation / gold violations);
-        ``over_enforcement_rate`` (actioned / gold no-violation items);
+        ``n_sessions``; ``n_items`` scored against gold; ``n_correct``; ``accuracy``;
+        ``kappa_vs_gold`` (Cohen, NaN where undefined: the rater and gold used one label
+        only); ``n_violation`` and ``under_enforcement_rate`` (said no violation / gold
+        violations); ``over_enforcement_rate`` (actioned / gold no-violation items);
         ``wrong_policy_rate`` (other policy / items both actioned), each NaN when its
-        denominator is 0; ``net_leniency`` = (under - over) / n_items, positive =
-        lenient, negative = strict; ``outside_band`` and ``flag_reason``.
+        denominator is 0; ``ci_level`` and the exact intervals ``accuracy_ci_low``/
+        ``_high``, ``under_ci_low``/``_high``, ``over_ci_low``/``_high`` at that level;
+        ``leaning``, ``outside_band`` and ``flag_reason``.
 
     Examples
     --------
@@ -132,16 +137,17 @@ def rater_accuracy(calibration: pd.DataFrame, roles: Sequence[str] | None = DEFA
     ...     "item_id": ["i1", "i1", "i2", "i2"], "rater_id": ["E", "M1"] * 2,
     ...     "rater_role": ["expert", "moderator"] * 2,
     ...     "label": ["spam", "spam", "spam", "no_violation"]})
-    >>> rater_accuracy(calib, min_items=2)[["rater_id", "accuracy", "net_leniency",
-    ...                                     "flag_reason"]]
-      rater_id  accuracy  net_leniency                            flag_reason
-    0       M1       0.5           0.5  accuracy below 80%; lenient beyond 5%
+    >>> rater_accuracy(calib, min_items=2)[["rater_id", "accuracy", "leaning",
+    ...                                     "outside_band"]]
+      rater_id  accuracy        leaning  outside_band
+    0       M1       0.5  no clear lean         False
     """
     comp = gold_comparison(calibration, roles, no_violation, on_conflict)
     keys = ["rater_id", "rater_role", "site"]
     columns = [*keys, "n_sessions", "n_items", "n_correct", "accuracy", "accuracy_ci_low",
-               "accuracy_ci_high", "kappa_vs_gold", "under_enforcement_rate",
-               "over_enforcement_rate", "wrong_policy_rate", "net_leniency", "outside_band",
+               "accuracy_ci_high", "kappa_vs_gold", "n_violation", "under_enforcement_rate",
+               "under_ci_low", "under_ci_high", "over_enforcement_rate", "over_ci_low",
+               "over_ci_high", "wrong_policy_rate", "ci_level", "leaning", "outside_band",
                "flag_reason"]
     if comp.empty:  # no item has gold (no expert): no rater can be scored
         return pd.DataFrame({c: pd.Series(dtype=bool if c == "outside_band" else object)
@@ -151,28 +157,13 @@ def rater_accuracy(calibration: pd.DataFrame, roles: Sequence[str] | None = DEFA
     out = grouped.agg(n_sessions=("session_id", "nunique"), n_items=("correct", "size"),
                       n_correct=("correct", "sum"), n_under=("under_enforcement", "sum"),
                       n_over=("over_enforcement", "sum"), n_wrong=("wrong_policy", "sum"),
-                      n_gold_violation=("gold_is_violation", "sum"),
+                      n_violation=("gold_is_violation", "sum"),
                       n_both_actioned=("both_actioned", "sum")).reset_index()
-    low, high = wilson_interval(out["n_correct"].to_numpy(), out["n_items"].to_numpy(),
-                                confidence)
-    accuracy = out["n_correct"] / out["n_items"]
-    leniency = (out["n_under"] - out["n_over"]) / out["n_items"]
+    out = band_flags(out, min_accuracy=min_accuracy, max_error=max_error, alpha=alpha,
+                     min_items=min_items)
     out = out.assign(
-        accuracy=accuracy, accuracy_ci_low=low, accuracy_ci_high=high,
         kappa_vs_gold=_rater_kappas(comp, grouped.ngroup().to_numpy(), len(out)),
-        under_enforcement_rate=_ratio(out["n_under"], out["n_gold_violation"]),
-        over_enforcement_rate=_ratio(out["n_over"], out["n_items"] - out["n_gold_violation"]),
-        wrong_policy_rate=_ratio(out["n_wrong"], out["n_both_actioned"]),
-        net_leniency=leniency)
-    enough = out["n_items"] >= min_items
-    reasons = pd.DataFrame({
-        "low": np.where(accuracy < min_accuracy, f"accuracy below {min_accuracy:.0%}", ""),
-        "lenient": np.where(leniency > max_leniency, f"lenient beyond {max_leniency:.0%}", ""),
-        "strict": np.where(leniency < -max_leniency, f"strict beyond {max_leniency:.0%}", ""),
-    })
-    joined = reasons.apply(lambda row: "; ".join(r for r in row if r), axis=1)
-    out["outside_band"] = enough & (joined != "")
-    out["flag_reason"] = np.where(enough, joined, f"too few items (n < {min_items})")
+        wrong_policy_rate=_ratio(out["n_wrong"], out["n_both_actioned"]))
     return out[columns].sort_values(["accuracy", "rater_id"], kind="stable").reset_index(drop=True)
 
 

@@ -441,7 +441,8 @@ def calibration_agreement(calibration: pd.DataFrame) -> pd.DataFrame:
 
 
 def flagged_raters(calibration: pd.DataFrame, ctx: ReportContext) -> pd.DataFrame:
-    """Raters outside the accuracy / leniency band against the expert
+    """Raters flagged against the expert: an exact interval at the Bonferroni level clears
+    the accuracy or under-/over-enforcement band (:mod:`qa_insights.calibration.flags`)
     (:func:`qa_insights.calibration.raters.rater_accuracy`), ids pseudonymised (``RATER-``) and
     raters with fewer than :data:`qa_insights.present.privacy.MIN_CALIBRATION_ITEMS` items left out,
     unless analyst mode.

@@ -47,8 +47,9 @@ def scope_overview(store: Store, ctx: ReportContext) -> pd.DataFrame:
 
 
 def calibration_overview(store: Store, ctx: ReportContext) -> pd.DataFrame:
-    """How many calibration sessions, items, raters and ratings fall in the report's month
-    and scope (site or queue; calibration has no market).
+    """How many calibration sessions, items, raters (scored against the expert: experts
+    not counted), experts and ratings fall in the report's month and scope (site or
+    queue; calibration has no market).
 
     Returns
     -------
@@ -67,15 +68,19 @@ def calibration_overview(store: Store, ctx: ReportContext) -> pd.DataFrame:
     if ctx.scope == "market":
         raise ParameterError("parameter scope: calibration data has no market; use org, "
                              "site or queue")
+    # Raters are the people scored (every role but the expert); experts are counted apart,
+    # as the calibration report counts them.
     sql = ("SELECT count(DISTINCT session_id), count(DISTINCT item_id), "
-           "count(DISTINCT rater_id), count(*) FROM calibration "
+           "count(DISTINCT CASE WHEN rater_role <> 'expert' THEN rater_id END), "
+           "count(DISTINCT CASE WHEN rater_role = 'expert' THEN rater_id END), count(*) "
+           "FROM calibration "
            "WHERE session_date >= CAST(? AS DATE) AND session_date < CAST(? AS DATE)")
     params = [f"{ctx.month}-01", f"{shift_month(ctx.month, 1)}-01"]
     for column, value in ctx.scope_filter.items():
         sql += f" AND {column} = ?"
         params.append(value)
     row = store.query(sql, params).iloc[0]
-    names = ["sessions", "items", "raters", "ratings"]
+    names = ["sessions", "items", "raters", "experts", "ratings"]
     return pd.DataFrame({"measure": names, "value": [int(v or 0) for v in row]})
 
 #: Columns of :func:`error_drivers` (those of :func:`qa_insights.rca.drivers.logistic_drivers`).
