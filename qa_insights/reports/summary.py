@@ -51,6 +51,9 @@ __all__ = [
     "findings_frame",
     "markdown",
     "month_name",
+    "small_segments_claim",
+    "with_agreeing_interval",
+    "with_small_segments",
 ]
 
 #: Columns of ``tables/findings.csv``, in order.
@@ -356,3 +359,108 @@ def markdown(claims: Sequence[Claim], title: str) -> str:
     '# MQR, 2026-10\\n\\nNo action needed this month.\\n'
     """
     return f"# {title}\n\n{' '.join(c.sentence for c in claims)}\n"
+
+
+def with_agreeing_interval(headline: Mapping[str, Any], trend: pd.DataFrame,
+                           alpha: float = 0.05) -> dict[str, Any]:
+    """``headline`` with the interval of the month's change replaced by the one that agrees
+    with the change's test (:func:`qa_insights.stats.proportions.agreeing_interval` at
+    ``1 - alpha``: the score interval the pooled z test inverts, or its Fisher
+    counterpart), so "more than normal month-to-month variation" never stands beside an
+    interval reaching 0, nor "within normal variation" beside one that excludes it. The
+    p-value and the verdict are unchanged (docs/statistics-conventions.md).
+
+    Parameters
+    ----------
+    headline : mapping
+        :func:`qa_insights.reports.mqr.headline_numbers`.
+    trend : DataFrame
+        The monthly ``n_errors`` / ``n_audits`` the headline was computed from
+        (:func:`qa_insights.reports.mqr.quality_trend`), with the month and the previous one
+        (the month is the one after ``headline["previous_month"]``).
+    alpha : float
+        The level of the headline's test.
+
+    Examples
+    --------
+    >>> trend = pd.DataFrame({"month": ["2026-09", "2026-10"], "n_audits": [820, 786],
+    ...                       "n_errors": [10, 22]})
+    >>> h = {"n_audits": 786, "previous_month": "2026-09", "mom_p_value": 0.044,
+    ...      "mom_test": "two-proportion z", "mom_significant": True,
+    ...      "mom_ci_low": -0.032, "mom_ci_high": 0.0001}
+    >>> out = with_agreeing_interval(h, trend)
+    >>> out["mom_ci_high"] < 0, out["mom_interval"]
+    (True, 'test-inverted (score) interval')
+    """
+    from qa_insights.stats.proportions import agreeing_interval
+
+    out = dict(headline)
+    previous = headline.get("previous_month")
+    if not previous or headline.get("mom_p_value") is None:
+        return out
+    counts = {str(m): (int(x), int(n)) for m, x, n in
+              zip(trend["month"], trend["n_errors"], trend["n_audits"], strict=True)}
+    (x1, n1), (x2, n2) = counts[shift_month(str(previous), 1)], counts[str(previous)]
+    low, high = agreeing_interval(x1, n1, x2, n2, float(headline["mom_p_value"]),
+                                  str(headline["mom_test"]), 1 - alpha)
+    # the interval is of the error rate's change; accuracy moves the other way
+    out.update(mom_ci_low=-high, mom_ci_high=-low, mom_interval="test-inverted (score) interval")
+    return out
+
+
+def small_segments_claim(decomposition: pd.DataFrame | None, dimension: str,
+                         min_n: int | None, scope_label: str = "") -> Claim | None:
+    """The segments with fewer than ``min_n`` audits this month, said up front: their
+    movements are not ranked (the summary's largest movement is taken among the others).
+    None when there are none (or no ``min_n``).
+
+    Examples
+    --------
+    >>> d = pd.DataFrame({"site": ["a", "b", "c"], "n_audits_after": [400, 12, 0]})
+    >>> print(small_segments_claim(d, "site", 30).sentence)
+    Small samples: 2 sites had fewer than 30 audits this month (b 12, c 0); their movements are not ranked.
+    >>> small_segments_claim(d, "site", 5) is None
+    False
+    >>> small_segments_claim(d.iloc[:1], "site", 30) is None
+    True
+    """
+    if decomposition is None or min_n is None or not len(decomposition):
+        return None
+    small = decomposition[decomposition["n_audits_after"] < min_n]
+    if small.empty:
+        return None
+    noun = dimension.replace("_", " ")
+    shown = [f"{name} {count(n)}" for name, n in
+             zip(small[dimension].astype(str), small["n_audits_after"], strict=True)]
+    listed = ", ".join(shown[:5]) + (f" and {len(shown) - 5} more" if len(shown) > 5 else "")
+    plural = noun if len(small) == 1 else f"{noun}s"
+    verb = "its movement is" if len(small) == 1 else "their movements are"
+    text = (f"Small samples: {len(small)} {plural} had fewer than {min_n} audits this month "
+            f"({listed}); {verb} not ranked.")
+    return Claim("small_sample", scope_label, text,
+                 numbers={"segments": dict(zip(small[dimension].astype(str),
+                                               map(int, small["n_audits_after"]),
+                                               strict=True)), "min_n": min_n})
+
+
+def with_small_segments(claims: Sequence[Claim], decomposition: pd.DataFrame | None,
+                        dimension: str, min_n: int | None) -> list[Claim]:
+    """``claims`` with :func:`small_segments_claim` placed right after the "why" claim
+    (or after the first claim when there is none); unchanged when no segment is small.
+
+    Examples
+    --------
+    >>> d = pd.DataFrame({"site": ["a", "b"], "n_audits_after": [400, 12]})
+    >>> claims = [Claim("month_change", "Org", "x"), Claim("no_cause", "a", "y"),
+    ...           Claim("action", "Org", "z")]
+    >>> [c.kind for c in with_small_segments(claims, d, "site", 30)]
+    ['month_change', 'no_cause', 'small_sample', 'action']
+    """
+    out = list(claims)
+    scope = out[0].scope if out else ""
+    extra = small_segments_claim(decomposition, dimension, min_n, scope)
+    if extra is None:
+        return out
+    why = [i for i, c in enumerate(out) if c.kind in ("driver_mix", "driver_rate", "no_cause")]
+    at = (why[0] + 1) if why else min(1, len(out))
+    return [*out[:at], extra, *out[at:]]
