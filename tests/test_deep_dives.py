@@ -164,11 +164,17 @@ def test_small_segments_are_stated_and_left_out_of_the_largest_movement() -> Non
     d = lmdi(before, after, "queue")
     claim = small_segments_claim(d, "queue", 30, "site x")
     assert claim is not None and claim.kind == "small_sample"
-    assert claim.sentence == ("Small samples: 1 queue had fewer than 30 audits this month "
-                              "(tiny 12); its movement is not ranked.")
-    assert claim.numbers["segments"] == {"tiny": 12}
+    assert claim.sentence == ("Small samples: 1 queue had fewer than 30 audits in one of the "
+                              "two months (tiny 20 then 12): its change rests on few audits, "
+                              "and tiny is not ranked.")
+    assert claim.numbers["segments"] == {"tiny": [20, 12]}
     assert small_segments_claim(d, "queue", 10, "site x") is None
     assert small_segments_claim(None, "queue", 30) is None
+    # small only last month: stated, but still ranked
+    grown = lmdi(before, after.assign(n_audits=[950, 480, 45], n_errors=[33, 19, 6]), "queue")
+    early = small_segments_claim(grown, "queue", 30)
+    assert early is not None and "not ranked" not in early.sentence
+    assert "tiny 20 then 45" in early.sentence
     frame = findings_frame([claim], "rca_site_x")
     assert json.loads(frame.numbers.iloc[0])["min_n"] == 30
 
@@ -234,3 +240,40 @@ def test_index_status_class_is_safe_for_any_status_word() -> None:
         "accuracy": 0.9, "ci_low": 0.8, "ci_high": 0.95, "n_audits": 5, "target": 0.9,
         "status": 'x" onmouseover="y', "lead": "", "action": ""}})
     assert 'onmouseover="y' not in page and "qa-status-x-onmouseovery" in page
+
+
+# --------------------------------------------------------------------------- the pairwise table
+
+_INTERVAL = re.compile(r"\(([\d.]+)% interval ([+−]?[\d.]+) to ([+−]?[\d.]+)\)")
+
+
+def _signed(text: str) -> float:
+    return float(text.replace("−", "-").replace("+", ""))
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.integers(15, 800), st.floats(0.0, 0.3)), min_size=2, max_size=6))
+def test_rca_pairwise_table_never_says_no_beside_an_interval_excluding_zero(
+        groups: list[tuple[int, float]]) -> None:
+    """The "Significant" column and the printed interval come from the same test at the
+    same (adjusted) level: "yes" exactly when the printed interval excludes 0, and the
+    printed level is the adjusted one (docs/statistics-conventions.md)."""
+    from qa_insights.reports.rca import pairwise_shown
+    from qa_insights.stats.differences import pairwise_proportions
+
+    counts = pd.DataFrame({"site": [f"s{i}" for i in range(len(groups))],
+                           "n_audits": [n for n, _ in groups],
+                           "n_errors": [int(round(n * r)) for n, r in groups]})
+    pairs = pairwise_proportions(counts, "site")
+    shown = pairwise_shown(pairs)
+    assert len(shown) == len(pairs)
+    for row in shown.itertuples():
+        match = _INTERVAL.search(row.difference)
+        assert match is not None, row.difference
+        low, high = _signed(match.group(2)), _signed(match.group(3))
+        excludes = low > 0 or high < 0
+        assert excludes == (row.significant == "yes"), row
+    levels = sorted(pairs["ci_level"].round(3))
+    printed = sorted(round(float(_INTERVAL.search(d).group(1)) / 100, 3)
+                     for d in shown["difference"])
+    assert printed == pytest.approx(levels, abs=6e-4)

@@ -410,37 +410,45 @@ def with_agreeing_interval(headline: Mapping[str, Any], trend: pd.DataFrame,
 
 def small_segments_claim(decomposition: pd.DataFrame | None, dimension: str,
                          min_n: int | None, scope_label: str = "") -> Claim | None:
-    """The segments with fewer than ``min_n`` audits this month, said up front: their
-    movements are not ranked (the summary's largest movement is taken among the others).
-    None when there are none (or no ``min_n``).
+    """The segments with fewer than ``min_n`` audits in either month, said up front: their
+    changes rest on few audits, and those small this month are not ranked (the summary's
+    largest movement is taken among the others). None when there are none (or no
+    ``min_n``).
 
     Examples
     --------
-    >>> d = pd.DataFrame({"site": ["a", "b", "c"], "n_audits_after": [400, 12, 0]})
+    >>> d = pd.DataFrame({"site": ["a", "b", "c"], "n_audits_before": [380, 7, 40],
+    ...                   "n_audits_after": [400, 59, 12]})
     >>> print(small_segments_claim(d, "site", 30).sentence)
-    Small samples: 2 sites had fewer than 30 audits this month (b 12, c 0); their movements are not ranked.
+    Small samples: 2 sites had fewer than 30 audits in one of the two months (b 7 then 59, c 40 then 12): their changes rest on few audits, and c is not ranked.
     >>> small_segments_claim(d, "site", 5) is None
-    False
-    >>> small_segments_claim(d.iloc[:1], "site", 30) is None
     True
     """
     if decomposition is None or min_n is None or not len(decomposition):
         return None
-    small = decomposition[decomposition["n_audits_after"] < min_n]
+    small = decomposition[(decomposition["n_audits_before"] < min_n)
+                          | (decomposition["n_audits_after"] < min_n)]
     if small.empty:
         return None
     noun = dimension.replace("_", " ")
-    shown = [f"{name} {count(n)}" for name, n in
-             zip(small[dimension].astype(str), small["n_audits_after"], strict=True)]
+    names = small[dimension].astype(str).tolist()
+    before = [int(n) for n in small["n_audits_before"]]
+    after = [int(n) for n in small["n_audits_after"]]
+    shown = [f"{name} {count(b)} then {count(a)}" for name, b, a in zip(names, before, after,
+                                                                         strict=True)]
     listed = ", ".join(shown[:5]) + (f" and {len(shown) - 5} more" if len(shown) > 5 else "")
+    unranked = [name for name, a in zip(names, after, strict=True) if a < min_n]
     plural = noun if len(small) == 1 else f"{noun}s"
-    verb = "its movement is" if len(small) == 1 else "their movements are"
-    text = (f"Small samples: {len(small)} {plural} had fewer than {min_n} audits this month "
-            f"({listed}); {verb} not ranked.")
-    return Claim("small_sample", scope_label, text,
-                 numbers={"segments": dict(zip(small[dimension].astype(str),
-                                               map(int, small["n_audits_after"]),
-                                               strict=True)), "min_n": min_n})
+    rest = "its change rests" if len(small) == 1 else "their changes rest"
+    text = (f"Small samples: {len(small)} {plural} had fewer than {min_n} audits in one of "
+            f"the two months ({listed}): {rest} on few audits")
+    if unranked:
+        shown_unranked = ", ".join(unranked[:5]) + (" and others" if len(unranked) > 5 else "")
+        text += f", and {shown_unranked} {'is' if len(unranked) == 1 else 'are'} not ranked"
+    return Claim("small_sample", scope_label, text + ".",
+                 numbers={"segments": {name: [b, a] for name, b, a in
+                                       zip(names, before, after, strict=True)},
+                          "min_n": min_n})
 
 
 def with_small_segments(claims: Sequence[Claim], decomposition: pd.DataFrame | None,
@@ -450,7 +458,8 @@ def with_small_segments(claims: Sequence[Claim], decomposition: pd.DataFrame | N
 
     Examples
     --------
-    >>> d = pd.DataFrame({"site": ["a", "b"], "n_audits_after": [400, 12]})
+    >>> d = pd.DataFrame({"site": ["a", "b"], "n_audits_before": [380, 40],
+    ...                   "n_audits_after": [400, 12]})
     >>> claims = [Claim("month_change", "Org", "x"), Claim("no_cause", "a", "y"),
     ...           Claim("action", "Org", "z")]
     >>> [c.kind for c in with_small_segments(claims, d, "site", 30)]
