@@ -24,6 +24,7 @@ from qa_insights.reports.engine.paths import NOTEBOOKS_DIR, TEMPLATES_DIR
 from qa_insights.reports.engine.tables import slugify
 from qa_insights.reports.mqr import explain_month, headline_numbers, month_findings, quality_trend
 from qa_insights.reports.summary import (
+    deep_dive_links,
     executive_summary,
     findings_frame,
     small_segments_claim,
@@ -102,6 +103,10 @@ def test_sample_october_names_the_mix_shift_site(sample_store: Store) -> None:
                                             "'2026-10' GROUP BY 1 ORDER BY 2 DESC, 1")
                          .queue[:2]]
     assert "rca_site_bpo_beta_cebu" in stems and len(stems) == len(set(stems))
+    # the MQR's links to its drivers' deep dives point at planned reports
+    links = deep_dive_links(_mqr_claims(sample_store, "2026-10")).links
+    assert links == (("site bpo_beta_cebu", "rca_site_bpo_beta_cebu.html"),)
+    assert all(href[:-len(".html")] in stems for _, href in links)
     site = next(t for t in tasks if t.stem == "rca_site_bpo_beta_cebu")
     assert site.parameters["scope"] == "site" and site.parameters["scope_value"] == \
         "bpo_beta_cebu"

@@ -46,7 +46,10 @@ from qa_insights.present.findings import Finding, format_p
 __all__ = [
     "FINDINGS_COLUMNS",
     "Claim",
+    "DeepDiveLinks",
     "adjustment_note",
+    "deep_dive_href",
+    "deep_dive_links",
     "executive_summary",
     "findings_frame",
     "markdown",
@@ -473,3 +476,64 @@ def with_small_segments(claims: Sequence[Claim], decomposition: pd.DataFrame | N
     why = [i for i, c in enumerate(out) if c.kind in ("driver_mix", "driver_rate", "no_cause")]
     at = (why[0] + 1) if why else min(1, len(out))
     return [*out[:at], extra, *out[at:]]
+
+
+def deep_dive_href(scope: str, value: str) -> str:
+    """Link, from a report of the same month, to the deep dive of a site or queue: the file
+    :func:`qa_insights.reports.engine.kinds.report_stem` names. ``qa-insights build
+    --reports rca`` builds it for every site the organisation's change findings name and
+    every site or queue that missed a quality target
+    (:func:`qa_insights.reports.engine.named.named_scopes`), so a link from the MQR's driver
+    or the MBR's missed-target actions resolves.
+
+    Examples
+    --------
+    >>> deep_dive_href("site", "bpo_beta_cebu"), deep_dive_href("queue", "spam")
+    ('rca_site_bpo_beta_cebu.html', 'rca_spam.html')
+    """
+    from qa_insights.reports.engine.kinds import report_stem
+
+    return f"{report_stem('rca', scope, value)}.html"
+
+
+@dataclass(frozen=True)
+class DeepDiveLinks:
+    """Links to deep dives, shown as one escaped line ("Deep dives: site X · queue Y");
+    nothing when there are none.
+
+    Attributes
+    ----------
+    links : tuple of (str, str)
+        (label, href) pairs.
+    """
+
+    links: tuple[tuple[str, str], ...]
+
+    def _repr_html_(self) -> str:
+        from qa_insights.present.display import escape
+
+        if not self.links:
+            return ""
+        anchors = " · ".join(f'<a href="{escape(href)}">{escape(label)}</a>'
+                             for label, href in self.links)
+        return f'<p class="qa-note">Deep dives: {anchors}</p>'
+
+
+def deep_dive_links(claims: Sequence[Claim], dimension: str = "site") -> DeepDiveLinks:
+    """Links to the deep dive of each segment a summary names as the driver
+    (``driver_mix`` / ``driver_rate``). Only the organisation's summary (segments: sites)
+    is guaranteed a deep dive per driver by the build; pass its claims.
+
+    Examples
+    --------
+    >>> c = Claim("driver_mix", "a<b", "...", True, numbers={"segment": "a<b"})
+    >>> deep_dive_links([c])._repr_html_()
+    '<p class="qa-note">Deep dives: <a href="rca_site_a_b-4a826a.html">site a&lt;b</a></p>'
+    >>> deep_dive_links([])._repr_html_()
+    ''
+    """
+    named = [str(c.numbers.get("segment", c.scope)) for c in claims
+             if c.kind in ("driver_mix", "driver_rate")]
+    noun = dimension.replace("_", " ")
+    return DeepDiveLinks(tuple((f"{noun} {name}", deep_dive_href(dimension, name))
+                               for name in dict.fromkeys(named)))
