@@ -22,6 +22,8 @@ import pytest
 from qa_insights.data.opening import open_store
 from qa_insights.reports.engine.build import build
 from qa_insights.reports.engine.context import scope_values
+from qa_insights.reports.engine.kinds import report_stem
+from qa_insights.reports.engine.named import named_scopes
 from tests.report_helpers import RCA_LIMIT, ROOT, summary_info, write_hostile_copy
 
 
@@ -77,16 +79,21 @@ def sample_data(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> Pat
 @pytest.fixture(scope="session")
 def built_month(tmp_path_factory: pytest.TempPathFactory, worker_id: str,
                 sample_data: Path) -> dict[str, Any]:
-    """Every report of the latest month of the sample data (RCA for the 2 busiest queues),
-    built once; info with ``out``, ``month``, ``data`` and the build summary."""
+    """Every report of the latest month of the sample data (RCA for the 2 busiest queues and
+    the sites and queues the month's findings name), built once; info with ``out``,
+    ``month``, ``data``, ``rca_stems`` and the build summary."""
 
     def make(folder: Path) -> dict[str, Any]:
         summary = build(data_dir=sample_data, out_dir=folder / "reports", jobs=2,
                         rca_limit=RCA_LIMIT, progress=False)
         with open_store(sample_data) as store:
             queues = scope_values(store, "queue", summary.months[0], by_volume=True)
+            named = named_scopes(store, summary.months[0])
+        busiest = [report_stem("rca", "queue", q) for q in queues[:RCA_LIMIT]]
         return {**summary_info(summary), "month": summary.months[0], "data": str(sample_data),
-                "rca_queues": queues[:RCA_LIMIT]}
+                "rca_queues": queues[:RCA_LIMIT],
+                "rca_stems": list(dict.fromkeys(
+                    busiest + [report_stem("rca", *scope) for scope in named]))}
 
     return _once(tmp_path_factory, worker_id, "built-month", make)
 

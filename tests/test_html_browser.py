@@ -4,12 +4,15 @@ and hostile names from the data rendered as inert text."""
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
 
 import nbformat
+import pandas as pd
 import pytest
 
 from qa_insights.agreement.table import agreement_table
@@ -19,6 +22,8 @@ from qa_insights.data.queries import TENURE_BANDS
 from qa_insights.present import display as qd
 from qa_insights.quality.metrics import quality_summary
 from qa_insights.rca.change import explain_change
+from qa_insights.reports.engine.kinds import report_stem
+from qa_insights.reports.engine.paths import TEMPLATES_DIR
 from qa_insights.reports.engine.tables import slugify
 from tests.report_helpers import BROWSER_ARGS, HOSTILE_QUEUE, HOSTILE_SITE, LoadedPage
 
@@ -57,7 +62,7 @@ def open_page(browser: Any) -> Iterator[Any]:
 
 
 def _stems(built_month: dict) -> list[str]:
-    return [*REPORT_STEMS, *(f"rca_{slugify(q)}" for q in built_month["rca_queues"])]
+    return [*REPORT_STEMS, *built_month["rca_stems"]]
 
 
 def _charts_in_notebook(path: Path) -> int:
@@ -186,7 +191,7 @@ def test_rca_numbers_equal_the_library(built_month: dict, open_page: Any) -> Non
     for row, expected in zip(rows, change.itertuples()):
         assert row[3] == qd.count(expected.n_audits_after), expected.site
         assert row[4] == qd.pct(expected.rate_after), expected.site
-        assert row[7] == f"{expected.total_effect:+.2f} pts", expected.site
+        assert row[7] == f"{qd.number(expected.total_effect, 2, sign=True)} pts", expected.site
     drivers = page.locator('xpath=//h2[@id="Error-drivers"]'
                            '/following::table[contains(@class, "qa-table")][1]')
     levels = [r[1] for r in drivers.locator("tbody tr").evaluate_all(
@@ -218,7 +223,7 @@ def test_hostile_names_render_as_inert_text(hostile_build: dict, open_page: Any)
     mqr_path = out / month / "monthly_quality_report.html"
     rca_paths = sorted((out / month).glob("rca_*.html"))
     pages = {path: open_page(path) for path in (mqr_path, out / "index.html", *rca_paths)}
-    assert len(pages) == 3
+    assert len(pages) >= 3
     for path, loaded in pages.items():
         page = loaded.page
         assert loaded.errors == [], (path.name, loaded.errors)  # any console error fails
@@ -228,7 +233,8 @@ def test_hostile_names_render_as_inert_text(hostile_build: dict, open_page: Any)
         assert page.locator("script").count() == 0
         assert page.locator("img:not([src^='data:'])").count() == 0
     assert HOSTILE_SITE in pages[mqr_path].page.inner_text("body")
-    assert HOSTILE_QUEUE in pages[rca_paths[0]].page.locator("h1").inner_text()
+    queue_rca = out / month / f"{report_stem('rca', 'queue', HOSTILE_QUEUE)}.html"
+    assert HOSTILE_QUEUE in pages[queue_rca].page.locator("h1").inner_text()
 
 
 def test_page_check_catches_console_errors(tmp_path: Path, open_page: Any) -> None:
@@ -254,3 +260,85 @@ def test_empty_month_report_says_so(hostile_build: dict, open_page: Any) -> None
     assert loaded.errors == [] and loaded.external == []
     notice = loaded.page.locator(".qa-notice-empty")
     assert notice.inner_text() == f"No audits in {gap} for the whole organisation."
+
+
+# --------------------------------------------------------------------------- links and index
+
+DEEP_DIVE_ACTION = re.compile(r" at (site|queue) (.+?) missed its target: .*?\(see its RCA deep dive\)")
+
+
+def _hrefs(page: Any) -> list[str]:
+    return page.eval_on_selector_all("a[href]", "els => els.map(e => e.getAttribute('href'))")
+
+
+def test_every_link_resolves_and_every_deep_dive_pointed_to_exists(built_month: dict,
+                                                                   open_page: Any) -> None:
+    """Every href of the MQR, the MBR, the deep dives and the index opens a file that
+    exists; every site or queue the MBR sends to "its RCA deep dive" and every site the MQR
+    names as the driver has its deep dive."""
+    out, month = Path(built_month["out"]), built_month["month"]
+    month_dir = out / month
+    pages = [out / "index.html", month_dir / "monthly_quality_report.html",
+             month_dir / "monthly_business_review.html", *sorted(month_dir.glob("rca_*.html"))]
+    for path in pages:
+        for href in _hrefs(open_page(path).page):
+            if href.startswith("#"):
+                continue
+            assert "://" not in href, (path.name, href)
+            target = (path.parent / unquote(href.split("#")[0])).resolve()
+            assert target.is_file(), (path.name, href)
+    mbr = open_page(month_dir / "monthly_business_review.html").page.inner_text("body")
+    pointed = DEEP_DIVE_ACTION.findall(" ".join(mbr.split()))
+    findings = pd.read_csv(month_dir / "tables" / "findings.csv")
+    drivers = findings[(findings["report"] == "monthly_quality_report")
+                       & findings["kind"].isin(["driver_mix", "driver_rate"])]
+    pointed += [("site", s) for s in drivers["scope"]]
+    assert pointed, "the sample month names no deep dive: the test would check nothing"
+    for scope, value in pointed:
+        assert (month_dir / f"{report_stem('rca', scope, value)}.html").is_file(), (scope, value)
+
+
+def _status_colour(css: str, status: str) -> str:
+    body = re.search(rf"\.qa-figure\.qa-status-{status}\s*\{{([^}}]*)\}}", css)
+    assert body is not None
+    colour = re.search(r"background:\s*#([0-9a-fA-F]{6})", body.group(1))
+    assert colour is not None
+    r, g, b = (int(colour.group(1)[i:i + 2], 16) for i in (0, 2, 4))
+    return f"rgb({r}, {g}, {b})"
+
+
+def test_index_is_a_landing_page_with_the_mqr_figures(built_month: dict,
+                                                      open_page: Any) -> None:
+    out, month = Path(built_month["out"]), built_month["month"]
+    loaded = open_page(out / "index.html")
+    page = loaded.page
+    assert loaded.errors == [] and loaded.external == []
+    findings = pd.read_csv(out / month / "tables" / "findings.csv")
+    mqr = findings[findings["report"] == "monthly_quality_report"].set_index("kind")
+    what = json.loads(mqr.loc["month_change", "numbers"])
+    target = json.loads(mqr.loc["target_status", "numbers"])
+    card = page.locator(f'section[aria-labelledby="m-{month}"] .month-card')
+    figures = card.locator(".figure-value").all_inner_texts()
+    accuracy = (f"{100 * what['accuracy']:.1f}% ({100 * what['ci_low']:.1f}–"
+                f"{100 * what['ci_high']:.1f}%)")
+    assert figures[0] == accuracy
+    assert figures[1] == target["status"]
+    assert f"{100 * target['target']:.1f}%" in card.locator(".figure-label").nth(1).inner_text()
+    summary_md = (out / month / "monthly_quality_report.summary.md").read_text()
+    lead = card.locator(".lead").inner_text()
+    assert lead == mqr.loc["month_change", "sentence"]
+    assert summary_md.split("\n\n", 1)[1].startswith(lead)
+    assert card.locator(".action").inner_text() == mqr.loc["action", "sentence"]
+    # the status in the MQR's colour, with its word
+    status_class = target["status"].replace(" ", "-")
+    css = (TEMPLATES_DIR / "qa_report" / "static" / "qa_report.css").read_text()
+    tile = card.locator(f".figure.qa-status-{status_class}")
+    assert tile.evaluate("e => getComputedStyle(e).backgroundColor") == \
+        _status_colour(css, status_class)
+    # every report: an open link and the analyst's copy
+    rows = page.locator(f'section[aria-labelledby="m-{month}"] tbody tr')
+    assert rows.count() == len(json.loads((out / month / "manifest.json").read_text())[
+        "reports"])
+    for i in range(rows.count()):
+        links = rows.nth(i).locator("a").all_inner_texts()
+        assert links == ["open report", "analyst's copy (notebook)"], links

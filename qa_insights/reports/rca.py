@@ -57,7 +57,10 @@ def sentences(findings: Sequence[Finding]) -> list[str]:
 
 
 def _pts(value: float) -> str:
-    return _MISSING if value is None or np.isnan(value) else f"{value:+.2f} pts"
+    """Points with a true minus sign, rounded before signing (never "+0.00" or "-0.00")."""
+    from qa_insights.present.display import number
+
+    return _MISSING if value is None or np.isnan(value) else f"{number(value, 2, sign=True)} pts"
 
 
 def _pct(value: float) -> str:
@@ -84,6 +87,8 @@ def change_shown(decomposition: pd.DataFrame, by: str) -> pd.DataFrame:
     ...     "rate_before": [0.018], "rate_after": [0.347]})
     >>> change_shown(d, "site").iloc[0].astype(str).tolist()
     ['a', '60', '1.8%', '72', '34.7%', '+0.60 pts', '+6.70 pts', '+7.30 pts']
+    >>> change_shown(d.assign(mix_effect=[-0.001], rate_effect=[-2.06]), "site").iloc[0, 5:].tolist()
+    ['0.00 pts', '−2.06 pts', '+7.30 pts']
     """
     return pd.DataFrame({
         by: decomposition[by].astype(str),
@@ -122,6 +127,24 @@ def hypothesis_shown(tests: pd.DataFrame) -> pd.DataFrame:
     })
 
 
+def _bound(value: float) -> str:
+    """An interval bound in points, signed, with as many decimals (one to four) as it takes
+    not to round a non-zero bound to 0: "+0.04", never "0.0" for a bound that excludes 0.
+
+    Examples
+    --------
+    >>> _bound(2.14), _bound(0.04), _bound(-0.004), _bound(0.0)
+    ('+2.1', '+0.04', '−0.004', '0.0')
+    """
+    from qa_insights.present.display import number
+
+    for digits in range(1, 5):
+        text = number(value, digits, sign=True)
+        if value == 0 or text.lstrip("+−").strip("0.") != "":
+            return text
+    return text
+
+
 def _level(level: float) -> str:
     """A confidence level as a percentage: 0.95 -> '95%', 0.98333 -> '98.3%'."""
     text = f"{100 * level:.1f}".rstrip("0").rstrip(".")
@@ -143,6 +166,8 @@ def pairwise_shown(pairs: pd.DataFrame, only_significant: bool = False) -> pd.Da
     >>> pairwise_shown(p).iloc[0].tolist()
     ['x', '34.7%', 'y', '0.0%', '+34.7 pts (95% interval +21.4 to +46.2)', '< 0.001', 'yes']
     """
+    from qa_insights.present.display import number
+
     rows = pairs[pairs["significant"]] if only_significant else pairs
     rows = rows.sort_values("p_adjusted", kind="stable")
     levels = rows["ci_level"] if "ci_level" in rows else [0.95] * len(rows)
@@ -151,8 +176,8 @@ def pairwise_shown(pairs: pd.DataFrame, only_significant: bool = False) -> pd.Da
         "rate_a": [_pct(v) for v in rows["rate_a"]],
         "group_b": rows["group_b"].astype(str),
         "rate_b": [_pct(v) for v in rows["rate_b"]],
-        "difference": [f"{100 * d:+.1f} pts ({_level(level)} interval {100 * lo:+.1f} to "
-                       f"{100 * hi:+.1f})"
+        "difference": [f"{number(100 * d, sign=True)} pts ({_level(level)} interval "
+                       f"{_bound(100 * lo)} to {_bound(100 * hi)})"
                        for d, lo, hi, level in zip(rows["difference"], rows["ci_low"],
                                                    rows["ci_high"], levels, strict=True)],
         "p_adjusted": [_p(v) for v in rows["p_adjusted"]],

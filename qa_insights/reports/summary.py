@@ -47,15 +47,21 @@ from qa_insights.present.findings import Finding, format_p
 __all__ = [
     "FINDINGS_COLUMNS",
     "Claim",
+    "DeepDiveLinks",
     "adjustment_note",
     "budget_claims",
     "budget_consistency",
     "business_summary",
     "cost_claim",
+    "deep_dive_href",
+    "deep_dive_links",
     "executive_summary",
     "findings_frame",
     "markdown",
     "month_name",
+    "small_segments_claim",
+    "with_agreeing_interval",
+    "with_small_segments",
 ]
 
 #: Columns of ``tables/findings.csv``, in order.
@@ -538,3 +544,176 @@ def business_summary(claims: Sequence[Claim], cost: Claim | None = None,
             out += status
     return out + todo
 
+def with_agreeing_interval(headline: Mapping[str, Any], trend: pd.DataFrame,
+                           alpha: float = 0.05) -> dict[str, Any]:
+    """``headline`` with the interval of the month's change replaced by the one that agrees
+    with the change's test (:func:`qa_insights.stats.proportions.agreeing_interval` at
+    ``1 - alpha``: the score interval the pooled z test inverts, or its Fisher
+    counterpart), so "more than normal month-to-month variation" never stands beside an
+    interval reaching 0, nor "within normal variation" beside one that excludes it. The
+    p-value and the verdict are unchanged (docs/statistics-conventions.md).
+
+    Parameters
+    ----------
+    headline : mapping
+        :func:`qa_insights.reports.mqr.headline_numbers`.
+    trend : DataFrame
+        The monthly ``n_errors`` / ``n_audits`` the headline was computed from
+        (:func:`qa_insights.reports.mqr.quality_trend`), with the month and the previous one
+        (the month is the one after ``headline["previous_month"]``).
+    alpha : float
+        The level of the headline's test.
+
+    Examples
+    --------
+    >>> trend = pd.DataFrame({"month": ["2026-09", "2026-10"], "n_audits": [820, 786],
+    ...                       "n_errors": [10, 22]})
+    >>> h = {"n_audits": 786, "previous_month": "2026-09", "mom_p_value": 0.044,
+    ...      "mom_test": "two-proportion z", "mom_significant": True,
+    ...      "mom_ci_low": -0.032, "mom_ci_high": 0.0001}
+    >>> out = with_agreeing_interval(h, trend)
+    >>> out["mom_ci_high"] < 0, out["mom_interval"]
+    (True, 'test-inverted (score) interval')
+    """
+    from qa_insights.stats.proportions import agreeing_interval
+
+    out = dict(headline)
+    previous = headline.get("previous_month")
+    if not previous or headline.get("mom_p_value") is None:
+        return out
+    counts = {str(m): (int(x), int(n)) for m, x, n in
+              zip(trend["month"], trend["n_errors"], trend["n_audits"], strict=True)}
+    (x1, n1), (x2, n2) = counts[shift_month(str(previous), 1)], counts[str(previous)]
+    low, high = agreeing_interval(x1, n1, x2, n2, float(headline["mom_p_value"]),
+                                  str(headline["mom_test"]), 1 - alpha)
+    # the interval is of the error rate's change; accuracy moves the other way
+    out.update(mom_ci_low=-high, mom_ci_high=-low, mom_interval="test-inverted (score) interval")
+    return out
+
+
+def small_segments_claim(decomposition: pd.DataFrame | None, dimension: str,
+                         min_n: int | None, scope_label: str = "") -> Claim | None:
+    """The segments with fewer than ``min_n`` audits in either month, said up front: their
+    changes rest on few audits, and those small this month are not ranked (the summary's
+    largest movement is taken among the others). None when there are none (or no
+    ``min_n``).
+
+    Examples
+    --------
+    >>> d = pd.DataFrame({"site": ["a", "b", "c"], "n_audits_before": [380, 7, 40],
+    ...                   "n_audits_after": [400, 59, 12]})
+    >>> print(small_segments_claim(d, "site", 30).sentence)
+    Small samples: 2 sites had fewer than 30 audits in one of the two months (b 7 then 59, c 40 then 12): their changes rest on few audits, and c is not ranked.
+    >>> small_segments_claim(d, "site", 5) is None
+    True
+    """
+    if decomposition is None or min_n is None or not len(decomposition):
+        return None
+    small = decomposition[(decomposition["n_audits_before"] < min_n)
+                          | (decomposition["n_audits_after"] < min_n)]
+    if small.empty:
+        return None
+    noun = dimension.replace("_", " ")
+    names = small[dimension].astype(str).tolist()
+    before = [int(n) for n in small["n_audits_before"]]
+    after = [int(n) for n in small["n_audits_after"]]
+    shown = [f"{name} {count(b)} then {count(a)}" for name, b, a in zip(names, before, after,
+                                                                         strict=True)]
+    listed = ", ".join(shown[:5]) + (f" and {len(shown) - 5} more" if len(shown) > 5 else "")
+    unranked = [name for name, a in zip(names, after, strict=True) if a < min_n]
+    plural = noun if len(small) == 1 else f"{noun}s"
+    rest = "its change rests" if len(small) == 1 else "their changes rest"
+    text = (f"Small samples: {len(small)} {plural} had fewer than {min_n} audits in one of "
+            f"the two months ({listed}): {rest} on few audits")
+    if unranked:
+        shown_unranked = ", ".join(unranked[:5]) + (" and others" if len(unranked) > 5 else "")
+        text += f", and {shown_unranked} {'is' if len(unranked) == 1 else 'are'} not ranked"
+    return Claim("small_sample", scope_label, text + ".",
+                 numbers={"segments": {name: [b, a] for name, b, a in
+                                       zip(names, before, after, strict=True)},
+                          "min_n": min_n})
+
+
+def with_small_segments(claims: Sequence[Claim], decomposition: pd.DataFrame | None,
+                        dimension: str, min_n: int | None) -> list[Claim]:
+    """``claims`` with :func:`small_segments_claim` placed right after the "why" claim
+    (or after the first claim when there is none); unchanged when no segment is small.
+
+    Examples
+    --------
+    >>> d = pd.DataFrame({"site": ["a", "b"], "n_audits_before": [380, 40],
+    ...                   "n_audits_after": [400, 12]})
+    >>> claims = [Claim("month_change", "Org", "x"), Claim("no_cause", "a", "y"),
+    ...           Claim("action", "Org", "z")]
+    >>> [c.kind for c in with_small_segments(claims, d, "site", 30)]
+    ['month_change', 'no_cause', 'small_sample', 'action']
+    """
+    out = list(claims)
+    scope = out[0].scope if out else ""
+    extra = small_segments_claim(decomposition, dimension, min_n, scope)
+    if extra is None:
+        return out
+    why = [i for i, c in enumerate(out) if c.kind in ("driver_mix", "driver_rate", "no_cause")]
+    at = (why[0] + 1) if why else min(1, len(out))
+    return [*out[:at], extra, *out[at:]]
+
+
+def deep_dive_href(scope: str, value: str) -> str:
+    """Link, from a report of the same month, to the deep dive of a site or queue: the file
+    :func:`qa_insights.reports.engine.kinds.report_stem` names. ``qa-insights build
+    --reports rca`` builds it for every site the organisation's change findings name and
+    every site or queue that missed a quality target
+    (:func:`qa_insights.reports.engine.named.named_scopes`), so a link from the MQR's driver
+    or the MBR's missed-target actions resolves.
+
+    Examples
+    --------
+    >>> deep_dive_href("site", "bpo_beta_cebu"), deep_dive_href("queue", "spam")
+    ('rca_site_bpo_beta_cebu.html', 'rca_spam.html')
+    """
+    from qa_insights.reports.engine.kinds import report_stem
+
+    return f"{report_stem('rca', scope, value)}.html"
+
+
+@dataclass(frozen=True)
+class DeepDiveLinks:
+    """Links to deep dives, shown as one escaped line ("Deep dives: site X · queue Y");
+    nothing when there are none.
+
+    Attributes
+    ----------
+    links : tuple of (str, str)
+        (label, href) pairs.
+    """
+
+    links: tuple[tuple[str, str], ...]
+
+    def _repr_html_(self) -> str:
+        from qa_insights.present.display import escape
+
+        if not self.links:
+            return ""
+        anchors = " · ".join(f'<a href="{escape(href)}">{escape(label)}</a>'
+                             for label, href in self.links)
+        return f'<p class="qa-note">Deep dives: {anchors}</p>'
+
+
+def deep_dive_links(claims: Sequence[Claim], dimension: str = "site") -> DeepDiveLinks:
+    """Links to the deep dive of each segment a summary names as the driver
+    (``driver_mix`` / ``driver_rate``). Only the organisation's summary (segments: sites)
+    is guaranteed a deep dive per driver by the build; pass its claims.
+
+    Examples
+    --------
+    >>> c = Claim("driver_mix", "a<b", "...", True, numbers={"segment": "a<b"})
+    >>> deep_dive_links([c])._repr_html_()
+    '<p class="qa-note">Deep dives: <a href="rca_site_a_b-4a826a.html">site a&lt;b</a></p>'
+    >>> deep_dive_links([])._repr_html_()
+    ''
+    """
+    named = [str(c.numbers.get("segment", c.scope)) for c in claims
+             if c.kind in ("driver_mix", "driver_rate")]
+    noun = dimension.replace("_", " ")
+    return DeepDiveLinks(tuple((f"{noun} {name}", deep_dive_href(dimension, name))
+                               for name in dict.fromkeys(named)))

@@ -15,8 +15,11 @@ and ``<out>/index.html`` listing every report of every month.
 
 Reports (:data:`REPORTS`): ``mqr``, ``mbr``, ``calibration`` once per month, and ``rca``
 once per queue: the ``rca_limit`` (default 8) busiest queues of the month, most audits
-first, as ``rca_<queue>`` (queue names made file-safe by
-:func:`qa_insights.reports.engine.tables.slugify`). A month in the data's range without audits (or
+first, as ``rca_<queue>``, then a deep dive for every site or queue the month's findings
+point to (the MQR's named driver, the MBR's missed targets:
+:func:`qa_insights.reports.engine.named.named_scopes`), as ``rca_site_<site>`` (names made
+file-safe by :func:`qa_insights.reports.engine.tables.slugify`; see
+:func:`qa_insights.reports.engine.kinds.report_stem`). A month in the data's range without audits (or
 without calibration sessions) gives a report with status ``empty`` that says so.
 
 Every notebook gets the parameters :data:`ENGINE_PARAMETERS` (``month``, ``data_dir``,
@@ -64,10 +67,15 @@ from pathlib import Path
 from typing import Any
 
 from qa_insights.data.months import is_month
-from qa_insights.reports.engine.kinds import REPORTS, ReportSpec, UnknownReport, select_reports
+from qa_insights.reports.engine.kinds import (
+    REPORTS,
+    ReportSpec,
+    UnknownReport,
+    report_stem,
+    select_reports,
+)
 from qa_insights.reports.engine.paths import NOTEBOOKS_DIR
 from qa_insights.reports.engine.run import run_tasks
-from qa_insights.reports.engine.tables import slugify
 from qa_insights.reports.engine.tasks import Task, TaskResult
 
 __all__ = [
@@ -193,41 +201,39 @@ def _select_months(store: Any, month: str | None, all_months: bool) -> list[str]
 
 def _scopes(store: Any, spec: ReportSpec, month: str,
             rca_limit: int) -> list[tuple[str, str | None]]:
-    """(scope, value) of each report of ``spec`` in ``month``: the targets asked for, the
-    ``rca_limit`` busiest queues of a per-queue kind, else the organisation."""
+    """(scope, value) of each report of ``spec`` in ``month``: the targets asked for; for a
+    per-queue kind the ``rca_limit`` busiest queues, then every site or queue the month's
+    findings point to (:func:`qa_insights.reports.engine.named.named_scopes`); else the
+    organisation."""
     from qa_insights.reports.engine.context import scope_values
+    from qa_insights.reports.engine.named import named_scopes
 
     if spec.targets:
         return [(scope, value) for scope, value in spec.targets]
     if spec.per_queue:
-        return [("queue", q) for q in
-                scope_values(store, "queue", month, by_volume=True)[:rca_limit]]
+        busiest: list[tuple[str, str | None]] = [
+            ("queue", q) for q in scope_values(store, "queue", month, by_volume=True)[:rca_limit]]
+        return list(dict.fromkeys(busiest + list(named_scopes(store, month))))
     return [("org", None)]
-
-
-def _target_stem(spec: ReportSpec, scope: str, value: str) -> str:
-    """Output stem of one scoped report: ``rca_<queue>`` (as the busiest-queue reports),
-    ``rca_site_<site>``, ``rca_market_<market>``."""
-    prefix = spec.key if scope == "queue" else f"{spec.key}_{scope}"
-    return f"{prefix}_{slugify(value)}"
 
 
 def plan(store: Any, months: Iterable[str], specs: Iterable[ReportSpec], *,
          data_dir: Path | str, out_dir: Path, notebooks_dir: Path, analyst_mode: bool = False,
          rca_limit: int = 8, header: dict[str, Any] | None = None,
          execution_timeout: int = 600, templates_dir: Path | None = None) -> list[Task]:
-    """The tasks of a build: one per month and report, and per queue for ``rca`` (the
-    ``rca_limit`` busiest queues of the month, most audits first)."""
+    """The tasks of a build: one per month and report, and for ``rca`` one per queue (the
+    ``rca_limit`` busiest queues of the month, most audits first) and per site or queue the
+    month's findings point to (:func:`qa_insights.reports.engine.named.named_scopes`)."""
     base_header = dict(header or {})
     tasks = []
     for month in months:
         staging_root = out_dir / month / ".staging"
         for spec in specs:
             for scope_name, value in _scopes(store, spec, month, rca_limit):
-                stem = spec.stem if value is None else _target_stem(spec, scope_name, value)
+                stem = report_stem(spec.key, scope_name, value, {spec.key: spec})
                 params = {"month": month, "data_dir": str(data_dir), "scope": scope_name,
                           "scope_value": value or "", "analyst_mode": analyst_mode}
-                title = spec.title if value is None else f"{spec.title}: {value}"
+                title = spec.title if value is None else f"{spec.title}: {scope_name} {value}"
                 scope = "whole organisation" if value is None else f"{scope_name} {value}"
                 tasks.append(Task(
                     report=spec.key, stem=stem, title=title, month=month,

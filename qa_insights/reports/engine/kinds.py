@@ -20,7 +20,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["REPORTS", "ReportSpec", "UnknownReport", "index_rank", "select_reports"]
+from qa_insights.reports.engine.tables import slugify
+
+__all__ = ["REPORTS", "ReportSpec", "UnknownReport", "index_rank", "report_stem",
+           "select_reports"]
 
 
 class UnknownReport(ValueError):
@@ -82,6 +85,27 @@ def index_rank(key: str, registry: Mapping[str, ReportSpec] = REPORTS) -> int:
     (1, 6)
     """
     return list(registry).index(key) if key in registry else len(registry)
+
+
+def report_stem(key: str, scope: str = "org", value: str | None = None,
+                registry: Mapping[str, ReportSpec] = REPORTS) -> str:
+    """Output file stem of one report: the kind's own stem for the organisation,
+    ``<key>_<queue>`` for a queue (as the busiest-queue deep dives), ``<key>_<scope>_<value>``
+    for a site or market (values made file-safe by
+    :func:`qa_insights.reports.engine.tables.slugify`). A report links to another one as
+    ``report_stem(...) + ".html"`` in the same month's folder.
+
+    Examples
+    --------
+    >>> report_stem("mqr"), report_stem("rca", "queue", "spam")
+    ('monthly_quality_report', 'rca_spam')
+    >>> report_stem("rca", "site", "bpo_beta_cebu")
+    'rca_site_bpo_beta_cebu'
+    """
+    if value is None or scope == "org":
+        return registry[key].stem
+    prefix = key if scope == "queue" else f"{key}_{scope}"
+    return f"{prefix}_{slugify(value)}"
 
 
 def _parse_one(item: str, registry: Mapping[str, ReportSpec]) -> tuple[str, tuple[str, str] | None]:
