@@ -38,6 +38,7 @@ Examples
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import datetime as dt
 import fcntl
 import hashlib
@@ -54,14 +55,17 @@ from typing import cast
 
 import duckdb
 
+from qa_insights.data.columns import DERIVED, read_header, repeated_names
 from qa_insights.data.contract import TABLES
+from qa_insights.data.dimensions import Dimension, audit_extras, extend_table
 from qa_insights.data.errors import DataError
 from qa_insights.data.sources import find_table_files, open_source
-from qa_insights.data.sql import scalar, sql_str
+from qa_insights.data.sql import quote_ident, scalar, sql_str
 from qa_insights.data.store import (
     CLEAN_MANIFEST,
     DuckDBStore,
     Validation,
+    attach_sites,
     check_month,
     configure,
     fingerprint_files,
@@ -89,7 +93,7 @@ __all__ = [
 
 #: Version of the store layout; a store of another version is rebuilt by ``ingest`` and
 #: refused by :func:`open_ingested`.
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 
 #: Store formats: one DuckDB file, or a folder holding the clean hive-Parquet export (what
 #: the Spark engine reads) and the DuckDB store as :data:`STORE_IN_FOLDER`.
@@ -104,7 +108,8 @@ _MAGIC = b"DUCK"  # bytes 8-11 of a DuckDB database file
 
 #: Month of a clean row (columns as in the clean tables).
 _CLEAN_MONTH = {"audits": "month", "calibration": "strftime(session_date, '%Y-%m')",
-                "volumes": "month", "targets": "month"}
+                "volumes": "month", "targets": "month", "budgets": "month",
+                "sites": "CAST(NULL AS VARCHAR)"}
 
 
 class StaleStoreWarning(UserWarning):
@@ -311,12 +316,27 @@ def _create_tables(con: duckdb.DuckDBPyConnection) -> None:
 def _validate_unit(con: duckdb.DuckDBPyConnection, data_dir: Path, unit: Unit) -> None:
     """Validate ``unit`` in ``con``'s work space and append its rows and counts to the
     attached store."""
-    table = TABLES[unit.table]
-    name = table.name
-    source = open_source(con, table, unit.kind, [data_dir / f[0] for f in unit.files])
-    report = validate_table(con, source, None)
+    name = unit.table
+    files = [data_dir / f[0] for f in unit.files]
+    table = TABLES[name]
+    if name in ("audits", "sites"):  # extra columns: dimensions, added to the store's table
+        repeated = repeated_names(unit.kind, files)
+        table = extend_table(table, {k: v for k, v in audit_extras(
+            name, read_header(unit.kind, files)).items() if k not in repeated})
+        for col in table.columns[len(TABLES[name].columns):]:
+            for local in (name, f"quarantine_{name}"):
+                con.execute(f"ALTER TABLE st.{local} ADD COLUMN IF NOT EXISTS "
+                            f"{quote_ident(col.name)} VARCHAR")
+    sites = "st.sites" if name == "audits" and scalar(
+        con, "SELECT count(*) FROM st.sites") else None
+    if sites:  # the site's type may come from the sites table
+        table = dataclasses.replace(table, columns=tuple(
+            dataclasses.replace(c, required=False) if c.name == "site_type" else c
+            for c in table.columns))
+    source = open_source(con, table, unit.kind, files)
+    report = validate_table(con, source, None, sites=sites)
     key = [unit.table, unit.name]
-    clean_month, row_month = _CLEAN_MONTH[name], stage_month(table)
+    clean_month, row_month = _CLEAN_MONTH[name], stage_month(table) or "CAST(NULL AS VARCHAR)"
     con.execute(f"INSERT INTO st.{name} BY NAME SELECT *, {clean_month} AS _month, "
                 f"? AS _unit FROM {name}", [unit.name])
     con.execute(f"INSERT INTO st.quarantine_{name} BY NAME SELECT q.*, s._month, ? AS _unit "
@@ -482,6 +502,14 @@ def ingest(data_dir: str | os.PathLike, store: str | os.PathLike, *, fmt: str = 
                 continue
             validate.append(unit)
         gone = [key for key in old if key not in units]
+        if any(u.table == "sites" for u in validate) or any(t == "sites" for t, _ in gone):
+            # audits are checked against the sites table (site_type): check them again
+            for key, unit in units.items():
+                if key[0] == "audits" and unit not in validate:
+                    result.unchanged.remove(unit.label)
+                    result.changed.append(unit.label)
+                    validate.append(unit)
+        validate.sort(key=lambda u: u.table != "sites")  # sites before the audits
         result.removed = [old[key].label for key in gone]
         if result.written or retimed:
             tmp = db.with_name(f"{db.name}.tmp-{os.getpid()}")
@@ -600,6 +628,17 @@ def _window_validation(con: duckdb.DuckDBPyConnection, units: dict[tuple[str, st
     return Validation(tables)
 
 
+def _ordered(con: duckdb.DuckDBPyConnection, local: str) -> str:
+    """The columns of ``st.<local>`` in the order validating the folder gives them: extra
+    columns (added to the store when they first appeared) before the derived columns and
+    the quarantine's ``raw_line`` and ``reason``."""
+    names = [r[0] for r in con.execute(f"DESCRIBE st.{local}").fetchall()
+             if r[0] not in ("_month", "_unit")]
+    last = [*DERIVED.get(local, ()), "raw_line", "reason"]
+    return ", ".join(quote_ident(n) for n in [*(n for n in names if n not in last),
+                                              *(n for n in last if n in names)])
+
+
 def open_ingested(store: str | os.PathLike, *, months: Sequence[str] | None = None,
                   memory_limit: str | None = None, threads: int | None = None) -> DuckDBStore:
     """Open an ingested store read only, without validating: the month window's rows.
@@ -655,9 +694,14 @@ def open_ingested(store: str | os.PathLike, *, months: Sequence[str] | None = No
             units = [sql_str(u) for t, u in window if t == name]
             where = f"_unit IN ({', '.join(units)}) AND {month_filter}" if units else "false"
             for local in (name, f"quarantine_{name}"):
-                con.execute(f"CREATE VIEW {local} AS SELECT * EXCLUDE (_month, _unit) "
+                con.execute(f"CREATE VIEW {local} AS SELECT {_ordered(con, local)} "
                             f"FROM st.{local} WHERE {where}")
         validation = _window_validation(con, window, reads, month_filter)
+        known = {*TABLES["audits"].names, *DERIVED["audits"]}
+        dims = {c: Dimension(c, "audits", personal) for c, personal in audit_extras(
+            "audits", [r[0] for r in con.execute("DESCRIBE audits").fetchall()
+                       if r[0] not in known]).items()}
+        dims.update(attach_sites(con, validation.tables["sites"]))
         stale = _stale(con, stored)
     except BaseException:
         con.close()
@@ -669,4 +713,5 @@ def open_ingested(store: str | os.PathLike, *, months: Sequence[str] | None = No
                       "qa-insights ingest again to bring it up to date",
                       StaleStoreWarning, stacklevel=2)
     return DuckDBStore(con=con, data_dir=store, validation=validation,
-                 fingerprint=digest.hexdigest(), _tmpdir=tmpdir, stale=stale)
+                       fingerprint=digest.hexdigest(), _tmpdir=tmpdir, stale=stale,
+                       dimensions=dims)

@@ -249,14 +249,18 @@ def _q(value: object) -> str:
 
 
 def _table_for(header: list[str]) -> tuple[str | None, dict]:
-    best, best_matches, best_score = None, {}, 0.0
+    """The table a header feeds: of the tables with at least half their required columns
+    found, the one with the most found less half the missing (so a one-column table such
+    as sites does not take an audits export that lacks one required column)."""
+    best, best_matches, best_score = None, {}, float("-inf")
     for name, table in TABLES.items():
         matches = match_header(table, header)
         required = [c.name for c in table.required_columns]
-        score = sum(c in matches for c in required) / len(required)
-        if score > best_score:
+        found = sum(c in matches for c in required)
+        score = found - 0.5 * (len(required) - found)
+        if found / len(required) >= 0.5 and score > best_score:
             best, best_matches, best_score = name, matches, score
-    return (best, best_matches) if best_score >= 0.5 else (None, {})
+    return (best, best_matches) if best is not None else (None, {})
 
 
 def _files(folder: Path) -> list[Path]:
