@@ -227,3 +227,26 @@ def test_mapping_declares_dimensions_with_the_users_column_names(tmp_path):
         "tables:\n  audits:\n    files: [export.csv]\n    dimensions: {language: Lang}\n")
     with pytest.raises(DataError, match="column 'Lang' \\(dimension 'language'\\) is not in"):
         open_store(folder)
+
+
+def test_make_reports_path_ingests_a_mapped_export_with_its_dimensions(tmp_path):
+    """`make reports DATA=exports` ingests first: the ingest reads the folder through its
+    mapping, keeps the declared (personal) dimensions and names the user's file in the
+    quarantine."""
+    folder = tmp_path / "exports"
+    folder.mkdir()
+    lines = [AUDIT_HEADER + ",Content Language,Team Lead",
+             audit_row("A1") + ",pt,Ana", audit_row("A2", moderator_decision="x") + ",es,Bo",
+             audit_row("A3", severity="catastrophic") + ",es,Bo"]
+    (folder / "export.csv").write_text("\n".join(lines) + "\n")
+    (folder / "qa_insights.yaml").write_text(
+        "tables:\n  audits:\n    files: [export.csv]\n    dimensions:\n"
+        "      language: Content Language\n"
+        "      team_lead: {column: Team Lead, personal: true}\n")
+    ingest(folder, tmp_path / "store.duckdb")
+    with open_store(tmp_path / "store.duckdb") as stored, open_store(folder) as direct:
+        assert {n: d.personal for n, d in stored.dimensions.items()} == {
+            "language": False, "team_lead": True}
+        pd.testing.assert_frame_equal(audit_counts(stored, ["language", "team_lead"]),
+                                      audit_counts(direct, ["language", "team_lead"]))
+        assert stored.quarantine("audits")["_file"].tolist() == [str(folder / "export.csv")]

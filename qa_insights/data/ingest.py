@@ -59,6 +59,8 @@ from qa_insights.data.columns import DERIVED, read_header, repeated_names
 from qa_insights.data.contract import TABLES
 from qa_insights.data.dimensions import Dimension, audit_extras, extend_table
 from qa_insights.data.errors import DataError
+from qa_insights.data.mapping import find_mapping, load_mapping
+from qa_insights.data.normalise import normalise_folder
 from qa_insights.data.sources import find_table_files, open_source
 from qa_insights.data.sql import quote_ident, scalar, sql_str
 from qa_insights.data.store import (
@@ -434,8 +436,14 @@ def _refresh_times(tmp: Path, work: str, units: Sequence[Unit]) -> None:
 
 
 def ingest(data_dir: str | os.PathLike, store: str | os.PathLike, *, fmt: str = "duckdb",
-           memory_limit: str | None = None, threads: int | None = None) -> IngestResult:
+           memory_limit: str | None = None, threads: int | None = None,
+           config: str | os.PathLike | bool | None = None) -> IngestResult:
     """Validate ``data_dir`` into the store ``store``, only the units that changed.
+
+    A folder of a team's own exports with a source mapping (``qa_insights.yaml``, or
+    ``config``: see :func:`qa_insights.data.opening.open_store`) is mapped into a
+    temporary contract-shaped folder first and ingested from there; quarantined rows keep
+    the user's file names, and the mapping's personal dimensions are recorded.
 
     Parameters
     ----------
@@ -469,6 +477,11 @@ def ingest(data_dir: str | os.PathLike, store: str | os.PathLike, *, fmt: str = 
     if fmt not in FORMATS:
         raise ValueError(f"unknown store format {fmt!r}; valid: {', '.join(FORMATS)}")
     data_dir, store = Path(data_dir), Path(store)
+    mapping_file = None if config is False or not data_dir.is_dir() else find_mapping(
+        data_dir, None if isinstance(config, bool) else config)
+    if mapping_file is not None:
+        return _ingest_mapped(data_dir, mapping_file, store, fmt=fmt,
+                              memory_limit=memory_limit, threads=threads)
     if fmt == "duckdb" and store.is_dir():
         raise DataError(f"{store}: is a folder; a DuckDB store is a file (a folder is the "
                         "Parquet store: --format parquet)")
@@ -528,6 +541,27 @@ def ingest(data_dir: str | os.PathLike, store: str | os.PathLike, *, fmt: str = 
                 tmp.with_name(tmp.name + ".wal").unlink(missing_ok=True)
         if fmt == "parquet":
             _export_parquet(store, db)
+    return result
+
+
+def _ingest_mapped(data_dir: Path, mapping_file: Path, store: Path, *, fmt: str,
+                   memory_limit: str | None, threads: int | None) -> IngestResult:
+    """Ingest a folder of exports through its source mapping (see :func:`ingest`)."""
+    with tempfile.TemporaryDirectory(prefix="qa-insights-mapped-") as tmp:
+        mapped = normalise_folder(load_mapping(mapping_file), data_dir, tmp)
+        result = ingest(tmp, store, fmt=fmt, memory_limit=memory_limit, threads=threads,
+                        config=False)
+        db = store / STORE_IN_FOLDER if fmt == "parquet" else store
+        con = duckdb.connect(str(db))
+        try:
+            for name in TABLES:
+                for written, user_file in mapped.origins.items():
+                    con.execute(f"UPDATE quarantine_{name} SET _file = ? WHERE _file = ?",
+                                [user_file, written])
+            con.execute("INSERT OR REPLACE INTO _store_meta VALUES ('dimensions', ?)",
+                        [json.dumps(mapped.dimensions)])
+        finally:
+            con.close()
     return result
 
 
@@ -698,10 +732,14 @@ def open_ingested(store: str | os.PathLike, *, months: Sequence[str] | None = No
                             f"FROM st.{local} WHERE {where}")
         validation = _window_validation(con, window, reads, month_filter)
         known = {*TABLES["audits"].names, *DERIVED["audits"]}
+        meta = con.execute("SELECT value FROM st._store_meta WHERE key = 'dimensions'"
+                           ).fetchall()
+        declared = json.loads(meta[0][0]) if meta else {}
+        present = [r[0] for r in con.execute("DESCRIBE audits").fetchall() if r[0] not in known]
         dims = {c: Dimension(c, "audits", personal) for c, personal in audit_extras(
-            "audits", [r[0] for r in con.execute("DESCRIBE audits").fetchall()
-                       if r[0] not in known]).items()}
-        dims.update(attach_sites(con, validation.tables["sites"]))
+            "audits", present, {k: v for k, v in declared.get("audits", {}).items()
+                                if k in present}).items()}
+        dims.update(attach_sites(con, validation.tables["sites"], declared.get("sites")))
         stale = _stale(con, stored)
     except BaseException:
         con.close()

@@ -319,7 +319,26 @@ def _draft_table(name: str, files: list[Path], reader: Reader, frame: pd.DataFra
         lines.append("    # constants:             # a value for every row, for a column "
                      "the export lacks")
         lines += constants
+    if unused and name in ("audits", "sites"):
+        lines += _draft_dimensions(unused)
     return lines
+
+
+def _draft_dimensions(unused: list[object]) -> list[str]:
+    """Commented ``dimensions:`` entries for the export's unmapped columns: uncomment one
+    to slice the reports by it (and mark it personal if it names a person)."""
+    from qa_insights.data.dimensions import is_dimension_name, looks_personal
+    from qa_insights.data.mapping import normalise_name
+
+    lines = ["    # dimensions:            # your other columns to slice by (uncomment to "
+             "use); personal: true pseudonymises one in reports"]
+    for header in unused:
+        name = normalise_name(str(header))
+        if not is_dimension_name(name):
+            continue
+        personal = ", personal: true" if looks_personal(name) else ""
+        lines.append(f"    #   {name}: {{column: {_q(str(header))}{personal}}}")
+    return lines if len(lines) > 1 else []
 
 
 def _draft_values(name: str, frame: pd.DataFrame, matches: dict,

@@ -22,7 +22,7 @@ Examples
 >>> import tempfile
 >>> paths = generate(tempfile.mkdtemp(), months=13, audits_per_month=200, seed=1)
 >>> sorted(paths)
-['audits', 'calibration', 'targets', 'volumes']
+['audits', 'calibration', 'sites', 'targets', 'volumes']
 """
 
 from __future__ import annotations
