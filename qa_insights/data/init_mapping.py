@@ -324,7 +324,7 @@ def _draft_table(name: str, files: list[Path], reader: Reader, frame: pd.DataFra
     return lines
 
 
-def _draft_dimensions(unused: list[object]) -> list[str]:
+def _draft_dimensions(unused: Sequence[object]) -> list[str]:
     """Commented ``dimensions:`` entries for the export's unmapped columns: uncomment one
     to slice the reports by it (and mark it personal if it names a person)."""
     from qa_insights.data.dimensions import is_dimension_name, looks_personal
