@@ -5,7 +5,7 @@ lives in the module of its concern, one import path each (see docs/ARCHITECTURE.
 
     import qa_insights as qa
     store = qa.open_store("data_samples")
-    qa.quality_summary(store, by=["site"], month="2026-10")
+    qa.quality_summary(store, by=["site"], filters={"month": "2026-10"})
     qa.laney_p_chart(qa.rate_series(store, by=["site"]), by=["site"])
     qa.explain_change(store, "2026-10", by=["site"])
     qa.rater_accuracy(qa.load_calibration(store))

@@ -164,10 +164,16 @@ def _column_findings(store: Store) -> tuple[list[str], list[str]]:
 
     disabling: list[str] = []
     lines: list[str] = []
+    dims = getattr(store, "dimensions", {})
     for table, header in store.columns.items():
-        check = check_columns(table, header)
+        check = check_columns(table, header, list(dims))
         lines += check.lines()
         disabling += check.disabling
+    if dims:
+        lines.append("dimensions beyond the contract (usable in by= and filters=): " + ", ".join(
+            f"{name} ({'from sites' if d.source == 'sites' else 'extra column'}"
+            f"{', personal: pseudonymised in reports' if d.personal else ''})"
+            for name, d in dims.items()))
     mapping = store.mapping
     for table, columns in (mapping.unmapped.items() if mapping else ()):
         for column, values in columns.items():
@@ -283,7 +289,7 @@ def _parser() -> argparse.ArgumentParser:
         + "\n\nqa-insights COMMAND --help shows each command's options.")
     sub = parser.add_subparsers(dest="command", required=True)
 
-    p = sub.add_parser("sample-data", help="write seeded sample data for all four tables")
+    p = sub.add_parser("sample-data", help="write seeded sample data for every table")
     p.add_argument("--out", type=Path, default=Path("data_samples"), help="output folder")
     p.add_argument("--months", type=int, default=15, help="consecutive months (default 15)")
     p.add_argument("--audits-per-month", type=int, default=2000,

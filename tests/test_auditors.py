@@ -81,8 +81,8 @@ def test_silent_on_null_auditors_and_flags_a_planted_lenient_one() -> None:
 
 def test_auditor_quality_on_the_sample_data() -> None:
     with open_store(ROOT / "data_samples") as store:
-        q = auditor_quality(store, month="2026-10")
-        counts = audit_counts(store, ["auditor_id"], month="2026-10")
+        q = auditor_quality(store, filters={"month": "2026-10"})
+        counts = audit_counts(store, ["auditor_id"], filters={"month": "2026-10"})
     assert q["n_audits"].sum() == counts["n_audits"].sum()
     assert q["share_of_sample"].sum() == pytest.approx(1.0)
     assert q["overturn_rate"].between(0, 1).all()

@@ -73,7 +73,7 @@ def test_compare_values_against_scipy(site_store):
 
 def test_compare_values_two_groups_adds_welch(site_store):
     res = comparisons.compare_values(site_store, "handle_time_s", "site",
-                             site=["bpo_b", "inhouse_a"]).set_index("test")
+                             filters={"site": ["bpo_b", "inhouse_a"]}).set_index("test")
     rows = _rows(site_store)
     a = rows.loc[rows.site == "bpo_b", "handle_time_s"]
     b = rows.loc[rows.site == "inhouse_a", "handle_time_s"]

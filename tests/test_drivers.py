@@ -41,7 +41,7 @@ DRIVERS = ["tenure_band", "queue", "site_type", "handle_time_band"]
 
 
 def test_logistic_drivers_match_row_level_logit(store):
-    cells = driver_cells(store, DRIVERS, market="US")
+    cells = driver_cells(store, DRIVERS, filters={"market": "US"})
     table = logistic_drivers(cells, DRIVERS)
     rows = store.con.execute(
         "SELECT is_error, moderator_tenure_days, queue, site_type, handle_time_s "

@@ -44,7 +44,7 @@ def test_mean_did_pools_cells_like_the_concatenated_samples() -> None:
 def readout():
     with open_store(ROOT / "data_samples") as store:
         r = experiment_readout(store, "site", [SITE], None, "2026-08", end="2026-08")
-        n_treated = quality_summary(store, month="2026-08", site=SITE).n_audits.iloc[0]
+        n_treated = quality_summary(store, filters={"month": "2026-08", "site": SITE}).n_audits.iloc[0]
     return r, n_treated
 
 

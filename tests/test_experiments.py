@@ -117,7 +117,7 @@ def test_arms_and_did_cells_from_the_store(tmp_path):
         cell("2026-01", "bpo_c1", "spam", 300, 15), cell("2026-02", "bpo_c1", "spam", 300, 14),
         cell("2026-01", "bpo_c2", "spam", 100, 5), cell("2026-02", "bpo_c2", "spam", 100, 6),
         cell("2026-02", "other", "spam", 50, 40))
-    arms = arm_counts(store, "site", ["bpo_t"], month="2026-02").set_index("arm")
+    arms = arm_counts(store, "site", ["bpo_t"], filters={"month": "2026-02"}).set_index("arm")
     assert arms.loc["treatment"].tolist() == [200, 8]
     assert arms.loc["control"].tolist() == [450, 60]
     cells = did_cells(store, "site", ["bpo_t"], ["bpo_c1", "bpo_c2"], ["2026-01"], ["2026-02"])

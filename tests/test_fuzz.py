@@ -137,10 +137,10 @@ def test_validation_never_crashes_and_metrics_stay_in_range(tmp_path_factory, ta
             _check_rates(summary)
             assert int(summary["n_audits"].sum()) == loaded
         _check_rates(rate_series(store, ["site"], "week"))
-        _check_rates(rate_series(store, [], "month", site="x'; DROP TABLE audits; --"))
+        _check_rates(rate_series(store, [], "month", filters={"site": "x'; DROP TABLE audits; --"}))
         months = store.query("SELECT DISTINCT month FROM audits")["month"].tolist()
         for month in months[:2]:
-            _check_rates(quality_summary(store, "queue", month=month))
+            _check_rates(quality_summary(store, "queue", filters={"month": month}))
         assert store.query("SELECT count(*) AS n FROM audits")["n"].iloc[0] == loaded
 
 

@@ -128,8 +128,8 @@ def test_mqr_numbers_equal_the_library(built_month: dict, open_page: Any) -> Non
     month = built_month["month"]
     page = open_page(Path(built_month["out"]) / month / "monthly_quality_report.html").page
     with open_store(built_month["data"]) as store:
-        overall = quality_summary(store, month=month).iloc[0]
-        by_site = quality_summary(store, "site", month=month)
+        overall = quality_summary(store, filters={"month": month}).iloc[0]
+        by_site = quality_summary(store, "site", filters={"month": month})
         moderators = [r[0] for r in store.con.execute(
             "SELECT DISTINCT moderator_id FROM audits WHERE month = ?", [month]).fetchall()]
     headline = page.locator(".qa-headline").first.inner_text()  # the first tiles are the headline
@@ -185,7 +185,7 @@ def test_rca_numbers_equal_the_library(built_month: dict, open_page: Any) -> Non
     month, queue = built_month["month"], built_month["rca_queues"][0]
     page = open_page(Path(built_month["out"]) / month / f"rca_{slugify(queue)}.html").page
     with open_store(built_month["data"]) as store:
-        change = explain_change(store, month, ["site"], queue=queue)
+        change = explain_change(store, month, ["site"], filters={"queue": queue})
     rows = _table_rows(page, "By site,")
     assert [r[0] for r in rows] == change.site.tolist()  # sorted by absolute total effect
     for row, expected in zip(rows, change.itertuples()):

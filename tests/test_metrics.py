@@ -130,21 +130,21 @@ def test_severity_weighted_score_row_by_row(stores):
 def test_filters_are_bound_and_scope_the_rows(stores):
     audits, store = stores[0]
     ref = audits
-    got = quality_summary(store, ["site"], month="2026-10")
+    got = quality_summary(store, ["site"], filters={"month": "2026-10"})
     expected = ref[ref.month == "2026-10"].groupby("site").n_audits.sum()
     assert got.set_index("site").n_audits.to_dict() == expected.to_dict()
-    got = audit_counts(store, ["month"], site=["bpo_beta_cebu", "inhouse_dublin"], queue="spam")
+    got = audit_counts(store, ["month"], filters={"site": ["bpo_beta_cebu", "inhouse_dublin"], "queue": "spam"})
     sub = ref[ref.site.isin(["bpo_beta_cebu", "inhouse_dublin"]) & (ref.queue == "spam")]
     assert got.set_index("month").n_errors.to_dict() == sub.groupby("month").n_errors.sum().to_dict()
-    assert audit_counts(store, ["month"], site=None).n_audits.sum() == len(audits)
+    assert audit_counts(store, ["month"], filters={"site": None}).n_audits.sum() == len(audits)
 
 
 def test_hostile_filter_value_is_data_not_sql(stores):
     _, store = stores[0]
     hostile = "x'; DROP TABLE audits; --"
-    got = quality_summary(store, ["site"], site=hostile)
+    got = quality_summary(store, ["site"], filters={"site": hostile})
     assert got.empty and "accuracy" in got.columns
-    overall = quality_summary(store, site=hostile)
+    overall = quality_summary(store, filters={"site": hostile})
     assert overall.n_audits[0] == 0 and np.isnan(overall.accuracy[0])
     assert store.con.execute("SELECT count(*) FROM audits").fetchone()[0] > 0
     sql, params = audit_counts_query(["site"], {"site": hostile})
@@ -156,8 +156,18 @@ def test_unknown_dimension_is_refused_with_allowed_names(stores, bad):
     _, store = stores[0]
     with pytest.raises(ValueError, match=r"unknown dimension .*allowed: .*tenure_band"):
         quality_summary(store, [bad])
-    with pytest.raises(ValueError, match="unknown dimension"):
-        quality_summary(store, ["site"], **{bad: "x"})
+    with pytest.raises(ValueError, match=r"unknown filter .*allowed: .*tenure_band"):
+        quality_summary(store, ["site"], filters={bad: "x"})
+
+
+def test_filters_are_one_mapping_not_keywords(stores):
+    """Issue 17: a filter is never mixed with options; a stray keyword is a TypeError and
+    a filters value that is not a mapping is named."""
+    _, store = stores[0]
+    with pytest.raises(TypeError):
+        quality_summary(store, ["site"], month="2026-10")  # type: ignore[call-arg]
+    with pytest.raises(TypeError, match="filters: expected a mapping"):
+        quality_summary(store, ["site"], filters=["month", "2026-10"])  # type: ignore[arg-type]
 
 
 def test_repeated_dimension_and_empty_list_filter_are_refused(stores):
@@ -165,7 +175,7 @@ def test_repeated_dimension_and_empty_list_filter_are_refused(stores):
     with pytest.raises(ValueError, match="repeated"):
         audit_counts(store, ["site", "site"])
     with pytest.raises(ValueError, match="empty list"):
-        audit_counts(store, ["site"], month=[])
+        audit_counts(store, ["site"], filters={"month": []})
 
 
 def test_min_n_marks_rows_and_keeps_them(stores):
@@ -244,7 +254,7 @@ def test_sample_data_planted_new_hire_effect(sample_store):
     # data_samples/README.md: moderators in their first 90 days err 6.9% of the time, against
     # 3.8% for tenured moderators.
     bands = quality_summary(sample_store, ["tenure_band"]).set_index("tenure_band")
-    tenured = quality_summary(sample_store, tenure_band=["3-6m", "6-12m", "1-2y", "2y+"])
+    tenured = quality_summary(sample_store, filters={"tenure_band": ["3-6m", "6-12m", "1-2y", "2y+"]})
     assert round(bands.error_rate["0-3m"] * 100, 1) == 6.9
     assert round(tenured.error_rate[0] * 100, 1) == 3.8
     others = bands.drop(index="0-3m")

@@ -101,7 +101,7 @@ from qa_insights.reports.engine.tables import write_table
 from qa_insights.data.opening import open_store
 store = open_store(data_dir)
 ctx = resolve_context(store, month=month, analyst_mode=analyst_mode)
-people = quality_summary(store, "moderator_id", **ctx.filters)
+people = quality_summary(store, "moderator_id", filters=ctx.filters)
 people = people[people.n_audits >= ctx.min_n][["moderator_id", "n_audits", "accuracy"]]
 SHOW
 """

@@ -75,7 +75,7 @@ def test_explain_change_compare_to_and_filters(example_store):
     # bpo_b is new against last year: all of its contribution is mix.
     b = yoy.set_index("site").loc["bpo_b"]
     assert b["rate_effect"] == 0 and b["mix_effect"] == pytest.approx(275 / 12000 * 100)
-    spam = rca.explain_change(example_store, "2026-02", "site", "2026-01", queue="spam")
+    spam = rca.explain_change(example_store, "2026-02", "site", "2026-01", filters={"queue": "spam"})
     assert spam.attrs["overall"]["n_audits_after"] == 6000
     assert spam.attrs["overall"]["filters"] == {"queue": "spam"}
 
@@ -85,7 +85,7 @@ def test_explain_change_compare_to_and_filters(example_store):
     ({"month": "2026-02", "compare_to": "last_week"}, "compare_to"),
     ({"month": "2026-02", "by": ["site; DROP TABLE audits"]}, "allowed"),
     ({"month": "2026-05"}, "no audits in 2026-04"),
-    ({"month": "2026-02", "queue": "nope"}, "no audits"),
+    ({"month": "2026-02", "filters": {"queue": "nope"}}, "no audits"),
 ])
 def test_explain_change_refuses_bad_requests(example_store, kwargs, message):
     with pytest.raises(ValueError, match=message):
@@ -94,7 +94,7 @@ def test_explain_change_refuses_bad_requests(example_store, kwargs, message):
 
 def test_filter_values_are_bound_not_formatted(example_store):
     with pytest.raises(ValueError, match="no audits"):
-        rca.explain_change(example_store, "2026-02", "site", queue="spam' OR '1'='1")
+        rca.explain_change(example_store, "2026-02", "site", filters={"queue": "spam' OR '1'='1"})
 
 
 def test_comparison_months():
@@ -107,7 +107,7 @@ def test_comparison_months():
 # ------------------------------------------------------------------ reasons
 
 def test_reason_pareto(example_store):
-    p = rca.reason_pareto(example_store, month="2026-02")
+    p = rca.reason_pareto(example_store, filters={"month": "2026-02"})
     # 452 errors; reasons cycle fatigue, fatigue, policy_misread within each of 6 cells.
     counts = {}
     for n_err in (36, 36, 52, 53, 137, 138):

@@ -63,12 +63,12 @@ def august(tmp_path_factory: pytest.TempPathFactory, sample_data: Path) -> dict[
 
 def _check_records(records: dict, data: Path, month: str, **scope: str) -> None:
     with open_store(data) as store:
-        overall = quality_summary(store, month=month, **scope).iloc[0]
-        series = rate_series(store, month=_window(month, 13), **scope)
+        overall = quality_summary(store, filters={"month": month, **scope}).iloc[0]
+        series = rate_series(store, filters={"month": _window(month, 13), **scope})
         mom = month_over_month(series).set_index("month").loc[month]
         by = "queue" if "site" in scope else "site"
-        change = explain_change(store, month, [by], **scope)
-        rates = moderator_error_rates(store, month=_window(month, 3), **scope)
+        change = explain_change(store, month, [by], filters=scope)
+        rates = moderator_error_rates(store, filters={"month": _window(month, 3), **scope})
         ranked = coaching_list(rates, min_n=30)
     head = records["headline"]
     assert head["accuracy"] == pytest.approx(overall.accuracy, rel=1e-12)
@@ -98,10 +98,10 @@ def test_tables_equal_the_library(built_month: dict) -> None:
     month, data = built_month["month"], built_month["data"]
     tables = Path(built_month["out"]) / month / "tables"
     with open_store(data) as store:
-        reasons = reason_pareto(store, month=month)
+        reasons = reason_pareto(store, filters={"month": month})
         change = explain_change(store, month, ["site"])
         strata = stratum_counts(store, month)
-        ranked = coaching_list(moderator_error_rates(store, month=_window(month, 3)), min_n=30)
+        ranked = coaching_list(moderator_error_rates(store, filters={"month": _window(month, 3)}), min_n=30)
     csv = pd.read_csv(tables / "error_reasons.csv")
     assert csv.error_reason.tolist() == reasons.error_reason.tolist()
     assert csv.n_errors.tolist() == reasons.n_errors.tolist()

@@ -62,7 +62,7 @@ def rca(august_build: dict) -> dict:
 @pytest.mark.slow
 def test_rca_change_by_site_equals_the_library_and_names_the_jump(rca: dict) -> None:
     with open_store(rca["data"]) as store:
-        expected = explain_change(store, JUMP_MONTH, "site", queue=RCA_QUEUE)
+        expected = explain_change(store, JUMP_MONTH, "site", filters={"queue": RCA_QUEUE})
     table = pd.read_csv(rca["folder"] / "tables" / f"rca_{RCA_QUEUE}_change_by_site.csv")
     assert table.site.tolist() == expected.site.tolist()
     assert table.rate_effect.tolist() == pytest.approx(expected.rate_effect.tolist(), rel=1e-9)
@@ -74,8 +74,8 @@ def test_rca_change_by_site_equals_the_library_and_names_the_jump(rca: dict) -> 
 @pytest.mark.slow
 def test_rca_reasons_and_pairwise_equal_the_library(rca: dict) -> None:
     with open_store(rca["data"]) as store:
-        reasons = reason_pareto(store, month=JUMP_MONTH, queue=RCA_QUEUE)
-        pairs = pairwise_rates(store, "site", month=JUMP_MONTH, queue=RCA_QUEUE)
+        reasons = reason_pareto(store, filters={"month": JUMP_MONTH, "queue": RCA_QUEUE})
+        pairs = pairwise_rates(store, "site", filters={"month": JUMP_MONTH, "queue": RCA_QUEUE})
     table = pd.read_csv(rca["folder"] / "tables" / f"rca_{RCA_QUEUE}_error_reasons.csv")
     assert table.n_errors.tolist() == reasons.n_errors.tolist()
     recorded = pd.DataFrame(rca["records"]["pairwise_sites"])

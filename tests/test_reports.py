@@ -199,7 +199,7 @@ def test_quality_tables_equal_the_library(built_month: dict, dimension: str) -> 
     csv = pd.read_csv(out / month / "tables" / f"quality_by_{dimension}.csv")
     assert list(csv.columns) == [dimension, *QUALITY_COLUMNS]
     with open_store(built_month["data"]) as store:
-        expected = quality_summary(store, dimension, month=month)[[dimension, *QUALITY_COLUMNS]]
+        expected = quality_summary(store, dimension, filters={"month": month})[[dimension, *QUALITY_COLUMNS]]
     pd.testing.assert_frame_equal(csv.sort_values(dimension).reset_index(drop=True),
                                   expected.sort_values(dimension).reset_index(drop=True),
                                   check_dtype=False, rtol=1e-10)
@@ -231,7 +231,7 @@ def test_error_odds_ratio_table_equals_the_library(built_month: dict) -> None:
     drivers = ["tenure_band", "site_type", "queue", "handle_time_band"]  # as in the MQR
     with open_store(built_month["data"]) as store:
         # The report lists tenure and handle-time bands in their natural order.
-        expected = in_natural_order(logistic_drivers(driver_cells(store, drivers, month=month),
+        expected = in_natural_order(logistic_drivers(driver_cells(store, drivers, filters={"month": month}),
                                                      drivers, min_audits=30))
     assert len(csv) == len(expected) > 0
     assert list(csv.level.astype(str)) == list(expected.level.astype(str))
@@ -244,7 +244,7 @@ def test_recorded_numbers_equal_the_library(built_month: dict) -> None:
     out, month = Path(built_month["out"]), built_month["month"]
     records = read_records(out / month / "monthly_quality_report.ipynb")
     with open_store(built_month["data"]) as store:
-        overall = quality_summary(store, month=month).iloc[0]
+        overall = quality_summary(store, filters={"month": month}).iloc[0]
         assert records["input_fingerprint"] == store.fingerprint
     assert records["month"] == month
     assert records["overall"][0]["accuracy"] == pytest.approx(overall.accuracy, rel=1e-12)

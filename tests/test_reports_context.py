@@ -123,7 +123,7 @@ def test_empty_month_stops_with_a_plain_message(store: Store) -> None:
 def test_error_drivers_equal_the_library_and_survive_small_scopes(store: Store) -> None:
     drivers = ["tenure_band", "site_type"]
     ctx = resolve_context(store)
-    expected = logistic_drivers(driver_cells(store, drivers, month=ctx.month), drivers,
+    expected = logistic_drivers(driver_cells(store, drivers, filters={"month": ctx.month}), drivers,
                                 min_audits=ctx.min_n)
     got = error_drivers(store, ctx, drivers)
     key = ["driver", "level"]

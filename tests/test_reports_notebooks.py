@@ -37,7 +37,7 @@ def test_explore_audits_runs_with_default_parameters(tmp_path: Path, sample_data
     with open_store(sample_data) as store:
         assert records["month"] == months_with_data(store)[-1]
         assert records["overall"][0]["n_audits"] == quality_summary(
-            store, month=records["month"]).n_audits.iloc[0]
+            store, filters={"month": records["month"]}).n_audits.iloc[0]
 
 
 def test_report_notebooks_ran_with_defaults_in_the_build(built_month: dict) -> None:
@@ -59,7 +59,7 @@ def test_notebook_runs_with_another_scope(name: str, scope: str, tmp_path: Path,
     with open_store(sample_data) as store:
         month = months_with_data(store)[-2]
         value = scope_values(store, scope, month, by_volume=True)[-1]
-        expected = quality_summary(store, month=month, **{scope: value})
+        expected = quality_summary(store, filters={"month": month, **{scope: value}})
     records = _run(name, {"month": month, "scope": scope, "scope_value": value}, tmp_path,
                    sample_data)
     assert records["month"] == month

@@ -68,7 +68,7 @@ def test_experiment_readout_builds_with_its_tables(planning_build: Path) -> None
         assert (tables / f"experiment_{name}.csv").is_file(), name
     cells = pd.read_csv(tables / "experiment_cells.csv").set_index(["group", "period"])
     with open_store(ROOT / "data_samples") as store:
-        n = quality_summary(store, month=design["after"], site=design["treated"]).n_audits.iloc[0]
+        n = quality_summary(store, filters={"month": design["after"], "site": design["treated"]}).n_audits.iloc[0]
     assert cells.loc[("treated", "after"), "n_audits"] == n
     verdict = pd.read_csv(tables / "experiment_verdict.csv")["sentence"].tolist()
     estimates = pd.read_csv(tables / "experiment_estimates.csv")

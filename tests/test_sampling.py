@@ -280,7 +280,7 @@ def test_stratum_counts_join_volumes_and_audits(tmp_path):
     vol = vol.assign(productive_hours=10.0, headcount=1.0, cost=100.0, currency="USD")
     with store_from(tmp_path, audits, vol) as store:
         got = stratum_counts(store, "2026-10")
-        by_site = stratum_counts(store, "2026-10", ["site"], queue="spam")
+        by_site = stratum_counts(store, "2026-10", ["site"], filters={"queue": "spam"})
         hostile = stratum_counts(store, "2026-10'; DROP TABLE volumes; --")
     oct_cells = cells.loc["2026-10"]
     merged = got.set_index(["site", "queue"])

@@ -222,7 +222,7 @@ def test_coaching_list_columns_top_and_credibly_above():
 def test_moderator_error_rates_from_store(tmp_path):
     audits = random_audits(11, n=800, n_moderators=20, error_p=0.15)
     with store_from(tmp_path, audits) as store:
-        rates = moderator_error_rates(store, month="2026-10", min_n=25)
+        rates = moderator_error_rates(store, filters={"month": "2026-10"}, min_n=25)
     ref = reference_counts(audits)
     ref = ref[ref.month == "2026-10"].groupby("moderator_id")[["n_audits", "n_errors"]].sum()
     got = rates.set_index("moderator_id")

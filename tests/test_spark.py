@@ -108,31 +108,31 @@ AGGREGATES: dict[str, Callable] = {
     "quality_summary org": lambda s: metrics.quality_summary(s),
     "quality_summary month x site": lambda s: metrics.quality_summary(s, ["month", "site"]),
     "quality_summary site x queue x market in a month":
-        lambda s: metrics.quality_summary(s, ["site", "queue", "market"], month=MONTH),
+        lambda s: metrics.quality_summary(s, ["site", "queue", "market"], filters={"month": MONTH}),
     "quality_summary tenure band x error type, two sites":
         lambda s: metrics.quality_summary(s, ["tenure_band", "error_type"],
-                                          site=["bpo_beta_cebu", "inhouse_dublin"]),
+                                          filters={"site": ["bpo_beta_cebu", "inhouse_dublin"]}),
     "quality_summary moderators": lambda s: metrics.quality_summary(s, ["moderator_id"],
-                                                                    month=MONTH),
+                                                                    filters={"month": MONTH}),
     "rate_series monthly by site": lambda s: trends.rate_series(s, ["site"], "month"),
     "rate_series weekly by queue": lambda s: trends.rate_series(s, ["queue"], "week"),
     "rate_series weekly org, one market": lambda s: trends.rate_series(s, [], "week",
-                                                                       market="US"),
+                                                                       filters={"market": "US"}),
     # Root cause
     "explain_change site x queue": lambda s: rca.explain_change(s, MONTH, ["site", "queue"]),
-    "reason_pareto month": lambda s: rca.reason_pareto(s, month=MONTH),
+    "reason_pareto month": lambda s: rca.reason_pareto(s, filters={"month": MONTH}),
     "reason_pareto by site": lambda s: rca.reason_pareto(s, ["site"]),
     "reason_mix_change": lambda s: rca.reason_mix_change(s, MONTH),
     "crosstab site x error type": lambda s: comparisons.crosstab(s, "site", "error_type",
-                                                                 month=MONTH),
-    "pairwise_rates sites": lambda s: comparisons.pairwise_rates(s, "site", month=MONTH),
+                                                                 filters={"month": MONTH}),
+    "pairwise_rates sites": lambda s: comparisons.pairwise_rates(s, "site", filters={"month": MONTH}),
     "group_stats handle time by site": lambda s: comparisons.group_stats(
-        s, "handle_time_s", "site", month=MONTH),
+        s, "handle_time_s", "site", filters={"month": MONTH}),
     "driver_cells": lambda s: drivers.driver_cells(s, ["tenure_band", "queue",
-                                                       "handle_time_band"], month=MONTH),
-    "error_profiles": lambda s: clustering.error_profiles(s, "moderator_id", month=MONTH),
+                                                       "handle_time_band"], filters={"month": MONTH}),
+    "error_profiles": lambda s: clustering.error_profiles(s, "moderator_id", filters={"month": MONTH}),
     "arm_counts": lambda s: experiments.arm_counts(s, "site", ["bpo_beta_cebu"],
-                                                   ["bpo_alpha_manila"], month=MONTH),
+                                                   ["bpo_alpha_manila"], filters={"month": MONTH}),
     # Sampling, targets, costs (MBR)
     "stratum_counts": lambda s: sampling.stratum_counts(s, MONTH),
     "metric_actuals window": lambda s: actuals.metric_actuals(s, WINDOW),
@@ -186,7 +186,7 @@ def test_open_engine_validates_a_raw_folder_for_spark(duck):
         assert store.fingerprint == duck.fingerprint
         assert store.data_dir == str(DATA)
         assert_same(metrics.quality_summary(store, ["site"]),
-                    metrics.quality_summary(duck, ["site"], month=MONTH))
+                    metrics.quality_summary(duck, ["site"], filters={"month": MONTH}))
 
 
 def test_values_are_bound_not_formatted(spark):
@@ -216,7 +216,7 @@ def test_cli_export_writes_a_clean_folder_both_engines_read(tmp_path, duck):
         [f"month={m}" for m in WINDOW]
     with open_store(tmp_path / "clean") as reread, \
             open_engine(tmp_path / "clean", engine="spark") as on_spark:
-        expected = metrics.quality_summary(duck, ["month", "site"], month=WINDOW)
+        expected = metrics.quality_summary(duck, ["month", "site"], filters={"month": WINDOW})
         assert_same(metrics.quality_summary(reread, ["month", "site"]), expected)
         assert_same(metrics.quality_summary(on_spark, ["month", "site"]), expected)
 

@@ -365,8 +365,8 @@ def test_rows_unaccounted_for_raise(tmp_path: Path, monkeypatch) -> None:
     write_audits(tmp_path, [audit_row("A1"), audit_row("A2")])
     real = validation._stage_sql
 
-    def drops_a_row(source, months):
-        sql, params = real(source, months)
+    def drops_a_row(source, months, sites=None):
+        sql, params = real(source, months, sites)
         return sql + " WHERE x_audit_id <> 'A2'", params  # a stage that loses a row
 
     monkeypatch.setattr(validation, "_stage_sql", drops_a_row)

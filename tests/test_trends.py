@@ -123,7 +123,7 @@ def test_rate_series_matches_reference_and_summary(store):
 
 def test_weekly_series_and_week_over_week(store):
     audits, s = store
-    weekly = rate_series(s, period="week", queue="spam")
+    weekly = rate_series(s, period="week", filters={"queue": "spam"})
     ts = pd.to_datetime(audits.audited_at, utc=True).dt.tz_localize(None)
     monday = (ts.dt.normalize() - pd.to_timedelta(ts.dt.day_of_week, unit="D"))
     expected = monday[audits.queue == "spam"].dt.strftime("%Y-%m-%d").value_counts()

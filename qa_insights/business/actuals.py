@@ -349,8 +349,8 @@ def _audit_counts(store: Store, by: list[str], months: str | Sequence[str] | Non
     cannot express, so this small query counts the store's ``is_error`` column the same way.
     """
     if before is None:
-        return audit_counts(store, by, month=months)[[*by, "n_audits", "n_errors",
-                                                      "n_critical"]]
+        return audit_counts(store, by, filters={"month": months})[
+            [*by, "n_audits", "n_errors", "n_critical"]]
     where, params = months_clause("month", months)
     dims = "".join(f"{DIMENSIONS[d]} AS {d}, " for d in by)
     sql = (f"SELECT {dims}COUNT(*) AS n_audits, "

@@ -201,7 +201,7 @@ def unit_economics(store: Store, by: Sequence[str] | str = ("site", "month"),
     check_dimensions(by, allowed)
     base = [d for d in VOLUME_DIMENSIONS if d in by or (d == "site" and "vendor" in by)]
     vol = volume_totals(store, base, months)
-    counts = audit_counts(store, base, month=months)[[*base, "n_audits", "n_errors",
+    counts = audit_counts(store, base, filters={"month": months})[[*base, "n_audits", "n_errors",
                                                       "n_critical"]]
     ht = handle_time_stats(store, base, months, percentiles=percentiles)
     ht["handle_time_total_s"] = ht["handle_time_mean_s"] * ht["n_handle_time"]

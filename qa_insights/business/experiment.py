@@ -26,7 +26,7 @@ from scipy import stats
 
 from qa_insights.business.actuals import handle_time_stats
 from qa_insights.data.months import check_month, month_range, shift_month
-from qa_insights.data.queries import audit_counts, check_dimensions
+from qa_insights.data.queries import audit_counts, check_dimensions, store_dimensions
 from qa_insights.data.sample_data import PLANTED
 from qa_insights.data.scalars import as_float, as_int
 from qa_insights.stats.experiment_design import (
@@ -174,7 +174,7 @@ def experiment_readout(store: Store, dimension: str, treated: Sequence[str],
     -------
     Readout
     """
-    (dimension,) = check_dimensions([dimension])
+    (dimension,) = check_dimensions([dimension], store_dimensions(store))
     start = check_month(start, "start")
     treated = [str(v) for v in treated]
     if not treated:

@@ -94,7 +94,7 @@ def whatif_cells(store: Store, month: str, *,
     """
     vol = volume_totals(store, ["site", "queue"], month)[["site", "queue", "items_handled",
                                                           "cost"]]
-    counts = audit_counts(store, ["site", "queue"], month=rate_months or month)
+    counts = audit_counts(store, ["site", "queue"], filters={"month": rate_months or month})
     out = vol.merge(counts[["site", "queue", "n_audits", "n_errors"]], on=["site", "queue"],
                     how="outer")
     out[["items_handled", "n_audits", "n_errors"]] = \

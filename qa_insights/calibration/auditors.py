@@ -35,7 +35,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from qa_insights.data.queries import audit_counts
+from qa_insights.data.queries import Filters, audit_counts
 
 if TYPE_CHECKING:
     from qa_insights.data.protocol import Store
@@ -129,16 +129,16 @@ def auditor_finding_ratios(counts: pd.DataFrame, *, id_col: str = "auditor_id",
 
 
 def auditor_quality(store: Store, *, band: tuple[float, float] = (0.8, 1.25),
-                    credible: float = 0.95, min_n: int = 30, **filters: object
+                    credible: float = 0.95, min_n: int = 30, filters: Filters | None = None
                     ) -> pd.DataFrame:
     """:func:`auditor_finding_ratios` from the store, plus each auditor's dispute
     overturn rate (overturned audits / audits) and share of the sample.
 
     Examples
     --------
-    >>> auditor_quality(store, month="2026-10")                      # doctest: +SKIP
+    >>> auditor_quality(store, filters={"month": "2026-10"})                      # doctest: +SKIP
     """
-    counts = audit_counts(store, ["auditor_id", "queue"], **filters).dropna(
+    counts = audit_counts(store, ["auditor_id", "queue"], filters=filters).dropna(
         subset=["auditor_id"])
     ratios = auditor_finding_ratios(counts, band=band, credible=credible, min_n=min_n)
     extra = counts.groupby("auditor_id")[["n_overturned"]].sum().reset_index()

@@ -33,7 +33,7 @@ from typing import Any
 from qa_insights.data.contract import TABLES
 
 __all__ = ["DERIVED", "DISABLES", "ColumnCheck", "check_columns", "missing_columns", "read_header",
-           "unavailable_reason"]
+           "repeated_names", "unavailable_reason"]
 
 #: Optional contract column -> the metrics and analyses that need it (the reports use every
 #: one listed; a column not listed here is informational).
@@ -87,17 +87,20 @@ class ColumnCheck:
         return out
 
 
-def check_columns(table: str, header: Sequence[str]) -> ColumnCheck:
+def check_columns(table: str, header: Sequence[str],
+                  dimensions: Sequence[str] = ()) -> ColumnCheck:
     """Compare ``header`` with the contract table ``table`` (see the module docstring).
 
     The "did you mean" suggestion is the closest contract column that the header lacks.
+    Columns in ``dimensions`` (the store's custom dimensions) are not unknown.
     """
     contract = TABLES[table].names
     present = set(header)
     absent = [c for c in contract if c not in present]
     check = ColumnCheck(table)
     for name in header:
-        if name in contract or name.startswith("_") or name in DERIVED.get(table, ()):
+        if (name in contract or name.startswith("_") or name in DERIVED.get(table, ())
+                or name in dimensions):
             continue
         check.unknown.append((name, _nearest(name, absent)))
     uses = DISABLES.get(table, {})
@@ -143,6 +146,30 @@ def read_header(kind: str | None, files: Sequence[Path]) -> list[str]:
             continue
         names.update(dict.fromkeys(header))
     return list(names)
+
+
+def repeated_names(kind: str | None, files: Sequence[Path]) -> set[str]:
+    """Names that appear more than once in one CSV file's header (ignored, never a
+    dimension; a Parquet schema cannot repeat a name).
+
+    Examples
+    --------
+    >>> repeated_names("parquet", [])
+    set()
+    """
+    if kind != "csv":
+        return set()
+    out: set[str] = set()
+    for path in files:
+        try:
+            opener = gzip.open if path.name.lower().endswith(".gz") else open
+            with opener(path, "rb") as fh:
+                line = fh.readline(1 << 20).decode("utf-8-sig")
+        except (OSError, EOFError, UnicodeDecodeError):
+            continue
+        header = next(csv.reader(io.StringIO(line)), [])
+        out |= {h for h in header if header.count(h) > 1}
+    return out
 
 
 def missing_columns(store: Any, table: str = "audits") -> set[str]:

@@ -148,7 +148,8 @@ AUDITS = Table(
         Column("queue", "string", True, "Moderation queue (policy area).", "hate_speech"),
         Column("market", "string", True, "Market or country.", "BR"),
         Column("site", "string", True, "Moderation site.", "bpo_alpha_manila"),
-        Column("site_type", "string", True, "In-house or outsourced.", "bpo",
+        Column("site_type", "string", True,
+               "In-house or outsourced (may instead come from the `sites` table).", "bpo",
                allowed=_SITE_TYPES),
         Column("moderator_id", "string", True,
                "Moderator who made the decision (personal data).", "M0412", personal=True),
@@ -254,9 +255,27 @@ BUDGETS = Table(
     ),
 )
 
+SITES = Table(
+    name="sites",
+    description=("Optional. One row per site: its type, vendor, region and any other "
+                 "attributes (extra columns). Joined to the audits by `site`, so audits "
+                 "need only `site`; every attribute is a dimension wherever `site` is."),
+    key=("site",),
+    columns=(
+        Column("site", "string", True, "Moderation site, as written in the audits.",
+               "bpo_alpha_manila"),
+        Column("site_type", "string", False,
+               "In-house or outsourced; audits may then leave `site_type` out (where both "
+               "give it, they must agree).", "bpo", allowed=_SITE_TYPES),
+        Column("vendor", "string", False, "Company running the site (`in-house` for your own).",
+               "alpha"),
+        Column("region", "string", False, "Region of the site.", "APAC"),
+    ),
+)
+
 #: Every contract table by name.
 TABLES: dict[str, Table] = {t.name: t for t in (AUDITS, CALIBRATION, VOLUMES, TARGETS,
-                                                BUDGETS)}
+                                                BUDGETS, SITES)}
 
 
 def markdown_table(table: Table) -> str:

@@ -38,6 +38,7 @@ Examples
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import datetime as dt
 import fcntl
 import hashlib
@@ -54,15 +55,20 @@ from typing import cast
 
 import duckdb
 
+from qa_insights.data.columns import DERIVED, read_header, repeated_names
 from qa_insights.data.contract import TABLES
+from qa_insights.data.dimensions import Dimension, audit_extras, extend_table
 from qa_insights.data.errors import DataError
+from qa_insights.data.mapping import find_mapping, load_mapping
 from qa_insights.data.months import check_month
+from qa_insights.data.normalise import normalise_folder
 from qa_insights.data.sources import find_table_files, open_source
-from qa_insights.data.sql import scalar, sql_str
+from qa_insights.data.sql import quote_ident, scalar, sql_str
 from qa_insights.data.store import (
     CLEAN_MANIFEST,
     DuckDBStore,
     Validation,
+    attach_sites,
     configure,
     fingerprint_files,
 )
@@ -90,7 +96,7 @@ __all__ = [
 
 #: Version of the store layout; a store of another version is rebuilt by ``ingest`` and
 #: refused by :func:`open_ingested`.
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 
 #: Store formats: one DuckDB file, or a folder holding the clean hive-Parquet export (what
 #: the Spark engine reads) and the DuckDB store as :data:`STORE_IN_FOLDER`.
@@ -105,7 +111,8 @@ _MAGIC = b"DUCK"  # bytes 8-11 of a DuckDB database file
 
 #: Month of a clean row (columns as in the clean tables).
 _CLEAN_MONTH = {"audits": "month", "calibration": "strftime(session_date, '%Y-%m')",
-                "volumes": "month", "targets": "month"}
+                "volumes": "month", "targets": "month", "budgets": "month",
+                "sites": "CAST(NULL AS VARCHAR)"}
 
 
 class StaleStoreWarning(UserWarning):
@@ -344,12 +351,27 @@ def _create_tables(con: duckdb.DuckDBPyConnection) -> None:
 def _validate_unit(con: duckdb.DuckDBPyConnection, data_dir: Path, unit: Unit) -> None:
     """Validate ``unit`` in ``con``'s work space and append its rows and counts to the
     attached store."""
-    table = TABLES[unit.table]
-    name = table.name
-    source = open_source(con, table, unit.kind, [data_dir / f[0] for f in unit.files])
-    report = validate_table(con, source, None)
+    name = unit.table
+    files = [data_dir / f[0] for f in unit.files]
+    table = TABLES[name]
+    if name in ("audits", "sites"):  # extra columns: dimensions, added to the store's table
+        repeated = repeated_names(unit.kind, files)
+        table = extend_table(table, {k: v for k, v in audit_extras(
+            name, read_header(unit.kind, files)).items() if k not in repeated})
+        for col in table.columns[len(TABLES[name].columns):]:
+            for local in (name, f"quarantine_{name}"):
+                con.execute(f"ALTER TABLE st.{local} ADD COLUMN IF NOT EXISTS "
+                            f"{quote_ident(col.name)} VARCHAR")
+    sites = "st.sites" if name == "audits" and scalar(
+        con, "SELECT count(*) FROM st.sites") else None
+    if sites:  # the site's type may come from the sites table
+        table = dataclasses.replace(table, columns=tuple(
+            dataclasses.replace(c, required=False) if c.name == "site_type" else c
+            for c in table.columns))
+    source = open_source(con, table, unit.kind, files)
+    report = validate_table(con, source, None, sites=sites)
     key = [unit.table, unit.name]
-    clean_month, row_month = _CLEAN_MONTH[name], stage_month(table)
+    clean_month, row_month = _CLEAN_MONTH[name], stage_month(table) or "CAST(NULL AS VARCHAR)"
     con.execute(f"INSERT INTO st.{name} BY NAME SELECT *, {clean_month} AS _month, "
                 f"? AS _unit FROM {name}", [unit.name])
     con.execute(f"INSERT INTO st.quarantine_{name} BY NAME SELECT q.*, s._month, ? AS _unit "
@@ -446,8 +468,14 @@ def _refresh_times(tmp: Path, work: str, units: Sequence[Unit]) -> None:
 
 
 def ingest(data_dir: str | os.PathLike[str], store: str | os.PathLike[str], *, fmt: str = "duckdb",
-           memory_limit: str | None = None, threads: int | None = None) -> IngestResult:
+           memory_limit: str | None = None, threads: int | None = None,
+           config: str | os.PathLike[str] | bool | None = None) -> IngestResult:
     """Validate ``data_dir`` into the store ``store``, only the units that changed.
+
+    A folder of a team's own exports with a source mapping (``qa_insights.yaml``, or
+    ``config``: see :func:`qa_insights.data.opening.open_store`) is mapped into a
+    temporary contract-shaped folder first and ingested from there; quarantined rows keep
+    the user's file names, and the mapping's personal dimensions are recorded.
 
     Parameters
     ----------
@@ -481,6 +509,11 @@ def ingest(data_dir: str | os.PathLike[str], store: str | os.PathLike[str], *, f
     if fmt not in FORMATS:
         raise ValueError(f"unknown store format {fmt!r}; valid: {', '.join(FORMATS)}")
     data_dir, store = Path(data_dir), Path(store)
+    mapping_file = None if config is False or not data_dir.is_dir() else find_mapping(
+        data_dir, None if isinstance(config, bool) else config)
+    if mapping_file is not None:
+        return _ingest_mapped(data_dir, mapping_file, store, fmt=fmt,
+                              memory_limit=memory_limit, threads=threads)
     if fmt == "duckdb" and store.is_dir():
         raise DataError(f"{store}: is a folder; a DuckDB store is a file (a folder is the "
                         "Parquet store: --format parquet)")
@@ -514,6 +547,14 @@ def ingest(data_dir: str | os.PathLike[str], store: str | os.PathLike[str], *, f
                 continue
             validate.append(unit)
         gone = [key for key in old if key not in units]
+        if any(u.table == "sites" for u in validate) or any(t == "sites" for t, _ in gone):
+            # audits are checked against the sites table (site_type): check them again
+            for key, unit in units.items():
+                if key[0] == "audits" and unit not in validate:
+                    result.unchanged.remove(unit.label)
+                    result.changed.append(unit.label)
+                    validate.append(unit)
+        validate.sort(key=lambda u: u.table != "sites")  # sites before the audits
         result.removed = [old[key].label for key in gone]
         if result.written or retimed:
             tmp = db.with_name(f"{db.name}.tmp-{os.getpid()}")
@@ -532,6 +573,27 @@ def ingest(data_dir: str | os.PathLike[str], store: str | os.PathLike[str], *, f
                 tmp.with_name(tmp.name + ".wal").unlink(missing_ok=True)
         if fmt == "parquet":
             _export_parquet(store, db)
+    return result
+
+
+def _ingest_mapped(data_dir: Path, mapping_file: Path, store: Path, *, fmt: str,
+                   memory_limit: str | None, threads: int | None) -> IngestResult:
+    """Ingest a folder of exports through its source mapping (see :func:`ingest`)."""
+    with tempfile.TemporaryDirectory(prefix="qa-insights-mapped-") as tmp:
+        mapped = normalise_folder(load_mapping(mapping_file), data_dir, tmp)
+        result = ingest(tmp, store, fmt=fmt, memory_limit=memory_limit, threads=threads,
+                        config=False)
+        db = store / STORE_IN_FOLDER if fmt == "parquet" else store
+        con = duckdb.connect(str(db))
+        try:
+            for name in TABLES:
+                for written, user_file in mapped.origins.items():
+                    con.execute(f"UPDATE quarantine_{name} SET _file = ? WHERE _file = ?",
+                                [user_file, written])
+            con.execute("INSERT OR REPLACE INTO _store_meta VALUES ('dimensions', ?)",
+                        [json.dumps(mapped.dimensions)])
+        finally:
+            con.close()
     return result
 
 
@@ -632,6 +694,17 @@ def _window_validation(con: duckdb.DuckDBPyConnection, units: dict[tuple[str, st
     return Validation(tables)
 
 
+def _ordered(con: duckdb.DuckDBPyConnection, local: str) -> str:
+    """The columns of ``st.<local>`` in the order validating the folder gives them: extra
+    columns (added to the store when they first appeared) before the derived columns and
+    the quarantine's ``raw_line`` and ``reason``."""
+    names = [r[0] for r in con.execute(f"DESCRIBE st.{local}").fetchall()
+             if r[0] not in ("_month", "_unit")]
+    last = [*DERIVED.get(local, ()), "raw_line", "reason"]
+    return ", ".join(quote_ident(n) for n in [*(n for n in names if n not in last),
+                                              *(n for n in last if n in names)])
+
+
 def open_ingested(store: str | os.PathLike[str], *, months: Sequence[str] | None = None,
                   memory_limit: str | None = None, threads: int | None = None) -> DuckDBStore:
     """Open an ingested store read only, without validating: the month window's rows.
@@ -687,9 +760,18 @@ def open_ingested(store: str | os.PathLike[str], *, months: Sequence[str] | None
             units = [sql_str(u) for t, u in window if t == name]
             where = f"_unit IN ({', '.join(units)}) AND {month_filter}" if units else "false"
             for local in (name, f"quarantine_{name}"):
-                con.execute(f"CREATE VIEW {local} AS SELECT * EXCLUDE (_month, _unit) "
+                con.execute(f"CREATE VIEW {local} AS SELECT {_ordered(con, local)} "
                             f"FROM st.{local} WHERE {where}")
         validation = _window_validation(con, window, reads, month_filter)
+        known = {*TABLES["audits"].names, *DERIVED["audits"]}
+        meta = con.execute("SELECT value FROM st._store_meta WHERE key = 'dimensions'"
+                           ).fetchall()
+        declared = json.loads(meta[0][0]) if meta else {}
+        present = [r[0] for r in con.execute("DESCRIBE audits").fetchall() if r[0] not in known]
+        dims = {c: Dimension(c, "audits", personal) for c, personal in audit_extras(
+            "audits", present, {k: v for k, v in declared.get("audits", {}).items()
+                                if k in present}).items()}
+        dims.update(attach_sites(con, validation.tables["sites"], declared.get("sites")))
         stale = _stale(con, stored)
     except BaseException:
         con.close()
@@ -701,4 +783,5 @@ def open_ingested(store: str | os.PathLike[str], *, months: Sequence[str] | None
                       "qa-insights ingest again to bring it up to date",
                       StaleStoreWarning, stacklevel=2)
     return DuckDBStore(con=con, data_dir=store, validation=validation,
-                 fingerprint=digest.hexdigest(), _tmpdir=tmpdir, stale=stale)
+                       fingerprint=digest.hexdigest(), _tmpdir=tmpdir, stale=stale,
+                       dimensions=dims)

@@ -253,16 +253,20 @@ def _q(value: object) -> str:
 
 
 def _table_for(header: list[str]) -> tuple[str | None, _Matches]:
+    """The table a header feeds: of the tables with at least half their required columns
+    found, the one with the most found less half the missing (so a one-column table such
+    as sites does not take an audits export that lacks one required column)."""
     best: str | None = None
     best_matches: _Matches = {}
-    best_score = 0.0
+    best_score = float("-inf")
     for name, table in TABLES.items():
         matches = match_header(table, header)
         required = [c.name for c in table.required_columns]
-        score = sum(c in matches for c in required) / len(required)
-        if score > best_score:
+        found = sum(c in matches for c in required)
+        score = found - 0.5 * (len(required) - found)
+        if found / len(required) >= 0.5 and score > best_score:
             best, best_matches, best_score = name, matches, score
-    return (best, best_matches) if best_score >= 0.5 else (None, {})
+    return (best, best_matches) if best is not None else (None, {})
 
 
 def _files(folder: Path) -> list[Path]:
@@ -321,7 +325,26 @@ def _draft_table(name: str, files: list[Path], reader: Reader, frame: pd.DataFra
         lines.append("    # constants:             # a value for every row, for a column "
                      "the export lacks")
         lines += constants
+    if unused and name in ("audits", "sites"):
+        lines += _draft_dimensions(unused)
     return lines
+
+
+def _draft_dimensions(unused: Sequence[object]) -> list[str]:
+    """Commented ``dimensions:`` entries for the export's unmapped columns: uncomment one
+    to slice the reports by it (and mark it personal if it names a person)."""
+    from qa_insights.data.dimensions import is_dimension_name, looks_personal
+    from qa_insights.data.mapping import normalise_name
+
+    lines = ["    # dimensions:            # your other columns to slice by (uncomment to "
+             "use); personal: true pseudonymises one in reports"]
+    for header in unused:
+        name = normalise_name(str(header))
+        if not is_dimension_name(name):
+            continue
+        personal = ", personal: true" if looks_personal(name) else ""
+        lines.append(f"    #   {name}: {{column: {_q(str(header))}{personal}}}")
+    return lines if len(lines) > 1 else []
 
 
 def _draft_values(name: str, frame: pd.DataFrame, matches: _Matches,

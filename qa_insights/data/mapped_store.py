@@ -96,7 +96,8 @@ def _relabel(store: Store, result: Normalised, tmp: Path, data_dir: Path) -> Non
 
 class _Opener(Protocol):
     def __call__(self, data_dir: Path, *, months: Sequence[str] | None,
-                 memory_limit: str | None, threads: int | None) -> Store: ...
+                 memory_limit: str | None, threads: int | None,
+                 dimensions: dict[str, dict[str, bool]] | None) -> Store: ...
 
 
 def open_mapped_store(data_dir: str | os.PathLike[str], mapping_file: str | os.PathLike[str],
@@ -121,7 +122,7 @@ def open_mapped_store(data_dir: str | os.PathLike[str], mapping_file: str | os.P
         result = normalise_folder(mapping, data_dir, tmp)
         try:
             store = open_folder(tmp, months=months, memory_limit=memory_limit,
-                                threads=threads)
+                                threads=threads, dimensions=result.dimensions)
         except DataError as exc:
             message = str(exc)
             for written, original in sorted(result.origins.items(), key=lambda kv: -len(kv[0])):

@@ -18,6 +18,9 @@ result and names the user's own files and columns.
           moderator_decision: {Approve: no_violation, Remove: hate_speech}
         timestamps: {audited_at: {format: "%m/%d/%Y %H:%M", timezone: Europe/Dublin}}
         constants: {site_type: bpo}
+        dimensions:                            # your other columns to slice by
+          language: Lang                       # dimension name: your column
+          team_lead_id: {column: Team Lead, personal: true}   # pseudonymised in reports
 
 Examples
 --------
@@ -142,6 +145,7 @@ class TableMapping:
     normalise_labels: bool = True
     timestamps: dict[str, TimeFormat] = field(default_factory=dict)
     constants: dict[str, str] = field(default_factory=dict)
+    dimensions: dict[str, tuple[str, bool]] | None = None
 
 
 @dataclass(frozen=True)
@@ -185,7 +189,7 @@ def _contract_names(names: list[str], table: str, where: str, what: str) -> None
 _READER_KEYS = {"format", "delimiter", "encoding", "decimal", "thousands", "sheet",
                 "skip_rows"}
 _TABLE_KEYS = {"files", "reader", "columns", "values", "normalise_labels", "timestamps",
-               "constants"}
+               "constants", "dimensions"}
 
 
 def _parse_reader(spec: Any, where: str) -> Reader:
@@ -252,7 +256,35 @@ def _parse_table(name: str, spec: Any, where: str) -> TableMapping:
     normalise = spec.get("normalise_labels", True)
     _expect(isinstance(normalise, bool), where, "normalise_labels: expected true or false")
     return TableMapping(name, tuple(files), _parse_reader(spec.get("reader"), where), columns,
-                        values, normalise, times, constants)
+                        values, normalise, times, constants,
+                        _parse_dimensions(name, spec.get("dimensions"), where))
+
+
+def _parse_dimensions(table: str, spec: Any, where: str) -> dict[str, tuple[str, bool]] | None:
+    """``dimensions:`` of a table: name -> (your column, personal); None when absent."""
+    if spec is None:
+        return None
+    from qa_insights.data.dimensions import is_dimension_name
+
+    _expect(table in ("audits", "sites"), where,
+            "dimensions: only the audits and sites tables take custom dimensions")
+    _expect(isinstance(spec, dict), where, "dimensions: expected a mapping of dimension "
+            "name -> your column (or {column: ..., personal: true})")
+    out: dict[str, tuple[str, bool]] = {}
+    for name, item in spec.items():
+        name = str(name)
+        _expect(is_dimension_name(name) and name not in TABLES[table].names, where,
+                f"dimensions: {name!r} cannot be a dimension name: use lower case letters, "
+                "digits and _ (starting with a letter), not a contract column or a "
+                "derived one (month, week, tenure_band, error_type)")
+        item = {"column": item} if isinstance(item, str) else item
+        _expect(isinstance(item, dict) and set(item) <= {"column", "personal"}
+                and isinstance(item.get("column", name), str)
+                and isinstance(item.get("personal", False), bool), where,
+                f"dimensions.{name}: expected your column's name or "
+                "{column: NAME, personal: true/false}")
+        out[name] = (str(item.get("column", name)), bool(item.get("personal", False)))
+    return out
 
 
 def parse_mapping(data: Any, path: str | os.PathLike[str]) -> SourceMapping:

@@ -64,6 +64,7 @@ class Normalised:
     renamed: dict[str, dict[str, str]] = field(default_factory=dict)
     formats: dict[str, dict[str, str]] = field(default_factory=dict)
     unmapped: dict[str, dict[str, dict[str, int]]] = field(default_factory=dict)
+    dimensions: dict[str, dict[str, bool]] = field(default_factory=dict)
 
 
 #: Column names the store's readers add (an export column so named is kept as export_<name>).
@@ -283,6 +284,15 @@ def _normalise_frame(frame: pd.DataFrame, spec: TableMapping, where: str,
                      unmapped: dict[str, dict[str, int]]) -> tuple[pd.DataFrame, dict[str, str]]:
     table = TABLES[spec.table]
     renames = match_columns(table, list(frame.columns), spec.columns, where)
+    for name, (theirs, _) in (spec.dimensions or {}).items():  # custom dimensions
+        by_norm = {normalise_name(c): c for c in frame.columns if c not in renames}
+        source = theirs if theirs in frame.columns else by_norm.get(normalise_name(theirs))
+        if source is None:
+            near = get_close_matches(theirs, [str(c) for c in frame.columns], n=3, cutoff=0.5)
+            hint = f"; nearest: {', '.join(repr(n) for n in near)}" if near else ""
+            raise DataError(f"{where}: column {theirs!r} (dimension {name!r}) is not in the "
+                            f"header{hint}")
+        renames[source] = name
     clash = [c for c in spec.constants if c in renames.values()]
     if clash:
         raise DataError(f"{where}: {', '.join(clash)}: the file has this column and the "
@@ -375,6 +385,9 @@ def normalise_folder(mapping: SourceMapping, data_dir: str | os.PathLike[str],
         result.renamed[name] = renamed
         result.formats[name] = {c: t.format for c, t in spec.timestamps.items() if t.format}
         result.unmapped[name] = {c: v for c, v in unmapped.items() if v}
+        if spec.dimensions is not None:
+            result.dimensions[name] = {d: personal for d, (_, personal)
+                                       in spec.dimensions.items()}
     return result
 
 

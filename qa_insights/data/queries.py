@@ -16,6 +16,11 @@ Examples
 ['spam']
 >>> "WHERE queue = ?" in sql
 True
+
+Filters are one mapping, ``filters={"month": "2026-10", "site": ["a", "b"]}``, never mixed
+with a function's options; a name that is not a dimension of the data is an error listing
+the valid ones (:func:`store_dimensions`: the contract's, the ``sites`` table's attributes
+such as ``vendor`` and ``region``, and the custom dimensions the data declares).
 """
 from __future__ import annotations
 
@@ -27,6 +32,7 @@ import numpy as np
 import pandas as pd
 
 from qa_insights.data.contract import NO_VIOLATION
+from qa_insights.data.sql import quote_ident
 
 if TYPE_CHECKING:
     from qa_insights.data.protocol import Store
@@ -37,9 +43,15 @@ __all__ = [
     "TENURE_BANDS",
     "audit_counts",
     "audit_counts_query",
+    "Filters",
     "check_dimensions",
+    "store_dimensions",
     "where_clause",
 ]
+
+#: The ``filters=`` argument of every function that reads audits: dimension -> a value, a
+#: list of values, or None (no filter).
+Filters = Mapping[str, object]
 
 #: Tenure bands (label, lower bound in days inclusive), in order; missing tenure is "unknown".
 TENURE_BANDS: tuple[tuple[str, int], ...] = (
@@ -89,7 +101,24 @@ _CONDITIONS: dict[str, str] = {
 COUNT_COLUMNS: tuple[str, ...] = ("n_audits", *_CONDITIONS)
 
 
-def check_dimensions(names: Iterable[str], allowed: Mapping[str, str] = DIMENSIONS) -> list[str]:
+def store_dimensions(store: object) -> dict[str, str]:
+    """The dimensions of ``store``'s audits -> SQL expression: :data:`DIMENSIONS` plus the
+    store's own (``store.dimensions``: site attributes from the ``sites`` table, custom
+    dimensions), each a column of the clean ``audits`` view.
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace
+    >>> dims = store_dimensions(SimpleNamespace(dimensions={"vendor": None}))
+    >>> dims["vendor"], "site" in dims
+    ('"vendor"', True)
+    """
+    extra = getattr(store, "dimensions", None) or {}
+    return {**DIMENSIONS, **{name: quote_ident(name) for name in extra if name not in DIMENSIONS}}
+
+
+def check_dimensions(names: Iterable[str], allowed: Mapping[str, str] = DIMENSIONS, *,
+                     what: str = "dimension") -> list[str]:
     """Return ``names`` as a list after checking each against the allow-list.
 
     Parameters
@@ -97,7 +126,9 @@ def check_dimensions(names: Iterable[str], allowed: Mapping[str, str] = DIMENSIO
     names : iterable of str
         Dimension names (a single string is one name).
     allowed : mapping
-        Allowed name -> SQL expression.
+        Allowed name -> SQL expression (:func:`store_dimensions` for a store's).
+    what : str
+        What the names are, for the message (``"dimension"``, ``"filter"``).
 
     Raises
     ------
@@ -117,30 +148,40 @@ def check_dimensions(names: Iterable[str], allowed: Mapping[str, str] = DIMENSIO
     for name in names:
         if name not in allowed:
             shown = ", ".join(sorted(allowed))
-            raise ValueError(f"unknown dimension {name!r}; allowed: {shown}")
+            raise ValueError(f"unknown {what} {name!r}; allowed: {shown}")
     if len(set(names)) != len(names):
         raise ValueError(f"dimension repeated in {names}")
     return names
 
 
-def where_clause(filters: Mapping[str, Any]) -> tuple[str, list[Any]]:
+def where_clause(filters: Filters | None,
+                 allowed: Mapping[str, str] = DIMENSIONS) -> tuple[str, list[Any]]:
     """``WHERE`` clause (with a leading space, or empty) and its parameters.
 
-    Names are checked against :data:`DIMENSIONS`; a value is matched with ``= ?``, a list
-    with ``IN (?, ...)``; None means "no filter". For ``month``, ``site`` and ``queue`` the
-    expression is the bare column name, so the clause also applies to table ``volumes``.
+    Names are checked against ``allowed`` (:func:`store_dimensions` for a store's); a value
+    is matched with ``= ?``, a list with ``IN (?, ...)``; None means "no filter". Values are
+    parameters, never SQL text. For ``month``, ``site`` and ``queue`` the expression is the
+    bare column name, so the clause also applies to table ``volumes``.
 
     Examples
     --------
     >>> where_clause({"month": "2026-10", "site": ["a", "b"], "queue": None})
     (' WHERE month = ? AND site IN (?, ?)', ['2026-10', 'a', 'b'])
+    >>> where_clause({"vendr": "x"})  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ValueError: unknown filter 'vendr'; allowed: auditor_decision, ...
     """
-    check_dimensions([k for k, v in filters.items() if v is not None])
+    filters = filters or {}
+    if not isinstance(filters, Mapping):
+        raise TypeError(f"filters: expected a mapping of dimension -> value(s), got "
+                        f"{type(filters).__name__}")
+    check_dimensions([k for k, v in filters.items() if v is not None], allowed, what="filter")
     clauses, params = [], []
     for name, value in filters.items():
         if value is None:
             continue
-        expr = DIMENSIONS[name]
+        expr = allowed[name]
         if isinstance(value, (list, tuple, set, frozenset, np.ndarray, pd.Index, pd.Series)):
             values = sorted(value) if isinstance(value, (set, frozenset)) else list(value)
             if not values:
@@ -156,8 +197,9 @@ def where_clause(filters: Mapping[str, Any]) -> tuple[str, list[Any]]:
 _where = where_clause
 
 
-def audit_counts_query(by: Sequence[str] | str, filters: Mapping[str, Any] | None = None,
-                       *, order: bool = True) -> tuple[str, list[Any]]:
+def audit_counts_query(by: Sequence[str] | str, filters: Filters | None = None,
+                       *, order: bool = True,
+                       dimensions: Mapping[str, str] = DIMENSIONS) -> tuple[str, list[Any]]:
     """SQL and parameters counting audits, errors and their breakdowns per group.
 
     Parameters
@@ -169,6 +211,8 @@ def audit_counts_query(by: Sequence[str] | str, filters: Mapping[str, Any] | Non
         Values are returned as parameters, never placed in the SQL text.
     order : bool
         Sort by ``by`` (leave out when the query is a subquery).
+    dimensions : mapping
+        Allowed dimensions -> SQL (:func:`store_dimensions` for a store's).
 
     Returns
     -------
@@ -188,20 +232,21 @@ def audit_counts_query(by: Sequence[str] | str, filters: Mapping[str, Any] | Non
     >>> params, "month IN (?, ?)" in sql
     (['2026-09', '2026-10'], True)
     """
-    by = check_dimensions(by)
-    where, params = where_clause(filters or {})
-    dims = [f"{DIMENSIONS[d]} AS {d}" for d in by]
+    by = check_dimensions(by, dimensions)
+    where, params = where_clause(filters, dimensions)
+    dims = [f"{dimensions[d]} AS {quote_ident(d)}" for d in by]
     counts = ["COUNT(*) AS n_audits"] + [f"SUM(CASE WHEN {cond} THEN 1 ELSE 0 END) AS {name}"
                                          for name, cond in _CONDITIONS.items()]
     sql = f"SELECT {', '.join(dims + counts)} FROM audits{where}"
     if by:
-        sql += f" GROUP BY {', '.join(DIMENSIONS[d] for d in by)}"
+        sql += f" GROUP BY {', '.join(dimensions[d] for d in by)}"
     if by and order:
-        sql += f" ORDER BY {', '.join(by)}"
+        sql += f" ORDER BY {', '.join(quote_ident(d) for d in by)}"
     return sql, params
 
 
-def audit_counts(store: Store, by: Sequence[str] | str = (), **filters: Any) -> pd.DataFrame:
+def audit_counts(store: Store, by: Sequence[str] | str = (), *,
+                 filters: Filters | None = None) -> pd.DataFrame:
     """Run :func:`audit_counts_query` on the store: one row per group with the counts.
 
     Parameters
@@ -209,9 +254,9 @@ def audit_counts(store: Store, by: Sequence[str] | str = (), **filters: Any) -> 
     store : Store
         Open store (table ``audits``).
     by : sequence of str or str
-        Grouping dimensions (see :data:`DIMENSIONS`).
-    **filters
-        Scope, e.g. ``month="2026-10"`` or ``site=["a", "b"]``.
+        Grouping dimensions (see :func:`store_dimensions`).
+    filters : mapping, optional
+        Scope, e.g. ``{"month": "2026-10", "site": ["a", "b"]}`` (values bound as parameters).
 
     Returns
     -------
@@ -221,10 +266,11 @@ def audit_counts(store: Store, by: Sequence[str] | str = (), **filters: Any) -> 
 
     Examples
     --------
-    >>> audit_counts(store, ["month"], site="bpo_alpha_manila")       # doctest: +SKIP
+    >>> audit_counts(store, ["month"], filters={"site": "bpo_alpha_manila"})  # doctest: +SKIP
     """
-    by = check_dimensions(by)
-    sql, params = audit_counts_query(by, filters)
+    dimensions = store_dimensions(store)
+    by = check_dimensions(by, dimensions)
+    sql, params = audit_counts_query(by, filters, dimensions=dimensions)
     frame = store.query(sql, params)
     counts = list(COUNT_COLUMNS)
     frame[counts] = frame[counts].fillna(0).astype("int64")

@@ -22,7 +22,7 @@ Examples
 >>> import tempfile
 >>> paths = generate(tempfile.mkdtemp(), months=13, audits_per_month=200, seed=1)
 >>> sorted(paths)
-['audits', 'calibration', 'targets', 'volumes']
+['audits', 'calibration', 'sites', 'targets', 'volumes']
 """
 
 from __future__ import annotations
@@ -39,7 +39,8 @@ import pyarrow.parquet as pq
 
 from qa_insights.data.contract import NO_VIOLATION, TABLES
 
-__all__ = ["PART_ROWS", "PLANTED", "SITES", "QUEUES", "MARKETS", "generate", "month_range"]
+__all__ = ["PART_ROWS", "PLANTED", "SITES", "SITE_ATTRIBUTES", "QUEUES", "MARKETS", "generate",
+           "month_range"]
 
 #: Queue -> (base error rate, share of audited items that truly violate, mean handle time s).
 QUEUES: dict[str, tuple[float, float, float]] = {
@@ -62,6 +63,17 @@ SITES: dict[str, tuple[str, float, float, float, str]] = {
     "bpo_beta_cebu": ("bpo", 3.00, 0.10, 12.0, "+08:00"),
     "bpo_gamma_hyderabad": ("bpo", 1.15, 0.18, 14.0, "+05:30"),
     "bpo_delta_bogota": ("bpo", 1.20, 0.12, 17.0, "-05:00"),
+}
+
+#: Site -> (vendor, region, country): the sites reference table (``sites.csv``).
+SITE_ATTRIBUTES: dict[str, tuple[str, str, str]] = {
+    "inhouse_dublin": ("in-house", "EMEA", "IE"),
+    "inhouse_austin": ("in-house", "AMER", "US"),
+    "inhouse_singapore": ("in-house", "APAC", "SG"),
+    "bpo_alpha_manila": ("alpha", "APAC", "PH"),
+    "bpo_beta_cebu": ("beta", "APAC", "PH"),
+    "bpo_gamma_hyderabad": ("gamma", "APAC", "IN"),
+    "bpo_delta_bogota": ("delta", "AMER", "CO"),
 }
 
 #: Market -> share of volume.
@@ -383,6 +395,15 @@ def _targets(months: list[str]) -> pa.Table:
     return pa.table(rows)
 
 
+def _sites() -> pa.Table:
+    """The sites reference table: type, vendor, region and one extra attribute (country)."""
+    names = list(SITES)
+    return pa.table({"site": names, "site_type": [SITES[s][0] for s in names],
+                     "vendor": [SITE_ATTRIBUTES[s][0] for s in names],
+                     "region": [SITE_ATTRIBUTES[s][1] for s in names],
+                     "country": [SITE_ATTRIBUTES[s][2] for s in names]})
+
+
 def _write(table: pa.Table, path: Path, fmt: str) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     if fmt == "parquet":
@@ -506,4 +527,5 @@ def generate(out_dir: str | os.PathLike[str], *, months: int = 15, audits_per_mo
                                   out / f"calibration.{ext}", fmt)
     paths["volumes"] = _write(_volumes(rng, month_list, planted), out / f"volumes.{ext}", fmt)
     paths["targets"] = _write(_targets(month_list), out / f"targets.{ext}", fmt)
+    paths["sites"] = _write(_sites(), out / f"sites.{ext}", fmt)
     return paths

@@ -29,8 +29,16 @@ from typing import TYPE_CHECKING, Self
 import duckdb
 import pandas as pd
 
-from qa_insights.data.columns import read_header
+from qa_insights.data.columns import read_header, repeated_names
 from qa_insights.data.contract import TABLES, Table
+from qa_insights.data.dimensions import (
+    Dimension,
+    audit_extras,
+    extend_table,
+    join_sites,
+    missing_site_notes,
+    site_dimensions,
+)
 from qa_insights.data.errors import DataError
 from qa_insights.data.months import check_month
 from qa_insights.data.sources import (
@@ -137,6 +145,10 @@ class DuckDBStore:
     stale : list of str
         For an ingested store, what changed in its source folder after the ingest (empty
         when up to date, and for a raw data folder).
+    dimensions : dict
+        Name -> :class:`~qa_insights.data.dimensions.Dimension`: the ``sites`` table's
+        attributes joined to the audits and the custom dimensions (extra audit columns);
+        usable in ``by=`` and ``filters=`` like the contract's.
     """
 
     con: duckdb.DuckDBPyConnection
@@ -147,6 +159,7 @@ class DuckDBStore:
     mapping: Normalised | None = None
     _tmpdir: tempfile.TemporaryDirectory[str] | None = field(default=None, repr=False)
     stale: list[str] = field(default_factory=list)
+    dimensions: dict[str, Dimension] = field(default_factory=dict)
 
     def query(self, sql: str, params: Sequence[object] | None = None) -> pd.DataFrame:
         """Run ``sql`` with ``params`` bound (``?`` placeholders) and return the result.
@@ -216,7 +229,8 @@ class DuckDBStore:
             options = "FORMAT parquet, COMPRESSION zstd"
             if name == "audits":
                 options += ", PARTITION_BY (month)"
-            self.con.execute(f"COPY (SELECT * FROM {name}) TO {sql_str(str(target))} "
+            relation = _unjoined(self.con) if name == "audits" else name
+            self.con.execute(f"COPY (SELECT * FROM {relation}) TO {sql_str(str(target))} "
                              f"({options})")
         manifest = {"fingerprint": self.fingerprint, "source": str(self.data_dir),
                     "tables": {name: dataclasses.asdict(report)
@@ -291,12 +305,37 @@ def configure(con: duckdb.DuckDBPyConnection, tmpdir: str, *, memory_limit: str 
         con.execute(f"SET threads = {int(threads)}")
 
 
+def _unjoined(con: duckdb.DuckDBPyConnection) -> str:
+    """The audits as validated, before the join to the sites table (what an export keeps)."""
+    joined = con.execute("SELECT count(*) FROM duckdb_views() WHERE view_name = "
+                         "'audits_validated'").fetchall()[0][0]
+    return "audits_validated" if joined else "audits"
+
+
+def attach_sites(con: duckdb.DuckDBPyConnection, report: TableReport,
+                 personal: dict[str, bool] | None = None,
+                 stage: str | None = None) -> dict[str, Dimension]:
+    """Join the clean sites table to the audits (the view ``audits`` becomes the join of
+    ``audits_validated`` and ``sites``), note the audited sites it lacks in ``report``,
+    and return the site dimensions (none when the data has no sites table)."""
+    if not report.present:
+        return {}
+    kind = con.execute("SELECT count(*) FROM duckdb_views() WHERE view_name = 'audits'"
+                       ).fetchall()[0][0]
+    con.execute(f"ALTER {'VIEW' if kind else 'TABLE'} audits RENAME TO audits_validated")
+    dims = site_dimensions(con, personal=personal)
+    join_sites(con, dims)
+    report.notes += missing_site_notes(con, stage)
+    return dims
+
+
 def _load_table(con: duckdb.DuckDBPyConnection, table: Table, kind: str | None,
-                files: list[Path], months: Sequence[str] | None) -> TableReport:
+                files: list[Path], months: Sequence[str] | None,
+                sites: str | None = None) -> TableReport:
     if kind is None or not files:  # absent, or no partition of the month window
         return create_empty_table(con, table)
     source = open_source(con, table, kind, files)
-    report = validate_table(con, source, months)
+    report = validate_table(con, source, months, sites=sites)
     # An empty file is an error; an empty month window is an answer ("no audits").
     if report.read == 0 and months is None:
         raise DataError(f"{source.label}: table '{table.name}' is empty: expected at least "
@@ -305,7 +344,8 @@ def _load_table(con: duckdb.DuckDBPyConnection, table: Table, kind: str | None,
 
 
 def open_folder(data_dir: str | os.PathLike[str], *, months: Sequence[str] | None = None,
-                memory_limit: str | None = None, threads: int | None = None) -> DuckDBStore:
+                memory_limit: str | None = None, threads: int | None = None,
+                dimensions: dict[str, dict[str, bool]] | None = None) -> DuckDBStore:
     """Validate a contract-shaped data folder into a new store (what
     :func:`qa_insights.data.opening.open_store` does for a raw folder without a source
     mapping).
@@ -328,11 +368,16 @@ def open_folder(data_dir: str | os.PathLike[str], *, months: Sequence[str] | Non
         ``$QA_INSIGHTS_MEMORY_LIMIT``, else :data:`DEFAULT_MEMORY_LIMIT`.
     threads : int, optional
         DuckDB worker threads (default: all cores).
+    dimensions : dict, optional
+        Table (``audits``, ``sites``) -> extra column -> personal: the custom dimensions a
+        source mapping declares, besides every extra column of those tables whose name is
+        a plain identifier (:func:`qa_insights.data.dimensions.audit_extras`).
 
     Returns
     -------
     DuckDBStore
-        Clean tables in ``store.con``, validation counts in ``store.validation``.
+        Clean tables in ``store.con``, validation counts in ``store.validation``, the
+        dimensions beyond the contract in ``store.dimensions``.
 
     Raises
     ------
@@ -353,16 +398,38 @@ def open_folder(data_dir: str | os.PathLike[str], *, months: Sequence[str] | Non
         if table.required_table and not found[name][1]:
             raise DataError(f"{data_dir}: required table '{name}' not found: expected "
                             f"{name}.csv, {name}.parquet or a folder {name}/")
+    if months is not None:
+        months = [check_month(m, "months") for m in months]
+        found = {name: (kind, window_files(files, months))
+                 for name, (kind, files) in found.items()}
+    headers = _recorded_columns(data_dir) or {name: read_header(kind, files)
+                                              for name, (kind, files) in found.items() if files}
+    declared = dimensions or {}
+    extras = {name: {k: v for k, v in audit_extras(name, headers.get(name, []),
+                                                   declared.get(name)).items()
+                     if k not in repeated_names(*found[name])}
+              for name in ("audits", "sites")}
+    tables = {name: extend_table(table, extras.get(name, {})) for name, table in TABLES.items()}
+    has_sites = bool(found["sites"][1])
+    if has_sites:  # the site's type may come from the sites table
+        tables["audits"] = dataclasses.replace(tables["audits"], columns=tuple(
+            dataclasses.replace(c, required=False) if c.name == "site_type" else c
+            for c in tables["audits"].columns))
     tmpdir = tempfile.TemporaryDirectory(prefix="qa-insights-")
     con = duckdb.connect(os.path.join(tmpdir.name, "store.duckdb"))
     try:
         configure(con, tmpdir.name, memory_limit=memory_limit, threads=threads)
-        if months is not None:
-            months = [check_month(m, "months") for m in months]
-            found = {name: (kind, window_files(files, months))
-                     for name, (kind, files) in found.items()}
-        reports = {name: _load_table(con, TABLES[name], *found[name], months)
-                   for name in TABLES}
+        order = sorted(TABLES, key=lambda name: name != "sites")  # sites before audits
+        reports = {name: _load_table(con, tables[name], *found[name], months,
+                                     sites="sites" if has_sites and name == "audits" else None)
+                   for name in order}
+        reports = {name: reports[name] for name in TABLES}
+        dims = {name: Dimension(name, "audits", tables["audits"].column(name).personal)
+                for name in extras["audits"]}
+        audited = con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = "
+                              "'stage_audits'").fetchall()[0][0]
+        dims.update(attach_sites(con, reports["sites"], extras["sites"],
+                                 "stage_audits" if audited else None))
     except BaseException:
         con.close()
         tmpdir.cleanup()
@@ -374,7 +441,4 @@ def open_folder(data_dir: str | os.PathLike[str], *, months: Sequence[str] | Non
         report.files = [str(Path(f).relative_to(data_dir)) for f in report.files]
     return DuckDBStore(con=con, data_dir=data_dir, validation=Validation(reports),
                        fingerprint=fingerprint_files(data_dir, read_files),
-                       columns=_recorded_columns(data_dir) or {
-                           name: read_header(kind, files)
-                           for name, (kind, files) in found.items() if files},
-                       _tmpdir=tmpdir)
+                       columns=headers, _tmpdir=tmpdir, dimensions=dims)

@@ -124,8 +124,10 @@ def _is_numeric_type(source_type: str) -> bool:
 _STAGE_TYPES = {**_DUCK_TYPES, "integer": "DOUBLE"}
 
 
-def _row_checks(table: Table, types: dict[str, str]) -> list[tuple[str, str]]:
-    """``(condition, reason)`` pairs in priority order; columns ``t_<name>`` are typed."""
+def _row_checks(table: Table, types: dict[str, str],
+                sites: str | None = None) -> list[tuple[str, str]]:
+    """``(condition, reason)`` pairs in priority order; columns ``t_<name>`` are typed;
+    with ``sites``, ``s_site_type`` is the site's type in the sites table."""
     checks: list[tuple[str, str]] = []
     for col in table.columns:
         source_type = types.get(col.name)
@@ -172,6 +174,12 @@ def _row_checks(table: Table, types: dict[str, str]) -> list[tuple[str, str]]:
         checks.append((f"{agree} AND (t_error_reason IS NOT NULL OR t_severity IS NOT NULL)",
                        "error_reason/severity: set on an audit where moderator and auditor "
                        "agree"))
+        if sites is not None:
+            checks.append(("x_site_type IS NULL AND s_site_type IS NULL",
+                           "site_type: missing required value (in the audits and in the "
+                           "sites table)"))
+            checks.append(("t_site_type <> s_site_type",
+                           "site_type: differs from the site's site_type in the sites table"))
     if table.name == "targets":
         rate = (f"(t_metric IN ({', '.join(sql_str(m) for m in RATE_METRICS)}) "
                 "OR t_metric LIKE '%\\_rate' ESCAPE '\\')")
@@ -267,13 +275,17 @@ def stage_month(table: Table) -> str | None:
 
 
 def validate_table(con: duckdb.DuckDBPyConnection, source: Source,
-                   months: Sequence[str] | None = None) -> TableReport:
+                   months: Sequence[str] | None = None, *,
+                   sites: str | None = None) -> TableReport:
     """Validate ``source`` into the clean view ``<table>`` and table ``quarantine_<table>``.
 
     With ``months``, rows of other months are counted as ``outside_window`` and neither
     loaded nor checked (rows whose month cannot be told are kept, to be quarantined); give
     only the window's files (:func:`qa_insights.data.sources.window_files`) to skip the rest.
-    Returns the counts; the caller raises for an empty table.
+    Returns the counts; the caller raises for an empty table. ``sites`` names the clean
+    sites table when the data has one: an audit's ``site_type`` may then be empty (the
+    site's type comes from there) and, where both give one, must agree with it (the
+    stage keeps ``s_site_type`` and ``s_known`` for :mod:`qa_insights.data.dimensions`).
 
     Raises
     ------
@@ -283,7 +295,7 @@ def validate_table(con: duckdb.DuckDBPyConnection, source: Source,
     """
     table = source.table
     stage = f"stage_{table.name}"
-    sql, params = _stage_sql(source, months)
+    sql, params = _stage_sql(source, months, sites if table.name == "audits" else None)
     try:
         con.execute(f"CREATE TABLE {stage} AS {sql}", params)
     except duckdb.Error as exc:
@@ -321,11 +333,12 @@ def validate_table(con: duckdb.DuckDBPyConnection, source: Source,
     return report
 
 
-def _stage_sql(source: Source, months: Sequence[str] | None) -> tuple[str, list[object]]:
+def _stage_sql(source: Source, months: Sequence[str] | None,
+               sites: str | None = None) -> tuple[str, list[object]]:
     """The SELECT of ``stage_<table>`` and its parameters: typed and derived columns and
     ``_reason`` (a check's reason, or the outside-window marker) for every source row."""
     table, types = source.table, source.types
-    checks = _row_checks(table, types)
+    checks = _row_checks(table, types, sites)
     params: list[object] = []
     month = stage_month(table)
     if months is not None and month:
@@ -339,9 +352,12 @@ def _stage_sql(source: Source, months: Sequence[str] | None) -> tuple[str, list[
                       for c in table.columns)
     derived = "".join(f", {sql} AS d_{name}" for name, _, sql in _derived_columns(table))
     excluded = ", ".join(f"x_{c}" for c in table.names)
+    rows = f"SELECT *, {typed} FROM (SELECT _file, _row, {text} FROM {source.relation})"
+    if sites is not None:  # the site's type, for the checks and the clean view
+        rows = (f"SELECT q.*, s.site_type AS s_site_type, s.site IS NOT NULL AS s_known "
+                f"FROM ({rows}) AS q LEFT JOIN {sites} AS s ON s.site = q.t_site")
     sql = (f"SELECT * EXCLUDE ({excluded}) FROM (SELECT *{derived}, {reason} AS _reason "
-           f"FROM (SELECT *, {typed} FROM (SELECT _file, _row, {text} "
-           f"FROM {source.relation})))")
+           f"FROM ({rows}))")
     return sql, params
 
 

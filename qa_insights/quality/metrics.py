@@ -27,14 +27,20 @@ Examples
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from qa_insights.data.columns import missing_columns, unavailable_reason
 from qa_insights.data.contract import SEVERITY_WEIGHTS
-from qa_insights.data.queries import COUNT_COLUMNS, audit_counts, check_dimensions
+from qa_insights.data.queries import (
+    COUNT_COLUMNS,
+    Filters,
+    audit_counts,
+    check_dimensions,
+    store_dimensions,
+)
 from qa_insights.stats.proportions import wilson_interval
 
 if TYPE_CHECKING:
@@ -103,7 +109,7 @@ def summarise_counts(counts: pd.DataFrame, by: Sequence[str] | str = (), *,
     >>> round(float(s.quality_score[0]), 4)     # 1 - (2*5 + 5*2 + 3*1) / 200 / 5
     0.977
     """
-    by = check_dimensions(by)
+    by = check_dimensions(by, {c: c for c in counts.columns if c not in COUNT_COLUMNS})
     w = dict(SEVERITY_WEIGHTS if weights is None else weights)
     missing = {"critical", "major", "minor"} - set(w)
     if missing or unrated_severity not in w:
@@ -174,7 +180,8 @@ def blank_unavailable(summary: pd.DataFrame, missing: Iterable[str]) -> pd.DataF
 
 def quality_summary(store: Store, by: Sequence[str] | str = (), *, min_n: int = 30,
                     confidence: float = 0.95, weights: Mapping[str, float] | None = None,
-                    unrated_severity: str = "major", **filters: Any) -> pd.DataFrame:
+                    unrated_severity: str = "major",
+                    filters: Filters | None = None) -> pd.DataFrame:
     """Quality summary by any dimensions, within a scope.
 
     Counting is done in DuckDB by :func:`audit_counts`; the rates and intervals by
@@ -189,8 +196,9 @@ def quality_summary(store: Store, by: Sequence[str] | str = (), *, min_n: int = 
         one overall row.
     min_n, confidence, weights, unrated_severity
         As in :func:`summarise_counts`.
-    **filters
-        Scope, e.g. ``month="2026-10"``, ``site=["a", "b"]`` (bound as SQL parameters).
+    filters : mapping, optional
+        Scope: dimension -> value or list of values, bound as SQL parameters
+        (e.g. ``{"month": "2026-10"}``); names are checked against the data's dimensions.
 
     Returns
     -------
@@ -206,10 +214,10 @@ def quality_summary(store: Store, by: Sequence[str] | str = (), *, min_n: int = 
 
     Examples
     --------
-    >>> quality_summary(store, ["site"], month="2026-10")          # doctest: +SKIP
+    >>> quality_summary(store, ["site"], filters={"month": "2026-10"})          # doctest: +SKIP
     """
-    by = check_dimensions(by)
-    summary = summarise_counts(audit_counts(store, by, **filters), by, min_n=min_n,
+    by = check_dimensions(by, store_dimensions(store))
+    summary = summarise_counts(audit_counts(store, by, filters=filters), by, min_n=min_n,
                                confidence=confidence, weights=weights,
                                unrated_severity=unrated_severity)
     return blank_unavailable(summary, missing_columns(store, "audits"))

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from qa_insights.data.queries import check_dimensions
+from qa_insights.data.queries import Filters, check_dimensions, store_dimensions
 from qa_insights.quality.metrics import quality_summary
 from qa_insights.stats.proportions import Comparison, compare_proportions
 
@@ -51,7 +51,8 @@ def _check_period(period: str) -> None:
 
 
 def rate_series(store: Store, by: Sequence[str] | str = (), period: str = "month", *,
-                min_n: int = 30, confidence: float = 0.95, **filters: Any) -> pd.DataFrame:
+                min_n: int = 30, confidence: float = 0.95,
+                filters: Filters | None = None) -> pd.DataFrame:
     """Quality series per period (``month`` or ``week``) for each group of ``by``.
 
     Parameters
@@ -64,8 +65,9 @@ def rate_series(store: Store, by: Sequence[str] | str = (), period: str = "month
         Period column; ``week`` is the Monday (YYYY-MM-DD) of the ISO week.
     min_n, confidence
         As in :func:`qa_insights.quality.metrics.summarise_counts`.
-    **filters
-        Scope, bound as SQL parameters (e.g. ``site="bpo_beta_cebu"``).
+    filters : mapping, optional
+        Scope: dimension -> value or list of values, bound as SQL parameters
+        (e.g. ``{"month": "2026-10"}``); names are checked against the data's dimensions.
 
     Returns
     -------
@@ -75,14 +77,14 @@ def rate_series(store: Store, by: Sequence[str] | str = (), period: str = "month
 
     Examples
     --------
-    >>> rate_series(store, ["site"], "week", queue="spam")        # doctest: +SKIP
+    >>> rate_series(store, ["site"], "week", filters={"queue": "spam"})        # doctest: +SKIP
     """
     _check_period(period)
-    by = check_dimensions(by)
+    by = check_dimensions(by, store_dimensions(store))
     if period in by:
         raise ValueError(f"{period!r} is the period; do not also group by it")
     return quality_summary(store, [*by, period], min_n=min_n, confidence=confidence,
-                           **filters)
+                           filters=filters)
 
 
 def shift_period(values: pd.Series, period: str, lag: int) -> pd.Series:

@@ -22,13 +22,13 @@ Examples
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from qa_insights.data.months import check_month, is_month, previous_month, shift_month
-from qa_insights.data.queries import audit_counts, check_dimensions
+from qa_insights.data.queries import Filters, audit_counts, check_dimensions, store_dimensions
 from qa_insights.stats.differences import adjust_p_values, independence_test
 from qa_insights.stats.lmdi import lmdi
 from qa_insights.stats.proportions import compare_proportions
@@ -84,24 +84,25 @@ def comparison_month(month: str, compare_to: str) -> str:
                      f"month 'YYYY-MM', got {compare_to!r}")
 
 
-def segment_counts(store: Store, month: str, by: Sequence[str] | str,
-                   **filters: Any) -> pd.DataFrame:
+def segment_counts(store: Store, month: str, by: Sequence[str] | str, *,
+                   filters: Filters | None = None) -> pd.DataFrame:
     """Audits and errors per segment in one month: ``by`` + ``n_audits``, ``n_errors``.
 
     Examples
     --------
     >>> segment_counts(store, "2026-10", ["site", "queue"])        # doctest: +SKIP
     """
+    filters = dict(filters or {})
     if "month" in filters:
         raise ValueError("give the month as the month argument, not as a filter")
-    by = check_dimensions(by)
-    counts = audit_counts(store, by, month=check_month(month), **filters)
+    by = check_dimensions(by, store_dimensions(store))
+    counts = audit_counts(store, by, filters={"month": check_month(month), **filters})
     return counts[[*by, "n_audits", "n_errors"]]
 
 
 def explain_change(store: Store, month: str, by: Sequence[str] | str = ("site",),
                    compare_to: str = "previous_month", *, scale: float = 100.0,
-                   **filters: Any) -> pd.DataFrame:
+                   filters: Filters | None = None) -> pd.DataFrame:
     """Why did the error rate move? Mix and rate effects per segment, from the store.
 
     Parameters
@@ -117,8 +118,9 @@ def explain_change(store: Store, month: str, by: Sequence[str] | str = ("site",)
         ``"previous_month"``, ``"same_month_last_year"`` or a month 'YYYY-MM'.
     scale : float
         100 gives the effects in percentage points (pts).
-    **filters
-        Scope, e.g. ``queue="hate_speech"`` (bound as SQL parameters).
+    filters : mapping, optional
+        Scope: dimension -> value or list of values, bound as SQL parameters
+        (e.g. ``{"month": "2026-10"}``); names are checked against the data's dimensions.
 
     Returns
     -------
@@ -138,26 +140,27 @@ def explain_change(store: Store, month: str, by: Sequence[str] | str = ("site",)
     --------
     >>> explain_change(store, "2026-10", ["site", "queue"]).head()  # doctest: +SKIP
     """
-    by = check_dimensions(by)
+    by = check_dimensions(by, store_dimensions(store))
     base = comparison_month(month, compare_to)
     frames = {}
     for name, m in (("compare_to", base), ("month", month)):
-        frames[name] = segment_counts(store, m, by, **filters)
+        frames[name] = segment_counts(store, m, by, filters=filters)
         if frames[name]["n_audits"].sum() == 0:
             raise ValueError(f"no audits in {m}" + (f" for {filters}" if filters else "")
                              + f" ({name})")
     out = lmdi(frames["compare_to"], frames["month"], by, scale=scale)
-    out.attrs["overall"].update(month=month, compare_month=base, filters=dict(filters))
+    out.attrs["overall"].update(month=month, compare_month=base, filters=dict(filters or {}))
     return out
 
 
-def reason_counts(store: Store, by: Sequence[str] | str = (), **filters: Any) -> pd.DataFrame:
+def reason_counts(store: Store, by: Sequence[str] | str = (), *,
+                  filters: Filters | None = None) -> pd.DataFrame:
     """Errors per error reason (and per ``by`` segment): ``by`` + ``error_reason``,
     ``n_errors``. Errors without a reason are counted under :data:`MISSING_REASON`."""
-    by = check_dimensions(by)
+    by = check_dimensions(by, store_dimensions(store))
     if "error_reason" in by:
         raise ValueError("error_reason is the Pareto category; do not list it in by")
-    counts = audit_counts(store, [*by, "error_reason"], **filters)
+    counts = audit_counts(store, [*by, "error_reason"], filters=filters)
     counts = counts.loc[counts["n_errors"] > 0, [*by, "error_reason", "n_errors"]]
     counts["error_reason"] = counts["error_reason"].fillna(MISSING_REASON)
     return counts.groupby([*by, "error_reason"], as_index=False, sort=True)[["n_errors"]].sum()
@@ -217,15 +220,15 @@ def pareto(counts: pd.DataFrame, category: str = "error_reason",
 
 
 def reason_pareto(store: Store, by: Sequence[str] | str = (), *, vital_share: float = 0.8,
-                  **filters: Any) -> pd.DataFrame:
+                  filters: Filters | None = None) -> pd.DataFrame:
     """Pareto of error reasons from the store, overall or per ``by`` segment.
 
     Examples
     --------
-    >>> reason_pareto(store, month="2026-10")                      # doctest: +SKIP
+    >>> reason_pareto(store, filters={"month": "2026-10"})                      # doctest: +SKIP
     """
-    by = check_dimensions(by)
-    return pareto(reason_counts(store, by, **filters), "error_reason", by,
+    by = check_dimensions(by, store_dimensions(store))
+    return pareto(reason_counts(store, by, filters=filters), "error_reason", by,
                   vital_share=vital_share)
 
 
@@ -295,19 +298,21 @@ def reason_mix(before: pd.DataFrame, after: pd.DataFrame, *, alpha: float = 0.05
 
 
 def reason_mix_change(store: Store, month: str, compare_to: str = "previous_month", *,
-                      alpha: float = 0.05, **filters: Any) -> pd.DataFrame:
+                      alpha: float = 0.05, filters: Filters | None = None) -> pd.DataFrame:
     """:func:`reason_mix` of ``month`` against its comparison month, from the store.
 
     ``attrs`` also holds ``month`` and ``compare_month``.
 
     Examples
     --------
-    >>> reason_mix_change(store, "2026-10", queue="spam")          # doctest: +SKIP
+    >>> reason_mix_change(store, "2026-10", filters={"queue": "spam"})          # doctest: +SKIP
     """
+    filters = dict(filters or {})
     if "month" in filters:
         raise ValueError("give the month as the month argument, not as a filter")
     base = comparison_month(month, compare_to)
-    out = reason_mix(reason_counts(store, month=base, **filters),
-                     reason_counts(store, month=month, **filters), alpha=alpha)
+    out = reason_mix(reason_counts(store, filters={"month": base, **filters}),
+                     reason_counts(store, filters={"month": month, **filters}),
+                     alpha=alpha)
     out.attrs.update(month=month, compare_month=base)
     return out

@@ -28,14 +28,14 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 from sklearn.cluster import KMeans
 from sklearn.metrics import silhouette_score
 
-from qa_insights.data.queries import audit_counts, check_dimensions
+from qa_insights.data.queries import Filters, audit_counts, check_dimensions, store_dimensions
 
 if TYPE_CHECKING:
     from qa_insights.data.protocol import Store
@@ -48,7 +48,7 @@ PROFILE_CATEGORIES = ("error_type", "error_reason", "severity")
 
 
 def error_profiles(store: Store, by: str = "moderator_id", category: str = "error_type", *,
-                   min_errors: int = 10, **filters: Any) -> pd.DataFrame:
+                   min_errors: int = 10, filters: Filters | None = None) -> pd.DataFrame:
     """Share of each error category among every entity's errors.
 
     Parameters
@@ -61,8 +61,9 @@ def error_profiles(store: Store, by: str = "moderator_id", category: str = "erro
         One of :data:`PROFILE_CATEGORIES`; errors without a value count as ``unknown``.
     min_errors : int
         Entities with fewer errors are left out (their number is ``attrs["excluded"]``).
-    **filters
-        Scope (bound as SQL parameters).
+    filters : mapping, optional
+        Scope: dimension -> value or list of values, bound as SQL parameters
+        (e.g. ``{"month": "2026-10"}``); names are checked against the data's dimensions.
 
     Returns
     -------
@@ -72,13 +73,13 @@ def error_profiles(store: Store, by: str = "moderator_id", category: str = "erro
 
     Examples
     --------
-    >>> error_profiles(store, "moderator_id", month="2026-10")       # doctest: +SKIP
+    >>> error_profiles(store, "moderator_id", filters={"month": "2026-10"})       # doctest: +SKIP
     """
     if category not in PROFILE_CATEGORIES:
         raise ValueError(f"unknown category {category!r}; allowed: "
                          f"{', '.join(PROFILE_CATEGORIES)}")
-    (by,) = check_dimensions([by])
-    counts = audit_counts(store, [by, category], **filters).dropna(subset=[by])
+    (by,) = check_dimensions([by], store_dimensions(store))
+    counts = audit_counts(store, [by, category], filters=filters).dropna(subset=[by])
     audits = counts.groupby(by)["n_audits"].sum()
     errors = counts[counts["n_errors"] > 0].copy()
     errors[category] = errors[category].fillna("unknown")

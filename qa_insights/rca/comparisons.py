@@ -16,16 +16,23 @@ Examples
 --------
 >>> NUMERIC_VALUES
 ('handle_time_s', 'moderator_tenure_days')
->>> compare_values(store, "handle_time_s", "site", month="2026-10")  # doctest: +SKIP
+>>> compare_values(store, "handle_time_s", "site", filters={"month": "2026-10"})  # doctest: +SKIP
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from qa_insights.data.queries import DIMENSIONS, _where, audit_counts, check_dimensions
+from qa_insights.data.queries import (
+    Filters,
+    audit_counts,
+    check_dimensions,
+    store_dimensions,
+    where_clause,
+)
+from qa_insights.data.sql import quote_ident
 from qa_insights.stats.differences import (
     HypothesisTest,
     anova_oneway,
@@ -46,7 +53,7 @@ NUMERIC_VALUES = ("handle_time_s", "moderator_tenure_days")
 
 
 def crosstab(store: Store, rows: str, columns: str, *, errors_only: bool = True,
-             **filters: Any) -> pd.DataFrame:
+             filters: Filters | None = None) -> pd.DataFrame:
     """Contingency table of two dimensions: errors (or audits) per ``rows`` x ``columns``.
 
     With ``errors_only`` (default) the cells count errors, which is what a site x
@@ -54,10 +61,10 @@ def crosstab(store: Store, rows: str, columns: str, *, errors_only: bool = True,
 
     Examples
     --------
-    >>> crosstab(store, "site", "error_type", month="2026-10")     # doctest: +SKIP
+    >>> crosstab(store, "site", "error_type", filters={"month": "2026-10"})     # doctest: +SKIP
     """
-    dims = check_dimensions([rows, columns])
-    counts = audit_counts(store, dims, **filters).dropna(subset=dims)
+    dims = check_dimensions([rows, columns], store_dimensions(store))
+    counts = audit_counts(store, dims, filters=filters).dropna(subset=dims)
     value = "n_errors" if errors_only else "n_audits"
     table = counts.pivot_table(index=rows, columns=columns, values=value, aggfunc="sum",
                                fill_value=0)
@@ -67,37 +74,37 @@ def crosstab(store: Store, rows: str, columns: str, *, errors_only: bool = True,
 
 
 def association(store: Store, rows: str, columns: str, *, errors_only: bool = True,
-                alpha: float = 0.05, **filters: Any) -> HypothesisTest:
+                alpha: float = 0.05, filters: Filters | None = None) -> HypothesisTest:
     """Test of independence of two dimensions (e.g. site x error type) with Cramer's V.
 
     See :func:`crosstab` and :func:`qa_insights.stats.differences.independence_test`.
 
     Examples
     --------
-    >>> association(store, "site", "error_type", month="2026-10")  # doctest: +SKIP
+    >>> association(store, "site", "error_type", filters={"month": "2026-10"})  # doctest: +SKIP
     """
     return independence_test(crosstab(store, rows, columns, errors_only=errors_only,
-                                      **filters), alpha=alpha)
+                                      filters=filters), alpha=alpha)
 
 
 def pairwise_rates(store: Store, group: str = "site", *, method: str = "holm",
                    alpha: float = 0.05, confidence: float | None = None,
-                   **filters: Any) -> pd.DataFrame:
+                   filters: Filters | None = None) -> pd.DataFrame:
     """Error rates of every pair of groups (sites, queues, ...) compared, adjusted for
     multiple comparisons (see :func:`qa_insights.stats.differences.pairwise_proportions`).
 
     Examples
     --------
-    >>> pairwise_rates(store, "site", month="2026-10")             # doctest: +SKIP
+    >>> pairwise_rates(store, "site", filters={"month": "2026-10"})             # doctest: +SKIP
     """
-    (group,) = check_dimensions([group])
-    counts = audit_counts(store, [group], **filters).dropna(subset=[group])
+    (group,) = check_dimensions([group], store_dimensions(store))
+    counts = audit_counts(store, [group], filters=filters).dropna(subset=[group])
     return pairwise_proportions(counts, group, method=method, alpha=alpha,
                                 confidence=confidence)
 
 
-def group_stats(store: Store, value: str = "handle_time_s", by: str = "site",
-                **filters: Any) -> pd.DataFrame:
+def group_stats(store: Store, value: str = "handle_time_s", by: str = "site", *,
+                filters: Filters | None = None) -> pd.DataFrame:
     """Per-group summary of a numeric audit column, computed in the engine.
 
     Parameters
@@ -108,8 +115,9 @@ def group_stats(store: Store, value: str = "handle_time_s", by: str = "site",
         One of :data:`NUMERIC_VALUES`; rows where it is missing are left out.
     by : str
         Group dimension (key of :data:`qa_insights.data.queries.DIMENSIONS`).
-    **filters
-        Scope (bound as SQL parameters).
+    filters : mapping, optional
+        Scope: dimension -> value or list of values, bound as SQL parameters
+        (e.g. ``{"month": "2026-10"}``); names are checked against the data's dimensions.
 
     Returns
     -------
@@ -120,16 +128,17 @@ def group_stats(store: Store, value: str = "handle_time_s", by: str = "site",
 
     Examples
     --------
-    >>> group_stats(store, "handle_time_s", "site", month="2026-10")  # doctest: +SKIP
+    >>> group_stats(store, "handle_time_s", "site", filters={"month": "2026-10"})  # doctest: +SKIP
     """
     if value not in NUMERIC_VALUES:
         raise ValueError(f"unknown value {value!r}; allowed: {', '.join(NUMERIC_VALUES)}")
-    (by,) = check_dimensions([by])
-    where, params = _where(filters)
-    cond = f"{value} IS NOT NULL AND {DIMENSIONS[by]} IS NOT NULL"
+    dimensions = store_dimensions(store)
+    (by,) = check_dimensions([by], dimensions)
+    where, params = where_clause(filters, dimensions)
+    cond = f"{value} IS NOT NULL AND {dimensions[by]} IS NOT NULL"
     where = f"{where} AND {cond}" if where else f" WHERE {cond}"
-    base = f"SELECT {DIMENSIONS[by]} AS g, CAST({value} AS DOUBLE) AS x FROM audits{where}"
-    sql = (f"SELECT g AS {by}, COUNT(*) AS n, AVG(x) AS mean, VAR_SAMP(x) AS var, "
+    base = f"SELECT {dimensions[by]} AS g, CAST({value} AS DOUBLE) AS x FROM audits{where}"
+    sql = (f"SELECT g AS {quote_ident(by)}, COUNT(*) AS n, AVG(x) AS mean, VAR_SAMP(x) AS var, "
            f"SUM(r + (t - 1) / 2.0) AS rank_sum FROM (SELECT g, x, "
            f"RANK() OVER (ORDER BY x) AS r, COUNT(*) OVER (PARTITION BY x) AS t "
            f"FROM ({base}) AS v) AS ranked GROUP BY g ORDER BY g")
@@ -142,7 +151,7 @@ def group_stats(store: Store, value: str = "handle_time_s", by: str = "site",
 
 
 def compare_values(store: Store, value: str = "handle_time_s", by: str = "site", *,
-                   alpha: float = 0.05, **filters: Any) -> pd.DataFrame:
+                   alpha: float = 0.05, filters: Filters | None = None) -> pd.DataFrame:
     """Do groups differ in a numeric column (e.g. handle time by site)?
 
     One-way ANOVA (means) and Kruskal-Wallis (distributions), plus Welch's t test when
@@ -158,7 +167,7 @@ def compare_values(store: Store, value: str = "handle_time_s", by: str = "site",
     --------
     >>> compare_values(store, "handle_time_s", "site_type")        # doctest: +SKIP
     """
-    s = group_stats(store, value, by, **filters)
+    s = group_stats(store, value, by, filters=filters)
     results = [anova_oneway(s["n"], s["mean"], s["var"], alpha=alpha),
                kruskal_wallis(s["n"], s["rank_sum"], s.attrs["tie_term"], alpha=alpha)]
     if len(s) == 2 and (s["n"] >= 2).all():

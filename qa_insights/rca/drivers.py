@@ -36,7 +36,14 @@ import statsmodels.api as sm
 from scipy import stats
 from statsmodels.tools.sm_exceptions import PerfectSeparationWarning
 
-from qa_insights.data.queries import DIMENSIONS, _where, check_dimensions
+from qa_insights.data.queries import (
+    DIMENSIONS,
+    Filters,
+    check_dimensions,
+    store_dimensions,
+    where_clause,
+)
+from qa_insights.data.sql import quote_ident
 from qa_insights.quality.metrics import quality_summary
 from qa_insights.rca.comparisons import group_stats
 from qa_insights.stats.proportions import z_value
@@ -66,7 +73,7 @@ def _band_labels(edges: Sequence[float]) -> list[str]:
 
 def driver_cells(store: Store, drivers: Sequence[str], *,
                  handle_time_edges: Sequence[float] = (30.0, 60.0, 120.0),
-                 **filters: Any) -> pd.DataFrame:
+                 filters: Filters | None = None) -> pd.DataFrame:
     """Audits and errors per combination of drivers, counted in the engine.
 
     Parameters
@@ -79,8 +86,9 @@ def driver_cells(store: Store, drivers: Sequence[str], *,
     handle_time_edges : sequence of float
         Increasing band edges in seconds for ``handle_time_band``; a missing handle time
         is band ``unknown``.
-    **filters
-        Scope (bound as SQL parameters).
+    filters : mapping, optional
+        Scope: dimension -> value or list of values, bound as SQL parameters
+        (e.g. ``{"month": "2026-10"}``); names are checked against the data's dimensions.
 
     Returns
     -------
@@ -89,9 +97,11 @@ def driver_cells(store: Store, drivers: Sequence[str], *,
 
     Examples
     --------
-    >>> driver_cells(store, ["tenure_band", "queue"], month="2026-10")  # doctest: +SKIP
+    >>> driver_cells(store, ["tenure_band", "queue"], filters={"month": "2026-10"})  # doctest: +SKIP
     """
-    drivers = check_dimensions(drivers, dict.fromkeys(DRIVERS, ""))
+    dimensions = store_dimensions(store)
+    custom = [d for d in dimensions if d not in DIMENSIONS]
+    drivers = check_dimensions(drivers, dict.fromkeys([*DRIVERS, *custom], ""))
     if not drivers:
         raise ValueError("give at least one driver")
     edges = [float(x) for x in handle_time_edges]
@@ -107,9 +117,9 @@ def driver_cells(store: Store, drivers: Sequence[str], *,
             params += ["unknown", *[v for pair in zip(edges, labels) for v in pair],
                        labels[-1]]
         else:
-            select.append(f"{DIMENSIONS[d]} AS {d}")
-    where, where_params = _where(filters)
-    cols = ", ".join(drivers)
+            select.append(f"{dimensions[d]} AS {quote_ident(d)}")
+    where, where_params = where_clause(filters, dimensions)
+    cols = ", ".join(quote_ident(d) for d in drivers)
     sql = (f"SELECT {cols}, COUNT(*) AS n_audits, "
            f"SUM(CASE WHEN is_error THEN 1 ELSE 0 END) AS n_errors FROM "
            f"(SELECT {', '.join(select)}, is_error FROM audits{where}) AS t "
@@ -241,7 +251,7 @@ def logistic_drivers(cells: pd.DataFrame, drivers: Sequence[str], *,
 
 
 def segment_metrics(store: Store, by: str = "moderator_id", *, min_n: int = 30,
-                    **filters: Any) -> pd.DataFrame:
+                    filters: Filters | None = None) -> pd.DataFrame:
     """Per-segment metrics to correlate: error rates, mean handle time and tenure.
 
     Returns
@@ -253,15 +263,15 @@ def segment_metrics(store: Store, by: str = "moderator_id", *, min_n: int = 30,
 
     Examples
     --------
-    >>> segment_metrics(store, "moderator_id", month="2026-10")      # doctest: +SKIP
+    >>> segment_metrics(store, "moderator_id", filters={"month": "2026-10"})      # doctest: +SKIP
     """
-    (by,) = check_dimensions([by])
-    q = quality_summary(store, [by], min_n=min_n, **filters)
+    (by,) = check_dimensions([by], store_dimensions(store))
+    q = quality_summary(store, [by], min_n=min_n, filters=filters)
     q = q[[by, "n_audits", "error_rate", "over_enforcement_share", "under_enforcement_rate",
            "critical_error_rate", "dispute_rate", "below_min_n"]]
     for value, name in (("handle_time_s", "mean_handle_time_s"),
                         ("moderator_tenure_days", "mean_tenure_days")):
-        means = group_stats(store, value, by, **filters)[[by, "mean"]]
+        means = group_stats(store, value, by, filters=filters)[[by, "mean"]]
         q = q.merge(means.rename(columns={"mean": name}), on=by, how="left")
     cols = [c for c in q.columns if c != "below_min_n"] + ["below_min_n"]
     return q[cols]

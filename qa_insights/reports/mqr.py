@@ -54,7 +54,8 @@ def quality_trend(store: Store, ctx: ReportContext, back: int = 13) -> pd.DataFr
     """
     from qa_insights.quality.trends import rate_series
 
-    return rate_series(store, month=ctx.window(back), min_n=ctx.min_n, **ctx.scope_filter)
+    return rate_series(store, min_n=ctx.min_n,
+                       filters={"month": ctx.window(back), **ctx.scope_filter})
 
 
 def _target(attainment: pd.DataFrame, ctx: ReportContext, metric: str) -> dict[str, Any]:
@@ -195,8 +196,8 @@ def site_control_flags(store: Store, ctx: ReportContext, back: int = 13) -> pd.D
     from qa_insights.quality.trends import rate_series
     from qa_insights.stats.control_charts import laney_p_chart
 
-    series = rate_series(store, "site", month=ctx.window(back), min_n=ctx.min_n,
-                         **ctx.scope_filter)
+    series = rate_series(store, "site", min_n=ctx.min_n,
+                         filters={"month": ctx.window(back), **ctx.scope_filter})
     if series.empty:
         return pd.DataFrame(columns=list(CONTROL_FLAG_COLUMNS))
     chart = laney_p_chart(series, "site")
@@ -295,7 +296,7 @@ def reason_change(store: Store, ctx: ReportContext) -> pd.DataFrame | None:
     from qa_insights.rca.change import reason_mix_change
 
     try:
-        mix = reason_mix_change(store, ctx.month, **ctx.scope_filter)
+        mix = reason_mix_change(store, ctx.month, filters=ctx.scope_filter)
     except ValueError:
         return None
     if mix.empty or mix["n_before"].sum() == 0 or mix["n_after"].sum() == 0:
@@ -333,7 +334,7 @@ def explain_month(store: Store, ctx: ReportContext,
         return None
     try:
         return explain_change(store, ctx.month, by=list(by or [change_dimension(ctx)]),
-                              **ctx.scope_filter)
+                              filters=ctx.scope_filter)
     except ValueError:
         return None
 
@@ -488,7 +489,8 @@ def coaching(store: Store, ctx: ReportContext, n_months: int = 3) -> pd.DataFram
     from qa_insights.stats.shrinkage import coaching_list, moderator_error_rates
 
     months = ctx.window(n_months)
-    rates = moderator_error_rates(store, month=months, min_n=ctx.min_n, **ctx.scope_filter)
+    rates = moderator_error_rates(store, min_n=ctx.min_n,
+                                  filters={"month": months, **ctx.scope_filter})
     ranked = coaching_list(rates, min_n=ctx.min_n) if len(rates) else rates
     shown = ctx.people(ranked.reset_index(drop=True))
     shown.attrs["months"] = months
@@ -553,12 +555,12 @@ def sample_plan(store: Store, ctx: ReportContext, *, history: int = 3, budget: i
 
     if ctx.scope == "market" or not store.table_present("volumes"):
         return None
-    strata = stratum_counts(store, ctx.month, **ctx.scope_filter)
+    strata = stratum_counts(store, ctx.month, filters=ctx.scope_filter)
     strata = strata[strata["items_handled"] > 0].reset_index(drop=True)
     if strata.empty or (strata["n_audits"] == 0).any():
         return None
     estimate = stratified_error_rate(strata)
-    past = pd.concat([stratum_counts(store, m, **ctx.scope_filter)
+    past = pd.concat([stratum_counts(store, m, filters=ctx.scope_filter)
                       for m in ctx.window(history)])
     past = past.groupby(["site", "queue"], as_index=False)[["n_audits", "n_errors"]].sum()
     past["expected_error_rate"] = past["n_errors"] / past["n_audits"].where(

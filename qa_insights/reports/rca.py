@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -24,6 +24,7 @@ from qa_insights.data.scalars import as_float
 
 if TYPE_CHECKING:
     from qa_insights.data.protocol import Store
+    from qa_insights.data.queries import Filters
     from qa_insights.present.findings import Finding
     from qa_insights.rca.clustering import Clustering
 
@@ -365,7 +366,7 @@ def reason_mix_test(before: pd.DataFrame, after: pd.DataFrame, *, scope: str = "
     return mix, reason_mix_finding(mix, scope=scope).sentence
 
 
-def change_or_reason(store: Store, month: str, by: str, **filters: Any
+def change_or_reason(store: Store, month: str, by: str, *, filters: Filters | None = None
                      ) -> tuple[pd.DataFrame | None, str]:
     """:func:`qa_insights.rca.change.explain_change` against the previous month, or None and a
     sentence for the reader when that month has no audits in scope (a gap in the data, the
@@ -373,13 +374,13 @@ def change_or_reason(store: Store, month: str, by: str, **filters: Any
 
     Examples
     --------
-    >>> change_or_reason(store, "2026-10", "site", queue="spam")        # doctest: +SKIP
+    >>> change_or_reason(store, "2026-10", "site", filters={"queue": "spam"})        # doctest: +SKIP
     """
     from qa_insights.data.months import previous_month
     from qa_insights.rca.change import explain_change
 
     try:
-        return explain_change(store, month, by, **filters), ""
+        return explain_change(store, month, by, filters=filters), ""
     except ValueError as exc:
         if "no audits in" not in str(exc):
             raise

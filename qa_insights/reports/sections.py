@@ -144,7 +144,7 @@ def error_drivers(store: Store, ctx: ReportContext, drivers: list[str]) -> pd.Da
     """
     from qa_insights.rca.drivers import driver_cells, logistic_drivers
 
-    cells = driver_cells(store, drivers, **ctx.filters)
+    cells = driver_cells(store, drivers, filters=ctx.filters)
     try:
         return in_natural_order(logistic_drivers(cells, drivers, min_audits=ctx.min_n))
     except ValueError as exc:

@@ -33,7 +33,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from qa_insights.data.queries import audit_counts, check_dimensions
+from qa_insights.data.queries import Filters, audit_counts, check_dimensions, store_dimensions
 from qa_insights.data.scalars import as_float, as_int
 from qa_insights.stats.proportions import (
     agreeing_interval,
@@ -199,7 +199,8 @@ def ab_test(errors_control: int, n_control: int, errors_treatment: int, n_treatm
 
 
 def arm_counts(store: Store, dimension: str, treated: Sequence[str],
-               control: Sequence[str] | None = None, **filters: Any) -> pd.DataFrame:
+               control: Sequence[str] | None = None, *,
+               filters: Filters | None = None) -> pd.DataFrame:
     """Audits and errors of a treatment and a control arm, from the store.
 
     Parameters
@@ -212,8 +213,9 @@ def arm_counts(store: Store, dimension: str, treated: Sequence[str],
         Values of ``dimension`` in the treatment arm.
     control : sequence of str, optional
         Values in the control arm (default: every other value).
-    **filters
-        Scope, e.g. ``month=["2026-09", "2026-10"]``, ``queue="spam"``.
+    filters : mapping, optional
+        Scope: dimension -> value or list of values, bound as SQL parameters
+        (e.g. ``{"month": "2026-10"}``); names are checked against the data's dimensions.
 
     Returns
     -------
@@ -223,10 +225,10 @@ def arm_counts(store: Store, dimension: str, treated: Sequence[str],
 
     Examples
     --------
-    >>> arm_counts(store, "site", ["bpo_beta_cebu"], month="2026-10")  # doctest: +SKIP
+    >>> arm_counts(store, "site", ["bpo_beta_cebu"], filters={"month": "2026-10"})  # doctest: +SKIP
     """
-    (dimension,) = check_dimensions([dimension])
-    counts = audit_counts(store, [dimension], **filters).dropna(subset=[dimension])
+    (dimension,) = check_dimensions([dimension], store_dimensions(store))
+    counts = audit_counts(store, [dimension], filters=filters).dropna(subset=[dimension])
     treated_set = set(treated)
     if not treated_set:
         raise ValueError("treated: give at least one value")
@@ -324,7 +326,8 @@ def difference_in_differences(cells: pd.DataFrame, *, alpha: float = 0.05,
 
 
 def did_cells(store: Store, dimension: str, treated: Sequence[str], control: Sequence[str],
-              before: Sequence[str], after: Sequence[str], **filters: Any) -> pd.DataFrame:
+              before: Sequence[str], after: Sequence[str], *,
+              filters: Filters | None = None) -> pd.DataFrame:
     """The four cells of :func:`difference_in_differences` from the store.
 
     Parameters
@@ -337,8 +340,9 @@ def did_cells(store: Store, dimension: str, treated: Sequence[str], control: Seq
         Values of ``dimension`` in each group.
     before, after : sequence of str
         Months ('YYYY-MM') of each period.
-    **filters
-        Further scope (not ``month``).
+    filters : mapping, optional
+        Scope: dimension -> value or list of values, bound as SQL parameters
+        (e.g. ``{"month": "2026-10"}``); names are checked against the data's dimensions.
 
     Returns
     -------
@@ -350,14 +354,16 @@ def did_cells(store: Store, dimension: str, treated: Sequence[str], control: Seq
     >>> did_cells(store, "site", ["bpo_beta_cebu"], ["bpo_alpha_manila"],
     ...           ["2026-08"], ["2026-10"])                          # doctest: +SKIP
     """
+    filters = dict(filters or {})
     if "month" in filters:
         raise ValueError("give the months as before and after, not as a filter")
     if set(before) & set(after):
         raise ValueError("a month is in both periods")
-    (dimension,) = check_dimensions([dimension])
+    (dimension,) = check_dimensions([dimension], store_dimensions(store))
     rows = []
     for period, months in (("before", list(before)), ("after", list(after))):
-        arms = arm_counts(store, dimension, treated, control, month=months, **filters)
+        arms = arm_counts(store, dimension, treated, control,
+                          filters={"month": months, **filters})
         for arm, group in (("treatment", "treated"), ("control", "control")):
             r = arms.set_index("arm").loc[arm]
             rows.append({"group": group, "period": period, "n_audits": as_int(r["n_audits"]),

@@ -31,13 +31,13 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
-from qa_insights.data.queries import audit_counts_query, check_dimensions, where_clause
+from qa_insights.data.queries import Filters, audit_counts_query, check_dimensions, where_clause
 from qa_insights.stats.proportions import check_rate, wilson_interval, z_value
 
 if TYPE_CHECKING:
@@ -348,8 +348,8 @@ def stratified_error_rate(strata: pd.DataFrame, *, volume: str = "items_handled"
             "volume": float(big_n.sum()), "strata_pooled": int((~estimable).sum())}
 
 
-def stratum_counts(store: Store, month: str, strata: Sequence[str] | str = STRATA,
-                   **filters: Any) -> pd.DataFrame:
+def stratum_counts(store: Store, month: str, strata: Sequence[str] | str = STRATA, *,
+                   filters: Filters | None = None) -> pd.DataFrame:
     """Volume, audits and errors per stratum of one month, joined in the engine.
 
     Parameters
@@ -360,8 +360,9 @@ def stratum_counts(store: Store, month: str, strata: Sequence[str] | str = STRAT
         ``YYYY-MM`` (bound as a parameter).
     strata : sequence of str or str
         Subset of ``("site", "queue")``.
-    **filters
-        Further scope on both tables' shared columns (``site``, ``queue``).
+    filters : mapping, optional
+        Scope within the strata dimensions, e.g. ``{"queue": "spam"}`` (bound as SQL
+        parameters; the volumes table has no other dimension).
 
     Returns
     -------
@@ -377,7 +378,9 @@ def stratum_counts(store: Store, month: str, strata: Sequence[str] | str = STRAT
     strata = check_dimensions(strata, {s: s for s in STRATA})
     if not strata:
         raise ValueError(f"strata must name at least one of {', '.join(STRATA)}")
-    check_dimensions([k for k, v in filters.items() if v is not None], {s: s for s in STRATA})
+    filters = filters or {}
+    check_dimensions([k for k, v in filters.items() if v is not None], {s: s for s in STRATA},
+                     what="filter")
     scope = {"month": month, **filters}
     audit_sql, audit_params = audit_counts_query(strata, scope, order=False)
     v_where, v_params = where_clause(scope)

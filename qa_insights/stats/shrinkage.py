@@ -39,14 +39,14 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike
 from scipy import optimize, special, stats
 
-from qa_insights.data.queries import audit_counts
+from qa_insights.data.queries import Filters, audit_counts
 
 if TYPE_CHECKING:
     from qa_insights.data.protocol import Store
@@ -306,7 +306,7 @@ def coaching_list(frame: pd.DataFrame, id_col: str = "moderator_id", *, min_n: i
 
 
 def moderator_error_rates(store: Store, *, method: str = "moments", credible: float = 0.95,
-                          min_n: int = 30, **filters: Any) -> pd.DataFrame:
+                          min_n: int = 30, filters: Filters | None = None) -> pd.DataFrame:
     """Per-moderator counts from the store (SQL), then :func:`shrink_rates`.
 
     Parameters
@@ -317,8 +317,9 @@ def moderator_error_rates(store: Store, *, method: str = "moments", credible: fl
         As in :func:`shrink_rates` (the prior is fitted on the moderators in scope).
     min_n : int
         Rows below it get ``below_min_n = True``.
-    **filters
-        Scope, e.g. ``month="2026-10"``, ``site="bpo_beta_cebu"`` (bound parameters).
+    filters : mapping, optional
+        Scope: dimension -> value or list of values, bound as SQL parameters
+        (e.g. ``{"month": "2026-10"}``); names are checked against the data's dimensions.
 
     Returns
     -------
@@ -328,10 +329,10 @@ def moderator_error_rates(store: Store, *, method: str = "moments", credible: fl
 
     Examples
     --------
-    >>> rates = moderator_error_rates(store, month="2026-10")          # doctest: +SKIP
+    >>> rates = moderator_error_rates(store, filters={"month": "2026-10"})          # doctest: +SKIP
     >>> coaching_list(rates, min_n=30, prior=None)                      # doctest: +SKIP
     """
-    counts = audit_counts(store, ["moderator_id"], **filters)[
+    counts = audit_counts(store, ["moderator_id"], filters=filters)[
         ["moderator_id", "n_audits", "n_errors"]]
     out = shrink_rates(counts, method=method, credible=credible)
     out["below_min_n"] = out.n_audits < min_n

@@ -53,9 +53,13 @@ __all__ = [
     "scope_values",
 ]
 
-#: Scope name -> column of ``audits`` it filters on (``org`` = no filter).
+#: Scope name -> column of ``audits`` it filters on (``org`` = no filter). ``vendor`` and
+#: ``region`` need a sites table (:mod:`qa_insights.data.dimensions`).
 SCOPES: dict[str, str | None] = {"org": None, "site": "site", "queue": "queue",
-                                 "market": "market"}
+                                 "market": "market", "vendor": "vendor", "region": "region"}
+
+#: Scopes that only data with a sites table has.
+_SITE_SCOPES = ("vendor", "region")
 
 
 #: Table -> its month column, or its date column whose months are taken in pandas (plain
@@ -92,6 +96,9 @@ class ReportContext:
         Every month known to the data, oldest first.
     n_audits : int
         Audits of the scope in the month.
+    personal : tuple of str
+        Custom dimensions marked personal: pseudonymised by :meth:`people` like
+        ``moderator_id``.
     """
 
     month: str
@@ -101,6 +108,7 @@ class ReportContext:
     analyst_mode: bool
     months: tuple[str, ...] = field(repr=False)
     n_audits: int
+    personal: tuple[str, ...] = ()
 
     @property
     def scope_filter(self) -> dict[str, Any]:
@@ -152,11 +160,13 @@ class ReportContext:
         if self.analyst_mode:
             return frame
         out = frame
-        has_people = {"moderator_id", "auditor_id"} & set(out.columns)
+        prefixes = {"moderator_id": "MOD-", "auditor_id": "AUD-",
+                    **{c: f"{c.removesuffix('_id')[:3].upper()}-" for c in self.personal}}
+        has_people = set(prefixes) & set(out.columns)
         if has_people and "n_audits" in out.columns:
             out = suppress_small(out, "n_audits", MIN_AUDITS_PER_PERSON)
             out.attrs["suppressed"] = len(frame) - len(out)
-        for column, prefix in (("moderator_id", "MOD-"), ("auditor_id", "AUD-")):
+        for column, prefix in prefixes.items():
             if column in out.columns:
                 out = pseudonymise_columns(out, [column], prefix=prefix)
         return out
@@ -238,7 +248,7 @@ def scope_values(store: Store, scope: str, month: str | None = None, *,
     >>> scope_values(store, "site")[:1]                                  # doctest: +SKIP
     ['bpo_alpha_manila']
     """
-    _check_scope(scope)
+    _check_scope(scope, store)
     column = SCOPES[scope]
     if column is None:
         return []
@@ -251,10 +261,14 @@ def scope_values(store: Store, scope: str, month: str | None = None, *,
     return store.query(sql, params)[column].tolist()
 
 
-def _check_scope(scope: str) -> None:
+def _check_scope(scope: str, store: Store | None = None) -> None:
     if scope not in SCOPES:
         raise ParameterError(f"parameter scope: unknown scope {scope!r}; valid: "
                              f"{', '.join(SCOPES)}")
+    if scope in _SITE_SCOPES and store is not None and scope not in (
+            getattr(store, "dimensions", None) or {}):
+        raise ParameterError(f"parameter scope: {scope!r} needs a sites table giving each "
+                             f"site its {scope} (docs/data-contract.md, sites)")
 
 
 def _list(values: list[str], limit: int = 20) -> str:
@@ -310,7 +324,7 @@ def resolve_context(store: Store, *, month: str = "", scope: str = "org",
     ...
     ParameterError: parameter month: '1999-01' is not in the data; valid months: 2025-08 ...
     """
-    _check_scope(scope)
+    _check_scope(scope, store)
     if not isinstance(analyst_mode, bool):
         raise ParameterError(f"parameter analyst_mode: expected True or False, got "
                              f"{analyst_mode!r} ({type(analyst_mode).__name__})")
@@ -348,9 +362,11 @@ def resolve_context(store: Store, *, month: str = "", scope: str = "org",
         sql += f" AND {column} = ?"
         params.append(scope_value)
     n_audits = as_int(store.query(sql, params).iloc[0, 0])
+    personal = tuple(name for name, dim in (getattr(store, "dimensions", None) or {}).items()
+                     if dim.personal)
     return ReportContext(month=month, scope=scope, scope_value=scope_value, min_n=min_n,
                          analyst_mode=analyst_mode, months=tuple(months),
-                         n_audits=n_audits)
+                         n_audits=n_audits, personal=personal)
 
 
 def require_data(ctx: ReportContext, n_rows: int | None = None, what: str = "audits") -> None:

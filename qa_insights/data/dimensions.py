@@ -1,0 +1,189 @@
+"""Dimensions beyond the contract: a ``sites`` table's attributes and custom columns.
+
+A data folder may carry more ways to slice the audits than the contract names:
+
+* the optional ``sites`` table (:data:`~qa_insights.data.contract.TABLES`) gives each site
+  a ``vendor``, a ``region`` and any other attribute (an extra column of ``sites``); the
+  clean ``audits`` view is joined to it by ``site`` (:func:`join_sites`), so each attribute
+  is a column of ``audits`` and a dimension wherever ``site`` is;
+* an extra column of the audits (``language``, ``team``) is a custom dimension: every
+  extra column whose name is a plain identifier (:func:`is_dimension_name`) is one, and a
+  source mapping names others (``Team Lead`` as ``team_lead``) under ``dimensions:``,
+  where it may mark one ``personal: true``.
+
+A dimension is personal (pseudonymised in manager-facing output, like ``moderator_id``)
+when the mapping says so or when its name ends in ``_id`` or mentions an e-mail
+(:func:`looks_personal`). The store lists its dimensions in ``store.dimensions`` (name ->
+:class:`Dimension`); :func:`qa_insights.data.queries.store_dimensions` turns them into the
+allow-list of ``by=`` and ``filters=``.
+
+Examples
+--------
+>>> from qa_insights.data.contract import TABLES
+>>> t = extend_table(TABLES["audits"], {"language": False, "team_lead_id": True})
+>>> [(c.name, c.personal) for c in t.columns[-2:]]
+[('language', False), ('team_lead_id', True)]
+>>> is_dimension_name("language"), is_dimension_name("Team Lead"), is_dimension_name("month")
+(True, False, False)
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+import duckdb
+
+from qa_insights.data.contract import TABLES, Column, Table
+from qa_insights.data.errors import DataError
+from qa_insights.data.sql import quote_ident
+
+__all__ = [
+    "Dimension",
+    "audit_extras",
+    "extend_table",
+    "is_dimension_name",
+    "join_sites",
+    "looks_personal",
+    "missing_site_notes",
+    "site_dimensions",
+]
+
+#: Names a custom dimension cannot take: the derived and computed dimensions of audits.
+_TAKEN = frozenset({"month", "is_error", "error_type", "week", "tenure_band",
+                    "handle_time_band"})
+
+_NAME = re.compile(r"[a-z][a-z0-9_]{0,62}")
+
+
+@dataclass(frozen=True)
+class Dimension:
+    """A dimension of the audits beyond the contract's.
+
+    Parameters
+    ----------
+    name : str
+        Column name in the clean ``audits`` view.
+    source : {"sites", "audits"}
+        A ``sites`` attribute, or an extra column of the audits.
+    personal : bool
+        Personal data: pseudonymised in manager-facing output.
+    """
+
+    name: str
+    source: str
+    personal: bool = False
+
+
+def is_dimension_name(name: str) -> bool:
+    """Whether an extra column named ``name`` can be a dimension: lower case letters,
+    digits and ``_``, starting with a letter, and not a name the store derives."""
+    return bool(_NAME.fullmatch(name)) and name not in _TAKEN
+
+
+def looks_personal(name: str) -> bool:
+    """Whether a dimension's name suggests personal data (an id or an e-mail address).
+
+    >>> looks_personal("team_lead_id"), looks_personal("reviewer_email"), looks_personal("team")
+    (True, True, False)
+    """
+    return name.endswith("_id") or "email" in name or "e_mail" in name
+
+
+def audit_extras(table: str, header: Iterable[str],
+                 declared: Mapping[str, bool] | None = None) -> dict[str, bool]:
+    """Extra columns of ``table``'s header that become dimensions -> personal.
+
+    Every extra column with a plain identifier name (a repeated one is ignored), plus
+    those a source mapping declares under ``dimensions:`` (``declared``: name -> personal,
+    which also decides the personal flag). Contract and derived columns never are.
+
+    Examples
+    --------
+    >>> audit_extras("audits", ["audit_id", "language", "Team Lead", "month", "agent_id"])
+    {'language': False, 'agent_id': True}
+    >>> audit_extras("audits", ["lang"], {"lang": True})
+    {'lang': True}
+    """
+    contract = set(TABLES[table].names)
+    names = list(header)
+    found = {h: looks_personal(h) for h in dict.fromkeys(names)
+             if h not in contract and is_dimension_name(h) and names.count(h) == 1}
+    found.update({n: bool(p) or looks_personal(n) for n, p in (declared or {}).items()
+                  if n not in contract})
+    return found
+
+
+def extend_table(table: Table, extras: Mapping[str, bool]) -> Table:
+    """``table`` with one optional text column per extra (name -> personal), so validation
+    reads, trims and keeps them like contract columns."""
+    if not extras:
+        return table
+    added = tuple(Column(name, "string", False, "Custom dimension (extra column).", "",
+                         personal=personal or looks_personal(name))
+                  for name, personal in extras.items() if name not in table.names)
+    return dataclasses.replace(table, columns=table.columns + added)
+
+
+def _columns(con: duckdb.DuckDBPyConnection, relation: str) -> list[str]:
+    return [r[0] for r in con.execute(f"DESCRIBE SELECT * FROM {relation}").fetchall()]
+
+
+def site_dimensions(con: duckdb.DuckDBPyConnection, sites: str = "sites",
+                    personal: Mapping[str, bool] | None = None) -> dict[str, Dimension]:
+    """The dimensions a sites table gives the audits: ``vendor``, ``region`` and its
+    extra columns (``site`` and ``site_type`` are audit columns already)."""
+    personal = personal or {}
+    return {c: Dimension(c, "sites", personal.get(c, looks_personal(c)))
+            for c in _columns(con, sites) if c not in ("site", "site_type")}
+
+
+def join_sites(con: duckdb.DuckDBPyConnection, sites: Mapping[str, Dimension],
+               base: str = "audits_validated", sites_table: str = "sites") -> None:
+    """Define the view ``audits`` as ``base`` left-joined to the sites table by ``site``:
+    every site attribute becomes a column; ``site_type`` comes from the audits, or from
+    the sites table where the audits leave it empty.
+
+    Raises
+    ------
+    DataError
+        An attribute of sites with the name of an audits column.
+    """
+    audit_columns = _columns(con, base)
+    clash = [name for name in sites if name in audit_columns]
+    if clash:
+        raise DataError(f"sites: column {clash[0]!r} is also a column of audits; rename one "
+                        "of them (a site attribute joins the audits by site)")
+    extra = "".join(f", s.{quote_ident(name)}" for name in sites)
+    con.execute(f"CREATE OR REPLACE VIEW audits AS SELECT a.* REPLACE "
+                f"(coalesce(a.site_type, s.site_type) AS site_type){extra} "
+                f"FROM {base} AS a LEFT JOIN {sites_table} AS s ON s.site = a.site")
+
+
+def missing_site_notes(con: duckdb.DuckDBPyConnection, stage: str | None = None,
+                       sites_table: str = "sites", limit: int = 10) -> list[str]:
+    """One sentence per audited site the sites table lacks (its attributes are unknown),
+    naming the first file and data row where it appears when ``stage`` (the audits' stage
+    table, with ``_file`` and ``_row``) is given."""
+    if stage is not None:
+        rows = con.execute(
+            f"SELECT t_site, count(*), first(_file ORDER BY _file, _row), "
+            f"first(_row ORDER BY _file, _row) FROM {stage} WHERE _reason IS NULL AND t_site "
+            f"NOT IN (SELECT site FROM {sites_table}) GROUP BY t_site "
+            "ORDER BY count(*) DESC, t_site").fetchall()
+    else:
+        rows = [(site, n, None, None) for site, n in con.execute(
+            f"SELECT site, count(*) FROM audits_validated WHERE site NOT IN "
+            f"(SELECT site FROM {sites_table}) GROUP BY site "
+            "ORDER BY count(*) DESC, site").fetchall()]
+    notes = []
+    for site, n, file, row in rows[:limit]:
+        where = f"{file} row {row}: " if file is not None else ""
+        notes.append(f"{where}site {site!r} ({n} audit{'s' if n != 1 else ''}) is not in "
+                     f"the sites table: its vendor, region and other site attributes are "
+                     f"unknown (add a row for it to sites)")
+    if len(rows) > limit:
+        notes.append(f"and {len(rows) - limit} more sites not in the sites table")
+    return notes
