@@ -111,7 +111,7 @@ def test_budget_compares_each_scope_with_its_own_target() -> None:
 def test_whatif_baseline_is_the_month_as_measured(sample_data: Path) -> None:
     with open_store(sample_data) as store:
         cells = whatif_cells(store, MONTH)
-        now = quality_summary(store, month=MONTH).iloc[0]
+        now = quality_summary(store, filters={"month": MONTH}).iloc[0]
     raw = change_audit_rate(cells, factor=0.5)
     out = from_measured(raw, now["error_rate"], now["error_ci_low"], now["error_ci_high"])
     base, scen, change = (out.iloc[i] for i in range(3))
@@ -214,7 +214,7 @@ def test_cost_and_budget_sentences_equal_the_tables_beside_them(built: dict[str,
 @pytest.mark.slow
 def test_whatif_starts_from_this_months_audits_and_error_rate(built: dict[str, Any]) -> None:
     with open_store(built["data"]) as store:
-        now = quality_summary(store, month=MONTH).iloc[0]
+        now = quality_summary(store, filters={"month": MONTH}).iloc[0]
     whatifs = [t for t in _tables(built["pages"][MBR]) if "Scenario" in t.columns]
     assert len(whatifs) == 2
     rate = (f"{100 * now['error_rate']:.2f}% ({100 * now['error_ci_low']:.2f}–"

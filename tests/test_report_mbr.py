@@ -200,7 +200,7 @@ def test_mbr_whatif_tables_equal_the_library(mbr: dict) -> None:
     move = mbr["records"]["whatif_move"]
     with open_store(mbr["data"]) as store:
         cells = whatif_cells(store, JUMP_MONTH)
-        now = quality_summary(store, month=JUMP_MONTH)
+        now = quality_summary(store, filters={"month": JUMP_MONTH})
     measured = [float(now[c].iloc[0]) for c in ("error_rate", "error_ci_low", "error_ci_high")]
     assert move == rm.whatif_move_choice(cells)
     _same(_csv(mbr, "mbr_whatif_move_volume"),
@@ -235,7 +235,7 @@ def test_mbr_allocates_a_given_shared_cost_and_prices_audits(tmp_path: Path,
         expected = cost_allocation(store, JUMP_MONTH, driver="audits",
                                    shared=rm.shared_pools(JUMP_MONTH, 20000.0))
         cells = whatif_cells(store, JUMP_MONTH)
-        now = quality_summary(store, month=JUMP_MONTH)
+        now = quality_summary(store, filters={"month": JUMP_MONTH})
     table = pd.read_csv(tables / "mbr_cost_allocation.csv", keep_default_na=False,
                         na_values=[""])
     _same(table, expected)
