@@ -280,7 +280,7 @@ def test_irrcac_raw4raters_every_weight_type(coefficient, weights):
 def test_irrcac_raw4raters_weighted_krippendorff_is_alpha_of_that_metric(weights):
     """irrCAC's identity, quadratic and ratio weights give nominal, interval and ratio alpha
     (README note 3), SE, interval and p-value included. The ``weights=`` form of alpha is
-    tested on every weight type in test_agreement_weighted_alpha.py."""
+    tested on every weight type in test_krippendorff_alpha_weighted.py."""
     data = ref("gwet_irrcac_raw4raters")
     ratings = pd.DataFrame(data["data"]["raw"], dtype=float)
     want = data["expected"]["other_weights_irrCAC_python_tests_3dp"][weights]

@@ -122,3 +122,41 @@ def test_subpackage_inits_export_nothing() -> None:
             continue
         tree = ast.parse(path.read_text(encoding="utf-8"))
         assert all(isinstance(n, ast.Expr) for n in tree.body), f"{path} is not a docstring"
+
+
+#: Test files that check a behaviour across modules rather than one module, and why.
+CROSS_CUTTING = {
+    "test_accepted_inputs": "every accepted input shape gives the plain layout's numbers",
+    "test_architecture": "this file: the layout itself",
+    "test_benchmarks": "the benchmark scripts run at smoke size",
+    "test_doctests": "every module's examples",
+    "test_fuzz": "random inputs through validation and the statistics",
+    "test_hostile_inputs": "bad rows are quarantined with a reason, end to end",
+    "test_hostile_reports": "hostile names through the built reports",
+    "test_html_browser": "the built reports in headless Chromium",
+    "test_missing_columns": "a missing optional column is said, never a silent zero",
+    "test_mutation_tool": "tools/mutation.py",
+    "test_notebooks_stored_clean": "notebooks are stored without outputs",
+    "test_null_summaries": "the summaries stay silent on null data",
+    "test_package": "the package root's public names",
+    "test_packaging": "a wheel installs and builds elsewhere",
+    "test_readme": "the README's code blocks run",
+    "test_reliability": "the build's guarantees under faults",
+    "test_reproducible": "two builds give the same bytes",
+    "test_require_peers": "no peer library or browser is skipped",
+}
+
+
+def test_test_files_are_named_after_what_they_test() -> None:
+    """``tests/test_<module>[_<aspect>].py`` for a module (or subpackage) of the package,
+    ``test_report_<module>`` for a report's content module, else a listed cross-cutting
+    suite."""
+    names = {p.stem for p in PACKAGE.rglob("*.py") if p.stem != "__init__"}
+    names |= {p.name for p in PACKAGE.rglob("*") if p.is_dir() and p.name != "__pycache__"}
+    tests = sorted(p.stem for p in (PACKAGE.parent / "tests").glob("test_*.py"))
+    unnamed = [t for t in tests
+               if t not in CROSS_CUTTING
+               and not any(t[5:] == n or t[5:].startswith(f"{n}_") for n in names)
+               and t.removeprefix("test_report_") not in names]
+    assert not unnamed, f"name these after the module they test, or list them: {unnamed}"
+    assert set(CROSS_CUTTING) <= set(tests), set(CROSS_CUTTING) - set(tests)

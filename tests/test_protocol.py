@@ -1,5 +1,5 @@
 """The Store protocol: what the DuckDB store offers is what the analysis modules use (the
-Spark store is checked in tests/test_spark.py)."""
+Spark store is checked in tests/test_spark_store.py)."""
 
 from __future__ import annotations
 
