@@ -18,7 +18,7 @@ Examples
 ...        "significant": True, "did_mde": 0.016, "n_control": 6, "chart_signals": "",
 ...        "chart_direction": "", "note": ""}
 >>> print(event_sentence(row, n_events=3))
-Training at dublin on 2026-08-03 (Retraining): the error rate fell after it, from 3.45% to 1.20% (2026-08 to 2026-10), 2.5 pts more than at the 6 other sites (95% CI -3.8 to -1.2 pts; p = 0.003, Holm-adjusted over 3 events). Control chart: no month after the event outside the limits of the months before it.
+Training at dublin on 2026-08-03 (Retraining): the error rate fell after it, from 3.45% to 1.20% (2026-08 to 2026-10), 2.5 percentage points more than at the 6 other sites (95% CI −3.8 to −1.2 pp; p = 0.003, Holm-adjusted over 3 events). Control chart: no month after the event outside the limits of the months before it.
 """
 
 from __future__ import annotations
@@ -27,18 +27,24 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
-from qa_insights.present.findings import format_p, format_pts
+from qa_insights.present.display import number, pct
+from qa_insights.present.findings import format_p
 from qa_insights.present.labels import label
 
 __all__ = ["event_name", "event_sentence"]
 
 
 def _pct(x: float) -> str:
-    return f"{100 * x:.2f}%"
+    return pct(x, 2)
 
 
 def _pts(x: float) -> str:
-    return format_pts(100 * x, sign=True)
+    """A rate difference (a fraction) in percentage points, signed, true minus."""
+    return number(100 * x, 1, sign=True)
+
+
+def _ci(low: float, high: float) -> str:
+    return f"95% CI {_pts(low)} to {_pts(high)} pp"
 
 
 def event_name(event: Mapping[str, Any]) -> str:
@@ -99,20 +105,20 @@ def event_sentence(row: Mapping[str, Any], *, n_events: int = 1) -> str:
     if has_did and row["significant"]:
         word = "fell" if row["did"] < 0 else "rose"
         text = (f"{name}: the error rate {word} after it, {change}, "
-                f"{format_pts(100 * abs(row['did']))} pts more than at {others} (95% CI "
-                f"{_pts(row['did_ci_low'])} to {_pts(row['did_ci_high'])} pts; {p}).")
+                f"{number(100 * abs(row['did']), 1)} percentage points more than at {others} "
+                f"({_ci(row['did_ci_low'], row['did_ci_high'])}; {p}).")
     elif has_did:
         mde = float(row.get("did_mde", math.nan))
-        detect = (f"; the comparison could detect {format_pts(100 * mde)} pts"
+        detect = (f"; the comparison could detect {number(100 * mde, 1)} pp"
                   if math.isfinite(mde) else "")
         text = (f"{name}: no change attributable to the event. The error rate went {change}, "
-                f"{_pts(row['did'])} pts against {others} (95% CI {_pts(row['did_ci_low'])} "
-                f"to {_pts(row['did_ci_high'])} pts; {p}){detect}.")
+                f"{_pts(row['did'])} percentage points against {others} "
+                f"({_ci(row['did_ci_low'], row['did_ci_high'])}; {p}){detect}.")
     else:
         verdict = ("the error rate changed after it" if row["significant"] else
                    "no significant change after it")
-        text = (f"{name}: {verdict}, {change}, {_pts(row['change'])} pts (95% CI "
-                f"{_pts(row['change_ci_low'])} to {_pts(row['change_ci_high'])} pts; {p}). "
+        text = (f"{name}: {verdict}, {change}, {_pts(row['change'])} percentage points "
+                f"({_ci(row['change_ci_low'], row['change_ci_high'])}; {p}). "
                 f"Before/after only: {row['note'] or 'no untouched scope to compare with'}, "
                 "so the event cannot be told from anything else that changed those months.")
     return f"{text} {_chart(row)}"

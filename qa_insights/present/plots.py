@@ -150,8 +150,9 @@ def _fmt(value: float, percent: bool) -> str:
 
 #: Colour of event markers (a neutral purple, apart from the series and limit colours).
 EVENT_COLOUR = "#6A3D9A"
-#: Characters of an event's description kept in its marker label.
-_EVENT_LABEL_CHARS = 34
+#: Characters of an event's marker label (kind and description), so that it fits along the
+#: axis's height.
+_EVENT_LABEL_CHARS = 30
 
 
 def _event_position(xs: Sequence[str], date: str) -> float | None:
@@ -183,10 +184,11 @@ def _event_markers(ax: Any, xs: Sequence[str], events: pd.DataFrame | None) -> l
             continue
         kind = column_label(str(ev.get("kind") or "event"))
         text = " ".join(str(ev.get("description") or "").split())
-        short = text if len(text) <= _EVENT_LABEL_CHARS else \
-            text[:_EVENT_LABEL_CHARS - 1].rstrip() + "\u2026"
+        full = f"{kind}: {text}" if text else kind
+        short = full if len(full) <= _EVENT_LABEL_CHARS else \
+            full[:_EVENT_LABEL_CHARS - 1].rstrip() + "\u2026"
         ax.axvline(x, color=EVENT_COLOUR, linestyle=":", linewidth=1.4, zorder=1)
-        ax.annotate(legend_label(f"{kind}: {short}" if short else kind), xy=(x, 0.98),
+        ax.annotate(legend_label(short), xy=(x, 0.98),
                     xycoords=("data", "axes fraction"), xytext=(-3, 0),
                     textcoords="offset points", rotation=90, ha="right", va="top",
                     fontsize="x-small", color=EVENT_COLOUR)

@@ -25,17 +25,20 @@ from qa_insights.business.events import (
     store_events,
 )
 from qa_insights.data.months import shift_month
-from qa_insights.present.display import pct, pp
+from qa_insights.present.display import number, pct, pp
 from qa_insights.present.events import event_sentence
 from qa_insights.present.findings import format_p_value
 from qa_insights.present.labels import label
+from qa_insights.present.plots import control_chart
 
 if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
     from qa_insights.data.protocol import Store
     from qa_insights.reports.engine.context import ReportContext
 
-__all__ = ["EVENT_LABELS", "EVENT_MONTHS", "EventSection", "chart_events", "event_display",
-           "event_section", "recent_events"]
+__all__ = ["EVENT_LABELS", "EVENT_MONTHS", "EventSection", "chart_events", "event_chart",
+           "event_display", "event_section", "recent_events"]
 
 #: Months of events the MQR reads out: the report's month and the ones before it (an
 #: event is read again each month while its after period grows).
@@ -121,7 +124,7 @@ EVENT_LABELS: dict[str, str] = {
 def _interval(x: float, low: float, high: float) -> str:
     if pd.isna(x):
         return "–"
-    return f"{pp(100 * x)} ({pp(100 * low, sign=False)} to {pp(100 * high, sign=False)})"
+    return f"{pp(100 * x)} ({number(100 * low, 1, sign=True)} to {number(100 * high, 1, sign=True)})"
 
 
 def event_display(table: pd.DataFrame) -> pd.DataFrame:
@@ -135,7 +138,7 @@ def event_display(table: pd.DataFrame) -> pd.DataFrame:
     ...     "did_ci_low": -0.03, "did_ci_high": -0.01, "p_adjusted": 0.004,
     ...     "significant": True, "chart_signals": "", "chart_direction": "", "note": ""}])
     >>> event_display(t).iloc[0].tolist()
-    ['2026-08-03 training, a', 'x', '3.0% / 1.0%', '−2.0 pp (−3.0 pp to −1.0 pp)', '−2.0 pp (−3.0 pp to −1.0 pp)', '0.004', 'changed', 'no signal']
+    ['2026-08-03 training, a', 'x', '3.00% / 1.00%', '−2.0 pp (−3.0 to −1.0)', '−2.0 pp (−3.0 to −1.0)', '0.004', 'changed', 'no signal']
     """
     rows = []
     for r in table.to_dict("records"):
@@ -145,7 +148,7 @@ def event_display(table: pd.DataFrame) -> pd.DataFrame:
         rows.append({
             "event": f"{r['date']} {label(str(r['kind'])).lower()}, {where}",
             "description": r["description"],
-            "rates": f"{pct(r['rate_before'])} / {pct(r['rate_after'])}",
+            "rates": f"{pct(r['rate_before'], 2)} / {pct(r['rate_after'], 2)}",
             "change": _interval(r["change"], r["change_ci_low"], r["change_ci_high"]),
             "did": _interval(r["did"], r["did_ci_low"], r["did_ci_high"]),
             "p_adjusted": format_p_value(float(r["p_adjusted"])),
@@ -153,3 +156,24 @@ def event_display(table: pd.DataFrame) -> pd.DataFrame:
                 "too early" if pd.isna(r["change"]) else "no change shown"),
             "chart": f"{signals} {side} the limits" if signals else "no signal"})
     return pd.DataFrame(rows, columns=list(EVENT_LABELS))
+
+
+def event_chart(readout: EventReadout) -> Figure:
+    """The scope's p-chart around one event, limits from the months before it, the event
+    marked.
+
+    Examples
+    --------
+    >>> from qa_insights.business.events import read_event
+    >>> c = pd.DataFrame({"month": ["2026-01", "2026-02", "2026-03"], "n_audits": 1000,
+    ...                   "n_errors": [50, 52, 20]})
+    >>> e = {"date": "2026-03-02", "scope": "org", "scope_value": "", "kind": "tooling",
+    ...      "description": "New tool"}
+    >>> event_chart(read_event(c, e, "2026-03")).axes[0].get_title()
+    'Error rate, org-wide: tooling on 2026-03-02'
+    """
+    ev = readout.event
+    where = "org-wide" if ev["scope"] == "org" else ev["scope_value"]
+    return control_chart(readout.chart, title=(
+        f"Error rate, {where}: {label(ev['kind']).lower()} on {ev['date']}"),
+        events=pd.DataFrame([ev]))
