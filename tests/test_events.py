@@ -232,3 +232,18 @@ def test_events_table_is_validated(tmp_path: Path) -> None:
     (tmp_path / "events.csv").unlink()
     with open_store(tmp_path) as store:
         assert store_events(store).empty
+
+
+def test_control_chart_limits_are_frozen_on_the_months_before() -> None:
+    counts = pd.DataFrame({"month": MONTHS[:8], "n_audits": 1000,
+                           "n_errors": [50, 48, 52, 50, 49, 51, 20, 18]})
+    r = read_event(counts, _event("2026-07-01", "org", ""), "2026-08")
+    chart = r.chart.set_index("month")
+    p_bar = 300 / 6000  # the six months before only
+    assert chart.centre.eq(p_bar).all()
+    # Laney's sigma_z of the months before is below 1 here, so the p-chart limits stand
+    assert chart.loc["2026-07", "lcl"] == pytest.approx(p_bar - 3 * math.sqrt(
+        p_bar * (1 - p_bar) / 1000))
+    assert r.chart_signals == ["2026-07", "2026-08"] and r.chart_direction == "down"
+    row = readout_table([r]).to_dict("records")[0]
+    assert "2026-07, 2026-08 below the limits" in event_sentence(row)
