@@ -247,3 +247,35 @@ def test_control_chart_limits_are_frozen_on_the_months_before() -> None:
     assert r.chart_signals == ["2026-07", "2026-08"] and r.chart_direction == "down"
     row = readout_table([r]).to_dict("records")[0]
     assert "2026-07, 2026-08 below the limits" in event_sentence(row)
+
+
+@pytest.mark.slow
+def test_generator_null_world_events_read_out_as_nothing(tmp_path: Path) -> None:
+    # The generator's null world keeps the events table but plants no effect: over several
+    # seeds the readout (Holm over the three events, family-wise alpha 0.05) stays silent,
+    # allowing one false alarm in six families (P(2+ of 6 at 0.05) < 0.033).
+    from qa_insights.data.sample_data import generate
+
+    alarms = 0
+    for seed in range(1, 7):
+        folder = tmp_path / str(seed)
+        generate(folder, seed=seed, audits_per_month=1500, planted=False)
+        with open_store(folder) as store:
+            table, _ = event_readouts(store, store_events(store), "2026-10")
+        assert len(table) == 1 + len(NO_EFFECT_EVENTS)
+        alarms += bool(table.significant.any())
+    assert alarms <= 1
+
+
+def test_pick_event_and_design() -> None:
+    from qa_insights.business.events import event_design, pick_event
+
+    e = pd.DataFrame([_event("2026-08-03"), _event("2026-10-02", "org", "")])
+    assert pick_event(e, "latest") == _event("2026-08-03")
+    assert pick_event(e.iloc[1:], "latest") is None
+    with pytest.raises(ValueError, match="no event on '2026-01-01'; events on: 2026-08-03, "
+                                         "2026-10-02"):
+        pick_event(e, "2026-01-01")
+    with pytest.raises(ValueError, match="org-wide"):
+        event_design(_event("2026-10-02", "org", ""))
+    assert event_design(_event("2026-08-16")) == ("site", ["a"], "2026-09")
