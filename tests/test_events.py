@@ -279,3 +279,18 @@ def test_pick_event_and_design() -> None:
     with pytest.raises(ValueError, match="org-wide"):
         event_design(_event("2026-10-02", "org", ""))
     assert event_design(_event("2026-08-16")) == ("site", ["a"], "2026-09")
+
+
+def test_ingested_store_keeps_events_and_budgets(tmp_path: Path) -> None:
+    from qa_insights.data.ingest import ingest
+    from qa_insights.data.sample_data import generate
+
+    generate(tmp_path / "d", months=3, audits_per_month=200)
+    (tmp_path / "d" / "budgets.csv").write_text("month,scope,scope_value,amount,currency\n"
+                                                "2026-10,org,,1000,USD\n")
+    ingest(tmp_path / "d", tmp_path / "s.duckdb")
+    with open_store(tmp_path / "s.duckdb") as store:
+        assert store_events(store).kind.tolist() == ["training", "guideline", "vendor_change"]
+        assert store.query("SELECT count(*) AS n FROM budgets").n[0] == 1
+    with open_store(tmp_path / "s.duckdb", months=["2026-10"]) as store:
+        assert store_events(store).empty  # the events are dated 2026-08 and 2026-09
