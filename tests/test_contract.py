@@ -35,7 +35,8 @@ def test_fixed_sets_only_where_the_design_says() -> None:
     assert fixed == {("audits", "site_type"), ("audits", "severity"),
                      ("audits", "dispute_status"), ("calibration", "rater_role"),
                      ("targets", "scope"), ("targets", "direction"), ("budgets", "scope"),
-                     ("sites", "site_type")}
+                     ("sites", "site_type"),
+                     ("events", "scope"), ("events", "kind")}
 
 
 def test_personal_columns_are_marked() -> None:

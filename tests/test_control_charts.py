@@ -13,6 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import qa_insights.stats.control_charts as cc
+from qa_insights.data.sample_data import PLANTED
 from qa_insights.quality.trends import rate_series
 from qa_insights.stats.control_charts import laney_p_chart, laney_sigma_z, p_chart, run_rules
 
@@ -220,5 +221,11 @@ def test_sample_data_planted_jump_is_out_of_control(sample_store):
         assert round(site.loc["2026-08", "p"] * 100, 1) == 10.6
         assert site.beyond_limits.sum() == 1
     laney = laney_p_chart(series, "site")
-    flagged = laney[laney.beyond_limits][["site", "month"]].values.tolist()
-    assert flagged == [["bpo_gamma_hyderabad", "2026-08"]]
+    # The planted retraining (README effect 8) halves inhouse_singapore's rate from 2026-08:
+    # its chart's centre line, drawn over both levels, sits lower, and a high month before
+    # the retraining can cross the upper limit. Every other site: only the jump.
+    retrained = PLANTED["retraining"]["site"]
+    flagged = laney[laney.beyond_limits & (laney.site != retrained)][["site", "month"]]
+    assert flagged.values.tolist() == [["bpo_gamma_hyderabad", "2026-08"]]
+    early = laney[laney.beyond_limits & (laney.site == retrained)]
+    assert (early.month < "2026-08").all() and (early.p > early.ucl).all()

@@ -142,7 +142,7 @@ def test_incremental_ingest_validates_only_the_changed_month(
     first = ingest(data, store)
     assert sorted(first.added) == sorted(
         [f"audits month={m}" for m in MONTHS]
-        + [f"{t} (all files)" for t in ("calibration", "volumes", "targets", "sites")])
+        + [f"{t} (all files)" for t in ("calibration", "volumes", "targets", "sites", "events")])
     before = _units(store)
     with open_store(store) as opened:
         fingerprint = opened.fingerprint
@@ -233,7 +233,7 @@ def test_other_format_version_is_refused_and_rebuilt(tmp_path: Path) -> None:
         open_store(store)
     result = ingest(data, store)
     assert result.rebuilt == "store format version 0 rebuilt as version 2"
-    assert len(result.added) == 5  # audits, calibration, volumes, targets, sites
+    assert len(result.added) == 6  # audits, calibration, volumes, targets, sites, events
     open_store(store).close()
 
 

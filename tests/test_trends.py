@@ -146,10 +146,10 @@ def test_docstring_examples_run():
 
 
 def test_sample_data_planted_mix_shift_raises_org_rate_significantly(sample_store):
-    # data_samples/README.md: the org error rate rises from 3.21% (2026-09) to 4.69%
+    # data_samples/README.md: the org error rate rises from 3.11% (2026-09) to 4.63%
     # (2026-10), two-proportion test p < 0.01.
     org = rate_series(sample_store)
     change = month_over_month(org).set_index("month").loc["2026-10"]
-    assert (round(change.rate_previous * 100, 2), round(change.rate * 100, 2)) == (3.21, 4.69)
+    assert (round(change.rate_previous * 100, 2), round(change.rate * 100, 2)) == (3.11, 4.63)
     assert change.test == "two-proportion z" and change.p_value < 0.01 and change.significant
     assert change.ci_low > 0

@@ -21,7 +21,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
-__all__ = ["Column", "Table", "TABLES", "NO_VIOLATION", "RATE_METRICS", "SEVERITY_WEIGHTS",
+__all__ = ["Column", "Table", "TABLES", "EVENT_KINDS", "NO_VIOLATION", "RATE_METRICS", "SEVERITY_WEIGHTS",
            "is_rate_metric"]
 
 ColumnType = Literal["string", "timestamp", "date", "month", "integer", "number"]
@@ -273,9 +273,33 @@ SITES = Table(
     ),
 )
 
+#: Kinds of event in the ``events`` table.
+EVENT_KINDS: tuple[str, ...] = ("policy_change", "training", "tooling", "vendor_change",
+                                "guideline")
+
+EVENTS = Table(
+    name="events",
+    description=("Optional. One row per event that may change quality (a retraining, a new "
+                 "guideline, a tool or vendor change): marked on the trend and control "
+                 "charts of its scope and read out before/after."),
+    key=("date", "scope", "scope_value", "kind"),
+    columns=(
+        Column("date", "date", True, "Day the change took effect (YYYY-MM-DD).",
+               "2026-08-03"),
+        Column("scope", "string", True, "Level the change applies to.", "site",
+               allowed=("org", "site", "queue", "market")),
+        Column("scope_value", "string", False, "Site, queue or market; empty for org.",
+               "bpo_alpha_manila"),
+        Column("kind", "string", True, "What kind of change.", "training",
+               allowed=EVENT_KINDS),
+        Column("description", "string", True, "One line for the charts and readouts "
+               "(untrusted text).", "Retraining on the harassment policy"),
+    ),
+)
+
 #: Every contract table by name.
 TABLES: dict[str, Table] = {t.name: t for t in (AUDITS, CALIBRATION, VOLUMES, TARGETS,
-                                                BUDGETS, SITES)}
+                                                BUDGETS, SITES, EVENTS)}
 
 
 def markdown_table(table: Table) -> str:

@@ -112,7 +112,8 @@ _MAGIC = b"DUCK"  # bytes 8-11 of a DuckDB database file
 #: Month of a clean row (columns as in the clean tables).
 _CLEAN_MONTH = {"audits": "month", "calibration": "strftime(session_date, '%Y-%m')",
                 "volumes": "month", "targets": "month", "budgets": "month",
-                "sites": "CAST(NULL AS VARCHAR)"}
+                "sites": "CAST(NULL AS VARCHAR)",
+                "events": "strftime(date, '%Y-%m')"}
 
 
 class StaleStoreWarning(UserWarning):

@@ -1,4 +1,4 @@
-"""Seeded generator of realistic sample data for all four contract tables.
+"""Seeded generator of realistic sample data for the contract tables.
 
 The organisation it simulates: 7 queues, 9 markets, 7 sites (3 in-house, 4 BPO), about
 300 moderators with tenure, 25 auditors, monthly calibration sessions, volumes and costs
@@ -12,7 +12,9 @@ effects that the reports must find (see :data:`PLANTED` and ``data_samples/READM
 * ``lenient_raters``: one site's raters under-enforce in calibration;
 * ``calibration_drift``: another site's raters drift away from the expert over sessions;
 * ``skewed_labels``: most calibration items are ``no_violation``, so kappa is low while raw
-  agreement and AC1 are high.
+  agreement and AC1 are high;
+* ``retraining``: one in-house site's error rate halves from an event of the ``events``
+  table on (which also holds :data:`NO_EFFECT_EVENTS`, events without effect).
 
 Same seed, same bytes. Work is vectorised with NumPy and Arrow, one month at a time, so
 10 million audits take about a minute and bounded memory.
@@ -22,7 +24,7 @@ Examples
 >>> import tempfile
 >>> paths = generate(tempfile.mkdtemp(), months=13, audits_per_month=200, seed=1)
 >>> sorted(paths)
-['audits', 'calibration', 'sites', 'targets', 'volumes']
+['audits', 'calibration', 'events', 'sites', 'targets', 'volumes']
 """
 
 from __future__ import annotations
@@ -39,8 +41,8 @@ import pyarrow.parquet as pq
 
 from qa_insights.data.contract import NO_VIOLATION, TABLES
 
-__all__ = ["PART_ROWS", "PLANTED", "SITES", "SITE_ATTRIBUTES", "QUEUES", "MARKETS", "generate",
-           "month_range"]
+__all__ = ["NO_EFFECT_EVENTS", "PART_ROWS", "PLANTED", "SITES", "SITE_ATTRIBUTES", "QUEUES", "MARKETS",
+           "generate", "month_range"]
 
 #: Queue -> (base error rate, share of audited items that truly violate, mean handle time s).
 QUEUES: dict[str, tuple[float, float, float]] = {
@@ -111,7 +113,17 @@ PLANTED: dict[str, dict[str, Any]] = {
     "calibration_drift": {"site": "bpo_delta_bogota", "accuracy_loss_per_session": 0.02},
     "skewed_labels": {"no_violation_share": 0.88},
     "monthly_improvement": {"rate_multiplier_per_month": 0.985},
+    "retraining": {"site": "inhouse_singapore", "month_offset": -2, "day": 3,
+                   "error_rate_multiplier": 0.5},
 }
+
+#: Events of the ``events`` table besides the planted retraining, with no effect on the
+#: data: (month offset, day, scope, scope value, kind, description).
+NO_EFFECT_EVENTS: tuple[tuple[int, int, str, str, str, str], ...] = (
+    (-1, 8, "queue", "spam", "guideline", "Spam guideline: link shorteners & redirects"),
+    (-1, 21, "site", "bpo_delta_bogota", "vendor_change",
+     "Vendor's <QA lead> replaced; same team"),
+)
 
 _EPOCH_DAY = np.datetime64("1970-01-01", "D")
 
@@ -211,6 +223,10 @@ def _audits_for_month(rng: np.random.Generator, month: str, month_index: int, n_
             rate = np.where(hit, rate * float(jump["error_rate_multiplier"]), rate)
         if month_index == n_months - 1 + int(PLANTED["mix_shift"]["month_offset"]):
             rate *= float(PLANTED["mix_shift"]["every_site_rate_multiplier"])
+        retraining = PLANTED["retraining"]
+        if month_index >= n_months - 1 + int(retraining["month_offset"]):
+            rate = np.where(site == site_names.index(str(retraining["site"])),
+                            rate * float(retraining["error_rate_multiplier"]), rate)
     else:
         rate *= 1.3  # the null world: no planted effects, a comparable overall level
     is_error = rng.random(n_audits) < np.clip(rate, 0.0, 0.9)
@@ -404,6 +420,21 @@ def _sites() -> pa.Table:
                      "country": [SITE_ATTRIBUTES[s][2] for s in names]})
 
 
+def _events(months: list[str]) -> pa.Table:
+    """The planted retraining (its effect is planted only when ``planted``) and the
+    no-effect events, those whose month is in ``months``."""
+    r = PLANTED["retraining"]
+    events = [(int(r["month_offset"]), int(r["day"]), "site", str(r["site"]), "training",
+               "Retraining on the harassment and hate-speech policies")]
+    rows: dict[str, list[str | None]] = {c: [] for c in TABLES["events"].names}
+    for offset, day, scope, value, kind, text in sorted([*events, *NO_EFFECT_EVENTS]):
+        if -offset < len(months):
+            for key, v in zip(rows, (f"{months[len(months) - 1 + offset]}-{day:02d}", scope,
+                                     value or None, kind, text), strict=True):
+                rows[key].append(v)
+    return pa.table(rows, schema=pa.schema([(c, pa.string()) for c in rows]))
+
+
 def _write(table: pa.Table, path: Path, fmt: str) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     if fmt == "parquet":
@@ -446,12 +477,12 @@ def _month_parts(month_rng: np.random.Generator, seed: int, month_index: int,
 def generate(out_dir: str | os.PathLike[str], *, months: int = 15, audits_per_month: int = 2000,
              seed: int = 1, end_month: str = "2026-10", fmt: str = "csv",
              partition_by_month: bool = False, planted: bool = True) -> dict[str, Path]:
-    """Write the four tables of a simulated QA organisation into ``out_dir``.
+    """Write the tables of a simulated QA organisation into ``out_dir``.
 
     Parameters
     ----------
     out_dir : path
-        Destination folder (created). Existing files of the four tables are replaced.
+        Destination folder (created). Existing files of the tables are replaced.
     months : int
         Number of consecutive months, ending with ``end_month`` (at least 13 for
         year-over-year comparisons).
@@ -528,4 +559,5 @@ def generate(out_dir: str | os.PathLike[str], *, months: int = 15, audits_per_mo
     paths["volumes"] = _write(_volumes(rng, month_list, planted), out / f"volumes.{ext}", fmt)
     paths["targets"] = _write(_targets(month_list), out / f"targets.{ext}", fmt)
     paths["sites"] = _write(_sites(), out / f"sites.{ext}", fmt)
+    paths["events"] = _write(_events(month_list), out / f"events.{ext}", fmt)
     return paths

@@ -221,8 +221,8 @@ def _view(spark: SparkSession, table: Table, path: str,
     cols += list(_DERIVED.get(table.name, ()))
     frame = frame.select(*[F.col(n).cast(t).alias(n) for n, t in cols])
     if months is not None:
-        month = (F.date_format("session_date", "yyyy-MM") if table.name == "calibration"
-                 else F.col("month"))
+        dated = {"calibration": "session_date", "events": "date"}.get(table.name)
+        month = F.date_format(dated, "yyyy-MM") if dated else F.col("month")
         frame = frame.where(month.isin(months))
     return frame
 

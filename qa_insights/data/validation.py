@@ -187,8 +187,8 @@ def _row_checks(table: Table, types: dict[str, str],
                        ("target: a rate above 1; rates are fractions (a percentage such as "
                         "95.5 is written 0.955)")))
         checks.append((f"{rate} AND t_target < 0", "target: a rate below 0"))
-    if table.name in ("targets", "budgets"):
-        levels = "site, queue or market" if table.name == "targets" else "site, queue or vendor"
+    if table.name in ("targets", "budgets", "events"):
+        levels = "site, queue or vendor" if table.name == "budgets" else "site, queue or market"
         checks.append(("t_scope = 'org' AND t_scope_value IS NOT NULL",
                        "scope_value: expected empty for scope 'org'"))
         checks.append(("t_scope <> 'org' AND t_scope_value IS NULL",
@@ -271,7 +271,7 @@ def stage_month(table: Table) -> str | None:
     """
     return {"audits": "strftime(t_audited_at, '%Y-%m')", "calibration": "strftime(t_session_date, '%Y-%m')",
             "volumes": "t_month", "targets": "t_month",
-            "budgets": "t_month"}.get(table.name)
+            "budgets": "t_month", "events": "strftime(t_date, '%Y-%m')"}.get(table.name)
 
 
 def validate_table(con: duckdb.DuckDBPyConnection, source: Source,

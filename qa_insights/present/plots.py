@@ -33,6 +33,7 @@ from matplotlib.text import Text
 from qa_insights.present.labels import label as column_label
 
 __all__ = [
+    "EVENT_COLOUR",
     "GREY",
     "PALETTE",
     "alt_text",
@@ -145,6 +146,58 @@ def legend_label(name: object) -> str:
 
 def _fmt(value: float, percent: bool) -> str:
     return f"{100 * value:.1f}%" if percent else f"{value:,.4g}"
+
+
+#: Colour of event markers (a neutral purple, apart from the series and limit colours).
+EVENT_COLOUR = "#6A3D9A"
+#: Characters of an event's marker label (kind and description), so that it fits along the
+#: axis's height.
+_EVENT_LABEL_CHARS = 30
+
+
+def _event_position(xs: Sequence[str], date: str) -> float | None:
+    """Where an event dated ``date`` (YYYY-MM-DD) falls on a categorical time axis of
+    months (``YYYY-MM``: within the month's slot, by its day) or days (``YYYY-MM-DD``:
+    between its neighbours); None outside the axis or for other labels."""
+    if not xs:
+        return None
+    day = pd.Timestamp(str(date)[:10])
+    if all(len(x) == 7 for x in xs) and str(date)[:7] in xs:
+        days = day.days_in_month
+        return xs.index(str(date)[:7]) - 0.5 + (day.day - 0.5) / days
+    if all(len(x) == 10 for x in xs):
+        ordinals = [pd.Timestamp(x).toordinal() for x in xs]
+        if ordinals == sorted(ordinals) and ordinals[0] <= day.toordinal() <= ordinals[-1]:
+            return float(np.interp(day.toordinal(), ordinals, np.arange(len(xs))))
+    return None
+
+
+def _event_markers(ax: Any, xs: Sequence[str], events: pd.DataFrame | None) -> list[str]:
+    """Draw each event of ``events`` (``date``, ``kind``, ``description``) on the axis as a
+    dotted vertical line labelled along it; returns alt-text phrases of those drawn."""
+    if events is None or not len(events):
+        return []
+    drawn = []
+    for ev in events.to_dict("records"):
+        x = _event_position(list(xs), str(ev["date"]))
+        if x is None:
+            continue
+        kind = column_label(str(ev.get("kind") or "event"))
+        text = " ".join(str(ev.get("description") or "").split())
+        full = f"{kind}: {text}" if text else kind
+        short = full if len(full) <= _EVENT_LABEL_CHARS else \
+            full[:_EVENT_LABEL_CHARS - 1].rstrip() + "\u2026"
+        ax.axvline(x, color=EVENT_COLOUR, linestyle=":", linewidth=1.4, zorder=1)
+        ax.annotate(legend_label(short), xy=(x, 0.98),
+                    xycoords=("data", "axes fraction"), xytext=(-3, 0),
+                    textcoords="offset points", rotation=90, ha="right", va="top",
+                    fontsize="x-small", color=EVENT_COLOUR)
+        drawn.append(f"{kind.lower()} on {str(ev['date'])[:10]} ({text})")
+    return drawn
+
+
+def _events_alt(drawn: Sequence[str]) -> str:
+    return f" Events marked: {'; '.join(drawn)}." if drawn else ""
 
 
 def bar_counts(frame: pd.DataFrame, label: str, value: str, *, title: str = "",
@@ -268,7 +321,8 @@ def interval_dots(frame: pd.DataFrame, label: str, value: str, low: str, high: s
 def trend(frame: pd.DataFrame, x: str, y: str, *, low: str | None = None,
           high: str | None = None, hue: str | None = None, title: str = "",
           ylabel: str = "", percent: bool = True, alt: str = "",
-          hue_order: Sequence[str] | None = None) -> Figure:
+          hue_order: Sequence[str] | None = None,
+          events: pd.DataFrame | None = None) -> Figure:
     """A line per series over time (``x`` sorted as text, e.g. months), with an optional
     interval band.
 
@@ -290,10 +344,23 @@ def trend(frame: pd.DataFrame, x: str, y: str, *, low: str | None = None,
         Alt text; by default a sentence with the first and last value of each series.
     hue_order : sequence of str, optional
         Order (and selection) of the series.
+    events : DataFrame, optional
+        Events to mark (``date`` YYYY-MM-DD, ``kind``, ``description``, e.g. from
+        :func:`qa_insights.business.events.events_touching`): a dotted vertical line at
+        the event's day, labelled with its kind and description; events outside the axis
+        are left out.
 
     Returns
     -------
     Figure
+
+    Examples
+    --------
+    >>> f = pd.DataFrame({"month": ["2026-08", "2026-09"], "error_rate": [0.05, 0.03]})
+    >>> e = pd.DataFrame({"date": ["2026-09-03"], "kind": ["training"],
+    ...                   "description": ["Retraining"]})
+    >>> alt_text(trend(f, "month", "error_rate", events=e)).split(". ")[-1]
+    'Events marked: training on 2026-09-03 (Retraining).'
     """
     fig = Figure(figsize=(8.0, 3.6), layout="constrained")
     ax = fig.add_subplot()
@@ -313,6 +380,8 @@ def trend(frame: pd.DataFrame, x: str, y: str, *, low: str | None = None,
             sentences.append(f"{'' if name is None else f'{name}: '}"
                              f"{_fmt(first[y], percent)} in {first[x]} to "
                              f"{_fmt(last[y], percent)} in {last[x]}")
+    all_xs = sorted(frame[x].astype(str).unique())
+    drawn = _event_markers(ax, all_xs, events)
     if hue is not None:
         ax.legend(frameon=False, fontsize="small", loc="best")
     if percent:
@@ -323,12 +392,13 @@ def trend(frame: pd.DataFrame, x: str, y: str, *, low: str | None = None,
     ax.set_ylabel(ylabel or column_label(y))
     if not alt:
         alt = (f"Line chart: {title or y}. " + "; ".join(sentences) + "."
-               if sentences else f"Line chart: {title or y}. No data.")
+               if sentences else f"Line chart: {title or y}. No data.") + _events_alt(drawn)
     return set_alt_text(fig, alt)
 
 
 def control_chart(chart: pd.DataFrame, period: str = "month", *, title: str = "",
-                  ylabel: str = "Error rate", alt: str = "") -> Figure:
+                  ylabel: str = "Error rate", alt: str = "",
+                  events: pd.DataFrame | None = None) -> Figure:
     """A p-chart or Laney p' chart (:func:`qa_insights.stats.control_charts.p_chart` /
     ``laney_p_chart`` of one group): the rate per period, the centre line and the control
     limits; out-of-control points are marked with a red diamond. The legend stands outside
@@ -345,6 +415,8 @@ def control_chart(chart: pd.DataFrame, period: str = "month", *, title: str = ""
         Chart title and axis label.
     alt : str
         Alt text; by default names the last point, the limits and the flagged periods.
+    events : DataFrame, optional
+        Events to mark, as in :func:`trend`.
 
     Returns
     -------
@@ -371,6 +443,7 @@ def control_chart(chart: pd.DataFrame, period: str = "month", *, title: str = ""
     if len(flagged):
         ax.scatter(flagged[period].astype(str), flagged["p"], marker="D", s=70,
                    color=PALETTE[3], zorder=4, label="out of control")
+    drawn = _event_markers(ax, xs, events)
     ax.yaxis.set_major_formatter(mticker.PercentFormatter(1.0, decimals=1))
     ax.tick_params(axis="x", labelrotation=45)
     # Outside the axes, right of the plot: never over a point, whatever the data.
@@ -384,7 +457,7 @@ def control_chart(chart: pd.DataFrame, period: str = "month", *, title: str = ""
         alt = (f"Control chart: {title or 'error rate'}. Last point {last[period]} "
                f"{_fmt(last['p'], True)} (limits {_fmt(last['lcl'], True)} to "
                f"{_fmt(last['ucl'], True)}, centre {_fmt(last['centre'], True)}); "
-               f"out-of-control periods: {flags}.")
+               f"out-of-control periods: {flags}." + _events_alt(drawn))
     return set_alt_text(fig, alt or f"Control chart: {title}. No data.")
 
 
