@@ -34,7 +34,8 @@ def test_fixed_sets_only_where_the_design_says() -> None:
     fixed = {(t.name, c.name) for t in TABLES.values() for c in t.columns if c.allowed}
     assert fixed == {("audits", "site_type"), ("audits", "severity"),
                      ("audits", "dispute_status"), ("calibration", "rater_role"),
-                     ("targets", "scope"), ("targets", "direction"), ("budgets", "scope")}
+                     ("targets", "scope"), ("targets", "direction"), ("budgets", "scope"),
+                     ("rate_cards", "unit"), ("savings", "scope")}
 
 
 def test_personal_columns_are_marked() -> None:

@@ -104,7 +104,7 @@ _MAGIC = b"DUCK"  # bytes 8-11 of a DuckDB database file
 
 #: Month of a clean row (columns as in the clean tables).
 _CLEAN_MONTH = {"audits": "month", "calibration": "strftime(session_date, '%Y-%m')",
-                "volumes": "month", "targets": "month"}
+                "volumes": "month", "targets": "month", "budgets": "month"}
 
 
 class StaleStoreWarning(UserWarning):
@@ -316,7 +316,9 @@ def _validate_unit(con: duckdb.DuckDBPyConnection, data_dir: Path, unit: Unit) -
     source = open_source(con, table, unit.kind, [data_dir / f[0] for f in unit.files])
     report = validate_table(con, source, None)
     key = [unit.table, unit.name]
-    clean_month, row_month = _CLEAN_MONTH[name], stage_month(table)
+    # Tables without a month (projects, rate cards, savings) store NULL as their month.
+    clean_month = _CLEAN_MONTH.get(name, "NULL::VARCHAR")
+    row_month = stage_month(table) or "NULL::VARCHAR"
     con.execute(f"INSERT INTO st.{name} BY NAME SELECT *, {clean_month} AS _month, "
                 f"? AS _unit FROM {name}", [unit.name])
     con.execute(f"INSERT INTO st.quarantine_{name} BY NAME SELECT q.*, s._month, ? AS _unit "
