@@ -157,14 +157,18 @@ def sla_drops(monthly: pd.DataFrame, month: str, *, history: int = 6,
     """
     now = monthly[(monthly["month"] == month) & (monthly["items_due"] > 0)]
     level = 1 - alpha / max(len(now), 1)
+    earlier = monthly[monthly["month"] < month].sort_values("month")
+    pasts = {str(g): (f["attainment"].to_numpy(float)[-history:],
+                      f["backlog_end"].to_numpy(float)[-history:])
+             for g, f in earlier.groupby("group")}
+    none = (np.array([]), np.array([]))
     rows = []
     for r in records(now):
-        past = monthly[(monthly["group"] == r["group"]) & (monthly["month"] < month)]\
-            .sort_values("month").iloc[-history:]
-        att = unusual_month(past["attainment"], float(r["attainment"]), direction="lower",
+        past_attainment, past_backlog = pasts.get(str(r["group"]), none)
+        att = unusual_month(past_attainment, float(r["attainment"]), direction="lower",
                             level=level)
         backlog = float(r["backlog_end"]) if pd.notna(r["backlog_end"]) else np.nan
-        back = unusual_month(past["backlog_end"], backlog, direction="higher", level=level,
+        back = unusual_month(past_backlog, backlog, direction="higher", level=level,
                              log=True)
         change = 100 * (backlog / back["mean"] - 1) if back["mean"] > 0 else np.nan
         rows.append([r["group"], month, r["items_due"], r["items_within_sla"],

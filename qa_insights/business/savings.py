@@ -82,26 +82,30 @@ def realised_saving(monthly: pd.DataFrame, start_month: str, planned: float, *,
         ``realised, realised_low, realised_high`` (mean per month and its bounds) and
         ``status``.
     """
-    f = monthly.sort_values("month")
-    if month is not None:
-        f = f[f["month"] <= month]
-    f = f[f["items_handled"] > 0]
-    before = f[f["month"] < start_month].iloc[-baseline_months:]
-    after = f[f["month"] >= start_month]
-    k, m = len(before), len(after)
+    months = monthly["month"].to_numpy(dtype=str)
+    items = monthly["items_handled"].to_numpy(dtype=float)
+    cost = monthly["cost"].to_numpy(dtype=float)
+    order = np.argsort(months, kind="stable")
+    months, items, cost = months[order], items[order], cost[order]
+    keep = (items > 0) & ((months <= month) if month is not None else True)
+    months, items, cost = months[keep], items[keep], cost[keep]
+    is_before = months < start_month
+    before_items = items[is_before][-baseline_months:]
+    before_cost = cost[is_before][-baseline_months:]
+    v, after_cost = items[~is_before], cost[~is_before]
+    k, m = before_items.size, v.size
     out: dict[str, Any] = {"months_after": m, "counterfactual": np.nan, "actual": np.nan,
                            "realised": np.nan, "realised_low": np.nan,
                            "realised_high": np.nan, "status": "too early"}
     if k == 0 or m == 0:
         return out
-    cpi_before = before["cost"].to_numpy(float) / before["items_handled"].to_numpy(float)
-    cpi_after = after["cost"].to_numpy(float) / after["items_handled"].to_numpy(float)
-    v = after["items_handled"].to_numpy(float)
+    cpi_before = before_cost / before_items
+    cpi_after = after_cost / v
     base = float(cpi_before.mean())
     counterfactual = base * v
-    realised = float((counterfactual - after["cost"].to_numpy(float)).mean())
-    out.update(counterfactual=float(counterfactual.sum()),
-               actual=float(after["cost"].sum()), realised=realised)
+    realised = float((counterfactual - after_cost).mean())
+    out.update(counterfactual=float(counterfactual.sum()), actual=float(after_cost.sum()),
+               realised=realised)
     if k < min_months or m < min_months:
         return out
     df = k + m - 2
