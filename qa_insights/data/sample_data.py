@@ -338,8 +338,8 @@ def _append(rows: dict[str, list], *values: object) -> None:
 
 def _volumes(rng: np.random.Generator, months: list[str], planted: bool) -> pa.Table:
     site_names, queue_names = list(SITES), list(QUEUES)
-    rows: dict[str, list] = {c: [] for c in TABLES["volumes"].names
-                             if c not in {o.name for o in VOLUMES_OPERATIONS}}
+    rows: dict[str, list[Any]] = {c: [] for c in TABLES["volumes"].names
+                                  if c not in {o.name for o in VOLUMES_OPERATIONS}}
     for m_i, month in enumerate(months):
         w = _volume_weights(m_i, len(months), planted)
         total = 2_400_000 * (1 + 0.01 * m_i) * float(np.exp(rng.normal(0, 0.03)))
@@ -605,7 +605,7 @@ def _projects(volumes: pa.Table, months: list[str], planted: bool) -> pa.Table:
     end = (np.datetime64(months[-1], "M") + 4).astype("datetime64[D]") - 1
     n_months = len(months) - min(2, len(months) - 1) + 3
     frame = volumes.select(["month", "project_id", "cost"]).to_pandas()
-    rows: dict[str, list] = {c: [] for c in TABLES["projects"].names}
+    rows: dict[str, list[Any]] = {c: [] for c in TABLES["projects"].names}
     over = PLANTED_OPERATIONS["over_budget"]
     for project, (customer, queues) in PROJECTS.items():
         monthly = frame[frame["project_id"] == project].groupby("month")["cost"].sum()
@@ -622,7 +622,7 @@ def _rate_cards(months: list[str], planted: bool) -> pa.Table:
     """Hourly price of every BPO vendor and task type; the delivered saving's vendor has a
     cheaper card from its start, and the overbilling vendor's card drops (its invoices do
     not)."""
-    rows: dict[str, list] = {c: [] for c in TABLES["rate_cards"].names}
+    rows: dict[str, list[Any]] = {c: [] for c in TABLES["rate_cards"].names}
     first = str(np.datetime64(months[0], "D"))
 
     def add(vendor: str, task: str, price: float, start: str, end: str | None) -> None:
@@ -657,7 +657,7 @@ def _savings(volumes: pa.Table, months: list[str], planted: bool) -> pa.Table:
     times the cost per item before times the items after) and, planted, an initiative
     that saves nothing."""
     frame = volumes.select(["month", "site", "items_handled", "cost"]).to_pandas()
-    rows: dict[str, list] = {c: [] for c in TABLES["savings"].names}
+    rows: dict[str, list[Any]] = {c: [] for c in TABLES["savings"].names}
     done, missed = (PLANTED_OPERATIONS[k] for k in ("delivered_saving", "missed_saving"))
     for plan, scope, value in ((done, "vendor", done["vendor"]),
                                (missed, "site", missed["site"])):
@@ -666,7 +666,7 @@ def _savings(volumes: pa.Table, months: list[str], planted: bool) -> pa.Table:
         start = _month_at(months, plan["start_offset"])
         site = frame[frame["site"] == plan["site"]].groupby("month")[
             ["items_handled", "cost"]].sum()
-        share = plan.get("price_cut", plan.get("planned_share_of_cost"))
+        share = float(plan.get("price_cut", plan.get("planned_share_of_cost", 0.0)))
         before = site[site.index < start].iloc[-6:]
         if before.empty:  # too few months for a baseline
             continue
