@@ -142,7 +142,8 @@ def test_incremental_ingest_validates_only_the_changed_month(
     first = ingest(data, store)
     assert sorted(first.added) == sorted(
         [f"audits month={m}" for m in MONTHS]
-        + [f"{t} (all files)" for t in ("calibration", "volumes", "targets")])
+        + [f"{t} (all files)" for t in ("calibration", "volumes", "targets", "projects",
+                                        "rate_cards")])
     before = _units(store)
     with open_store(store) as opened:
         fingerprint = opened.fingerprint

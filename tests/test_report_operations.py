@@ -119,3 +119,24 @@ def test_without_the_optional_tables_each_section_names_its_file(built_without: 
         assert note in text, note
     assert not (built_without / "tables" / "mbr_project_burn.csv").exists()
     assert (built_without / "tables" / "mbr_weekly_trend.csv").exists()
+
+
+def test_cells_show_currency_and_no_negative_zero() -> None:
+    from qa_insights.reports.delivery import sla_shown
+    from qa_insights.reports.projects import billing_shown
+    bill = pd.DataFrame({"month": ["2026-10"], "vendor": ["a"], "task_type": ["t"],
+                         "unit": ["hour"], "units": [10.0], "unit_price": [2.0],
+                         "expected": [20.0], "invoiced": [19.999], "difference": [-0.001],
+                         "difference_pct": [-0.005], "status": ["matches card"],
+                         "currency": ["EUR"]})
+    shown = billing_shown(bill).iloc[0]
+    assert shown["difference"] == "EUR +0 (+0.0%)"
+    assert shown["unit_price"] == "EUR 2.0000" and shown["units"] == "10.0 hours"
+    sla = pd.DataFrame({"group": ["org"], "items_due": [10], "attainment": [0.9],
+                        "attainment_ci_low": [0.8], "attainment_ci_high": [0.95],
+                        "attainment_before": [0.9], "attainment_bound": [0.85],
+                        "backlog_end": [100.0], "backlog_change_pct": [-0.3],
+                        "sla_dropped": [False], "backlog_rose": [False]})
+    row = sla_shown(sla).iloc[0]
+    assert (row["group"], row["backlog"], row["verdict"]) == ("Organisation", "100 (+0%)",
+                                                               "usual")

@@ -53,7 +53,7 @@ def sla_shown(table: pd.DataFrame) -> pd.DataFrame:
                    for r in rows],
         "backlog": ["–" if np.isnan(r["backlog_end"]) else
                     f"{r['backlog_end']:,.0f}" + ("" if np.isnan(r["backlog_change_pct"]) else
-                                                 f" ({r['backlog_change_pct']:+.0f}%)")
+                                                 f" ({round(r['backlog_change_pct']) + 0:+d}%)")
                     for r in rows],
         "verdict": [_verdict(bool(r["sla_dropped"]), bool(r["backlog_rose"])) for r in rows]})
 

@@ -54,6 +54,7 @@ def money(currency: str, value: float, *, sign: bool = False, digits: int = 0) -
     """An amount with its currency (``–`` when missing)."""
     if _missing(value):
         return "–"
+    value = round(value, digits) + 0.0  # no "-0"
     return f"{currency} {value:{'+' if sign else ''},.{digits}f}"
 
 
