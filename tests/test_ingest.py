@@ -234,7 +234,7 @@ def test_other_format_version_is_refused_and_rebuilt(tmp_path: Path) -> None:
         open_store(store)
     result = ingest(data, store)
     assert result.rebuilt == "store format version 0 rebuilt as version 1"
-    assert len(result.added) == 4
+    assert len(result.added) == 6  # audits, calibration, volumes, targets, projects, rate_cards
     open_store(store).close()
 
 
