@@ -36,7 +36,8 @@ def test_fixed_sets_only_where_the_design_says() -> None:
                      ("audits", "dispute_status"), ("calibration", "rater_role"),
                      ("targets", "scope"), ("targets", "direction"), ("budgets", "scope"),
                      ("sites", "site_type"),
-                     ("events", "scope"), ("events", "kind")}
+                     ("events", "scope"), ("events", "kind"),
+                     ("rate_cards", "unit"), ("savings", "scope")}
 
 
 def test_personal_columns_are_marked() -> None:

@@ -142,7 +142,8 @@ def test_incremental_ingest_validates_only_the_changed_month(
     first = ingest(data, store)
     assert sorted(first.added) == sorted(
         [f"audits month={m}" for m in MONTHS]
-        + [f"{t} (all files)" for t in ("calibration", "volumes", "targets", "sites", "events")])
+        + [f"{t} (all files)" for t in ("calibration", "volumes", "targets", "sites", "events",
+                                        "projects", "rate_cards")])
     before = _units(store)
     with open_store(store) as opened:
         fingerprint = opened.fingerprint
@@ -233,7 +234,7 @@ def test_other_format_version_is_refused_and_rebuilt(tmp_path: Path) -> None:
         open_store(store)
     result = ingest(data, store)
     assert result.rebuilt == "store format version 0 rebuilt as version 2"
-    assert len(result.added) == 6  # audits, calibration, volumes, targets, sites, events
+    assert len(result.added) == 8  # audits, calibration, volumes, targets, sites, events, projects, rate_cards
     open_store(store).close()
 
 

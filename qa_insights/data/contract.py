@@ -21,8 +21,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
-__all__ = ["Column", "Table", "TABLES", "EVENT_KINDS", "NO_VIOLATION", "RATE_METRICS", "SEVERITY_WEIGHTS",
-           "is_rate_metric"]
+__all__ = ["Column", "Table", "TABLES", "EVENT_KINDS", "NO_VIOLATION", "RATE_METRICS",
+           "SEVERITY_WEIGHTS", "VOLUMES_OPERATIONS", "is_rate_metric"]
 
 ColumnType = Literal["string", "timestamp", "date", "month", "integer", "number"]
 
@@ -297,9 +297,90 @@ EVENTS = Table(
     ),
 )
 
+# --- Operations (issue 19): projects, rate cards, savings, delivery columns -----------
+# Optional tables and optional columns of audits and volumes; a data folder without them
+# builds every report as before.
+PROJECTS = Table(
+    name="projects",
+    description="Optional. One row per annotation project: dates and budget (project burn).",
+    key=("project_id",),
+    columns=(
+        Column("project_id", "string", True, "Project id, as on volumes and audits.", "P-ads"),
+        Column("customer", "string", False, "Product or customer the project serves.",
+               "ads_review"),
+        Column("task_type", "string", False, "Main task type of the project.", "image_label"),
+        Column("start_date", "date", True, "First day (YYYY-MM-DD).", "2026-01-01"),
+        Column("end_date", "date", True, "Last day (YYYY-MM-DD).", "2026-12-31"),
+        Column("budget", "number", True, "Budget for the whole project, in `currency`.",
+               "900000", min_value=0),
+        Column("currency", "string", True, "ISO 4217 code; the same as volumes.", "USD"),
+    ),
+)
+
+RATE_CARDS = Table(
+    name="rate_cards",
+    description="Optional. One row per vendor x task type x unit x period: the contracted "
+                "price (billing check).",
+    key=("vendor", "task_type", "unit", "valid_from"),
+    columns=(
+        Column("vendor", "string", True, "Vendor, as in the vendor scorecard.", "alpha"),
+        Column("task_type", "string", True, "Task type, as on volumes.", "image_label"),
+        Column("unit", "string", True, "What is billed: items handled or productive hours.",
+               "item", allowed=("item", "hour")),
+        Column("unit_price", "number", True, "Price of one unit, in `currency`.", "0.085",
+               min_value=0),
+        Column("currency", "string", True, "ISO 4217 code; the same as volumes.", "USD"),
+        Column("valid_from", "date", True, "First day the price applies.", "2026-01-01"),
+        Column("valid_to", "date", False, "Last day it applies; empty: open-ended.",
+               "2026-12-31"),
+    ),
+)
+
+SAVINGS = Table(
+    name="savings",
+    description="Optional. One row per cost-saving initiative (savings register).",
+    key=("initiative",),
+    columns=(
+        Column("initiative", "string", True, "Name of the initiative.", "spam auto-triage"),
+        Column("scope", "string", True, "Where the saving is made.", "queue",
+               allowed=("org", "site", "queue", "vendor")),
+        Column("scope_value", "string", False, "Site, queue or vendor; empty for org.", "spam"),
+        Column("start_month", "month", True, "First month the saving applies (YYYY-MM).",
+               "2026-06"),
+        Column("planned_monthly_saving", "number", True,
+               "Planned saving per month, in `currency`.", "12000", min_value=0),
+        Column("currency", "string", True, "ISO 4217 code; the same as volumes.", "USD"),
+    ),
+)
+
+#: Optional columns of ``volumes`` for projects, rate cards, delivery and staffing.
+VOLUMES_OPERATIONS: tuple[Column, ...] = (
+    Column("project_id", "string", False, "Annotation project of the row's work.", "P-ads"),
+    Column("task_type", "string", False, "Task type (billing check against rate cards).",
+           "image_label"),
+    Column("items_due", "integer", False, "Items whose SLA deadline fell in the month.",
+           "47000", min_value=0, max_value=1e12),
+    Column("items_within_sla", "integer", False, "Of those, items done within the SLA.",
+           "45600", min_value=0, max_value=1e12),
+    Column("backlog_end", "integer", False, "Items waiting at the end of the month.",
+           "3200", min_value=0, max_value=1e12),
+    Column("sla_hours", "number", False, "The SLA: hours allowed per item.", "24",
+           min_value=0, max_value=1e5),
+    Column("planned_productive_hours", "number", False,
+           "Staffing plan: productive hours planned for the month.", "1300",
+           min_value=0, max_value=1e9),
+)
+VOLUMES = Table(VOLUMES.name, VOLUMES.description, VOLUMES.columns + VOLUMES_OPERATIONS,
+                VOLUMES.key, VOLUMES.required_table)
+AUDITS = Table(AUDITS.name, AUDITS.description, AUDITS.columns + (
+    Column("project_id", "string", False, "Annotation project of the audited item.",
+           "P-ads"),), AUDITS.key, AUDITS.required_table)
+# --- end of operations ---------------------------------------------------------------
+
 #: Every contract table by name.
 TABLES: dict[str, Table] = {t.name: t for t in (AUDITS, CALIBRATION, VOLUMES, TARGETS,
-                                                BUDGETS, SITES, EVENTS)}
+                                                BUDGETS, SITES, EVENTS, PROJECTS,
+                                                RATE_CARDS, SAVINGS)}
 
 
 def markdown_table(table: Table) -> str:

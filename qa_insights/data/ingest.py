@@ -372,7 +372,9 @@ def _validate_unit(con: duckdb.DuckDBPyConnection, data_dir: Path, unit: Unit) -
     source = open_source(con, table, unit.kind, files)
     report = validate_table(con, source, None, sites=sites)
     key = [unit.table, unit.name]
-    clean_month, row_month = _CLEAN_MONTH[name], stage_month(table) or "CAST(NULL AS VARCHAR)"
+    # Tables without a month (projects, rate cards, savings) store NULL as their month.
+    clean_month = _CLEAN_MONTH.get(name, "NULL::VARCHAR")
+    row_month = stage_month(table) or "NULL::VARCHAR"
     con.execute(f"INSERT INTO st.{name} BY NAME SELECT *, {clean_month} AS _month, "
                 f"? AS _unit FROM {name}", [unit.name])
     con.execute(f"INSERT INTO st.quarantine_{name} BY NAME SELECT q.*, s._month, ? AS _unit "

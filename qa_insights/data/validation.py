@@ -187,13 +187,26 @@ def _row_checks(table: Table, types: dict[str, str],
                        ("target: a rate above 1; rates are fractions (a percentage such as "
                         "95.5 is written 0.955)")))
         checks.append((f"{rate} AND t_target < 0", "target: a rate below 0"))
-    if table.name in ("targets", "budgets", "events"):
-        levels = "site, queue or vendor" if table.name == "budgets" else "site, queue or market"
+    checks += _operations_checks(table)
+    if table.name in ("targets", "budgets", "events", "savings"):
+        levels = ("site, queue or market" if table.name in ("targets", "events")
+                  else "site, queue or vendor")
         checks.append(("t_scope = 'org' AND t_scope_value IS NOT NULL",
                        "scope_value: expected empty for scope 'org'"))
         checks.append(("t_scope <> 'org' AND t_scope_value IS NULL",
                        f"scope_value: expected a value for scope {levels}"))
     return checks
+
+
+def _operations_checks(table: Table) -> list[tuple[str, str]]:
+    """Consistency rules of the operations tables and columns (projects, rate cards, SLA)."""
+    rules = {
+        "volumes": [("t_items_within_sla > t_items_due",
+                     "items_within_sla: more than items_due")],
+        "projects": [("t_end_date < t_start_date", "end_date: before start_date")],
+        "rate_cards": [("t_valid_to < t_valid_from", "valid_to: before valid_from")],
+    }
+    return rules.get(table.name, [])
 
 
 def _derived_columns(table: Table) -> list[tuple[str, str, str]]:
