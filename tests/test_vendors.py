@@ -64,6 +64,22 @@ def test_site_vendors_from_store(small):
                                    "bpo_beta_bogota": "beta", "inhouse_dublin": IN_HOUSE}
 
 
+def test_the_sites_table_names_the_vendor_where_it_lists_one(small, tmp_path):
+    from qa_insights.data.opening import open_store
+
+    (tmp_path / "sites.csv").write_text(
+        "site,site_type,vendor\n"
+        "bpo_alpha_cebu,bpo,omega\n"        # a vendor the site's name does not tell
+        "bpo_beta_bogota,bpo,\n"            # listed without a vendor: the naming rule
+        "inhouse_dublin,in_house,in-house\n")
+    with open_store(tmp_path) as store:
+        assert site_vendors(store) == {"bpo_alpha_cebu": "omega", "bpo_alpha_manila": "alpha",
+                                       "bpo_beta_bogota": "beta", "inhouse_dublin": IN_HOUSE}
+        card = vendor_scorecard(store, M).set_index("vendor")
+    assert card.loc["omega", "sites"] == "bpo_alpha_cebu"
+    assert card.loc["alpha", "sites"] == "bpo_alpha_manila"
+
+
 def test_hand_computed_scorecard(small):
     card = vendor_scorecard(small, M).set_index("vendor")
     assert list(card.index) == [IN_HOUSE, "alpha", "beta"]

@@ -98,7 +98,8 @@ _BPO_NAME = re.compile(r"bpo_([A-Za-z0-9]+)_.+")
 
 
 def site_vendor(site: str, site_type: str | None = None) -> str:
-    """The vendor of a site, from its type and name (the rule until a sites table exists).
+    """The vendor of a site, from its type and name (the rule for a site the ``sites``
+    table does not list, or data without one).
 
     * ``site_type == "in_house"``: :data:`IN_HOUSE`;
     * a site named ``bpo_<vendor>_<city>``: ``<vendor>``;
@@ -121,8 +122,9 @@ def site_vendor(site: str, site_type: str | None = None) -> str:
 
 
 def site_vendors(store: Store) -> dict[str, str]:
-    """Site -> vendor for every site of the store's ``audits`` and ``volumes`` (by
-    :func:`site_vendor`).
+    """Site -> vendor for every site of the store's ``audits`` and ``volumes``: the
+    ``vendor`` of the ``sites`` reference table where it names one, else by
+    :func:`site_vendor`.
 
     Raises
     ------
@@ -141,7 +143,19 @@ def site_vendors(store: Store) -> dict[str, str]:
                          "expected one of in_house / bpo per site")
     known = dict(zip(types["site"], types["site_type"], strict=True))
     sites = store.query("SELECT DISTINCT site FROM volumes ORDER BY site")["site"]
-    return {s: site_vendor(s, known.get(s)) for s in sorted({*known, *sites})}
+    listed = _listed_vendors(store)
+    return {s: listed.get(s) or site_vendor(s, known.get(s)) for s in sorted({*known, *sites})}
+
+
+def _listed_vendors(store: Store) -> dict[str, str]:
+    """Site -> vendor from the ``sites`` reference table, where it has one (empty without
+    a sites table or its ``vendor`` column)."""
+    if not store.table_present("sites"):
+        return {}
+    if "vendor" not in store.query("SELECT * FROM sites LIMIT 0").columns:
+        return {}
+    rows = store.query("SELECT site, vendor FROM sites WHERE vendor IS NOT NULL")
+    return dict(zip(rows["site"].astype(str), rows["vendor"].astype(str), strict=True))
 
 
 def org_targets(targets: pd.DataFrame, month: str) -> dict[str, tuple[float, str]]:
