@@ -132,6 +132,21 @@ def test_weekly_trend_adds_up_to_the_months(sample_store) -> None:
     assert (weeks["handle_time_ci_low_s"] < weeks["handle_time_mean_s"]).all()
 
 
+def test_weekly_trend_of_one_site_is_that_sites_audits(sample_store) -> None:
+    site = "bpo_beta_cebu"
+    weeks = weekly_trend(sample_store, ["2026-09", "2026-10"],
+                         filters={"site": site, "month": "ignored: the months argument wins"})
+    raw = sample_store.query(
+        "SELECT date_trunc('week', audited_at)::DATE::VARCHAR AS week, is_error, handle_time_s "
+        "FROM audits WHERE month IN ('2026-09', '2026-10') AND site = ?", [site])
+    expected = raw.groupby("week").agg(n=("is_error", "size"), errors=("is_error", "sum"),
+                                       ht=("handle_time_s", "mean")).reset_index()
+    got = weeks.assign(week=weeks["week"].astype(str)).merge(expected, on="week")
+    assert len(got) == len(weeks) == len(expected)
+    assert (got["n_audits"] == got["n"]).all() and (got["n_errors"] == got["errors"]).all()
+    assert np.allclose(got["handle_time_mean_s"], got["ht"])
+
+
 def test_absent_columns_give_none(tmp_path: Path) -> None:
     from tests.fixtures_data import audit_row, write_audits
     write_audits(tmp_path, [audit_row()])

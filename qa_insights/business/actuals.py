@@ -42,7 +42,14 @@ from numpy.typing import ArrayLike
 from scipy import stats
 
 from qa_insights.data.columns import missing_columns
-from qa_insights.data.queries import DIMENSIONS, audit_counts, check_dimensions
+from qa_insights.data.queries import (
+    DIMENSIONS,
+    Filters,
+    audit_counts,
+    check_dimensions,
+    store_dimensions,
+    where_clause,
+)
 from qa_insights.stats.proportions import wilson_interval, z_value
 
 if TYPE_CHECKING:
@@ -200,7 +207,8 @@ def volume_totals(store: Store, by: Sequence[str] | str = ("site", "month"),
 def handle_time_stats(store: Store, by: Sequence[str] | str = ("site", "month"),
                       months: str | Sequence[str] | None = None,
                       percentiles: Sequence[float] = (0.5, 0.9),
-                      before: str | None = None) -> pd.DataFrame:
+                      before: str | None = None, *,
+                      filters: Filters | None = None) -> pd.DataFrame:
     """Handle time of the audited decisions per group: n, mean, sd and percentiles.
 
     Parameters
@@ -217,6 +225,8 @@ def handle_time_stats(store: Store, by: Sequence[str] | str = ("site", "month"),
     before : str, optional
         Keep audits with ``audited_at`` before this timestamp (``'YYYY-MM-DD'`` means
         that day's midnight UTC): month-to-date figures.
+    filters : mapping, optional
+        Dimension -> value(s) the audits must have (:func:`qa_insights.data.queries.where_clause`).
 
     Returns
     -------
@@ -236,6 +246,10 @@ def handle_time_stats(store: Store, by: Sequence[str] | str = ("site", "month"),
     if before is not None:
         where += " AND audited_at < CAST(? AS TIMESTAMP)"
         params.append(before)
+    scope, scope_params = where_clause(filters, store_dimensions(store))
+    if scope:
+        where += " AND " + scope.removeprefix(" WHERE ")
+        params += scope_params
     dims = "".join(f"{DIMENSIONS[d]} AS {d}, " for d in by)
     pct = "".join(f", PERCENTILE_CONT(?) WITHIN GROUP (ORDER BY handle_time_s) AS "
                   f"handle_time_p{_pct_name(p)}_s" for p in levels)

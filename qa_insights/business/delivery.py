@@ -39,6 +39,7 @@ from scipy import stats
 from qa_insights.business.actuals import handle_time_stats, mean_interval
 from qa_insights.business.costs import HOURS_PER_FTE
 from qa_insights.business.projects import records
+from qa_insights.data.queries import Filters
 from qa_insights.quality.metrics import quality_summary
 from qa_insights.stats.proportions import wilson_interval
 
@@ -197,8 +198,9 @@ def store_sla_by_month(store: Store, by: str | None = None) -> pd.DataFrame | No
 
 
 def weekly_trend(store: Store, months: Sequence[str], *, min_n: int = 30,
-                 **filters: Any) -> pd.DataFrame:
-    """Accuracy and mean handle time per ISO week of the audits of ``months``.
+                 filters: Filters | None = None) -> pd.DataFrame:
+    """Accuracy and mean handle time per ISO week of the audits of ``months`` (within
+    ``filters``: dimension -> value(s), e.g. a site).
 
     Returns
     -------
@@ -212,8 +214,11 @@ def weekly_trend(store: Store, months: Sequence[str], *, min_n: int = 30,
     >>> weekly_trend(store, ["2026-09", "2026-10"]).week.iloc[0]       # doctest: +SKIP
     '2026-08-31'
     """
-    quality = quality_summary(store, "week", min_n=min_n, **{**filters, "month": list(months)})
-    handle = handle_time_stats(store, ["week"], list(months), percentiles=(0.5,))
+    scope = {k: v for k, v in (filters or {}).items() if k != "month"}
+    quality = quality_summary(store, "week", min_n=min_n,
+                              filters={**scope, "month": list(months)})
+    handle = handle_time_stats(store, ["week"], list(months), percentiles=(0.5,),
+                               filters=scope)
     low, high = mean_interval(handle["handle_time_mean_s"].to_numpy(),
                               handle["handle_time_sd_s"].to_numpy(),
                               handle["n_handle_time"].to_numpy())
