@@ -501,8 +501,8 @@ def budget_claims(budget: pd.DataFrame, currency: str, month: str, scope_label: 
         n_over = int((own["status"] == "over budget").sum())
         text += (f" Of the {len(own)} sites with a target of their own, {n_over} "
                  f"{'was' if n_over == 1 else 'were'} over budget.")
-        clash = budget_consistency(budget, currency)
-        text += f" {clash}" if clash else ""
+        # Whether the sites' budgets add up to the organisation's is said under the budget
+        # table (budget_consistency), not in the summary: it is about the targets, not the month.
     numbers = {"currency": currency, "cost": float(r["cost"]), "budget": float(r["budget"]),
                "variance": float(r["variance"]), "variance_pct": float(r["variance_pct"]),
                "status": str(r["status"])}
