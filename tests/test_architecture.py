@@ -142,6 +142,7 @@ CROSS_CUTTING = {
     "test_packaging": "a wheel installs and builds elsewhere",
     "test_readme": "the README's code blocks run",
     "test_reliability": "the build's guarantees under faults",
+    "test_report_operations": "the MBR's projects, savings and delivery sections, built",
     "test_reproducible": "two builds give the same bytes",
     "test_require_peers": "no peer library or browser is skipped",
 }

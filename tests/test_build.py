@@ -176,8 +176,8 @@ def test_plan_makes_one_task_per_month_and_report_and_the_busiest_queues(tmp_pat
     assert demo.staging.parent == tmp_path / "out" / "2026-10" / ".staging"
     assert demo.staging.name.startswith("demo-")
     assert hate.parameters["scope"] == "queue" and hate.parameters["scope_value"] == "hate"
-    assert hate.title == "Deep Dive: hate" and hate.header["scope"] == "queue hate"
-    assert hate.header["title"] == "Deep Dive: hate" and hate.header["month"] == "2026-10"
+    assert hate.title == "Deep Dive: queue hate" and hate.header["scope"] == "queue hate"
+    assert hate.header["title"] == "Deep Dive: queue hate" and hate.header["month"] == "2026-10"
 
 
 def test_a_report_asked_for_by_name_gets_its_own_stem(tmp_path, data):

@@ -42,7 +42,8 @@ def test_console_script_and_sample_data(tmp_path: Path) -> None:
                              "--audits-per-month", "50"], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == [
-        "audits.csv", "calibration.csv", "events.csv", "sites.csv", "targets.csv", "volumes.csv"]
+        "audits.csv", "calibration.csv", "events.csv", "projects.csv", "rate_cards.csv",
+        "savings.csv", "sites.csv", "targets.csv", "volumes.csv"]
 
 
 def test_data_urls_reach_the_engine_intact(monkeypatch) -> None:

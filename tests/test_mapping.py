@@ -64,7 +64,7 @@ def write_mapping(folder: Path, mapping: dict) -> Path:
 def test_maestro_round_trip_gives_the_original_quality_summary(tmp_path, sample_audits):
     folder = tmp_path / "maestro"
     write_maestro_csv(sample_audits, folder / "maestro_audits.csv")
-    for table in ("calibration", "volumes", "targets", "sites", "projects", "rate_cards",
+    for table in ("calibration", "volumes", "targets", "sites", "events", "projects", "rate_cards",
                   "savings"):   # already in the contract's shape
         shutil.copy(SAMPLE / f"{table}.csv", folder)
     write_mapping(folder, maestro_mapping(sample_audits))

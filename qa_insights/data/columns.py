@@ -32,8 +32,8 @@ from typing import Any
 
 from qa_insights.data.contract import TABLES
 
-__all__ = ["DERIVED", "DISABLES", "ColumnCheck", "check_columns", "missing_columns", "read_header",
-           "repeated_names", "unavailable_reason"]
+__all__ = ["DERIVED", "DISABLES", "ColumnCheck", "check_columns", "missing_columns",
+           "nearest_contract_column", "read_header", "repeated_names", "unavailable_reason"]
 
 #: Optional contract column -> the metrics and analyses that need it (the reports use every
 #: one listed; a column not listed here is informational).
@@ -102,7 +102,7 @@ def check_columns(table: str, header: Sequence[str],
         if (name in contract or name.startswith("_") or name in DERIVED.get(table, ())
                 or name in dimensions):
             continue
-        check.unknown.append((name, _nearest(name, absent)))
+        check.unknown.append((name, nearest_contract_column(name, absent)))
     uses = DISABLES.get(table, {})
     for col in TABLES[table].columns:
         if not col.required and col.name not in present:
@@ -110,9 +110,17 @@ def check_columns(table: str, header: Sequence[str],
     return check
 
 
-def _nearest(name: str, absent: Sequence[str]) -> str | None:
+def nearest_contract_column(name: str, absent: Sequence[str]) -> str | None:
     """The absent contract name ``name`` most likely meant: equal up to case and spacing,
-    an abbreviation (``sev``), or a close spelling (``severty``)."""
+    an abbreviation (``sev``), or a close spelling (``severty``); None when none is close.
+
+    Examples
+    --------
+    >>> nearest_contract_column("severty", ["severity", "comment"])
+    'severity'
+    >>> nearest_contract_column("language", ["severity", "comment"]) is None
+    True
+    """
     norm = re.sub(r"[\s\-.]+", "_", name.strip().lower())
     for contract in absent:
         if norm == contract or (len(norm) >= 3 and contract.startswith(norm)):

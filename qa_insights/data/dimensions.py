@@ -98,7 +98,9 @@ def audit_extras(table: str, header: Iterable[str],
 
     Every extra column with a plain identifier name (a repeated one is ignored), plus
     those a source mapping declares under ``dimensions:`` (``declared``: name -> personal,
-    which also decides the personal flag). Contract and derived columns never are.
+    which also decides the personal flag). Contract and derived columns never are, nor is
+    a near miss of a contract column the header lacks (``severty`` when ``severity`` is
+    missing: validation says "did you mean", it does not slice by it).
 
     Examples
     --------
@@ -106,11 +108,17 @@ def audit_extras(table: str, header: Iterable[str],
     {'language': False, 'agent_id': True}
     >>> audit_extras("audits", ["lang"], {"lang": True})
     {'lang': True}
+    >>> audit_extras("audits", ["audit_id", "severty"])
+    {}
     """
+    from qa_insights.data.columns import nearest_contract_column
+
     contract = set(TABLES[table].names)
     names = list(header)
+    absent = [c for c in TABLES[table].names if c not in set(names)]
     found = {h: looks_personal(h) for h in dict.fromkeys(names)
-             if h not in contract and is_dimension_name(h) and names.count(h) == 1}
+             if h not in contract and is_dimension_name(h) and names.count(h) == 1
+             and nearest_contract_column(h, absent) is None}
     found.update({n: bool(p) or looks_personal(n) for n, p in (declared or {}).items()
                   if n not in contract})
     return found

@@ -220,8 +220,8 @@ def _view(spark: SparkSession, table: Table, path: str,
     cols = [(c.name, _SPARK_TYPES[c.type]) for c in table.columns]
     cols += list(_DERIVED.get(table.name, ()))
     frame = frame.select(*[F.col(n).cast(t).alias(n) for n, t in cols])
-    if months is not None:
-        dated = {"calibration": "session_date", "events": "date"}.get(table.name)
+    dated = {"calibration": "session_date", "events": "date"}.get(table.name)
+    if months is not None and (dated or "month" in table.names):  # sites, projects...: no month
         month = F.date_format(dated, "yyyy-MM") if dated else F.col("month")
         frame = frame.where(month.isin(months))
     return frame
