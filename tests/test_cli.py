@@ -43,7 +43,7 @@ def test_console_script_and_sample_data(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == [
         "audits.csv", "calibration.csv", "events.csv", "projects.csv", "rate_cards.csv",
-        "savings.csv", "sites.csv", "targets.csv", "volumes.csv"]
+        "sites.csv", "targets.csv", "volumes.csv"]  # two months: no saving started yet
 
 
 def test_data_urls_reach_the_engine_intact(monkeypatch) -> None:

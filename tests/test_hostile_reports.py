@@ -113,7 +113,8 @@ def test_hostile_build_completes_and_table_survives(hostile_all: dict) -> None:
     entries = manifest(hostile_all["out"], hostile_all["month"])["reports"]
     assert {e["status"] for e in entries.values()} == {"ok"}, {
         s: e["error"] for s, e in entries.items() if e["error"]}
-    rca = {e["parameters"]["scope_value"] for e in entries.values() if e["report"] == "rca"}
+    rca = {e["parameters"]["scope_value"] for e in entries.values()
+           if e["report"] == "rca" and e["parameters"]["scope"] == "queue"}
     assert rca == set(hostile_all["queues"])
     assert {"mqr", "mbr", "calibration"} <= {e["report"] for e in entries.values()}
     with open_store(hostile_all["data"]) as store:  # the table is intact and complete

@@ -264,7 +264,10 @@ def test_empty_month_report_says_so(hostile_build: dict, open_page: Any) -> None
 
 # --------------------------------------------------------------------------- links and index
 
-DEEP_DIVE_ACTION = re.compile(r" at (site|queue) (.+?) missed its target: .*?\(see its RCA deep dive\)")
+#: An action that sends a missed target's site or queue to its deep dive (one action: the
+#: match may not run on into the next action's "missed its target").
+DEEP_DIVE_ACTION = re.compile(r" at (site|queue) (\S+) missed its target:"
+                              r"(?:(?! missed its target).)*?\(see its RCA deep dive\)")
 
 
 def _hrefs(page: Any) -> list[str]:

@@ -235,7 +235,9 @@ def audit_counts_query(by: Sequence[str] | str, filters: Filters | None = None,
     by = check_dimensions(by, dimensions)
     where, params = where_clause(filters, dimensions)
     dims = [f"{dimensions[d]} AS {quote_ident(d)}" for d in by]
-    counts = ["COUNT(*) AS n_audits"] + [f"SUM(CASE WHEN {cond} THEN 1 ELSE 0 END) AS {name}"
+    # COUNT(*) FILTER, not SUM(CASE ... THEN 1 ELSE 0): DuckDB 2.0 summed the CASE in a
+    # one-byte integer on the sites join with a site the sites table lacks (184 became -72).
+    counts = ["COUNT(*) AS n_audits"] + [f"COUNT(*) FILTER (WHERE {cond}) AS {name}"
                                          for name, cond in _CONDITIONS.items()]
     sql = f"SELECT {', '.join(dims + counts)} FROM audits{where}"
     if by:

@@ -221,7 +221,7 @@ def _view(spark: SparkSession, table: Table, path: str,
     cols += list(_DERIVED.get(table.name, ()))
     frame = frame.select(*[F.col(n).cast(t).alias(n) for n, t in cols])
     dated = {"calibration": "session_date", "events": "date"}.get(table.name)
-    if months is not None and (dated or "month" in table.names):  # sites, projects...: no month
+    if months is not None and (dated or "month" in dict(cols)):  # sites, projects...: no month
         month = F.date_format(dated, "yyyy-MM") if dated else F.col("month")
         frame = frame.where(month.isin(months))
     return frame
