@@ -485,3 +485,28 @@ def test_an_index_that_cannot_be_written_stops_the_build_clearly(tmp_path, data,
                                          r"denied \(EACCES\)"):
         _build(data, notebooks, out, month="2026-10")
     assert (out / "2026-10" / "demo.html").is_file()  # the report itself was published
+
+
+def test_plan_allows_ten_minutes_a_cell_unless_told(tmp_path, data):
+    from qa_insights.data.opening import open_store
+
+    with open_store(data) as store:
+        (task,) = plan(store, ["2026-10"], [REGISTRY["demo"]], data_dir=data, out_dir=tmp_path,
+                       notebooks_dir=tmp_path)
+    assert task.execution_timeout == 600
+
+
+def test_data_changed_names_three_files_then_more(tmp_path):
+    from qa_insights.data.snapshot import data_snapshot
+    from qa_insights.reports.engine.build import _fail_if_data_changed
+
+    for i in range(5):
+        (tmp_path / f"part-{i}.csv").write_text("a\n1\n")
+    before = data_snapshot(tmp_path)
+    for i in range(5):
+        (tmp_path / f"part-{i}.csv").write_text("a\n1\n2\n")
+    result = TaskResult(task=None, status="ok", started_at="t")  # type: ignore[arg-type]
+    _fail_if_data_changed(result, before, tmp_path)
+    assert result.status == "failed" and result.error["ename"] == "DataChanged"
+    named = re.search(r"during the build \((.*)\)", result.error["evalue"]).group(1)
+    assert named.endswith(", ...") and named.count(".csv") == 3

@@ -118,7 +118,9 @@ def test_planted_clusters_are_named_by_their_planted_profile():
         assert c.names[members[0]] == expected
 
 
-@pytest.mark.parametrize("seed", range(20))
+# Seeds whose planted centres k-means recovers exactly (seed 0's two centres are too close
+# to tell apart, so its clusters are not the planted groups and there is no name to check).
+@pytest.mark.parametrize("seed", range(1, 21))
 def test_planted_dominant_type_is_the_first_word_of_the_name(seed):
     """Random planted centres (Dirichlet) over five categories: every recovered cluster's
     name starts with "high" or "low" and the category whose share sets its planted group
@@ -134,8 +136,7 @@ def test_planted_dominant_type_is_the_first_word_of_the_name(seed):
     profiles = pd.DataFrame(x, columns=cats)
     c = cluster_profiles(profiles, k_range=range(2, 7))
     assert c.names.is_unique and len(c.names) == c.k
-    if c.k != groups or adjusted_rand_score(truth, c.assignments) < 1.0:
-        pytest.skip("k-means did not recover the planted groups exactly")
+    assert c.k == groups and adjusted_rand_score(truth, c.assignments) == 1.0
     grand = x.mean(axis=0)
     words = {"false_positive": "false positives", "false_negative": "false negatives"}
     for group in range(groups):
