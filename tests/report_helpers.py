@@ -115,3 +115,23 @@ def pdf_pages(pdf: bytes) -> int:
     import re
 
     return len(re.findall(rb"/Type\s*/Page(?![A-Za-z])", pdf))
+
+
+def assert_xlsx_equals_csv(tables: Path, name: str) -> list[str]:
+    """``tables/<name>.xlsx`` has a data sheet and a README sheet, and its data sheet holds
+    the columns and numbers of ``tables/<name>.csv``; returns the numeric columns compared."""
+    import numpy as np
+    from openpyxl import load_workbook
+
+    wb = load_workbook(tables / f"{name}.xlsx")
+    assert wb.sheetnames == ["data", "README"], name
+    rows = list(wb["data"].iter_rows(values_only=True))
+    sheet = pd.DataFrame(rows[1:], columns=rows[0])
+    csv = pd.read_csv(tables / f"{name}.csv")
+    assert list(sheet.columns) == list(csv.columns), name
+    numeric = [c for c in csv.columns if pd.api.types.is_numeric_dtype(csv[c])
+               and not pd.api.types.is_bool_dtype(csv[c])]
+    np.testing.assert_allclose(sheet[numeric].astype(float).to_numpy(),
+                               csv[numeric].to_numpy(dtype=float), rtol=1e-11,
+                               equal_nan=True, err_msg=name)
+    return numeric

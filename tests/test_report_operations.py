@@ -23,6 +23,7 @@ from qa_insights.reports.engine.build import build
 from qa_insights.reports.projects import billing_sentences, burn_sentences
 from qa_insights.reports.savings import savings_sentences
 from tests.fixtures_data import SAMPLE
+from tests.report_helpers import assert_xlsx_equals_csv
 
 MONEY = ("mbr_project_burn", "mbr_cost_per_label", "mbr_billing_check", "mbr_savings")
 MONTH = "2026-10"
@@ -62,8 +63,6 @@ def _section(built: Path, start: str, end: str | None = None) -> str:
 
 @pytest.mark.slow
 def test_money_tables_equal_the_library_and_their_xlsx(built: Path) -> None:
-    from openpyxl import load_workbook
-
     tables = built / "tables"
     with open_store(SAMPLE) as store:
         expected = {"mbr_project_burn": store_project_burn(store, MONTH),
@@ -74,18 +73,7 @@ def test_money_tables_equal_the_library_and_their_xlsx(built: Path) -> None:
         pd.testing.assert_frame_equal(csv, frame.replace("", np.nan), check_dtype=False,
                                       rtol=1e-9)
     for name in MONEY:
-        wb = load_workbook(tables / f"{name}.xlsx")
-        assert wb.sheetnames == ["data", "README"], name
-        rows = list(wb["data"].iter_rows(values_only=True))
-        sheet = pd.DataFrame(rows[1:], columns=rows[0])
-        csv = pd.read_csv(tables / f"{name}.csv")
-        assert list(sheet.columns) == list(csv.columns), name
-        numeric = [c for c in csv.columns if pd.api.types.is_numeric_dtype(csv[c])
-                   and not pd.api.types.is_bool_dtype(csv[c])]
-        assert numeric, name
-        np.testing.assert_allclose(sheet[numeric].astype(float).to_numpy(),
-                                   csv[numeric].to_numpy(dtype=float), rtol=1e-11,
-                                   equal_nan=True, err_msg=name)
+        assert assert_xlsx_equals_csv(tables, name), name
 
 
 @pytest.mark.slow

@@ -18,6 +18,7 @@ from qa_insights.data.opening import open_store
 from qa_insights.reports.engine.build import build
 from qa_insights.reports.vendors import scorecard_shown, tradeoff_sentences
 from tests.fixtures_data import SAMPLE
+from tests.report_helpers import assert_xlsx_equals_csv
 
 
 def _card() -> pd.DataFrame:
@@ -96,24 +97,13 @@ MONEY_TABLES = ("mbr_budget_vs_actual", "cost_by_site", "mbr_cost_change", "mbr_
 
 @pytest.mark.slow
 def test_built_money_tables_travel_as_xlsx(built: Path) -> None:
-    from openpyxl import load_workbook
 
     tables = built / "tables"
     present = [name for name in MONEY_TABLES if (tables / f"{name}.csv").is_file()]
     assert {"cost_by_site", "vendor_scorecard", "mbr_cost_change", "mbr_budget_vs_actual"} \
         <= set(present)
     for name in present:
-        wb = load_workbook(tables / f"{name}.xlsx")
-        assert wb.sheetnames == ["data", "README"], name
-        rows = list(wb["data"].iter_rows(values_only=True))
-        sheet = pd.DataFrame(rows[1:], columns=rows[0])
-        csv = pd.read_csv(tables / f"{name}.csv")
-        assert list(sheet.columns) == list(csv.columns), name
-        numeric = [c for c in csv.columns if pd.api.types.is_numeric_dtype(csv[c])
-                   and not pd.api.types.is_bool_dtype(csv[c])]
-        np.testing.assert_allclose(sheet[numeric].astype(float).to_numpy(),
-                                   csv[numeric].to_numpy(dtype=float), rtol=1e-11,
-                                   equal_nan=True, err_msg=name)
+        assert_xlsx_equals_csv(tables, name)
 
 
 @pytest.mark.slow
