@@ -164,6 +164,6 @@ def test_findings_csv_holds_every_reports_claims_and_their_summaries(mqr: dict) 
     rca = others.report.iloc[0]
     assert rca.startswith("rca_")
     md = (folder / f"{rca}.summary.md").read_text(encoding="utf-8").splitlines()
-    assert md[2] == " ".join(others.sentence)
+    assert md[2] == " ".join(others[others.report == rca].sentence)
     soup = BeautifulSoup((folder / f"{rca}.html").read_text(encoding="utf-8"), "html.parser")
     assert soup.select_one(".qa-summary").get_text(strip=True) == md[2]
