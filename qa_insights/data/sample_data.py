@@ -563,7 +563,9 @@ def generate(out_dir: str | os.PathLike[str], *, months: int = 15, audits_per_mo
                                   out / f"calibration.{ext}", fmt)
     paths["targets"] = _write(_targets(month_list), out / f"targets.{ext}", fmt)
     paths["sites"] = _write(_sites(), out / f"sites.{ext}", fmt)
-    paths["events"] = _write(_events(month_list), out / f"events.{ext}", fmt)
+    events = _events(month_list)
+    if events.num_rows:  # a window before the first event has no events file (optional)
+        paths["events"] = _write(events, out / f"events.{ext}", fmt)
     paths.update(_write_operations(out, _volumes(rng, month_list, planted), month_list, seed,
                                    fmt, planted))
     return paths
