@@ -21,6 +21,7 @@ from qa_insights.data import ingest as ingest_module
 from qa_insights.data.contract import TABLES
 from qa_insights.data.errors import DataError
 from qa_insights.data.ingest import (
+    FORMAT_VERSION,
     STORE_IN_FOLDER,
     StaleStoreWarning,
     ingest,
@@ -229,11 +230,11 @@ def test_other_format_version_is_refused_and_rebuilt(tmp_path: Path) -> None:
     con = duckdb.connect(str(store))
     con.execute("UPDATE _store_meta SET value = '0' WHERE key = 'format_version'")
     con.close()
-    with pytest.raises(DataError, match="store format version 0; this qa-insights reads "
-                                        "version 2: run qa-insights ingest again"):
+    with pytest.raises(DataError, match=f"store format version 0; this qa-insights reads "
+                                        f"version {FORMAT_VERSION}: run qa-insights ingest"):
         open_store(store)
     result = ingest(data, store)
-    assert result.rebuilt == "store format version 0 rebuilt as version 2"
+    assert result.rebuilt == f"store format version 0 rebuilt as version {FORMAT_VERSION}"
     assert len(result.added) == 8  # audits, calibration, volumes, targets, sites, events, projects, rate_cards
     open_store(store).close()
 

@@ -149,8 +149,9 @@ def site_dimensions(con: duckdb.DuckDBPyConnection, sites: str = "sites",
 
 
 def join_sites(con: duckdb.DuckDBPyConnection, sites: Mapping[str, Dimension],
-               base: str = "audits_validated", sites_table: str = "sites") -> None:
-    """Define the view ``audits`` as ``base`` left-joined to the sites table by ``site``:
+               base: str = "audits_validated", sites_table: str = "sites",
+               view: str = "audits") -> None:
+    """Define the view ``view`` as ``base`` left-joined to the sites table by ``site``:
     every site attribute becomes a column; ``site_type`` comes from the audits, or from
     the sites table where the audits leave it empty.
 
@@ -165,7 +166,7 @@ def join_sites(con: duckdb.DuckDBPyConnection, sites: Mapping[str, Dimension],
         raise DataError(f"sites: column {clash[0]!r} is also a column of audits; rename one "
                         "of them (a site attribute joins the audits by site)")
     extra = "".join(f", s.{quote_ident(name)}" for name in sites)
-    con.execute(f"CREATE OR REPLACE VIEW audits AS SELECT a.* REPLACE "
+    con.execute(f"CREATE OR REPLACE VIEW {view} AS SELECT a.* REPLACE "
                 f"(coalesce(a.site_type, s.site_type) AS site_type){extra} "
                 f"FROM {base} AS a LEFT JOIN {sites_table} AS s ON s.site = a.site")
 

@@ -57,11 +57,13 @@ import duckdb
 
 from qa_insights.data.columns import DERIVED, read_header, repeated_names
 from qa_insights.data.contract import TABLES
-from qa_insights.data.dimensions import Dimension, audit_extras, extend_table
+from qa_insights.data.cube import CUBE_DIMENSIONS, CountsCube, cube_select
+from qa_insights.data.dimensions import Dimension, audit_extras, extend_table, join_sites
 from qa_insights.data.errors import DataError
 from qa_insights.data.mapping import find_mapping, load_mapping
 from qa_insights.data.months import check_month
 from qa_insights.data.normalise import normalise_folder
+from qa_insights.data.queries import COUNT_COLUMNS
 from qa_insights.data.sources import find_table_files, open_source
 from qa_insights.data.sql import quote_ident, scalar, sql_str
 from qa_insights.data.store import (
@@ -96,7 +98,7 @@ __all__ = [
 
 #: Version of the store layout; a store of another version is rebuilt by ``ingest`` and
 #: refused by :func:`open_ingested`.
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 
 #: Store formats: one DuckDB file, or a folder holding the clean hive-Parquet export (what
 #: the Spark engine reads) and the DuckDB store as :data:`STORE_IN_FOLDER`.
@@ -256,7 +258,9 @@ CREATE TABLE IF NOT EXISTS st._store_files (tbl VARCHAR, unit VARCHAR, path VARC
     size BIGINT, mtime_ns BIGINT);
 CREATE TABLE IF NOT EXISTS st._store_counts (tbl VARCHAR, unit VARCHAR, _month VARCHAR,
     outcome VARCHAR, reason VARCHAR, n BIGINT);
-"""
+CREATE TABLE IF NOT EXISTS st._audit_cube ({cube}, _month VARCHAR, _unit VARCHAR);
+""".format(cube=", ".join([*(f"{d} VARCHAR" for d in CUBE_DIMENSIONS),
+                           *(f"{c} BIGINT" for c in COUNT_COLUMNS)]))
 
 
 def _connect(tmpdir: str, db: Path, *, read_only: bool = False, memory_limit: str | None = None,
@@ -333,6 +337,8 @@ def _remove_units(con: duckdb.DuckDBPyConnection, units: Sequence[tuple[str, str
             con.execute(f"DELETE FROM st.{name} WHERE _unit = ?", [unit])
         for meta in ("_store_units", "_store_files", "_store_counts"):
             con.execute(f"DELETE FROM st.{meta} WHERE tbl = ? AND unit = ?", [table, unit])
+        if table == "audits":
+            con.execute("DELETE FROM st._audit_cube WHERE _unit = ?", [unit])
 
 
 def _create_tables(con: duckdb.DuckDBPyConnection) -> None:
@@ -389,6 +395,9 @@ def _validate_unit(con: duckdb.DuckDBPyConnection, data_dir: Path, unit: Unit) -
     con.execute(f"INSERT INTO st._store_counts SELECT ?, ?, {row_month}, 'duplicates', '', "
                 f"count(*) FROM stage_{name} WHERE _reason IS NOT NULL AND _reason NOT IN "
                 f"(SELECT reason FROM quarantine_{name}) GROUP BY ALL", key)
+    if name == "audits":  # the unit's counts cube (qa_insights.data.cube)
+        con.execute(f"INSERT INTO st._audit_cube BY NAME SELECT *, month AS _month, "
+                    f"? AS _unit FROM ({cube_select(name)})", [unit.name])
     con.execute("INSERT INTO st._store_units VALUES (?, ?, ?, ?, ?)",
                 [*key, unit.kind, unit.fingerprint, report.read])
     con.executemany("INSERT INTO st._store_files VALUES (?, ?, ?, ?, ?)",
@@ -708,6 +717,19 @@ def _ordered(con: duckdb.DuckDBPyConnection, local: str) -> str:
                                               *(n for n in last if n in names)])
 
 
+def _cube_view(con: duckdb.DuckDBPyConnection, where: str,
+               site_dims: dict[str, Dimension]) -> CountsCube:
+    """The view ``audit_cube``: the window's counts cube, with the site attributes joined
+    as the view ``audits`` has them."""
+    con.execute("CREATE VIEW audit_cube_window AS SELECT * EXCLUDE (_month, _unit) "
+                f"FROM st._audit_cube WHERE {where}")
+    if site_dims:
+        join_sites(con, site_dims, base="audit_cube_window", view="audit_cube")
+    else:
+        con.execute("CREATE VIEW audit_cube AS SELECT * FROM audit_cube_window")
+    return CountsCube("audit_cube", frozenset([*CUBE_DIMENSIONS, *site_dims]))
+
+
 def open_ingested(store: str | os.PathLike[str], *, months: Sequence[str] | None = None,
                   memory_limit: str | None = None, threads: int | None = None) -> DuckDBStore:
     """Open an ingested store read only, without validating: the month window's rows.
@@ -759,9 +781,12 @@ def open_ingested(store: str | os.PathLike[str], *, months: Sequence[str] | None
                   if months is None or u.name == _ALL or u.name[6:] in months}
         month_filter = "true" if months is None else (
             "(_month IS NULL OR _month IN (" + ", ".join(map(sql_str, months)) + "))")
+        audit_window = "false"
         for name in TABLES:
             units = [sql_str(u) for t, u in window if t == name]
             where = f"_unit IN ({', '.join(units)}) AND {month_filter}" if units else "false"
+            if name == "audits":
+                audit_window = where
             for local in (name, f"quarantine_{name}"):
                 con.execute(f"CREATE VIEW {local} AS SELECT {_ordered(con, local)} "
                             f"FROM st.{local} WHERE {where}")
@@ -774,7 +799,9 @@ def open_ingested(store: str | os.PathLike[str], *, months: Sequence[str] | None
         dims = {c: Dimension(c, "audits", personal) for c, personal in audit_extras(
             "audits", present, {k: v for k, v in declared.get("audits", {}).items()
                                 if k in present}).items()}
-        dims.update(attach_sites(con, validation.tables["sites"], declared.get("sites")))
+        site_dims = attach_sites(con, validation.tables["sites"], declared.get("sites"))
+        dims.update(site_dims)
+        cube = _cube_view(con, audit_window, site_dims)
         stale = _stale(con, stored)
     except BaseException:
         con.close()
@@ -787,4 +814,4 @@ def open_ingested(store: str | os.PathLike[str], *, months: Sequence[str] | None
                       StaleStoreWarning, stacklevel=2)
     return DuckDBStore(con=con, data_dir=store, validation=validation,
                        fingerprint=digest.hexdigest(), _tmpdir=tmpdir, stale=stale,
-                       dimensions=dims)
+                       dimensions=dims, counts_cube=cube)

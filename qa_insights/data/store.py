@@ -51,6 +51,7 @@ from qa_insights.data.sql import sql_str
 from qa_insights.data.validation import TableReport, create_empty_table, validate_table
 
 if TYPE_CHECKING:
+    from qa_insights.data.cube import CountsCube
     from qa_insights.data.normalise import Normalised
 
 __all__ = [
@@ -149,6 +150,10 @@ class DuckDBStore:
         Name -> :class:`~qa_insights.data.dimensions.Dimension`: the ``sites`` table's
         attributes joined to the audits and the custom dimensions (extra audit columns);
         usable in ``by=`` and ``filters=`` like the contract's.
+    counts_cube : CountsCube, optional
+        An ingested store's pre-aggregated counts (:mod:`qa_insights.data.cube`), which
+        :func:`~qa_insights.data.queries.audit_counts` reads when it holds every
+        dimension a query uses; None for a validated folder.
     """
 
     con: duckdb.DuckDBPyConnection
@@ -160,6 +165,7 @@ class DuckDBStore:
     _tmpdir: tempfile.TemporaryDirectory[str] | None = field(default=None, repr=False)
     stale: list[str] = field(default_factory=list)
     dimensions: dict[str, Dimension] = field(default_factory=dict)
+    counts_cube: CountsCube | None = None
 
     def query(self, sql: str, params: Sequence[object] | None = None) -> pd.DataFrame:
         """Run ``sql`` with ``params`` bound (``?`` placeholders) and return the result.
