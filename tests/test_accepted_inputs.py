@@ -55,6 +55,17 @@ def _plain_counts(folder: Path, months: tuple[str, ...] | None = None) -> pd.Dat
     return _counts(folder, None if months is None else list(months))
 
 
+def _notes_of_a_clean_copy(folder: Path, plain: Path) -> list[str]:
+    """Validation's notes on ``folder``, after checking that it quarantines nothing and
+    gives the plain layout's counts."""
+    with open_store(folder) as store:
+        counts = audit_counts(store, ["month"])
+        notes = store.validation.notes()
+        assert store.validation.clean
+    pd.testing.assert_frame_equal(counts, _plain_counts(plain))
+    return notes
+
+
 def _write_part(part: pd.DataFrame, path: Path, fmt: str) -> None:
     if fmt == "csv":
         part.to_csv(path, index=False)
@@ -113,12 +124,9 @@ def test_parts_lacking_optional_columns_are_unioned(plain: Path, tmp_path: Path,
 
 def test_a_part_lacking_one_optional_column_is_named(plain: Path, tmp_path: Path) -> None:
     _, old_part = _parts_oldest_lacking(_audits(plain), tmp_path, "parquet", ["comment"])
-    with open_store(tmp_path) as store:
-        notes = store.validation.notes()
-        split = audit_counts(store, ["month"])
-    assert notes == [(f"audits: {old_part} lacks column "
-                      "'comment' (given in other files): empty for that file's rows")]
-    pd.testing.assert_frame_equal(split, _plain_counts(plain))
+    assert _notes_of_a_clean_copy(tmp_path, plain) == [
+        f"audits: {old_part} lacks column 'comment' (given in other files): empty for that "
+        "file's rows"]
 
 
 def _partition_path(layout: str, month: str) -> str:
@@ -164,13 +172,9 @@ def test_hidden_folders_are_ignored_and_named(plain: Path, tmp_path: Path, hidde
     # A stale, non-identical copy: read as data it would double the audits and conflict.
     copy = audits.drop(columns="_month").assign(comment="stale copy")
     copy.to_csv(stale / "part-checkpoint.csv", index=False)
-    with open_store(tmp_path) as store:
-        counts = audit_counts(store, ["month"])
-        notes = store.validation.notes()
-        assert store.validation.clean
-    pd.testing.assert_frame_equal(counts, _plain_counts(plain))
     top = tmp_path / "audits" / hidden.split("/")[0]
-    assert notes == [f"audits: {top}: hidden, ignored (not read as data)"]
+    assert _notes_of_a_clean_copy(tmp_path, plain) == [
+        f"audits: {top}: hidden, ignored (not read as data)"]
 
 
 def test_boolean_parquet_handle_time_is_quarantined(plain: Path, tmp_path: Path) -> None:
@@ -473,12 +477,8 @@ def test_spreadsheet_headers_load_with_the_contract_columns(plain: Path, tmp_pat
             for line in lines[1:]]
         note = "column 2 has no name (a trailing comma?): ignored"
     (tmp_path / "audits.csv").write_text("\n".join(lines) + "\n")
-    with open_store(tmp_path) as store:
-        counts = audit_counts(store, ["month"])
-        notes = store.validation.notes()
-        assert store.validation.clean
-    pd.testing.assert_frame_equal(counts, _plain_counts(plain))
-    assert notes == [f"audits: {tmp_path / 'audits.csv'}: {note}"]
+    assert _notes_of_a_clean_copy(tmp_path, plain) == [
+        f"audits: {tmp_path / 'audits.csv'}: {note}"]
 
 
 @pytest.mark.parametrize("quarantined", [False, True])
