@@ -55,16 +55,45 @@ def _plain_counts(folder: Path, months: tuple[str, ...] | None = None) -> pd.Dat
     return _counts(folder, None if months is None else list(months))
 
 
-def test_parts_lacking_optional_columns_are_unioned(plain: Path, tmp_path: Path) -> None:
-    audits = _audits(plain)
+def _notes_of_a_clean_copy(folder: Path, plain: Path) -> list[str]:
+    """Validation's notes on ``folder``, after checking that it quarantines nothing and
+    gives the plain layout's counts."""
+    with open_store(folder) as store:
+        counts = audit_counts(store, ["month"])
+        notes = store.validation.notes()
+        assert store.validation.clean
+    pd.testing.assert_frame_equal(counts, _plain_counts(plain))
+    return notes
+
+
+def _write_part(part: pd.DataFrame, path: Path, fmt: str) -> None:
+    if fmt == "csv":
+        part.to_csv(path, index=False)
+    else:
+        part.to_parquet(path, index=False)
+
+
+def _parts_oldest_lacking(audits: pd.DataFrame, root: Path, fmt: str,
+                          lacking: list[str]) -> tuple[list[str], Path]:
+    """``root/audits/part-<month>.<fmt>``, a file per month of ``audits``, the oldest
+    without the columns ``lacking``; returns the months (oldest first) and that file."""
     months = sorted(audits["_month"].unique())
-    folder = tmp_path / "audits"
+    folder = root / "audits"
     folder.mkdir()
     for month, part in audits.groupby("_month"):
         part = part.drop(columns="_month")
-        if month == months[0]:  # the oldest export predates the optional columns
-            part = part.drop(columns=OPTIONAL)
-        part.to_csv(folder / f"part-{month}.csv", index=False)
+        if month == months[0]:
+            part = part.drop(columns=lacking)
+        _write_part(part, folder / f"part-{month}.{fmt}", fmt)
+    return months, folder / f"part-{months[0]}.{fmt}"
+
+
+@pytest.mark.parametrize("fmt", ["csv", "parquet"])
+def test_parts_lacking_optional_columns_are_unioned(plain: Path, tmp_path: Path,
+                                                    fmt: str) -> None:
+    audits = _audits(plain)
+    # The oldest export predates the optional columns.
+    months, old_part = _parts_oldest_lacking(audits, tmp_path, fmt, OPTIONAL)
 
     with open_store(tmp_path) as store:
         split = audit_counts(store, ["month"]).set_index("month")
@@ -88,27 +117,16 @@ def test_parts_lacking_optional_columns_are_unioned(plain: Path, tmp_path: Path)
     assert split.loc[months[0], "n_critical"] == 0
     assert split.loc[months[0], "n_errors"] == whole.loc[months[0], "n_errors"] + overturned
     assert split.loc[months[0], "n_audits"] == whole.loc[months[0], "n_audits"]
-    assert notes == [(f"audits: {folder / f'part-{months[0]}.csv'} lacks columns "
+    assert notes == [(f"audits: {old_part} lacks columns "
                       "'error_reason', 'severity', 'handle_time_s', 'dispute_status', "
                       "'comment' (given in other files): empty for that file's rows")]
 
 
-def test_parquet_parts_lacking_optional_columns_are_named(plain: Path, tmp_path: Path) -> None:
-    audits = _audits(plain)
-    months = sorted(audits["_month"].unique())
-    folder = tmp_path / "audits"
-    folder.mkdir()
-    for month, part in audits.groupby("_month"):
-        part = part.drop(columns="_month")
-        if month == months[0]:
-            part = part.drop(columns=["comment"])
-        part.to_parquet(folder / f"part-{month}.parquet", index=False)
-    with open_store(tmp_path) as store:
-        notes = store.validation.notes()
-        split = audit_counts(store, ["month"])
-    assert notes == [(f"audits: {folder / f'part-{months[0]}.parquet'} lacks column "
-                      "'comment' (given in other files): empty for that file's rows")]
-    pd.testing.assert_frame_equal(split, _plain_counts(plain))
+def test_a_part_lacking_one_optional_column_is_named(plain: Path, tmp_path: Path) -> None:
+    _, old_part = _parts_oldest_lacking(_audits(plain), tmp_path, "parquet", ["comment"])
+    assert _notes_of_a_clean_copy(tmp_path, plain) == [
+        f"audits: {old_part} lacks column 'comment' (given in other files): empty for that "
+        "file's rows"]
 
 
 def _partition_path(layout: str, month: str) -> str:
@@ -124,11 +142,7 @@ def _write_layout(audits: pd.DataFrame, folder: Path, layout: str, fmt: str) -> 
     for month, part in audits.groupby("_month"):
         path = folder / "audits" / f"{_partition_path(layout, month)}.{fmt}"
         path.parent.mkdir(parents=True, exist_ok=True)
-        part = part.drop(columns="_month")
-        if fmt == "csv":
-            part.to_csv(path, index=False)
-        else:
-            part.to_parquet(path, index=False)
+        _write_part(part.drop(columns="_month"), path, fmt)
 
 
 @pytest.mark.parametrize("fmt", ["csv", "parquet"])
@@ -158,13 +172,9 @@ def test_hidden_folders_are_ignored_and_named(plain: Path, tmp_path: Path, hidde
     # A stale, non-identical copy: read as data it would double the audits and conflict.
     copy = audits.drop(columns="_month").assign(comment="stale copy")
     copy.to_csv(stale / "part-checkpoint.csv", index=False)
-    with open_store(tmp_path) as store:
-        counts = audit_counts(store, ["month"])
-        notes = store.validation.notes()
-        assert store.validation.clean
-    pd.testing.assert_frame_equal(counts, _plain_counts(plain))
     top = tmp_path / "audits" / hidden.split("/")[0]
-    assert notes == [f"audits: {top}: hidden, ignored (not read as data)"]
+    assert _notes_of_a_clean_copy(tmp_path, plain) == [
+        f"audits: {top}: hidden, ignored (not read as data)"]
 
 
 def test_boolean_parquet_handle_time_is_quarantined(plain: Path, tmp_path: Path) -> None:
@@ -467,12 +477,8 @@ def test_spreadsheet_headers_load_with_the_contract_columns(plain: Path, tmp_pat
             for line in lines[1:]]
         note = "column 2 has no name (a trailing comma?): ignored"
     (tmp_path / "audits.csv").write_text("\n".join(lines) + "\n")
-    with open_store(tmp_path) as store:
-        counts = audit_counts(store, ["month"])
-        notes = store.validation.notes()
-        assert store.validation.clean
-    pd.testing.assert_frame_equal(counts, _plain_counts(plain))
-    assert notes == [f"audits: {tmp_path / 'audits.csv'}: {note}"]
+    assert _notes_of_a_clean_copy(tmp_path, plain) == [
+        f"audits: {tmp_path / 'audits.csv'}: {note}"]
 
 
 @pytest.mark.parametrize("quarantined", [False, True])

@@ -21,7 +21,8 @@ from qa_insights.business.delivery import (
     weekly_trend,
 )
 from qa_insights.data.opening import open_store
-from qa_insights.data.sample_data import PLANTED_OPERATIONS, generate
+from qa_insights.data.sample_data import generate
+from qa_insights.data.sample_operations import PLANTED_OPERATIONS
 
 
 def test_sla_by_month_hand_case() -> None:

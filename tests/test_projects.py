@@ -22,7 +22,8 @@ from qa_insights.business.projects import (
     store_project_quality,
 )
 from qa_insights.data.opening import open_store
-from qa_insights.data.sample_data import PLANTED_OPERATIONS, generate
+from qa_insights.data.sample_data import generate
+from qa_insights.data.sample_operations import PLANTED_OPERATIONS
 from tests.fixtures_data import SAMPLE, audit_row, write_audits
 
 

@@ -18,7 +18,7 @@ from qa_insights.business.projects import store_billing_check, store_project_bur
 from qa_insights.business.savings import store_savings
 from qa_insights.data.contract import VOLUMES_OPERATIONS
 from qa_insights.data.opening import open_store
-from qa_insights.data.sample_data import PLANTED_OPERATIONS
+from qa_insights.data.sample_operations import PLANTED_OPERATIONS
 from qa_insights.reports.engine.build import build
 from qa_insights.reports.projects import billing_sentences, burn_sentences
 from qa_insights.reports.savings import savings_sentences

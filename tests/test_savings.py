@@ -10,7 +10,7 @@ import pytest
 from scipy import stats
 
 from qa_insights.business.savings import realised_saving, savings_register, store_savings
-from qa_insights.data.sample_data import PLANTED_OPERATIONS
+from qa_insights.data.sample_operations import PLANTED_OPERATIONS
 
 
 def test_hand_case() -> None:

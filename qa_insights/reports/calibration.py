@@ -242,25 +242,47 @@ def _rate(value: float, low: float, high: float, n: int) -> str:
     return f"{_coef(value, low, high, True)} of {count(int(n))}"
 
 
+def _alignment_columns(frame: pd.DataFrame, n_clean: pd.Series) -> dict[str, list[str]]:
+    """The ``accuracy``, ``under`` and ``over`` cells of a rater or site row: each rate with
+    its interval, under-enforcement over ``n_violation`` (violating items) and
+    over-enforcement over ``n_clean`` (clean items).
+
+    Examples
+    --------
+    >>> row = pd.DataFrame({"accuracy": [0.9], "accuracy_ci_low": [0.8],
+    ...     "accuracy_ci_high": [0.95], "under_enforcement_rate": [0.25],
+    ...     "under_ci_low": [0.05], "under_ci_high": [0.6], "n_violation": [4],
+    ...     "over_enforcement_rate": [np.nan], "over_ci_low": [np.nan],
+    ...     "over_ci_high": [np.nan]})
+    >>> _alignment_columns(row, pd.Series([0]))
+    {'accuracy': ['90.0% (80.0–95.0%)'], 'under': ['25.0% (5.0–60.0%) of 4'], 'over': ['–']}
+    """
+    return {
+        "accuracy": [_coef(v, lo, hi, True) for v, lo, hi in
+                     zip(frame["accuracy"], frame["accuracy_ci_low"], frame["accuracy_ci_high"])],
+        "under": [_rate(v, lo, hi, n) for v, lo, hi, n in
+                  zip(frame["under_enforcement_rate"], frame["under_ci_low"],
+                      frame["under_ci_high"], frame["n_violation"])],
+        "over": [_rate(v, lo, hi, n) for v, lo, hi, n in
+                 zip(frame["over_enforcement_rate"], frame["over_ci_low"],
+                     frame["over_ci_high"], n_clean)],
+    }
+
+
 def raters_shown(table: pd.DataFrame) -> pd.DataFrame:
     """Readable rows of :func:`rater_table`: rater, role, site, items, accuracy,
     under- and over-enforcement with their exact intervals at the flag level
     (``ci_level``), kappa vs gold, leaning and flag."""
-    n_clean = table["n_items"] - table["n_violation"]
+    alignment = _alignment_columns(table, table["n_items"] - table["n_violation"])
     return pd.DataFrame({
         "rater_id": table["rater_id"].astype(str),
         "rater_role": table["rater_role"].astype(str),
         "site": table["site"].astype(str),
         "n_items": table["n_items"],
-        "accuracy": [_coef(v, lo, hi, True) for v, lo, hi in
-                     zip(table["accuracy"], table["accuracy_ci_low"], table["accuracy_ci_high"])],
+        "accuracy": alignment["accuracy"],
         "kappa": [_MISSING if np.isnan(v) else f"{v:.2f}" for v in table["kappa_vs_gold"]],
-        "under": [_rate(v, lo, hi, n) for v, lo, hi, n in
-                  zip(table["under_enforcement_rate"], table["under_ci_low"],
-                      table["under_ci_high"], table["n_violation"])],
-        "over": [_rate(v, lo, hi, n) for v, lo, hi, n in
-                 zip(table["over_enforcement_rate"], table["over_ci_low"],
-                     table["over_ci_high"], n_clean)],
+        "under": alignment["under"],
+        "over": alignment["over"],
         "leaning": table["leaning"].astype(str),
         "flag": table["flag_reason"].fillna("").astype(str),
     })
@@ -329,19 +351,12 @@ def site_alignment(comparison: pd.DataFrame, *, min_accuracy: float = 0.8,
 
 def site_alignment_shown(sites: pd.DataFrame) -> pd.DataFrame:
     """Readable rows of :func:`site_alignment` (intervals at its ``ci_level``)."""
-    n_clean = sites["n_ratings"] - sites["n_violation"]
+    alignment = _alignment_columns(sites, sites["n_ratings"] - sites["n_violation"])
     return pd.DataFrame({
         "site": sites["site"].astype(str),
         "n_raters": sites["n_raters"],
         "n_ratings": sites["n_ratings"],
-        "accuracy": [_coef(v, lo, hi, True) for v, lo, hi in
-                     zip(sites["accuracy"], sites["accuracy_ci_low"], sites["accuracy_ci_high"])],
-        "under": [_rate(v, lo, hi, n) for v, lo, hi, n in
-                  zip(sites["under_enforcement_rate"], sites["under_ci_low"],
-                      sites["under_ci_high"], sites["n_violation"])],
-        "over": [_rate(v, lo, hi, n) for v, lo, hi, n in
-                 zip(sites["over_enforcement_rate"], sites["over_ci_low"],
-                     sites["over_ci_high"], n_clean)],
+        **alignment,
         "leaning": sites["leaning"].astype(str),
     })
 
