@@ -130,12 +130,13 @@ def hypothesis_shown(tests: pd.DataFrame) -> pd.DataFrame:
 
 def _bound(value: float) -> str:
     """An interval bound in points, signed, with as many decimals (one to four) as it takes
-    not to round a non-zero bound to 0: "+0.04", never "0.0" for a bound that excludes 0.
+    not to round a non-zero bound to 0: "+0.04", never "0.0" for a bound that excludes 0;
+    a bound closer to 0 than that (an exact interval ending at 0) reads "−<0.0001".
 
     Examples
     --------
-    >>> _bound(2.14), _bound(0.04), _bound(-0.004), _bound(0.0)
-    ('+2.1', '+0.04', '−0.004', '0.0')
+    >>> _bound(2.14), _bound(0.04), _bound(-0.004), _bound(0.0), _bound(-5e-324)
+    ('+2.1', '+0.04', '−0.004', '0.0', '−<0.0001')
     """
     from qa_insights.present.display import number
 
@@ -143,7 +144,7 @@ def _bound(value: float) -> str:
         text = number(value, digits, sign=True)
         if value == 0 or text.lstrip("+−").strip("0.") != "":
             return text
-    return text
+    return ("−" if value < 0 else "+") + "<0.0001"
 
 
 def _level(level: float) -> str:
