@@ -98,19 +98,22 @@ def test_cost_change_percent_is_undefined_without_cost_before():
 
 
 def test_cheaper_but_worse_uses_alpha_five_percent_by_default():
+    from statsmodels.stats.multitest import multipletests
     from statsmodels.stats.proportion import proportions_ztest
 
     from qa_insights.business.costs import cost_quality_tradeoff
     e = pd.DataFrame({"site": ["in", "bpo"], "month": "2026-10", "items_handled": [1000, 1000],
-                      "cost": [900.0, 250.0], "n_audits": [400, 400], "n_errors": [8, 16],
+                      "cost": [900.0, 250.0], "n_audits": [400, 400], "n_errors": [8, 19],
                       "productive_hours": 1.0, "headcount": 1.0, "n_critical": 0,
                       "n_handle_time": 0, "handle_time_total_s": 0.0})
-    p = proportions_ztest([16, 8], [400, 400])[1]
-    assert 0.05 < p < 0.1
+    p = proportions_ztest([19, 8], [400, 400])[1]
+    adjusted = multipletests([p, p], method="holm")[1].max()   # both sites are tested
+    assert 0.05 < adjusted < 0.1       # flagged at 10%, not at the default 5%
     default = cost_quality_tradeoff(economics_ratios(e)).set_index("site")
     assert default.loc["bpo", "p_value"] == pytest.approx(p, rel=1e-9)
+    assert default.loc["bpo", "p_adjusted"] == pytest.approx(adjusted, rel=1e-9)
     assert not default["cheaper_but_worse"].any()
-    loose = cost_quality_tradeoff(economics_ratios(e), alpha=0.2).set_index("site")
+    loose = cost_quality_tradeoff(economics_ratios(e), alpha=0.1).set_index("site")
     assert loose["cheaper_but_worse"].to_dict() == {"bpo": True, "in": False}
 
 
