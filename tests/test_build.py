@@ -1,5 +1,6 @@
 """The build driver on its own (reports/engine/build.py): checks before any kernel starts,
-month choice, planning, incremental skips, the lock, data changing mid-build and the
+month choice, planning, incremental skips, the lock, data changing mid-build, the data
+folder passed on (relative or a URL), the PDF step (with a stand-in Chromium) and the
 command line's output. Report runs are replaced by a stand-in that writes the files a
 notebook run leaves, so these tests need no kernel (fast enough for mutation testing)."""
 
