@@ -1,5 +1,6 @@
 """The build driver on its own (reports/engine/build.py): checks before any kernel starts,
-month choice, planning, incremental skips, the lock, data changing mid-build and the
+month choice, planning, incremental skips, the lock, data changing mid-build, the data
+folder passed on (relative or a URL), the PDF step (with a stand-in Chromium) and the
 command line's output. Report runs are replaced by a stand-in that writes the files a
 notebook run leaves, so these tests need no kernel (fast enough for mutation testing)."""
 
@@ -510,3 +511,145 @@ def test_data_changed_names_three_files_then_more(tmp_path):
     assert result.status == "failed" and result.error["ename"] == "DataChanged"
     named = re.search(r"during the build \((.*)\)", result.error["evalue"]).group(1)
     assert named.endswith(", ...") and named.count(".csv") == 3
+
+
+# --------------------------------------------------------------------------- data folder
+
+def test_a_relative_data_folder_reaches_the_reports_as_an_absolute_path(tmp_path, data,
+                                                                        notebooks, runner,
+                                                                        monkeypatch):
+    monkeypatch.chdir(tmp_path)  # the report kernels run elsewhere: "data" would not resolve
+    _build(Path("data"), notebooks, tmp_path / "out", month="2026-10")
+    (task,) = runner.ran
+    assert task.parameters["data_dir"] == str(data.resolve())
+
+
+def test_a_url_data_folder_is_passed_on_as_it_is(tmp_path, data, notebooks, runner,
+                                                 monkeypatch):
+    from qa_insights.data import engine
+    from qa_insights.data.opening import open_store
+
+    opened: list[object] = []
+
+    def open_url(data_dir, *, engine=None):  # a remote store, served here by the local data
+        opened.append(data_dir)
+        return open_store(data)
+
+    monkeypatch.setattr(engine, "open_engine", open_url)
+    url = "s3a://bucket/qa/clean"
+    summary = _build(url, notebooks, tmp_path / "out", month="2026-10")  # type: ignore[arg-type]
+    assert opened == [url]
+    assert [t.parameters["data_dir"] for t in runner.ran] == [url]
+    assert summary.exit_code == 0
+
+
+def test_jobs_are_one_when_the_cores_cannot_be_counted(tmp_path, data, notebooks, runner,
+                                                       monkeypatch):
+    import os
+
+    monkeypatch.setattr(os, "cpu_count", lambda: None)
+    build(data_dir=data, out_dir=tmp_path / "out", notebooks_dir=notebooks, registry=REGISTRY,
+          reports="demo", month="2026-10", progress=False)
+    assert runner.jobs == [1]
+
+
+# --------------------------------------------------------------------------- PDF step
+
+#: A stand-in Chromium: writes a "PDF" naming the page it printed to --print-to-pdf=<file>.
+FAKE_CHROMIUM = """#!/bin/sh
+for a in "$@"; do
+  case "$a" in --print-to-pdf=*) out="${a#--print-to-pdf=}";; file://*) page="$a";; esac
+done
+printf '%%PDF-1.4 %s' "$page" > "$out"
+"""
+
+
+@pytest.fixture
+def chromium(tmp_path, monkeypatch) -> Path:
+    from qa_insights.reports.engine.pdf import CHROMIUM_ENV
+
+    script = tmp_path / "fake-chromium"
+    script.write_text(FAKE_CHROMIUM)
+    script.chmod(0o755)
+    monkeypatch.setenv(CHROMIUM_ENV, str(script))
+    return script
+
+
+def _printed_from_its_html(pdf: Path) -> bool:
+    """Whether ``pdf`` is the stand-in's print of the HTML beside it."""
+    return pdf.read_bytes() == b"%PDF-1.4 " + pdf.with_suffix(".html").resolve().as_uri().encode()
+
+
+def test_pdf_prints_each_report_then_only_those_without_an_up_to_date_pdf(
+        tmp_path, data, notebooks, runner, chromium):
+    out = tmp_path / "out"
+    month = out / "2026-10"
+    stems = ["demo", "dive_hate", "dive_spam", "dive_abuse"]
+    first = _build(data, notebooks, out, month="2026-10", reports="demo,dive", pdf=True)
+    assert first.pdfs == [month / f"{s}.pdf" for s in stems] and first.pdf_errors == []
+    assert all(_printed_from_its_html(p) for p in first.pdfs) and first.exit_code == 0
+    again = _build(data, notebooks, out, month="2026-10", reports="demo,dive", pdf=True)
+    assert len(again.skipped) == 4 and again.pdfs == []  # unchanged and printed: nothing
+    (month / "dive_spam.pdf").unlink()
+    import os
+
+    os.utime(month / "dive_hate.pdf", ns=(0, 0))  # older than its HTML
+    third = _build(data, notebooks, out, month="2026-10", reports="demo,dive", pdf=True)
+    assert len(third.skipped) == 4
+    assert third.pdfs == [month / "dive_hate.pdf", month / "dive_spam.pdf"]
+    assert all(_printed_from_its_html(month / f"{s}.pdf") for s in stems)
+
+
+def test_pdf_leaves_a_failed_report_alone(tmp_path, data, notebooks, monkeypatch, chromium):
+    out = tmp_path / "out"
+    monkeypatch.setattr(build_module, "run_tasks", FakeRunner())
+    _build(data, notebooks, out, month="2026-10", reports="demo,dive")  # no PDFs yet
+
+    def fail_hate(tasks, jobs, on_result, *, progress=True):
+        for task in tasks:
+            FakeRunner("failed" if task.stem == "dive_hate" else "ok")([task], jobs, on_result)
+
+    monkeypatch.setattr(build_module, "run_tasks", fail_hate)
+    summary = _build(data, notebooks, out, month="2026-10", reports="demo,dive", force=True,
+                     pdf=True)
+    assert [r.task.stem for r in summary.failed] == ["dive_hate"]
+    month = out / "2026-10"
+    assert summary.pdfs == [month / f"{s}.pdf" for s in ("demo", "dive_spam", "dive_abuse")]
+    assert (month / "dive_hate.html").is_file() and not (month / "dive_hate.pdf").exists()
+
+
+def test_without_pdf_a_pdf_older_than_its_rebuilt_html_is_removed(tmp_path, data, notebooks,
+                                                                   runner, chromium):
+    import os
+
+    out = tmp_path / "out"
+    month = out / "2026-10"
+    _build(data, notebooks, out, month="2026-10", reports="demo,dive", pdf=True)
+    os.utime(month / "demo.pdf", ns=(0, 0))
+    future = 2 ** 62
+    os.utime(month / "dive_hate.pdf", ns=(future, future))  # newer than any rebuild
+    plain = _build(data, notebooks, out, month="2026-10", reports="demo,dive", force=True)
+    assert plain.pdfs == [] and plain.exit_code == 0
+    assert not (month / "demo.pdf").exists()
+    assert (month / "dive_hate.pdf").is_file()
+    assert (month / "demo.html").is_file()
+
+
+def test_a_pdf_that_cannot_be_printed_fails_the_build_and_is_said(tmp_path, data, notebooks,
+                                                                  monkeypatch, capsys):
+    from qa_insights.reports.engine.pdf import CHROMIUM_ENV
+
+    broken = tmp_path / "broken-chromium"
+    broken.write_text("#!/bin/sh\necho 'GPU process gone' >&2\nexit 3\n")
+    broken.chmod(0o755)
+    monkeypatch.setenv(CHROMIUM_ENV, str(broken))
+    monkeypatch.setattr(build_module, "run_tasks", FakeRunner())
+    monkeypatch.setattr(build_module, "REPORTS", REGISTRY)
+    monkeypatch.setattr(build_module, "NOTEBOOKS_DIR", notebooks)
+    out = tmp_path / "out"
+    assert build_cli(_args(data, out, pdf=True)) == 1
+    printed = capsys.readouterr()
+    assert ("error: PDF not written: demo.html: Chromium wrote no PDF (exit code 3: GPU "
+            "process gone)") in printed.err
+    assert (out / "2026-10" / "demo.html").is_file()
+    assert not (out / "2026-10" / "demo.pdf").exists()

@@ -307,3 +307,32 @@ def test_allocation_from_volume_rows_by_audits(small):
         pytest.approx({"qa_team": 6_000.0, "tooling": 400.0})
     hate = both.set_index(["pool", "site", "queue"]).loc[("tooling", "inhouse_x", "hate")]
     assert hate["allocated_cost"] == pytest.approx(400 * 10_000 / 200_000)
+
+
+# ------------------------------------------------------------------ defaults
+
+
+def test_cost_by_site_prices_no_rework_unless_given(small):
+    items, cost, n, err = 100_000, 20_000.0, 200, 20          # bpo_y, by hand
+    plain = _site(cost_by_site(small, OCT), "bpo_y")
+    assert plain["cost_of_errors"] == pytest.approx(items * err / n * (cost / items))
+    priced = _site(cost_by_site(small, OCT, rework_cost_per_error=3.0), "bpo_y")
+    assert priced["cost_of_errors"] == pytest.approx(items * err / n * (cost / items + 3.0))
+
+
+def test_cost_tradeoff_flags_at_five_percent_by_default(tmp_path):
+    from statsmodels.stats.multitest import multipletests
+
+    store = write_folder(
+        tmp_path,
+        audits=[audits(OCT, "in", "spam", 400, 8), audits(OCT, "bpo", "spam", 400, 19)],
+        volumes=[volume(OCT, "in", "spam", 1_000, 900.0), volume(OCT, "bpo", "spam", 1_000, 250.0)])
+    with store:
+        p = proportions_ztest([19, 8], [400, 400])[1]
+        adjusted = multipletests([p, p], method="holm")[1].max()
+        assert 0.05 < adjusted < 0.1       # flagged at 10%, not at the default 5%
+        default = cost_tradeoff(store, OCT).set_index("site")
+        loose = cost_tradeoff(store, OCT, alpha=0.1).set_index("site")
+    assert default.loc["bpo", "p_adjusted"] == pytest.approx(adjusted, rel=1e-9)
+    assert not default["cheaper_but_worse"].any()
+    assert loose["cheaper_but_worse"].to_dict() == {"bpo": True, "in": False}

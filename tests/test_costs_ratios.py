@@ -98,19 +98,22 @@ def test_cost_change_percent_is_undefined_without_cost_before():
 
 
 def test_cheaper_but_worse_uses_alpha_five_percent_by_default():
+    from statsmodels.stats.multitest import multipletests
     from statsmodels.stats.proportion import proportions_ztest
 
     from qa_insights.business.costs import cost_quality_tradeoff
     e = pd.DataFrame({"site": ["in", "bpo"], "month": "2026-10", "items_handled": [1000, 1000],
-                      "cost": [900.0, 250.0], "n_audits": [400, 400], "n_errors": [8, 16],
+                      "cost": [900.0, 250.0], "n_audits": [400, 400], "n_errors": [8, 19],
                       "productive_hours": 1.0, "headcount": 1.0, "n_critical": 0,
                       "n_handle_time": 0, "handle_time_total_s": 0.0})
-    p = proportions_ztest([16, 8], [400, 400])[1]
-    assert 0.05 < p < 0.1
+    p = proportions_ztest([19, 8], [400, 400])[1]
+    adjusted = multipletests([p, p], method="holm")[1].max()   # both sites are tested
+    assert 0.05 < adjusted < 0.1       # flagged at 10%, not at the default 5%
     default = cost_quality_tradeoff(economics_ratios(e)).set_index("site")
     assert default.loc["bpo", "p_value"] == pytest.approx(p, rel=1e-9)
+    assert default.loc["bpo", "p_adjusted"] == pytest.approx(adjusted, rel=1e-9)
     assert not default["cheaper_but_worse"].any()
-    loose = cost_quality_tradeoff(economics_ratios(e), alpha=0.2).set_index("site")
+    loose = cost_quality_tradeoff(economics_ratios(e), alpha=0.1).set_index("site")
     assert loose["cheaper_but_worse"].to_dict() == {"bpo": True, "in": False}
 
 
@@ -180,3 +183,40 @@ def test_a_site_with_volumes_but_no_audits_has_zero_audits(tmp_path):
     assert np.isnan(u.loc["b", "error_rate"])
     assert u.loc["b", "cost_per_item"] == pytest.approx(0.4)
     assert u.loc["a", "n_audits"] == 100 and u.loc["a", "error_rate"] == pytest.approx(0.05)
+
+
+def test_cost_without_items_names_that_segment_whatever_the_order():
+    from qa_insights.business.costs import decompose_cost_change
+    for rows in ({"a_in": (100.0, 90.0), "z_bpo": (0.0, 10.0)},
+                 {"z_bpo": (0.0, 10.0), "a_in": (100.0, 90.0)}):
+        with pytest.raises(ValueError, match=r"before: segment \['z_bpo'\] has cost but no"):
+            decompose_cost_change(_cost_frame(rows), _cost_frame({"a_in": (100.0, 90.0)}))
+
+
+def test_cost_change_table_points_are_of_the_cost_before():
+    from qa_insights.business.costs import cost_change_table, decompose_cost_change
+    b = _cost_frame({"in": (100.0, 90.0), "bpo_a": (200.0, 50.0), "bpo_b": (100.0, 30.0)})
+    a = _cost_frame({"in": (120.0, 100.0), "bpo_a": (150.0, 40.0), "bpo_b": (230.0, 60.0)})
+    t = cost_change_table(decompose_cost_change(b, a)).set_index("component")
+    assert t.loc["cost before", "amount"] == 170.0 and t.loc["cost after", "amount"] == 200.0
+    np.testing.assert_allclose(t["pts"], 100 * t["amount"] / 170.0, rtol=1e-12)
+    assert t.loc[["volume", "mix", "unit cost"], "amount"].sum() == pytest.approx(30.0)
+
+
+def test_cost_change_table_has_no_points_without_cost_before():
+    from qa_insights.business.costs import cost_change_table, decompose_cost_change
+    t = cost_change_table(decompose_cost_change(_cost_frame({"in": (100.0, 0.0)}),
+                                                _cost_frame({"in": (100.0, 50.0)})))
+    assert t["amount"].iloc[[0, -1]].tolist() == [0.0, 50.0]
+    assert t["pts"].isna().all()
+
+
+def test_an_org_budget_takes_the_org_target_not_a_sites():
+    from qa_insights.business.costs import budget_from_targets
+    e = pd.DataFrame({"month": ["2026-09", "2026-10"], "items_handled": [2000, 1000]})
+    t = pd.DataFrame({"metric": "cost_per_item", "scope": ["site", "org", "org"],
+                      "scope_value": ["bpo", "", ""], "month": ["2026-10", "2026-10", "2026-09"],
+                      "target": [0.25, 0.30, 0.40], "direction": "lower_is_better"})
+    b = budget_from_targets(e, t)
+    assert b["budget"].tolist() == pytest.approx([0.40 * 2000, 0.30 * 1000])
+    assert set(b["budget_basis"]) == {"cost_per_item target (org)"}
