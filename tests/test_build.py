@@ -387,7 +387,8 @@ def test_a_missing_month_lists_a_long_history_as_a_range(tmp_path, notebooks, ru
 def test_a_store_older_than_its_data_is_refused(tmp_path, data, notebooks, runner):
     import warnings
 
-    from qa_insights.data.ingest import StaleStoreWarning, ingest
+    from qa_insights.data.ingest import ingest
+    from qa_insights.data.ingested import StaleStoreWarning
 
     store = tmp_path / "store.duckdb"
     ingest(data, store)
@@ -452,7 +453,8 @@ def test_the_command_line_builds_for_managers_unless_asked(tmp_path, data, noteb
 def test_a_stale_store_names_at_most_five_changes(tmp_path, notebooks, runner):
     import warnings
 
-    from qa_insights.data.ingest import StaleStoreWarning, ingest
+    from qa_insights.data.ingest import ingest
+    from qa_insights.data.ingested import StaleStoreWarning
 
     months = [f"2026-{m:02d}" for m in range(1, 8)]
     data = tmp_path / "parts"

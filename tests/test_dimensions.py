@@ -11,7 +11,8 @@ import pandas as pd
 import pytest
 
 from qa_insights.data.errors import DataError
-from qa_insights.data.ingest import ingest, open_ingested
+from qa_insights.data.ingest import ingest
+from qa_insights.data.ingested import open_ingested
 from qa_insights.data.opening import open_store
 from qa_insights.data.queries import audit_counts
 from qa_insights.quality.metrics import quality_summary

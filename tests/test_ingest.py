@@ -20,16 +20,11 @@ from qa_insights.cli import main
 from qa_insights.data import ingest as ingest_module
 from qa_insights.data.contract import TABLES
 from qa_insights.data.errors import DataError
-from qa_insights.data.ingest import (
-    FORMAT_VERSION,
-    STORE_IN_FOLDER,
-    StaleStoreWarning,
-    ingest,
-    is_ingested,
-    open_ingested,
-)
+from qa_insights.data.ingest import ingest
+from qa_insights.data.ingested import StaleStoreWarning, open_ingested
 from qa_insights.data.opening import open_store
 from qa_insights.data.sample_data import generate
+from qa_insights.data.store_units import FORMAT_VERSION, STORE_IN_FOLDER, is_ingested
 from qa_insights.quality.metrics import quality_summary
 
 MONTHS = ["2026-07", "2026-08", "2026-09", "2026-10"]
@@ -381,7 +376,7 @@ def test_builds_from_the_store_equal_the_build_from_raw_and_run_in_parallel(
 
 def test_notebooks_opened_by_hand_use_the_store_only_while_it_is_current(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from qa_insights.data.ingest import is_current
+    from qa_insights.data.ingested import is_current
     from qa_insights.reports.engine.notebook import DATA_ENV, INGESTED_STORE, default_data_dir
 
     monkeypatch.delenv(DATA_ENV, raising=False)

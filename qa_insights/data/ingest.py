@@ -9,7 +9,8 @@ month folders) and keeps in one DuckDB file:
 * the validation counts per unit, month and reason, so the counts of a month window are
   the ones validating the window's files gives;
 * each unit's input files (relative path, size, modification time) and fingerprint
-  (SHA-256 of the paths and bytes), the source folder and :data:`FORMAT_VERSION`.
+  (SHA-256 of the paths and bytes), the source folder and the format version;
+* each month's counts cube (:mod:`qa_insights.data.cube`).
 
 A second ingest validates only new units and units whose files changed (size or time
 differ, then the fingerprint too); a unit whose files disappeared is removed and
@@ -17,9 +18,8 @@ reported. The ingest writes a copy of the store and renames it over the old one,
 reader (a report kernel) sees the old store or the new one, never a half-ingested month,
 and a failed or killed ingest leaves the previous store as it was.
 
-:func:`open_ingested`, which :func:`qa_insights.data.opening.open_store` calls for a store,
-opens it read only without validating anything, and warns (:class:`StaleStoreWarning`)
-when the source folder changed after the ingest.
+:mod:`qa_insights.data.ingested` reads a store (read only, nothing validated again);
+:mod:`qa_insights.data.store_units` holds the layout both share (units, format version).
 
 A store validates month folder by month folder, so a key (``audit_id``) found in two month
 folders is an error here (a full validation would collapse or quarantine it), and a key
@@ -31,8 +31,6 @@ Examples
 >>> result = ingest("data_samples", "reports/.store.duckdb")     # doctest: +SKIP
 >>> result.added[:1]                                             # doctest: +SKIP
 ['audits (all files)']
->>> with open_ingested("reports/.store.duckdb", months=["2026-10"]) as store:  # doctest: +SKIP
-...     store.query("SELECT count(*) AS n FROM audits")
 """
 
 from __future__ import annotations
@@ -41,13 +39,10 @@ import contextlib
 import dataclasses
 import datetime as dt
 import fcntl
-import hashlib
 import json
 import os
-import re
 import shutil
 import tempfile
-import warnings
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -55,61 +50,43 @@ from typing import cast
 
 import duckdb
 
-from qa_insights.data.columns import DERIVED, read_header, repeated_names
+from qa_insights.data.columns import read_header, repeated_names
 from qa_insights.data.contract import TABLES
-from qa_insights.data.cube import CUBE_DIMENSIONS, CountsCube, cube_select
-from qa_insights.data.dimensions import Dimension, audit_extras, extend_table, join_sites
+from qa_insights.data.cube import CUBE_DIMENSIONS, cube_select
+from qa_insights.data.dimensions import audit_extras, extend_table
 from qa_insights.data.errors import DataError
+from qa_insights.data.ingested import open_ingested
 from qa_insights.data.mapping import find_mapping, load_mapping
-from qa_insights.data.months import check_month
 from qa_insights.data.normalise import normalise_folder
 from qa_insights.data.queries import COUNT_COLUMNS
-from qa_insights.data.sources import find_table_files, open_source
-from qa_insights.data.sql import quote_ident, scalar, sql_str
+from qa_insights.data.sources import open_source
+from qa_insights.data.sql import quote_ident, scalar
 from qa_insights.data.store import (
     CLEAN_MANIFEST,
-    DuckDBStore,
-    Validation,
-    attach_sites,
-    configure,
     fingerprint_files,
 )
+from qa_insights.data.store_units import (
+    FORMAT_VERSION,
+    STORE_IN_FOLDER,
+    Unit,
+    connect_store,
+    format_version,
+    is_ingested,
+    scan_units,
+    stored_units,
+)
 from qa_insights.data.validation import (
-    TableReport,
     create_empty_table,
     stage_month,
     validate_table,
 )
 
-__all__ = [
-    "FORMATS",
-    "FORMAT_VERSION",
-    "STORE_IN_FOLDER",
-    "IngestResult",
-    "StaleStoreWarning",
-    "Unit",
-    "ingest",
-    "ingest_cli",
-    "is_current",
-    "is_ingested",
-    "open_ingested",
-    "scan_units",
-]
+__all__ = ["FORMATS", "IngestResult", "ingest", "ingest_cli"]
 
-#: Version of the store layout; a store of another version is rebuilt by ``ingest`` and
-#: refused by :func:`open_ingested`.
-FORMAT_VERSION = 3
 
 #: Store formats: one DuckDB file, or a folder holding the clean hive-Parquet export (what
 #: the Spark engine reads) and the DuckDB store as :data:`STORE_IN_FOLDER`.
 FORMATS: tuple[str, ...] = ("duckdb", "parquet")
-
-#: The DuckDB store inside a Parquet store folder.
-STORE_IN_FOLDER = ".qa_insights_store.duckdb"
-
-_ALL = "*"  # the unit of a table's files outside month folders
-_PARTITION = re.compile(r"month=(.*)")
-_MAGIC = b"DUCK"  # bytes 8-11 of a DuckDB database file
 
 #: Month of a clean row (columns as in the clean tables).
 _CLEAN_MONTH = {"audits": "month", "calibration": "strftime(session_date, '%Y-%m')",
@@ -118,28 +95,8 @@ _CLEAN_MONTH = {"audits": "month", "calibration": "strftime(session_date, '%Y-%m
                 "events": "strftime(date, '%Y-%m')"}
 
 
-class StaleStoreWarning(UserWarning):
-    """The source folder of an ingested store changed after the ingest."""
 
 
-@dataclass
-class Unit:
-    """What one validation pass reads: a table's files of one month folder (``name``
-    ``month=YYYY-MM``) or its files outside month folders (``name`` ``*``).
-
-    ``files`` holds ``(relative path, size, mtime_ns)`` per file, sorted.
-    """
-
-    table: str
-    name: str
-    kind: str
-    files: list[tuple[str, int, int]]
-    fingerprint: str = ""
-
-    @property
-    def label(self) -> str:
-        """``table month=YYYY-MM`` or ``table (all files)``, for messages."""
-        return f"{self.table} {'(all files)' if self.name == _ALL else self.name}"
 
 
 @dataclass
@@ -159,93 +116,12 @@ class IngestResult:
         return bool(self.added or self.changed or self.removed)
 
 
-def _unit_name(relative: Path) -> str:
-    """The unit of a file: its last ``month=...`` folder (as :func:`window_files` sees it)."""
-    parts = [m.group(1) for part in relative.parts[:-1] if (m := _PARTITION.fullmatch(part))]
-    return f"month={parts[-1]}" if parts else _ALL
 
 
-def scan_units(data_dir: Path) -> dict[tuple[str, str], Unit]:
-    """The units of ``data_dir`` with their files' sizes and times (no file is read).
-
-    Raises
-    ------
-    DataError
-        Missing folder or required table, a table given twice or in mixed formats.
-
-    Examples
-    --------
-    >>> sorted(scan_units(Path("data_samples")))                     # doctest: +SKIP
-    [('audits', '*'), ('calibration', '*'), ('targets', '*'), ('volumes', '*')]
-    """
-    if not data_dir.is_dir():
-        raise DataError(f"{data_dir}: data folder not found")
-    units: dict[tuple[str, str], Unit] = {}
-    for name, table in TABLES.items():
-        kind, files = find_table_files(data_dir, name)
-        if table.required_table and not files:
-            raise DataError(f"{data_dir}: required table '{name}' not found: expected "
-                            f"{name}.csv, {name}.parquet or a folder {name}/")
-        for path in files:
-            relative = path.relative_to(data_dir)
-            stat = path.stat()
-            unit = units.setdefault((name, _unit_name(relative)),
-                                    Unit(name, _unit_name(relative), kind or "", []))
-            unit.files.append((relative.as_posix(), stat.st_size, stat.st_mtime_ns))
-    for unit in units.values():
-        unit.files.sort()
-    return units
 
 
-def is_ingested(path: str | os.PathLike[str]) -> bool:
-    """Whether ``path`` is a store written by :func:`ingest` (a DuckDB file, or a folder
-    holding :data:`STORE_IN_FOLDER`).
-
-    Examples
-    --------
-    >>> is_ingested("data_samples")
-    False
-    """
-    path = Path(path)
-    if path.is_dir():
-        path = path / STORE_IN_FOLDER
-    try:
-        with open(path, "rb") as fh:
-            return fh.read(12)[8:12] == _MAGIC
-    except OSError:
-        return False
 
 
-def is_current(store: str | os.PathLike[str], source: str | os.PathLike[str]) -> bool:
-    """Whether ``store`` is an ingested store of this format version, ingested from the
-    folder ``source``, and no file of ``source`` changed since (what
-    :func:`open_ingested` would warn about); opening it then gives what validating
-    ``source`` gives.
-
-    Examples
-    --------
-    >>> is_current("reports/no-such-store.duckdb", "data_samples")
-    False
-    """
-    store = Path(store)
-    db = store / STORE_IN_FOLDER if store.is_dir() else store
-    if not is_ingested(db):
-        return False
-    with tempfile.TemporaryDirectory(prefix="qa-insights-") as tmpdir:
-        try:
-            con = _connect(tmpdir, db, read_only=True)
-        except duckdb.Error:  # e.g. being replaced by an ingest right now
-            return False
-        try:
-            rows = con.execute("SELECT value FROM st._store_meta WHERE key = 'source'"
-                               ).fetchall()
-            return (_format_version(con, db) == FORMAT_VERSION and bool(rows)
-                    and Path(rows[0][0]) == Path(source).resolve()
-                    and not _stale(con, _stored_units(con)))
-        except (duckdb.Error, DataError):
-            return False
-        finally:
-            con.close()
 
 
 # --------------------------------------------------------------------------- writing
@@ -263,39 +139,10 @@ CREATE TABLE IF NOT EXISTS st._audit_cube ({cube}, _month VARCHAR, _unit VARCHAR
                            *(f"{c} BIGINT" for c in COUNT_COLUMNS)]))
 
 
-def _connect(tmpdir: str, db: Path, *, read_only: bool = False, memory_limit: str | None = None,
-             threads: int | None = None) -> duckdb.DuckDBPyConnection:
-    """An in-memory connection (the work space) with the store ``db`` attached as ``st``."""
-    con = duckdb.connect()
-    try:
-        configure(con, tmpdir, memory_limit=memory_limit, threads=threads)
-        con.execute(f"ATTACH {sql_str(str(db))} AS st" + (" (READ_ONLY)" if read_only else ""))
-    except BaseException:
-        con.close()
-        raise
-    return con
 
 
-def _format_version(con: duckdb.DuckDBPyConnection, db: Path) -> int | None:
-    """The store's format version; :class:`DataError` for a DuckDB file that is no store."""
-    tables = {r[0] for r in con.execute("SELECT table_name FROM duckdb_tables() "
-                                        "WHERE database_name = 'st'").fetchall()}
-    if "_store_meta" not in tables:
-        raise DataError(f"{db}: a DuckDB file but not a qa-insights store (no _store_meta); "
-                        "give another --store path")
-    rows = con.execute("SELECT value FROM st._store_meta WHERE key = 'format_version'"
-                       ).fetchall()
-    return int(rows[0][0]) if rows else None
 
 
-def _stored_units(con: duckdb.DuckDBPyConnection) -> dict[tuple[str, str], Unit]:
-    units = {(t, u): Unit(t, u, kind, [], fp) for t, u, kind, fp in con.execute(
-        "SELECT tbl, unit, kind, fingerprint FROM st._store_units").fetchall()}
-    for t, u, path, size, mtime in con.execute(
-            "SELECT tbl, unit, path, size, mtime_ns FROM st._store_files "
-            "ORDER BY path").fetchall():
-        units[t, u].files.append((path, size, mtime))
-    return units
 
 
 def _read_state(db: Path, tmpdir: str) -> tuple[dict[tuple[str, str], Unit], str]:
@@ -305,12 +152,12 @@ def _read_state(db: Path, tmpdir: str) -> tuple[dict[tuple[str, str], Unit], str
     if not is_ingested(db):
         raise DataError(f"{db}: exists and is not a qa-insights store; give another --store "
                         "path (an ingest never overwrites other files)")
-    con = _connect(tmpdir, db, read_only=True)
+    con = connect_store(tmpdir, db, read_only=True)
     try:
-        version = _format_version(con, db)
+        version = format_version(con, db)
         if version != FORMAT_VERSION:
             return {}, f"store format version {version} rebuilt as version {FORMAT_VERSION}"
-        return _stored_units(con), ""
+        return stored_units(con), ""
     finally:
         con.close()
 
@@ -445,7 +292,7 @@ def _write_store(tmp: Path, data_dir: Path, work: str, validate: Sequence[Unit],
     One connection does it all when one unit changed (the usual monthly re-ingest: each
     connection attaches the store again); with several, each further unit gets a fresh
     work space, so the memory of the one before is freed."""
-    con = _connect(work, tmp, memory_limit=memory_limit, threads=threads)
+    con = connect_store(work, tmp, memory_limit=memory_limit, threads=threads)
     try:
         con.execute(_SCHEMA)
         _create_tables(con)
@@ -453,7 +300,7 @@ def _write_store(tmp: Path, data_dir: Path, work: str, validate: Sequence[Unit],
         for i, unit in enumerate(validate):
             if i:
                 con.close()
-                con = _connect(work, tmp, memory_limit=memory_limit, threads=threads)
+                con = connect_store(work, tmp, memory_limit=memory_limit, threads=threads)
             _validate_unit(con, data_dir, unit)
         _check_nonempty(con, data_dir)
         _check_keys_across_units(con, data_dir, [(u.table, u.name) for u in validate])
@@ -468,7 +315,7 @@ def _write_store(tmp: Path, data_dir: Path, work: str, validate: Sequence[Unit],
 
 def _refresh_times(tmp: Path, work: str, units: Sequence[Unit]) -> None:
     """Record the new sizes and times of units whose bytes did not change."""
-    con = _connect(work, tmp)
+    con = connect_store(work, tmp)
     try:
         for unit in units:
             con.execute("DELETE FROM st._store_files WHERE tbl = ? AND unit = ?",
@@ -663,155 +510,11 @@ def ingest_cli(data_dir: str | os.PathLike[str], store: str | os.PathLike[str], 
 
 # --------------------------------------------------------------------------- reading
 
-def _stale(con: duckdb.DuckDBPyConnection, stored: dict[tuple[str, str], Unit]) -> list[str]:
-    """What changed in the source folder since the ingest (empty when it is gone)."""
-    rows = con.execute("SELECT value FROM st._store_meta WHERE key = 'source'").fetchall()
-    source = Path(rows[0][0]) if rows else None
-    if source is None or not source.is_dir():
-        return []
-    try:
-        now = scan_units(source)
-    except DataError as exc:
-        return [f"the source folder no longer reads ({exc})"]
-    changes = [f"{u.label} changed" for k, u in now.items()
-               if k in stored and stored[k].files != u.files]
-    changes += [f"{u.label} is new" for k, u in now.items() if k not in stored]
-    changes += [f"{u.label} was removed" for k, u in stored.items() if k not in now]
-    return changes
 
 
-def _window_validation(con: duckdb.DuckDBPyConnection, units: dict[tuple[str, str], Unit],
-                       reads: dict[tuple[str, str], int], month_filter: str) -> Validation:
-    """The counts validating the window's files would give (see :func:`open_store`)."""
-    tables = {}
-    counts = con.execute(
-        "SELECT tbl, unit, outcome, reason, sum(n) FROM st._store_counts "
-        f"WHERE {month_filter} GROUP BY ALL").fetchall()
-    for name in TABLES:
-        mine = [k for k in units if k[0] == name]
-        files = sorted((f[0] for k in mine for f in units[k].files), key=Path)
-        report = TableReport(name, files, read=sum(reads[k] for k in mine))
-        for table, unit, outcome, reason, n in counts:
-            if table != name or (table, unit) not in units:
-                continue
-            if outcome == "loaded":
-                report.loaded += int(n)
-            elif outcome == "duplicates":
-                report.duplicates += int(n)
-            else:
-                report.quarantined[reason] = report.quarantined.get(reason, 0) + int(n)
-        report.outside_window = (report.read - report.loaded - report.duplicates
-                                 - report.quarantined_total)
-        tables[name] = report
-    return Validation(tables)
 
 
-def _ordered(con: duckdb.DuckDBPyConnection, local: str) -> str:
-    """The columns of ``st.<local>`` in the order validating the folder gives them: extra
-    columns (added to the store when they first appeared) before the derived columns and
-    the quarantine's ``raw_line`` and ``reason``."""
-    names = [r[0] for r in con.execute(f"DESCRIBE st.{local}").fetchall()
-             if r[0] not in ("_month", "_unit")]
-    last = [*DERIVED.get(local, ()), "raw_line", "reason"]
-    return ", ".join(quote_ident(n) for n in [*(n for n in names if n not in last),
-                                              *(n for n in last if n in names)])
 
 
-def _cube_view(con: duckdb.DuckDBPyConnection, where: str,
-               site_dims: dict[str, Dimension]) -> CountsCube:
-    """The view ``audit_cube``: the window's counts cube, with the site attributes joined
-    as the view ``audits`` has them."""
-    con.execute("CREATE VIEW audit_cube_window AS SELECT * EXCLUDE (_month, _unit) "
-                f"FROM st._audit_cube WHERE {where}")
-    if site_dims:
-        join_sites(con, site_dims, base="audit_cube_window", view="audit_cube")
-    else:
-        con.execute("CREATE VIEW audit_cube AS SELECT * FROM audit_cube_window")
-    return CountsCube("audit_cube", frozenset([*CUBE_DIMENSIONS, *site_dims]))
 
 
-def open_ingested(store: str | os.PathLike[str], *, months: Sequence[str] | None = None,
-                  memory_limit: str | None = None, threads: int | None = None) -> DuckDBStore:
-    """Open an ingested store read only, without validating: the month window's rows.
-
-    The :class:`DuckDBStore` has views ``audits``, ``calibration``, ``volumes``, ``targets``
-    and ``quarantine_<table>`` over the store (restricted to ``months``), the validation
-    counts of the window (what :func:`open_store` on the raw folder counts: with month
-    folders, only the window's folders are read) and, as ``fingerprint``, the whole
-    store's fingerprint (it changes with every ingest that changed something). Several
-    processes may open one store at once, also while an ingest writes its next version.
-
-    Warns
-    -----
-    StaleStoreWarning
-        When the source folder still exists and its files changed after the ingest.
-
-    Raises
-    ------
-    DataError
-        Not a store, or a store of another format version.
-
-    Examples
-    --------
-    >>> with open_ingested("reports/.store.duckdb", months=["2026-10"]) as s:  # doctest: +SKIP
-    ...     s.validation.summary()
-    """
-    store = Path(store)
-    db = store / STORE_IN_FOLDER if store.is_dir() else store
-    if not is_ingested(db):
-        raise DataError(f"{store}: not a store written by qa-insights ingest")
-    if months is not None:
-        months = [check_month(m, "months") for m in months]
-    tmpdir = tempfile.TemporaryDirectory(prefix="qa-insights-")
-    con = _connect(tmpdir.name, db, read_only=True, memory_limit=memory_limit,
-                   threads=threads)
-    try:
-        version = _format_version(con, db)
-        if version != FORMAT_VERSION:
-            raise DataError(f"{store}: store format version {version}; this qa-insights "
-                            f"reads version {FORMAT_VERSION}: run qa-insights ingest again "
-                            "to rebuild it")
-        stored = _stored_units(con)
-        reads = {(t, u): int(n) for t, u, n in con.execute(
-            "SELECT tbl, unit, read FROM st._store_units").fetchall()}
-        digest = hashlib.sha256()
-        for key in sorted(stored):
-            digest.update(f"{key[0]}/{key[1]}:{stored[key].fingerprint}\n".encode())
-        window = {k: u for k, u in stored.items()
-                  if months is None or u.name == _ALL or u.name[6:] in months}
-        month_filter = "true" if months is None else (
-            "(_month IS NULL OR _month IN (" + ", ".join(map(sql_str, months)) + "))")
-        audit_window = "false"
-        for name in TABLES:
-            units = [sql_str(u) for t, u in window if t == name]
-            where = f"_unit IN ({', '.join(units)}) AND {month_filter}" if units else "false"
-            if name == "audits":
-                audit_window = where
-            for local in (name, f"quarantine_{name}"):
-                con.execute(f"CREATE VIEW {local} AS SELECT {_ordered(con, local)} "
-                            f"FROM st.{local} WHERE {where}")
-        validation = _window_validation(con, window, reads, month_filter)
-        known = {*TABLES["audits"].names, *DERIVED["audits"]}
-        meta = con.execute("SELECT value FROM st._store_meta WHERE key = 'dimensions'"
-                           ).fetchall()
-        declared = json.loads(meta[0][0]) if meta else {}
-        present = [r[0] for r in con.execute("DESCRIBE audits").fetchall() if r[0] not in known]
-        dims = {c: Dimension(c, "audits", personal) for c, personal in audit_extras(
-            "audits", present, {k: v for k, v in declared.get("audits", {}).items()
-                                if k in present}).items()}
-        site_dims = attach_sites(con, validation.tables["sites"], declared.get("sites"))
-        dims.update(site_dims)
-        cube = _cube_view(con, audit_window, site_dims)
-        stale = _stale(con, stored)
-    except BaseException:
-        con.close()
-        tmpdir.cleanup()
-        raise
-    if stale:
-        shown = "; ".join(stale[:5]) + (f"; and {len(stale) - 5} more" if len(stale) > 5 else "")
-        warnings.warn(f"{store}: the store is older than its source folder ({shown}); run "
-                      "qa-insights ingest again to bring it up to date",
-                      StaleStoreWarning, stacklevel=2)
-    return DuckDBStore(con=con, data_dir=store, validation=validation,
-                       fingerprint=digest.hexdigest(), _tmpdir=tmpdir, stale=stale,
-                       dimensions=dims, counts_cube=cube)

@@ -16,10 +16,11 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from qa_insights.data.errors import DataError
-from qa_insights.data.ingest import is_ingested, open_ingested
+from qa_insights.data.ingested import open_ingested
 from qa_insights.data.mapped_store import open_mapped_store
 from qa_insights.data.mapping import find_mapping
 from qa_insights.data.store import DuckDBStore, open_folder
+from qa_insights.data.store_units import is_ingested
 
 __all__ = ["open_store"]
 

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from qa_insights.data.engine import open_engine
-from qa_insights.data.ingest import is_current
+from qa_insights.data.ingested import is_current
 from qa_insights.data.protocol import Store
 from qa_insights.present import display as qd
 from qa_insights.present.plots import use_house_style
