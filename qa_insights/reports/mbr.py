@@ -18,12 +18,15 @@ Examples
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
-from qa_insights.present.display import money, number, pp
+from qa_insights.present.display import escape, money, number, pp
+from qa_insights.reports.deep_dives import deep_dive_href
+from qa_insights.reports.engine.named import DEEP_DIVE_METRICS_EXCLUDED
 from qa_insights.reports.summary import month_name
 
 if TYPE_CHECKING:
@@ -32,8 +35,10 @@ if TYPE_CHECKING:
 __all__ = [
     "COST_COLUMNS",
     "COST_TABLE",
+    "DEEP_DIVE_PHRASE",
     "TARGET_COLUMNS",
     "TARGET_TABLE",
+    "Action",
     "actions",
     "allocation_shown",
     "audit_cost_note",
@@ -650,9 +655,38 @@ def projection_shown(projection: pd.DataFrame) -> pd.DataFrame:
     })
 
 
+#: The words of a missed target's action that link to the scope's deep dive.
+DEEP_DIVE_PHRASE = "its RCA deep dive"
+
+
+@dataclass(frozen=True)
+class Action:
+    """One action the numbers suggest, shown as a warning notice; when it sends the reader
+    to a site's or queue's deep dive (``deep_dive``: scope and value), the words
+    :data:`DEEP_DIVE_PHRASE` link to it (:func:`qa_insights.reports.deep_dives.
+    deep_dive_href`), the rest escaped.
+
+    Examples
+    --------
+    >>> Action("Review a<b (see its RCA deep dive).", ("site", "a<b"))._repr_html_()
+    '<div class="qa-notice qa-notice-warning" role="note">Review a&lt;b (see <a href="rca_site_a_b-4a826a.html">its RCA deep dive</a>).</div>'
+    """
+
+    sentence: str
+    deep_dive: tuple[str, str] | None = None
+
+    def _repr_html_(self) -> str:
+        text = escape(self.sentence)
+        if self.deep_dive is not None and DEEP_DIVE_PHRASE in self.sentence:
+            before, after = self.sentence.split(DEEP_DIVE_PHRASE, 1)
+            href = escape(deep_dive_href(*self.deep_dive))
+            text = f'{escape(before)}<a href="{href}">{DEEP_DIVE_PHRASE}</a>{escape(after)}'
+        return f'<div class="qa-notice qa-notice-warning" role="note">{text}</div>'
+
+
 def actions(attainment: pd.DataFrame, tradeoff: pd.DataFrame | None = None,
             cost: pd.DataFrame | None = None, currency: str = "",
-            max_actions: int = 8) -> list[str]:
+            max_actions: int = 8) -> list[Action]:
     """The actions the numbers suggest, most urgent first, each sentence built from the
     numbers and addressed to the function that owns it.
 
@@ -681,7 +715,10 @@ def actions(attainment: pd.DataFrame, tradeoff: pd.DataFrame | None = None,
 
     Returns
     -------
-    list of str
+    list of Action
+        A missed site or queue target reviewed by root cause carries the scope whose deep
+        dive its sentence links (the ones the build makes a deep dive for:
+        :func:`qa_insights.reports.engine.named.missed_target_scopes`).
 
     Examples
     --------
@@ -689,9 +726,9 @@ def actions(attainment: pd.DataFrame, tradeoff: pd.DataFrame | None = None,
     ...     "month": ["2026-08"], "actual": [0.894], "ci_low": [0.859], "ci_high": [0.920],
     ...     "target": [0.95], "status": ["missed"], "point_meets": [False]})
     >>> actions(a)
-    ['Accuracy at site hyd missed its target: 89.4% (85.9–92.0%) against 95.0%. Training and coaching: start a root-cause review there (see its RCA deep dive).']
+    [Action(sentence='Accuracy at site hyd missed its target: 89.4% (85.9–92.0%) against 95.0%. Training and coaching: start a root-cause review there (see its RCA deep dive).', deep_dive=('site', 'hyd'))]
     """
-    out: list[str] = []
+    out: list[Action] = []
     order = {"org": 0, "site": 1, "queue": 2, "market": 3}
     missed = attainment[attainment["status"] == "missed"].copy()
     missed["_order"] = missed["scope"].map(order).fillna(9)
@@ -702,17 +739,20 @@ def actions(attainment: pd.DataFrame, tradeoff: pd.DataFrame | None = None,
         todo = {"cost_per_item": "Finance and vendor management: review staffing and vendor "
                                  "rates against volume.",
                 "handle_time_s": "Operations: check workflow and tooling for slow steps."}.get(
-            metric, "Training and coaching: start a root-cause review there (see its RCA "
-            "deep dive)." if scope in ("site", "queue") else
+            metric, f"Training and coaching: start a root-cause review there (see "
+            f"{DEEP_DIVE_PHRASE})." if scope in ("site", "queue") else
             "Quality lead: focus on the sites and queues that missed.")
-        out.append(f"{_METRIC_NAMES.get(metric, metric)} at {where} missed its target: "
-                   f"{_with_interval(metric, r['actual'], r['ci_low'], r['ci_high'], currency)}"
-                   f" against {format_metric(metric, r['target'], currency=currency)}. {todo}")
+        linked = scope in ("site", "queue") and metric not in DEEP_DIVE_METRICS_EXCLUDED
+        out.append(Action(
+            f"{_METRIC_NAMES.get(metric, metric)} at {where} missed its target: "
+            f"{_with_interval(metric, r['actual'], r['ci_low'], r['ci_high'], currency)}"
+            f" against {format_metric(metric, r['target'], currency=currency)}. {todo}",
+            (scope, str(r["scope_value"])) if linked else None))
     if tradeoff is not None:
         for t in tradeoff[tradeoff["cheaper_but_worse"]].to_dict("records"):
             acc = _with_interval("accuracy", t["accuracy"], t["accuracy_ci_low"],
                                  t["accuracy_ci_high"])
-            out.append(f"{t['site']} is cheaper per item "
+            out.append(Action(f"{t['site']} is cheaper per item "
                        f"({money(t['cost_per_item'], currency, per_unit=True)} against "
                        f"{money(t['org_cost_per_item'], currency, per_unit=True)} overall) but "
                        f"its accuracy {acc} is significantly below the rest "
@@ -720,28 +760,28 @@ def actions(attainment: pd.DataFrame, tradeoff: pd.DataFrame | None = None,
                        f"comparisons); cost per correct decision "
                        f"{money(t['cost_per_correct_decision'], currency, per_unit=True)}. "
                        "Vendor management: weigh the saving against the quality gap before "
-                       "moving more volume there.")
+                       "moving more volume there."))
     if cost is not None and len(cost):
         c = cost.attrs["overall"]
         if abs(c["mix_pts"]) >= 5:
             site = _top(cost, "mix_effect", "site")
             mix_verb = "saved" if c["mix_effect"] < 0 else "added"
             vol_verb = "saved" if c["volume_effect"] < 0 else "added"
-            out.append(f"Volume moving between sites {mix_verb} "
+            out.append(Action(f"Volume moving between sites {mix_verb} "
                        f"{money(abs(c['mix_effect']), currency)} "
                        f"({number(c['mix_pts'], sign=True)}% of last month's cost, mostly "
                        f"{site}); the number of items {vol_verb} "
                        f"{money(abs(c['volume_effect']), currency)} "
                        f"({number(c['volume_pts'], sign=True)}%). Finance: confirm the shift "
-                       "is intended.")
+                       "is intended."))
     risky = attainment[(attainment["status"] == "at risk")
                        & ~attainment.get("point_meets", pd.Series(True, attainment.index))
                        .fillna(True).astype(bool)]
     for r in risky.to_dict("records"):
         metric, scope = str(r["metric"]), str(r["scope"])
         where = "the organisation" if scope == "org" else f"{scope} {r['scope_value']}"
-        out.append(f"Watch {_METRIC_NAMES.get(metric, metric).lower()} at {where}: "
+        out.append(Action(f"Watch {_METRIC_NAMES.get(metric, metric).lower()} at {where}: "
                    f"{format_metric(metric, r['actual'], currency=currency)} is on the wrong "
                    f"side of {format_metric(metric, r['target'], currency=currency)}, not yet "
-                   "significantly.")
+                   "significantly."))
     return out[:max_actions]
