@@ -30,9 +30,9 @@ from qa_insights.reports.business_summary import (
     budget_detail,
     business_summary,
 )
-from qa_insights.reports.engine.build import build
 from qa_insights.reports.summary import executive_summary
 from tests.fixtures_mbr import audits, target, volume, write_folder
+from tests.report_helpers import built_pages
 
 pytest_plugins = ["tests.fixtures_reports"]
 
@@ -142,15 +142,8 @@ def test_projection_day_only_while_the_month_is_open(tmp_path: Path) -> None:
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory, sample_data: Path) -> dict[str, Any]:
-    out = tmp_path_factory.mktemp("mbr-finance")
-    summary = build(month=MONTH, reports="mbr,mqr", data_dir=sample_data, out_dir=out, jobs=2,
-                    progress=False)
-    assert summary.exit_code == 0
-    folder = out / MONTH
-    pages = {r: BeautifulSoup((folder / f"{r}.html").read_text(encoding="utf-8"),
-                              "html.parser") for r in (MBR, MQR)}
-    return {"folder": folder, "pages": pages, "data": sample_data,
-            "findings": pd.read_csv(folder / "tables" / "findings.csv")}
+    return built_pages(sample_data, tmp_path_factory.mktemp("mbr-finance"), MONTH, "mbr,mqr",
+                       (MBR, MQR), jobs=2)
 
 
 def _tables(page: BeautifulSoup) -> list[pd.DataFrame]:

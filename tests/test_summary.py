@@ -292,6 +292,9 @@ def test_the_organisations_missed_action_names_the_deep_dives_built() -> None:
     linked = _missed("org", min_n=30, deep_dives=("site a", "queue spam"))[-1].sentence
     assert "reviews the deep dives of site a and queue spam (linked below) by 15 November " \
         "2026" in linked
+    many = _missed("org", min_n=30, deep_dives=tuple(f"site {i}" for i in range(5)))
+    assert "the deep dives of the 5 sites and queues that missed a target (linked below)" \
+        in many[-1].sentence
     unlinked = _missed("org", min_n=30)[-1].sentence
     assert "deep dive" not in unlinked and "linked" not in unlinked
     assert "root-cause review" in unlinked

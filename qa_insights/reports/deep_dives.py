@@ -96,12 +96,14 @@ def deep_dive_links(claims: Sequence[Claim], dimension: str = "site",
     >>> c = Claim("driver_mix", "a<b", "...", True, numbers={"segment": "a<b"})
     >>> deep_dive_links([c])._repr_html_()
     '<p class="qa-note">Deep dives: <a href="rca_site_a_b-4a826a.html">site a&lt;b</a></p>'
-    >>> deep_dive_links([], also=[("queue", "spam")]).links
-    (('queue spam', 'rca_spam.html'),)
+    >>> deep_dive_links([c], also=[("queue", "spam"), ("site", "a<b")]).links
+    (('site a<b', 'rca_site_a_b-4a826a.html'), ('queue spam (missed a target)', 'rca_spam.html'))
     >>> deep_dive_links([])._repr_html_()
     ''
     """
     named = [(dimension, str(c.numbers.get("segment", c.scope))) for c in claims
              if c.kind in ("driver_mix", "driver_rate")]
-    return LinkLine(tuple((f"{scope.replace('_', ' ')} {value}", deep_dive_href(scope, value))
-                          for scope, value in dict.fromkeys([*named, *also])))
+    why = {pair: "" for pair in named} | {pair: " (missed a target)" for pair in also
+                                          if pair not in named}
+    return LinkLine(tuple((f"{scope.replace('_', ' ')} {value}{why[scope, value]}",
+                           deep_dive_href(scope, value)) for scope, value in why))

@@ -265,8 +265,10 @@ def _missed_action(scope: str, dimension: str, deep_dives: Sequence[str],
     noun = dimension.replace("_", " ")
     if scope == "org":
         if deep_dives:
-            return (f"Action: the quality lead reviews the deep dives of "
-                    f"{_listed(list(deep_dives))} (linked below) by {due}{unknown}")
+            which = (_listed(list(deep_dives)) if len(deep_dives) <= 3 else
+                     f"the {len(deep_dives)} sites and queues that missed a target")
+            return (f"Action: the quality lead reviews the deep dives of {which} (linked "
+                    f"below) by {due}{unknown}")
         return (f"Action: the quality lead starts a root-cause review of the {noun}s with "
                 f"the most errors by {due}{unknown}")
     if contributor is not None:
