@@ -4,7 +4,8 @@ Small pure functions on the results of :mod:`qa_insights.business.targets` and
 :mod:`qa_insights.business.costs`: target status counts and tiles, readable target,
 efficiency and cost tables, the budget, shared-cost allocation, what-if and month-end
 projection tables, and the "actions the numbers suggest", every sentence built from the
-numbers. Every money figure carries its currency (:func:`qa_insights.present.display.money`,
+numbers (the actions the numbers suggest are :mod:`qa_insights.reports.mbr_actions`'s).
+Every money figure carries its currency (:func:`qa_insights.present.display.money`,
 the currency of the ``volumes`` table). The executive summary is
 :mod:`qa_insights.reports.summary`'s, as in the Monthly Quality Report.
 
@@ -18,15 +19,12 @@ Examples
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
-from qa_insights.present.display import escape, money, number, pp
-from qa_insights.reports.deep_dives import deep_dive_href
-from qa_insights.reports.engine.named import DEEP_DIVE_METRICS_EXCLUDED
+from qa_insights.present.display import money, number, pp
 from qa_insights.reports.summary import month_name
 
 if TYPE_CHECKING:
@@ -35,11 +33,9 @@ if TYPE_CHECKING:
 __all__ = [
     "COST_COLUMNS",
     "COST_TABLE",
-    "DEEP_DIVE_PHRASE",
+    "METRIC_NAMES",
     "TARGET_COLUMNS",
     "TARGET_TABLE",
-    "Action",
-    "actions",
     "allocation_shown",
     "audit_cost_note",
     "budget_gaps",
@@ -63,6 +59,7 @@ __all__ = [
     "tradeoff_shown",
     "whatif_move_choice",
     "whatif_shown",
+    "with_interval",
     "with_targets",
 ]
 
@@ -82,7 +79,8 @@ _STATUS_ORDER = ("met", "at risk", "missed", "no data")
 #: Headline tile label -> the status it counts.
 _TILE_STATUS = {"Targets met": "met", "At risk": "at risk", "Missed": "missed"}
 _PROPORTIONS = {"accuracy", "critical_error_rate", "calibration_accuracy"}
-_METRIC_NAMES = {"accuracy": "Accuracy", "critical_error_rate": "Critical-error rate",
+#: Metric column -> its name in words.
+METRIC_NAMES = {"accuracy": "Accuracy", "critical_error_rate": "Critical-error rate",
                  "calibration_accuracy": "Calibration accuracy",
                  "handle_time_s": "Handle time", "cost_per_item": "Cost per item"}
 
@@ -163,8 +161,16 @@ def format_metric(metric: str, value: float, digits: int = 1, currency: str = ""
     return f"{value:.3f}"
 
 
-def _with_interval(metric: str, value: float, low: float, high: float,
-                   currency: str = "") -> str:
+def with_interval(metric: str, value: float, low: float, high: float,
+                  currency: str = "") -> str:
+    """A metric value with its interval in the metric's unit (no interval when a bound is
+    missing).
+
+    Examples
+    --------
+    >>> with_interval("accuracy", 0.894, 0.859, 0.92)
+    '89.4% (85.9–92.0%)'
+    """
     if _nan(low) or _nan(high):
         return format_metric(metric, value, currency=currency)
     if metric.startswith("cost"):  # "USD 0.218 (0.214–0.222)"
@@ -207,10 +213,10 @@ def targets_shown(attainment: pd.DataFrame, currency: str = "") -> pd.DataFrame:
     [['org', 'trailing_median', 'MET']]
     """
     return pd.DataFrame({
-        "metric": [_METRIC_NAMES.get(m, m) for m in attainment["metric"]],
+        "metric": [METRIC_NAMES.get(m, m) for m in attainment["metric"]],
         "scope": [s if s == "org" else f"{s} {v}" for s, v in
                   zip(attainment["scope"], attainment["scope_value"].fillna(""))],
-        "actual": [_with_interval(m, v, lo, hi, currency) for m, v, lo, hi in
+        "actual": [with_interval(m, v, lo, hi, currency) for m, v, lo, hi in
                    zip(attainment["metric"], attainment["actual"], attainment["ci_low"],
                        attainment["ci_high"])],
         "target": [format_metric(m, t, currency=currency)
@@ -222,11 +228,6 @@ def targets_shown(attainment: pd.DataFrame, currency: str = "") -> pd.DataFrame:
     })
 
 
-def _top(frame: pd.DataFrame, column: str, by: str) -> str:
-    row = frame.iloc[int(np.argmax(np.abs(frame[column].to_numpy())))]
-    return str(row[by])
-
-
 def cost_change_or_none(store: Store, month: str) -> pd.DataFrame | None:
     """:func:`qa_insights.business.costs.cost_change` by site against the previous month, or None
     when either month has no volumes (a gap, the first month)."""
@@ -236,10 +237,6 @@ def cost_change_or_none(store: Store, month: str) -> pd.DataFrame | None:
         return cost_change(store, month)
     except ValueError:
         return None
-
-
-def _p_text(p: float) -> str:
-    return "p < 0.001" if p < 0.001 else f"p = {p:.3f}" if p < 0.01 else f"p = {p:.2f}"
 
 
 def efficiency_shown(eff: pd.DataFrame, confidence_z: float = 1.96) -> pd.DataFrame:
@@ -292,10 +289,10 @@ def cost_shown(cost: pd.DataFrame, currency: str) -> pd.DataFrame:
         "cost": [money(v, currency) for v in cost["cost"]],
         "cost_per_item": [money(v, currency, per_unit=True) for v in cost["cost_per_item"]],
         "cost_per_correct_decision": [
-            _with_interval("cost_per_correct_decision", v, lo, hi, currency) for v, lo, hi in
+            with_interval("cost_per_correct_decision", v, lo, hi, currency) for v, lo, hi in
             zip(cost["cost_per_correct_decision"], cost["cost_per_correct_decision_low"],
                 cost["cost_per_correct_decision_high"])],
-        "accuracy": [_with_interval("accuracy", v, lo, hi) for v, lo, hi in
+        "accuracy": [with_interval("accuracy", v, lo, hi) for v, lo, hi in
                      zip(cost["accuracy"], cost["accuracy_ci_low"], cost["accuracy_ci_high"])],
     })
 
@@ -311,7 +308,7 @@ def tradeoff_shown(tradeoff: pd.DataFrame, currency: str) -> pd.DataFrame:
                                       for v in tradeoff["cost_per_correct_decision"]],
         "error_premium": [money(v, currency, per_unit=True, sign=True)
                           for v in tradeoff["error_premium"]],
-        "accuracy": [_with_interval("accuracy", v, lo, hi) for v, lo, hi in
+        "accuracy": [with_interval("accuracy", v, lo, hi) for v, lo, hi in
                      zip(tradeoff["accuracy"], tradeoff["accuracy_ci_low"],
                          tradeoff["accuracy_ci_high"])],
         "ranks": [f"{a} / {b}" for a, b in zip(tradeoff["cost_rank"],
@@ -640,148 +637,16 @@ def projection_shown(projection: pd.DataFrame) -> pd.DataFrame:
     ['Accuracy', 'org', '95.0% (900)', '95.0% (94.0–96.0%)', '95.5%', 'AT RISK']
     """
     return pd.DataFrame({
-        "metric": [_METRIC_NAMES.get(m, m) for m in projection["metric"]],
+        "metric": [METRIC_NAMES.get(m, m) for m in projection["metric"]],
         "scope": [s if s == "org" else f"{s} {v}" for s, v in
                   zip(projection["scope"], projection["scope_value"].fillna(""))],
         "to_date": [f"{format_metric(m, v)} ({n:,.0f})" for m, v, n in
                     zip(projection["metric"], projection["actual_to_date"],
                         projection["n_to_date"])],
-        "projected": [_with_interval(m, v, lo, hi) for m, v, lo, hi in
+        "projected": [with_interval(m, v, lo, hi) for m, v, lo, hi in
                       zip(projection["metric"], projection["projected"],
                           projection["ci_low"], projection["ci_high"])],
         "target": [format_metric(m, t) for m, t in zip(projection["metric"],
                                                        projection["target"])],
         "status": projection["status"].astype(str).str.upper(),
     })
-
-
-#: The words of a missed target's action that link to the scope's deep dive.
-DEEP_DIVE_PHRASE = "its RCA deep dive"
-
-
-@dataclass(frozen=True)
-class Action:
-    """One action the numbers suggest, shown as a warning notice; when it sends the reader
-    to a site's or queue's deep dive (``deep_dive``: scope and value), the words
-    :data:`DEEP_DIVE_PHRASE` link to it (:func:`qa_insights.reports.deep_dives.
-    deep_dive_href`), the rest escaped.
-
-    Examples
-    --------
-    >>> Action("Review a<b (see its RCA deep dive).", ("site", "a<b"))._repr_html_()
-    '<div class="qa-notice qa-notice-warning" role="note">Review a&lt;b (see <a href="rca_site_a_b-4a826a.html">its RCA deep dive</a>).</div>'
-    """
-
-    sentence: str
-    deep_dive: tuple[str, str] | None = None
-
-    def _repr_html_(self) -> str:
-        text = escape(self.sentence)
-        if self.deep_dive is not None and DEEP_DIVE_PHRASE in self.sentence:
-            before, after = self.sentence.split(DEEP_DIVE_PHRASE, 1)
-            href = escape(deep_dive_href(*self.deep_dive))
-            text = f'{escape(before)}<a href="{href}">{DEEP_DIVE_PHRASE}</a>{escape(after)}'
-        return f'<div class="qa-notice qa-notice-warning" role="note">{text}</div>'
-
-
-def actions(attainment: pd.DataFrame, tradeoff: pd.DataFrame | None = None,
-            cost: pd.DataFrame | None = None, currency: str = "",
-            max_actions: int = 8) -> list[Action]:
-    """The actions the numbers suggest, most urgent first, each sentence built from the
-    numbers and addressed to the function that owns it.
-
-    Rules, in order:
-
-    1. every ``missed`` target (org first, then sites and queues, largest gap first):
-       name it with the actual, its interval and the target;
-    2. every site that is ``cheaper_but_worse``: weigh its saving against its quality gap;
-    3. a cost change driven by mix: volume moved between sites of different unit cost;
-    4. ``at risk`` targets whose point estimate is on the wrong side: watch them.
-
-    Why the error rate moved is the executive summary's (with its tests), not repeated here.
-
-    Parameters
-    ----------
-    attainment : DataFrame
-        :func:`qa_insights.business.targets.target_attainment` of the month.
-    tradeoff : DataFrame, optional
-        :func:`qa_insights.business.costs.cost_tradeoff` of the month.
-    cost : DataFrame, optional
-        :func:`qa_insights.business.costs.cost_change` by site.
-    currency : str
-        Currency of the money figures (needed when a cost sentence is made).
-    max_actions : int
-        At most this many sentences.
-
-    Returns
-    -------
-    list of Action
-        A missed site or queue target reviewed by root cause carries the scope whose deep
-        dive its sentence links (the ones the build makes a deep dive for:
-        :func:`qa_insights.reports.engine.named.missed_target_scopes`).
-
-    Examples
-    --------
-    >>> a = pd.DataFrame({"metric": ["accuracy"], "scope": ["site"], "scope_value": ["hyd"],
-    ...     "month": ["2026-08"], "actual": [0.894], "ci_low": [0.859], "ci_high": [0.920],
-    ...     "target": [0.95], "status": ["missed"], "point_meets": [False]})
-    >>> actions(a)
-    [Action(sentence='Accuracy at site hyd missed its target: 89.4% (85.9–92.0%) against 95.0%. Training and coaching: start a root-cause review there (see its RCA deep dive).', deep_dive=('site', 'hyd'))]
-    """
-    out: list[Action] = []
-    order = {"org": 0, "site": 1, "queue": 2, "market": 3}
-    missed = attainment[attainment["status"] == "missed"].copy()
-    missed["_order"] = missed["scope"].map(order).fillna(9)
-    missed["_gap"] = -(missed["actual"] - missed["target"]).abs() / missed["target"].abs()
-    for r in missed.sort_values(["_order", "_gap"], kind="stable").to_dict("records"):
-        metric, scope = str(r["metric"]), str(r["scope"])
-        where = "the organisation" if scope == "org" else f"{scope} {r['scope_value']}"
-        todo = {"cost_per_item": "Finance and vendor management: review staffing and vendor "
-                                 "rates against volume.",
-                "handle_time_s": "Operations: check workflow and tooling for slow steps."}.get(
-            metric, f"Training and coaching: start a root-cause review there (see "
-            f"{DEEP_DIVE_PHRASE})." if scope in ("site", "queue") else
-            "Quality lead: focus on the sites and queues that missed.")
-        linked = scope in ("site", "queue") and metric not in DEEP_DIVE_METRICS_EXCLUDED
-        out.append(Action(
-            f"{_METRIC_NAMES.get(metric, metric)} at {where} missed its target: "
-            f"{_with_interval(metric, r['actual'], r['ci_low'], r['ci_high'], currency)}"
-            f" against {format_metric(metric, r['target'], currency=currency)}. {todo}",
-            (scope, str(r["scope_value"])) if linked else None))
-    if tradeoff is not None:
-        for t in tradeoff[tradeoff["cheaper_but_worse"]].to_dict("records"):
-            acc = _with_interval("accuracy", t["accuracy"], t["accuracy_ci_low"],
-                                 t["accuracy_ci_high"])
-            out.append(Action(f"{t['site']} is cheaper per item "
-                       f"({money(t['cost_per_item'], currency, per_unit=True)} against "
-                       f"{money(t['org_cost_per_item'], currency, per_unit=True)} overall) but "
-                       f"its accuracy {acc} is significantly below the rest "
-                       f"({_p_text(t['p_adjusted'])}, Holm-adjusted for {t['n_tests']} "
-                       f"comparisons); cost per correct decision "
-                       f"{money(t['cost_per_correct_decision'], currency, per_unit=True)}. "
-                       "Vendor management: weigh the saving against the quality gap before "
-                       "moving more volume there."))
-    if cost is not None and len(cost):
-        c = cost.attrs["overall"]
-        if abs(c["mix_pts"]) >= 5:
-            site = _top(cost, "mix_effect", "site")
-            mix_verb = "saved" if c["mix_effect"] < 0 else "added"
-            vol_verb = "saved" if c["volume_effect"] < 0 else "added"
-            out.append(Action(f"Volume moving between sites {mix_verb} "
-                       f"{money(abs(c['mix_effect']), currency)} "
-                       f"({number(c['mix_pts'], sign=True)}% of last month's cost, mostly "
-                       f"{site}); the number of items {vol_verb} "
-                       f"{money(abs(c['volume_effect']), currency)} "
-                       f"({number(c['volume_pts'], sign=True)}%). Finance: confirm the shift "
-                       "is intended."))
-    risky = attainment[(attainment["status"] == "at risk")
-                       & ~attainment.get("point_meets", pd.Series(True, attainment.index))
-                       .fillna(True).astype(bool)]
-    for r in risky.to_dict("records"):
-        metric, scope = str(r["metric"]), str(r["scope"])
-        where = "the organisation" if scope == "org" else f"{scope} {r['scope_value']}"
-        out.append(Action(f"Watch {_METRIC_NAMES.get(metric, metric).lower()} at {where}: "
-                   f"{format_metric(metric, r['actual'], currency=currency)} is on the wrong "
-                   f"side of {format_metric(metric, r['target'], currency=currency)}, not yet "
-                   "significantly."))
-    return out[:max_actions]
