@@ -57,6 +57,25 @@ class LoadedPage:
         return [u for u in self.requests if not u.startswith(("file:", "data:"))]
 
 
+def built_pages(data: Path, out: Path, month: str, reports: str, stems: tuple[str, ...],
+                **options: Any) -> dict[str, Any]:
+    """Build ``reports`` of ``month`` into ``out`` (it must succeed) and read back what the
+    page tests look at: ``folder`` (the month's folder), ``pages`` (stem -> parsed HTML of
+    each of ``stems``) and ``findings`` (``tables/findings.csv``)."""
+    from bs4 import BeautifulSoup
+
+    from qa_insights.reports.engine.build import build
+
+    summary = build(month=month, reports=reports, data_dir=data, out_dir=out,
+                    progress=False, **{"jobs": 1, **options})
+    assert summary.exit_code == 0, [r.error for r in summary.results]
+    folder = out / month
+    return {"folder": folder, "data": data,
+            "pages": {stem: BeautifulSoup((folder / f"{stem}.html").read_text(
+                encoding="utf-8"), "html.parser") for stem in stems},
+            "findings": pd.read_csv(folder / "tables" / "findings.csv")}
+
+
 def summary_info(summary: Any) -> dict[str, Any]:
     """JSON-able digest of a BuildSummary."""
     return {"out": str(summary.out_dir), "months": summary.months,

@@ -290,8 +290,15 @@ def test_every_link_resolves_and_every_deep_dive_pointed_to_exists(built_month: 
             assert "://" not in href, (path.name, href)
             target = (path.parent / unquote(href.split("#")[0])).resolve()
             assert target.is_file(), (path.name, href)
-    mbr = open_page(month_dir / "monthly_business_review.html").page.inner_text("body")
+    mbr_page = open_page(month_dir / "monthly_business_review.html").page
+    mbr = mbr_page.inner_text("body")
     pointed = DEEP_DIVE_ACTION.findall(" ".join(mbr.split()))
+    # each action that sends the reader to a deep dive links it, in its own notice
+    linked = mbr_page.eval_on_selector_all(
+        ".qa-notice-warning a", "els => els.map(e => [e.textContent, e.getAttribute('href')])")
+    assert sorted(href for _, href in linked) == sorted(
+        f"{report_stem('rca', scope, value)}.html" for scope, value in pointed)
+    assert {text for text, _ in linked} <= {"its RCA deep dive"}
     findings = pd.read_csv(month_dir / "tables" / "findings.csv")
     drivers = findings[(findings["report"] == "monthly_quality_report")
                        & findings["kind"].isin(["driver_mix", "driver_rate"])]

@@ -24,14 +24,15 @@ from qa_insights.data.opening import open_store
 from qa_insights.present.display import money
 from qa_insights.quality.metrics import quality_summary
 from qa_insights.reports import mbr as rm
-from qa_insights.reports.engine.build import build
-from qa_insights.reports.summary import (
+from qa_insights.reports.business_summary import (
     budget_claims,
     budget_consistency,
+    budget_detail,
     business_summary,
-    executive_summary,
 )
+from qa_insights.reports.summary import executive_summary
 from tests.fixtures_mbr import audits, target, volume, write_folder
+from tests.report_helpers import built_pages
 
 pytest_plugins = ["tests.fixtures_reports"]
 
@@ -141,15 +142,8 @@ def test_projection_day_only_while_the_month_is_open(tmp_path: Path) -> None:
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory, sample_data: Path) -> dict[str, Any]:
-    out = tmp_path_factory.mktemp("mbr-finance")
-    summary = build(month=MONTH, reports="mbr,mqr", data_dir=sample_data, out_dir=out, jobs=2,
-                    progress=False)
-    assert summary.exit_code == 0
-    folder = out / MONTH
-    pages = {r: BeautifulSoup((folder / f"{r}.html").read_text(encoding="utf-8"),
-                              "html.parser") for r in (MBR, MQR)}
-    return {"folder": folder, "pages": pages, "data": sample_data,
-            "findings": pd.read_csv(folder / "tables" / "findings.csv")}
+    return built_pages(sample_data, tmp_path_factory.mktemp("mbr-finance"), MONTH, "mbr,mqr",
+                       (MBR, MQR), jobs=2)
 
 
 def _tables(page: BeautifulSoup) -> list[pd.DataFrame]:
@@ -203,10 +197,13 @@ def test_cost_and_budget_sentences_equal_the_tables_beside_them(built: dict[str,
     assert f"saved {mix.replace('−', '')}" in cost
     budget = next(t for t in _tables(page) if "Budget from" in t.columns).set_index("Scope")
     org = budget.loc["Whole organisation"]
-    sentence = rows.loc["budget_status", "sentence"]
-    assert f"Against a budget of {org['Budget']}" in sentence
+    # one sentence for cost: the budget's variance is in it, not a sentence of its own
+    assert "budget_status" not in rows.index
     over = org["Variance (% of budget)"].replace("USD +", "USD ")
-    assert f"cost was {over} over budget" in sentence
+    assert f"Cost was {after} in October 2026, {over} over its budget of {org['Budget']}, " \
+        "and up" in cost
+    detail = page.find(string=re.compile("^The organisation's budget of "))
+    assert detail is not None and f"budget of {org['Budget']} is the" in detail
     with open_store(built["data"]) as store:
         costs = cost_by_site(store, MONTH)
     assert _amount(org["Cost"]) == pytest.approx(costs["cost"].sum(), abs=5e3)
@@ -250,7 +247,33 @@ def test_mbr_summary_agrees_with_the_mqr(built: dict[str, Any]) -> None:
     # The MBR's only test of the month's change is the MQR's headline test.
     mbr_text = built["pages"][MBR].get_text(" ", strip=True)
     assert "Error rate 3.21% in 2026-09" not in mbr_text
-    assert set(mbr.index) >= {"cost_change", "budget_status", "action"}
+    assert mbr.index.tolist() == [*mqr.index[:-1], "cost_change", "action"]
+    # the MQR's action, then finance's, in one sentence
+    assert mbr.loc["action", "sentence"].startswith(mqr.loc["action", "sentence"][:-1] + "; ")
+    assert len(_sentences(" ".join(mbr["sentence"]))) <= 7
+
+
+def _sentences(text: str) -> list[str]:
+    """Sentences of a paragraph: a full stop, then a space and a capital (numbers such as
+    "0.007" or "USD 1.68M" do not end one)."""
+    return re.split(r"(?<=\.)\s+(?=[A-Z])", text.strip())
+
+
+def test_sentences_splits_on_full_stops_only() -> None:
+    assert len(_sentences("Accuracy was 95.4% (p = 0.007). Cost was USD 1.68M. Done.")) == 3
+
+
+@pytest.mark.slow
+def test_mbr_summary_links_to_the_sections_and_deep_dives_below(built: dict[str, Any]) -> None:
+    page = built["pages"][MBR]
+    box = page.select_one(".qa-summary")
+    notes = box.find_all_next("p", class_="qa-note", limit=2)
+    detail = next(n for n in notes if n.get_text().startswith("In detail below"))
+    hrefs = [a["href"] for a in detail.find_all("a")]
+    assert len(hrefs) == 4 and all(h.startswith("#") for h in hrefs)
+    for href in hrefs:  # every link lands on a heading of this page
+        assert page.find(id=href[1:]) is not None, href
+    assert page.find(id="Actions-the-numbers-suggest") in detail.find_all_next()
 
 
 def test_mbr_summary_keeps_the_quality_claims_verbatim_and_in_order() -> None:
@@ -269,9 +292,11 @@ def test_mbr_summary_keeps_the_quality_claims_verbatim_and_in_order() -> None:
                                         "action", "action"]
     status = claims[2].sentence
     # 900 budget, 990 cost: 90 (+10.0%) over; sites 400 + 600 = 1,000, 100 (+11.1%) more.
-    assert "cost was USD 90 (+10.0%) over budget" in status
-    assert "Of the 2 sites with a target of their own, 1 was over budget" in status
-    assert "add up" not in status  # the targets' disagreement is said under the table
+    assert status == "Cost was USD 90 (+10.0%) over its budget of USD 900."
+    detail = budget_detail(budget, "USD")
+    assert detail is not None and \
+        "Of the 2 sites with a target of their own, 1 was over budget" in detail
+    assert "USD 0.300 cost-per-item target for 3,000 items" in detail
     assert "add up to USD 1.0k, USD 100 (+11.1%) more than the organisation's" in \
         budget_consistency(budget, "USD")
     assert claims[-1].numbers["owner"] == "finance" and "USD 0.330" in claims[-1].sentence

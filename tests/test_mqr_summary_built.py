@@ -17,7 +17,7 @@ from bs4 import BeautifulSoup
 from qa_insights.present.display import count, pct, pp, read_records
 from qa_insights.present.findings import format_p
 from qa_insights.present.labels import LABELS
-from qa_insights.reports.engine.build import build
+from tests.report_helpers import built_pages
 
 pytest_plugins = ["tests.fixtures_reports"]
 
@@ -29,18 +29,12 @@ SNAKE = re.compile(r"[a-z0-9]_[a-z0-9]")
 @pytest.fixture(scope="module")
 def mqr(tmp_path_factory: pytest.TempPathFactory, sample_data: Path) -> dict[str, Any]:
     out = tmp_path_factory.mktemp("mqr-summary")
-    summary = build(month=MONTH, reports="mqr", data_dir=sample_data, out_dir=out, jobs=1,
-                    progress=False)
-    assert summary.exit_code == 0
-    folder = out / MONTH
-    mqr_rows = pd.read_csv(folder / "tables" / "findings.csv")
-    rca = build(month=MONTH, reports="rca", rca_limit=1, data_dir=sample_data, out_dir=out,
-                jobs=1, progress=False)  # a second report adds its claims to findings.csv
-    assert rca.exit_code == 0
-    html = (folder / f"{MQR}.html").read_text(encoding="utf-8")
-    return {"folder": folder, "soup": BeautifulSoup(html, "html.parser"),
-            "mqr_rows": mqr_rows, "all_rows": pd.read_csv(folder / "tables" / "findings.csv"),
-            "findings": mqr_rows,
+    mqr = built_pages(sample_data, out, MONTH, "mqr", (MQR,))
+    # a second report adds its claims to findings.csv
+    both = built_pages(sample_data, out, MONTH, "rca", (), rca_limit=1)
+    folder = mqr["folder"]
+    return {"folder": folder, "soup": mqr["pages"][MQR], "mqr_rows": mqr["findings"],
+            "all_rows": both["findings"], "findings": mqr["findings"],
             "records": read_records(folder / f"{MQR}.ipynb")}
 
 

@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 
 from qa_insights.business.targets import target_attainment
 from qa_insights.data.protocol import Store
+from qa_insights.reports.deep_dives import deep_dive_links
 from qa_insights.reports.engine.build import plan
 from qa_insights.reports.engine.context import resolve_context
 from qa_insights.reports.engine.index import index_html, month_summary, status_css
@@ -24,7 +25,6 @@ from qa_insights.reports.engine.paths import NOTEBOOKS_DIR, TEMPLATES_DIR
 from qa_insights.reports.engine.tables import slugify
 from qa_insights.reports.mqr import explain_month, headline_numbers, month_findings, quality_trend
 from qa_insights.reports.summary import (
-    deep_dive_links,
     executive_summary,
     findings_frame,
     small_segments_claim,

@@ -18,8 +18,9 @@ from qa_insights.present import display as qd
 from qa_insights.present.display import read_records
 from qa_insights.quality.metrics import quality_summary
 from qa_insights.reports import mbr as rm
+from qa_insights.reports.business_summary import cost_claim
 from qa_insights.reports.engine.paths import NOTEBOOKS_DIR
-from qa_insights.reports.summary import cost_claim
+from qa_insights.reports.mbr_actions import DEEP_DIVE_PHRASE, actions
 from tests.report_build_helpers import JUMP_MONTH, leaked_ids, month_dir, raw_ids
 
 pytest_plugins = ["tests.fixtures_report_builds"]
@@ -39,16 +40,46 @@ def test_status_counts_cover_every_status() -> None:
 
 
 def test_actions_name_missed_targets_with_numbers_and_skip_met_ones() -> None:
-    out = rm.actions(pd.concat([_attainment(), _attainment(status="met", scope_value="b")]))
+    out = actions(pd.concat([_attainment(), _attainment(status="met", scope_value="b")]))
     assert len(out) == 1
-    assert "site a" in out[0] and "89.0% (86.0–92.0%)" in out[0] and "95.0%" in out[0]
+    text = out[0].sentence
+    assert "site a" in text and "89.0% (86.0–92.0%)" in text and "95.0%" in text
+
+
+def test_a_missed_sites_action_links_its_deep_dive_and_escapes_the_rest() -> None:
+    from bs4 import BeautifulSoup
+
+    from qa_insights.reports.engine.kinds import report_stem
+    from qa_insights.reports.engine.named import missed_target_scopes
+
+    name = 'a<b>&"c'
+    attainment = pd.concat([_attainment(scope_value=name),
+                            _attainment(scope="queue", scope_value="spam"),
+                            _attainment(metric="handle_time_s", scope_value="slow",
+                                        actual=60.0, ci_low=55.0, ci_high=65.0,
+                                        target=40.0)])
+    out = actions(attainment)
+    linked = [a for a in out if a.deep_dive is not None]
+    # exactly the scopes the build makes a deep dive for (no handle-time review)
+    assert sorted(a.deep_dive for a in linked) == sorted(missed_target_scopes(attainment,
+                                                                              "2026-08"))
+    for action in out:
+        html = BeautifulSoup(action._repr_html_(), "html.parser")
+        assert html.get_text() == action.sentence  # nothing lost, nothing unescaped
+        anchors = html.find_all("a")
+        if action.deep_dive is None:
+            assert anchors == []
+        else:
+            assert [a.get_text() for a in anchors] == [DEEP_DIVE_PHRASE]
+            assert anchors[0]["href"] == f"{report_stem('rca', *action.deep_dive)}.html"
+    assert "<b>" not in out[0]._repr_html_()
 
 
 def test_actions_watch_at_risk_targets_on_the_wrong_side_only() -> None:
     a = pd.concat([_attainment(status="at risk", point_meets=False, scope_value="x"),
                    _attainment(status="at risk", point_meets=True, scope_value="y")])
-    out = rm.actions(a)
-    assert len(out) == 1 and "site x" in out[0]
+    out = actions(a)
+    assert len(out) == 1 and "site x" in out[0].sentence
 
 
 def test_targets_table_shows_how_each_target_was_set() -> None:

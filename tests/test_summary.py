@@ -252,3 +252,49 @@ def test_engine_publishes_summary_and_findings_and_drops_them_when_gone(
     assert not (month_dir / "one.summary.md").exists()
     assert (month_dir / "two.summary.md").exists()
     assert pd.read_csv(month_dir / "tables" / "findings.csv").report.tolist() == ["two"]
+
+
+QUEUES = pd.DataFrame({"queue": ["spam", "hate", "tiny"], "n_audits": [3000, 2000, 12],
+                       "n_errors": [120, 150, 3]})
+
+
+def _missed(scope: str, min_n: int, deep_dives: tuple[str, ...] = ()) -> list:
+    """A month whose accuracy missed a 99% target with no change against the month
+    before (so no cause is established), summarised for a report of ``scope``."""
+    d = lmdi(QUEUES, QUEUES, "queue")
+    d.attrs["overall"].update(month="2026-10", compare_month="2026-09")
+    return executive_summary(_headline(QUEUES, QUEUES, target=0.99), month="2026-10",
+                             scope_label=f"{scope} x", change=change_findings(d, scope="x"),
+                             decomposition=d, dimension="queue", min_n=min_n, scope=scope,
+                             deep_dives=deep_dives)
+
+
+def test_a_deep_dives_missed_action_points_to_its_own_breakdown() -> None:
+    claims = _missed("site", min_n=30)
+    assert [c.kind for c in claims[1:]] == ["no_cause", "target_status", "action"]
+    assert claims[2].numbers["status"] == "missed"
+    action = claims[-1].sentence
+    # the queue with the most errors, counted here from the counts, not from the summary
+    top = QUEUES.loc[QUEUES.n_errors.idxmax()]
+    assert f"the errors of queue {top.queue}, which had the most errors this month " \
+        f"({top.n_errors} of {QUEUES.n_errors.sum()}; see the breakdown by queue below)" \
+        in action
+    assert "deep dive" not in action and "15 November 2026" in action
+    assert claims[-1].numbers["owner"] == "quality lead"
+    # no queue with enough audits to name: the breakdown, no name
+    none_large = _missed("site", min_n=10_000)[-1].sentence
+    assert none_large.startswith("Action: the quality lead reviews the breakdown by queue "
+                                 "below by 15 November 2026")
+    assert not [q for q in QUEUES.queue if q in none_large]
+
+
+def test_the_organisations_missed_action_names_the_deep_dives_built() -> None:
+    linked = _missed("org", min_n=30, deep_dives=("site a", "queue spam"))[-1].sentence
+    assert "reviews the deep dives of site a and queue spam (linked below) by 15 November " \
+        "2026" in linked
+    many = _missed("org", min_n=30, deep_dives=tuple(f"site {i}" for i in range(5)))
+    assert "the deep dives of the 5 sites and queues that missed a target (linked below)" \
+        in many[-1].sentence
+    unlinked = _missed("org", min_n=30)[-1].sentence
+    assert "deep dive" not in unlinked and "linked" not in unlinked
+    assert "root-cause review" in unlinked

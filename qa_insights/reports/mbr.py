@@ -4,7 +4,8 @@ Small pure functions on the results of :mod:`qa_insights.business.targets` and
 :mod:`qa_insights.business.costs`: target status counts and tiles, readable target,
 efficiency and cost tables, the budget, shared-cost allocation, what-if and month-end
 projection tables, and the "actions the numbers suggest", every sentence built from the
-numbers. Every money figure carries its currency (:func:`qa_insights.present.display.money`,
+numbers (the actions the numbers suggest are :mod:`qa_insights.reports.mbr_actions`'s).
+Every money figure carries its currency (:func:`qa_insights.present.display.money`,
 the currency of the ``volumes`` table). The executive summary is
 :mod:`qa_insights.reports.summary`'s, as in the Monthly Quality Report.
 
@@ -32,9 +33,9 @@ if TYPE_CHECKING:
 __all__ = [
     "COST_COLUMNS",
     "COST_TABLE",
+    "METRIC_NAMES",
     "TARGET_COLUMNS",
     "TARGET_TABLE",
-    "actions",
     "allocation_shown",
     "audit_cost_note",
     "budget_gaps",
@@ -58,6 +59,7 @@ __all__ = [
     "tradeoff_shown",
     "whatif_move_choice",
     "whatif_shown",
+    "with_interval",
     "with_targets",
 ]
 
@@ -77,7 +79,8 @@ _STATUS_ORDER = ("met", "at risk", "missed", "no data")
 #: Headline tile label -> the status it counts.
 _TILE_STATUS = {"Targets met": "met", "At risk": "at risk", "Missed": "missed"}
 _PROPORTIONS = {"accuracy", "critical_error_rate", "calibration_accuracy"}
-_METRIC_NAMES = {"accuracy": "Accuracy", "critical_error_rate": "Critical-error rate",
+#: Metric column -> its name in words.
+METRIC_NAMES = {"accuracy": "Accuracy", "critical_error_rate": "Critical-error rate",
                  "calibration_accuracy": "Calibration accuracy",
                  "handle_time_s": "Handle time", "cost_per_item": "Cost per item"}
 
@@ -158,8 +161,16 @@ def format_metric(metric: str, value: float, digits: int = 1, currency: str = ""
     return f"{value:.3f}"
 
 
-def _with_interval(metric: str, value: float, low: float, high: float,
-                   currency: str = "") -> str:
+def with_interval(metric: str, value: float, low: float, high: float,
+                  currency: str = "") -> str:
+    """A metric value with its interval in the metric's unit (no interval when a bound is
+    missing).
+
+    Examples
+    --------
+    >>> with_interval("accuracy", 0.894, 0.859, 0.92)
+    '89.4% (85.9–92.0%)'
+    """
     if _nan(low) or _nan(high):
         return format_metric(metric, value, currency=currency)
     if metric.startswith("cost"):  # "USD 0.218 (0.214–0.222)"
@@ -202,10 +213,10 @@ def targets_shown(attainment: pd.DataFrame, currency: str = "") -> pd.DataFrame:
     [['org', 'trailing_median', 'MET']]
     """
     return pd.DataFrame({
-        "metric": [_METRIC_NAMES.get(m, m) for m in attainment["metric"]],
+        "metric": [METRIC_NAMES.get(m, m) for m in attainment["metric"]],
         "scope": [s if s == "org" else f"{s} {v}" for s, v in
                   zip(attainment["scope"], attainment["scope_value"].fillna(""))],
-        "actual": [_with_interval(m, v, lo, hi, currency) for m, v, lo, hi in
+        "actual": [with_interval(m, v, lo, hi, currency) for m, v, lo, hi in
                    zip(attainment["metric"], attainment["actual"], attainment["ci_low"],
                        attainment["ci_high"])],
         "target": [format_metric(m, t, currency=currency)
@@ -217,11 +228,6 @@ def targets_shown(attainment: pd.DataFrame, currency: str = "") -> pd.DataFrame:
     })
 
 
-def _top(frame: pd.DataFrame, column: str, by: str) -> str:
-    row = frame.iloc[int(np.argmax(np.abs(frame[column].to_numpy())))]
-    return str(row[by])
-
-
 def cost_change_or_none(store: Store, month: str) -> pd.DataFrame | None:
     """:func:`qa_insights.business.costs.cost_change` by site against the previous month, or None
     when either month has no volumes (a gap, the first month)."""
@@ -231,10 +237,6 @@ def cost_change_or_none(store: Store, month: str) -> pd.DataFrame | None:
         return cost_change(store, month)
     except ValueError:
         return None
-
-
-def _p_text(p: float) -> str:
-    return "p < 0.001" if p < 0.001 else f"p = {p:.3f}" if p < 0.01 else f"p = {p:.2f}"
 
 
 def efficiency_shown(eff: pd.DataFrame, confidence_z: float = 1.96) -> pd.DataFrame:
@@ -287,10 +289,10 @@ def cost_shown(cost: pd.DataFrame, currency: str) -> pd.DataFrame:
         "cost": [money(v, currency) for v in cost["cost"]],
         "cost_per_item": [money(v, currency, per_unit=True) for v in cost["cost_per_item"]],
         "cost_per_correct_decision": [
-            _with_interval("cost_per_correct_decision", v, lo, hi, currency) for v, lo, hi in
+            with_interval("cost_per_correct_decision", v, lo, hi, currency) for v, lo, hi in
             zip(cost["cost_per_correct_decision"], cost["cost_per_correct_decision_low"],
                 cost["cost_per_correct_decision_high"])],
-        "accuracy": [_with_interval("accuracy", v, lo, hi) for v, lo, hi in
+        "accuracy": [with_interval("accuracy", v, lo, hi) for v, lo, hi in
                      zip(cost["accuracy"], cost["accuracy_ci_low"], cost["accuracy_ci_high"])],
     })
 
@@ -306,7 +308,7 @@ def tradeoff_shown(tradeoff: pd.DataFrame, currency: str) -> pd.DataFrame:
                                       for v in tradeoff["cost_per_correct_decision"]],
         "error_premium": [money(v, currency, per_unit=True, sign=True)
                           for v in tradeoff["error_premium"]],
-        "accuracy": [_with_interval("accuracy", v, lo, hi) for v, lo, hi in
+        "accuracy": [with_interval("accuracy", v, lo, hi) for v, lo, hi in
                      zip(tradeoff["accuracy"], tradeoff["accuracy_ci_low"],
                          tradeoff["accuracy_ci_high"])],
         "ranks": [f"{a} / {b}" for a, b in zip(tradeoff["cost_rank"],
@@ -635,113 +637,16 @@ def projection_shown(projection: pd.DataFrame) -> pd.DataFrame:
     ['Accuracy', 'org', '95.0% (900)', '95.0% (94.0–96.0%)', '95.5%', 'AT RISK']
     """
     return pd.DataFrame({
-        "metric": [_METRIC_NAMES.get(m, m) for m in projection["metric"]],
+        "metric": [METRIC_NAMES.get(m, m) for m in projection["metric"]],
         "scope": [s if s == "org" else f"{s} {v}" for s, v in
                   zip(projection["scope"], projection["scope_value"].fillna(""))],
         "to_date": [f"{format_metric(m, v)} ({n:,.0f})" for m, v, n in
                     zip(projection["metric"], projection["actual_to_date"],
                         projection["n_to_date"])],
-        "projected": [_with_interval(m, v, lo, hi) for m, v, lo, hi in
+        "projected": [with_interval(m, v, lo, hi) for m, v, lo, hi in
                       zip(projection["metric"], projection["projected"],
                           projection["ci_low"], projection["ci_high"])],
         "target": [format_metric(m, t) for m, t in zip(projection["metric"],
                                                        projection["target"])],
         "status": projection["status"].astype(str).str.upper(),
     })
-
-
-def actions(attainment: pd.DataFrame, tradeoff: pd.DataFrame | None = None,
-            cost: pd.DataFrame | None = None, currency: str = "",
-            max_actions: int = 8) -> list[str]:
-    """The actions the numbers suggest, most urgent first, each sentence built from the
-    numbers and addressed to the function that owns it.
-
-    Rules, in order:
-
-    1. every ``missed`` target (org first, then sites and queues, largest gap first):
-       name it with the actual, its interval and the target;
-    2. every site that is ``cheaper_but_worse``: weigh its saving against its quality gap;
-    3. a cost change driven by mix: volume moved between sites of different unit cost;
-    4. ``at risk`` targets whose point estimate is on the wrong side: watch them.
-
-    Why the error rate moved is the executive summary's (with its tests), not repeated here.
-
-    Parameters
-    ----------
-    attainment : DataFrame
-        :func:`qa_insights.business.targets.target_attainment` of the month.
-    tradeoff : DataFrame, optional
-        :func:`qa_insights.business.costs.cost_tradeoff` of the month.
-    cost : DataFrame, optional
-        :func:`qa_insights.business.costs.cost_change` by site.
-    currency : str
-        Currency of the money figures (needed when a cost sentence is made).
-    max_actions : int
-        At most this many sentences.
-
-    Returns
-    -------
-    list of str
-
-    Examples
-    --------
-    >>> a = pd.DataFrame({"metric": ["accuracy"], "scope": ["site"], "scope_value": ["hyd"],
-    ...     "month": ["2026-08"], "actual": [0.894], "ci_low": [0.859], "ci_high": [0.920],
-    ...     "target": [0.95], "status": ["missed"], "point_meets": [False]})
-    >>> actions(a)
-    ['Accuracy at site hyd missed its target: 89.4% (85.9–92.0%) against 95.0%. Training and coaching: start a root-cause review there (see its RCA deep dive).']
-    """
-    out: list[str] = []
-    order = {"org": 0, "site": 1, "queue": 2, "market": 3}
-    missed = attainment[attainment["status"] == "missed"].copy()
-    missed["_order"] = missed["scope"].map(order).fillna(9)
-    missed["_gap"] = -(missed["actual"] - missed["target"]).abs() / missed["target"].abs()
-    for r in missed.sort_values(["_order", "_gap"], kind="stable").to_dict("records"):
-        metric, scope = str(r["metric"]), str(r["scope"])
-        where = "the organisation" if scope == "org" else f"{scope} {r['scope_value']}"
-        todo = {"cost_per_item": "Finance and vendor management: review staffing and vendor "
-                                 "rates against volume.",
-                "handle_time_s": "Operations: check workflow and tooling for slow steps."}.get(
-            metric, "Training and coaching: start a root-cause review there (see its RCA "
-            "deep dive)." if scope in ("site", "queue") else
-            "Quality lead: focus on the sites and queues that missed.")
-        out.append(f"{_METRIC_NAMES.get(metric, metric)} at {where} missed its target: "
-                   f"{_with_interval(metric, r['actual'], r['ci_low'], r['ci_high'], currency)}"
-                   f" against {format_metric(metric, r['target'], currency=currency)}. {todo}")
-    if tradeoff is not None:
-        for t in tradeoff[tradeoff["cheaper_but_worse"]].to_dict("records"):
-            acc = _with_interval("accuracy", t["accuracy"], t["accuracy_ci_low"],
-                                 t["accuracy_ci_high"])
-            out.append(f"{t['site']} is cheaper per item "
-                       f"({money(t['cost_per_item'], currency, per_unit=True)} against "
-                       f"{money(t['org_cost_per_item'], currency, per_unit=True)} overall) but "
-                       f"its accuracy {acc} is significantly below the rest "
-                       f"({_p_text(t['p_adjusted'])}, Holm-adjusted for {t['n_tests']} "
-                       f"comparisons); cost per correct decision "
-                       f"{money(t['cost_per_correct_decision'], currency, per_unit=True)}. "
-                       "Vendor management: weigh the saving against the quality gap before "
-                       "moving more volume there.")
-    if cost is not None and len(cost):
-        c = cost.attrs["overall"]
-        if abs(c["mix_pts"]) >= 5:
-            site = _top(cost, "mix_effect", "site")
-            mix_verb = "saved" if c["mix_effect"] < 0 else "added"
-            vol_verb = "saved" if c["volume_effect"] < 0 else "added"
-            out.append(f"Volume moving between sites {mix_verb} "
-                       f"{money(abs(c['mix_effect']), currency)} "
-                       f"({number(c['mix_pts'], sign=True)}% of last month's cost, mostly "
-                       f"{site}); the number of items {vol_verb} "
-                       f"{money(abs(c['volume_effect']), currency)} "
-                       f"({number(c['volume_pts'], sign=True)}%). Finance: confirm the shift "
-                       "is intended.")
-    risky = attainment[(attainment["status"] == "at risk")
-                       & ~attainment.get("point_meets", pd.Series(True, attainment.index))
-                       .fillna(True).astype(bool)]
-    for r in risky.to_dict("records"):
-        metric, scope = str(r["metric"]), str(r["scope"])
-        where = "the organisation" if scope == "org" else f"{scope} {r['scope_value']}"
-        out.append(f"Watch {_METRIC_NAMES.get(metric, metric).lower()} at {where}: "
-                   f"{format_metric(metric, r['actual'], currency=currency)} is on the wrong "
-                   f"side of {format_metric(metric, r['target'], currency=currency)}, not yet "
-                   "significantly.")
-    return out[:max_actions]

@@ -41,20 +41,14 @@ import numpy as np
 import pandas as pd
 
 from qa_insights.data.months import shift_month
-from qa_insights.present.display import count, money, number, pct, pp
+from qa_insights.present.display import count, number, pct, pp
 from qa_insights.present.findings import Finding, format_p
 
 __all__ = [
     "FINDINGS_COLUMNS",
     "Claim",
-    "DeepDiveLinks",
     "adjustment_note",
-    "budget_claims",
-    "budget_consistency",
-    "business_summary",
-    "cost_claim",
-    "deep_dive_href",
-    "deep_dive_links",
+    "due_date",
     "executive_summary",
     "findings_frame",
     "markdown",
@@ -116,8 +110,14 @@ def month_name(month: str) -> str:
     return pd.Period(month, "M").strftime("%B %Y")
 
 
-def _due(month: str) -> str:
-    """The action date: the 15th of the month after the report's month."""
+def due_date(month: str) -> str:
+    """The action date: the 15th of the month after the report's month.
+
+    Examples
+    --------
+    >>> due_date("2026-12")
+    '15 January 2027'
+    """
     return pd.Period(shift_month(month, 1), "M").to_timestamp().replace(day=15).strftime(
         "%-d %B %Y")
 
@@ -238,8 +238,50 @@ def _target(h: Mapping[str, Any], scope_label: str) -> Claim:
     return Claim("target_status", scope_label, text, numbers=numbers)
 
 
-def _action(why: Claim | None, target: Claim, month: str, scope_label: str) -> Claim:
-    due = _due(month)
+def _largest_contributor(d: pd.DataFrame | None, dim: str, min_n: int | None
+                         ) -> dict[str, Any] | None:
+    """The segment with the most errors this month among those with ``min_n`` or more
+    audits (a count, described, not a cause); None without errors or such a segment."""
+    if d is None or not len(d) or "n_errors_after" not in d:
+        return None
+    large = d[d["n_audits_after"] >= min_n] if min_n is not None else d
+    if large.empty or large["n_errors_after"].max() <= 0:
+        return None
+    top = large.iloc[int(np.argmax(large["n_errors_after"].to_numpy(float)))]
+    return {"segment": str(top[dim]), "errors": int(top["n_errors_after"]),
+            "total_errors": int(d["n_errors_after"].sum())}
+
+
+def _listed(names: Sequence[str]) -> str:
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
+
+
+def _missed_action(scope: str, dimension: str, deep_dives: Sequence[str],
+                   contributor: Mapping[str, Any] | None, due: str) -> str:
+    """The action of a missed target with no established cause, fitting the report: the
+    organisation's sends the reader to the deep dives built for it, a deep dive to its own
+    breakdown (naming the segment with the most errors)."""
+    unknown = "; no single cause is established yet."
+    noun = dimension.replace("_", " ")
+    if scope == "org":
+        if deep_dives:
+            which = (_listed(list(deep_dives)) if len(deep_dives) <= 3 else
+                     f"the {len(deep_dives)} sites and queues that missed a target")
+            return (f"Action: the quality lead reviews the deep dives of {which} (linked "
+                    f"below) by {due}{unknown}")
+        return (f"Action: the quality lead starts a root-cause review of the {noun}s with "
+                f"the most errors by {due}{unknown}")
+    if contributor is not None:
+        return (f"Action: the quality lead reviews the errors of {noun} "
+                f"{contributor['segment']}, which had the most errors this month "
+                f"({count(contributor['errors'])} of {count(contributor['total_errors'])}; "
+                f"see the breakdown by {noun} below), by {due}{unknown}")
+    return f"Action: the quality lead reviews the breakdown by {noun} below by {due}{unknown}"
+
+
+def _action(why: Claim | None, target: Claim, month: str, scope_label: str, *,
+            missed: str) -> Claim:
+    due = due_date(month)
     status = target.numbers.get("status")
     if why is not None and why.kind == "driver_mix":
         seg = why.numbers["segment"]
@@ -253,9 +295,7 @@ def _action(why: Claim | None, target: Claim, month: str, scope_label: str) -> C
         text = f"Action: {_OWNERS['rate']} {verb} {seg} by {due}."
         owner = _OWNERS["rate"]
     elif status == "missed":
-        text = (f"Action: the quality lead reviews the root-cause deep dives of the largest "
-                f"queues by {due}; no single cause is established yet.")
-        owner = "quality lead"
+        text, owner = missed, "quality lead"
     elif status == "at risk":
         text = ("No corrective action: no cause is established; the quality lead checks the "
                 f"target again in the {month_name(shift_month(month, 1))} report.")
@@ -267,7 +307,8 @@ def _action(why: Claim | None, target: Claim, month: str, scope_label: str) -> C
 
 def executive_summary(headline: Mapping[str, Any], *, month: str, scope_label: str,
                       change: Sequence[Finding] = (), decomposition: pd.DataFrame | None = None,
-                      dimension: str = "site", min_n: int | None = None) -> list[Claim]:
+                      dimension: str = "site", min_n: int | None = None, scope: str = "org",
+                      deep_dives: Sequence[str] = ()) -> list[Claim]:
     """The four-move summary of a month (at most five sentences).
 
     Parameters
@@ -291,6 +332,15 @@ def executive_summary(headline: Mapping[str, Any], *, month: str, scope_label: s
     min_n : int, optional
         When no driver is established, the largest movement described is taken among the
         segments with at least ``min_n`` audits this month (all, if none has).
+    scope : str
+        The report's scope (``org``, ``site``, ``queue`` or ``market``): when the target is
+        missed with no cause established, the organisation's action sends the reader to
+        ``deep_dives``, a deep dive's to its own breakdown by ``dimension``, naming the
+        segment with the most errors (among those with ``min_n`` or more audits).
+    deep_dives : sequence of str
+        The deep dives built for this month that the organisation's report links ("site
+        bpo_gamma_hyderabad"), as :func:`qa_insights.reports.deep_dives.deep_dive_links`
+        shows them below the summary.
 
     Returns
     -------
@@ -314,7 +364,10 @@ def executive_summary(headline: Mapping[str, Any], *, month: str, scope_label: s
                    bool(what.significant), min_n)
         claims.append(why)
     target = _target(headline, scope_label)
-    claims += [target, _action(why, target, month, scope_label)]
+    missed = _missed_action(scope, dimension, deep_dives,
+                            _largest_contributor(decomposition, dimension, min_n),
+                            due_date(month))
+    claims += [target, _action(why, target, month, scope_label, missed=missed)]
     return claims
 
 
@@ -369,180 +422,6 @@ def markdown(claims: Sequence[Claim], title: str) -> str:
     return f"# {title}\n\n{' '.join(c.sentence for c in claims)}\n"
 
 
-def _signed_verb(amount: float, up: str, down: str) -> str:
-    return up if amount >= 0 else down
-
-
-def cost_claim(decomposition: pd.DataFrame, currency: str, scope_label: str,
-               dimension: str = "site") -> Claim:
-    """What happened to cost and why, in ``currency`` (kind ``cost_change``).
-
-    The split into the number of items (volume), volume moving between segments of
-    different cost per item (mix) and the segments' own cost per item (unit cost) is an
-    exact accounting identity (:func:`qa_insights.business.costs.decompose_cost_change`),
-    not an estimate: there is no test and no interval.
-
-    Parameters
-    ----------
-    decomposition : DataFrame
-        :func:`qa_insights.business.costs.cost_change` by ``dimension`` (its
-        ``attrs["overall"]`` holds the totals, ``month`` and ``compare_month``).
-    currency : str
-        The costs' currency.
-    scope_label : str
-        What the claim is about ("whole organisation").
-    dimension : str
-        The segment column of ``decomposition``.
-
-    Examples
-    --------
-    >>> d = pd.DataFrame({"site": ["a", "b"], "mix_effect": [-30.0, 5.0],
-    ...                   "share_before": [0.2, 0.8], "share_after": [0.5, 0.5]})
-    >>> d.attrs["overall"] = {"month": "2026-10", "compare_month": "2026-09",
-    ...     "cost_before": 1000.0, "cost_after": 1100.0, "change": 100.0, "change_pct": 10.0,
-    ...     "volume_effect": 125.0, "mix_effect": -25.0, "unit_cost_effect": 0.0}
-    >>> print(cost_claim(d, "USD", "whole organisation").sentence)
-    Cost was USD 1.1k in October 2026, up USD 100 (+10.0%) from USD 1.0k in September 2026: the number of items added USD 125, volume moving between sites saved USD 25 (mostly to a), and sites' own cost per item added USD 0.
-    """
-    o = decomposition.attrs["overall"]
-    top = decomposition.iloc[int(decomposition["mix_effect"].abs().to_numpy().argmax())]
-    towards = "to" if top["share_after"] >= top["share_before"] else "away from"
-    noun = dimension.replace("_", " ")
-    vol, mix, unit = (float(o[f"{k}_effect"]) for k in ("volume", "mix", "unit_cost"))
-    text = (f"Cost was {money(o['cost_after'], currency)} in {month_name(o['month'])}, "
-            f"{_signed_verb(o['change'], 'up', 'down')} {money(abs(o['change']), currency)} "
-            f"({number(o['change_pct'], sign=True)}%) from {money(o['cost_before'], currency)} "
-            f"in {month_name(o['compare_month'])}: the number of items "
-            f"{_signed_verb(vol, 'added', 'saved')} {money(abs(vol), currency)}, volume moving "
-            f"between {noun}s {_signed_verb(mix, 'added', 'saved')} {money(abs(mix), currency)}"
-            f" (mostly {towards} {top[dimension]}), and {noun}s' own cost per item "
-            f"{_signed_verb(unit, 'added', 'saved')} {money(abs(unit), currency)}.")
-    return Claim("cost_change", scope_label, text, numbers={
-        "currency": currency, "cost_before": float(o["cost_before"]),
-        "cost_after": float(o["cost_after"]), "change_pct": float(o["change_pct"]),
-        "volume_effect": vol, "mix_effect": mix, "unit_cost_effect": unit,
-        "mix_segment": str(top[dimension])})
-
-
-def budget_consistency(budget: pd.DataFrame, currency: str, tolerance: float = 0.01
-                       ) -> str | None:
-    """One sentence when every site has a budget of its own and those budgets do not add up
-    to the organisation's (within ``tolerance``, relative): the targets of the organisation
-    and of its sites disagree, which finance should know before reading either variance.
-
-    Examples
-    --------
-    >>> b = pd.DataFrame({"scope": ["org", "site", "site"], "scope_value": ["", "a", "b"],
-    ...                   "budget": [1000.0, 700.0, 500.0]})
-    >>> budget_consistency(b, "USD")
-    "The sites' own budgets add up to USD 1.2k, USD 200 (+20.0%) more than the organisation's budget of USD 1.0k: the cost-per-item targets of the organisation and of its sites disagree."
-    >>> budget_consistency(b.assign(budget=[1200.0, 700.0, 500.0]), "USD") is None
-    True
-    """
-    org = budget.loc[budget["scope"] == "org", "budget"]
-    sites = budget.loc[budget["scope"] == "site", "budget"]
-    if org.empty or sites.empty or org.isna().any() or sites.isna().any():
-        return None
-    total, base = float(sites.sum()), float(org.iloc[0])
-    gap = total - base
-    if base <= 0 or abs(gap) <= tolerance * base:
-        return None
-    return (f"The sites' own budgets add up to {money(total, currency)}, "
-            f"{money(abs(gap), currency)} ({number(100 * gap / base, sign=True)}%) "
-            f"{'more' if gap > 0 else 'less'} than the organisation's budget of "
-            f"{money(base, currency)}: the cost-per-item targets of the organisation and of "
-            "its sites disagree.")
-
-
-def budget_claims(budget: pd.DataFrame, currency: str, month: str, scope_label: str
-                  ) -> list[Claim]:
-    """The budget status (kind ``budget_status``) and, when the organisation is over
-    budget, an action for finance (kind ``action``).
-
-    Parameters
-    ----------
-    budget : DataFrame
-        :func:`qa_insights.business.costs.budget_against_targets`: the ``org`` row first,
-        then the sites, each against its own cost-per-item target.
-    currency : str
-        The costs' currency.
-    month : str
-        Report month ``YYYY-MM`` (the action's date is the 15th of the next month).
-    scope_label : str
-        What the claims are about.
-
-    Examples
-    --------
-    >>> b = pd.DataFrame({"scope": ["org", "site"], "scope_value": ["", "a"],
-    ...     "items_handled": [1000, 1000], "cost": [440.0, 440.0], "budget": [400.0, None],
-    ...     "variance": [40.0, None], "variance_pct": [10.0, None],
-    ...     "budget_cost_per_item": [0.4, None], "status": ["over budget", "no budget"]})
-    >>> [c.sentence for c in budget_claims(b, "USD", "2026-10", "whole organisation")]
-    ['Against a budget of USD 400 (the USD 0.400 cost-per-item target for 1,000 items), cost was USD 40 (+10.0%) over budget. No site has a cost-per-item target of its own, so no site is compared with a budget.', 'Action: finance reviews the cost per item (USD 0.440 against the USD 0.400 target) with vendor management by 15 November 2026.']
-    """
-    org = budget[budget["scope"] == "org"]
-    if org.empty or pd.isna(org["budget"].iloc[0]):
-        return [Claim("budget_status", scope_label, "No cost-per-item target is set for the "
-                      "organisation this month, so there is no budget to compare cost with.",
-                      numbers={"currency": currency})]
-    r = org.iloc[0]
-    over = r["variance"] > 0
-    text = (f"Against a budget of {money(r['budget'], currency)} (the "
-            f"{money(r['budget_cost_per_item'], currency, per_unit=True)} cost-per-item target"
-            f" for {count(r['items_handled'])} items), cost was "
-            f"{money(abs(r['variance']), currency)} "
-            f"({number(r['variance_pct'], sign=True)}%) {'over' if over else 'under'} budget.")
-    sites = budget[budget["scope"] == "site"]
-    own = sites[sites["status"] != "no budget"]
-    if own.empty:
-        text += (" No site has a cost-per-item target of its own, so no site is compared "
-                 "with a budget.")
-    else:
-        n_over = int((own["status"] == "over budget").sum())
-        text += (f" Of the {len(own)} sites with a target of their own, {n_over} "
-                 f"{'was' if n_over == 1 else 'were'} over budget.")
-        # Whether the sites' budgets add up to the organisation's is said under the budget
-        # table (budget_consistency), not in the summary: it is about the targets, not the month.
-    numbers = {"currency": currency, "cost": float(r["cost"]), "budget": float(r["budget"]),
-               "variance": float(r["variance"]), "variance_pct": float(r["variance_pct"]),
-               "status": str(r["status"])}
-    claims = [Claim("budget_status", scope_label, text, numbers=numbers)]
-    if over:
-        per_item = r["cost"] / r["items_handled"]
-        due = _due(month)
-        claims.append(Claim("action", scope_label, (
-            f"Action: finance reviews the cost per item "
-            f"({money(per_item, currency, per_unit=True)} against the "
-            f"{money(r['budget_cost_per_item'], currency, per_unit=True)} target) with vendor "
-            f"management by {due}."), numbers={"owner": "finance", "due": due}))
-    return claims
-
-
-def business_summary(claims: Sequence[Claim], cost: Claim | None = None,
-                     budget: Sequence[Claim] = ()) -> list[Claim]:
-    """The MBR's summary: the quality claims of :func:`executive_summary` (the same
-    sentences as the Monthly Quality Report's), with the cost claim after the driver and
-    the budget claims after the target status (the budget's action after the quality's).
-
-    Examples
-    --------
-    >>> q = [Claim("month_change", "Org", "A."), Claim("target_status", "Org", "T."),
-    ...      Claim("action", "Org", "Q.")]
-    >>> b = [Claim("budget_status", "Org", "B."), Claim("action", "Org", "F.")]
-    >>> [c.sentence for c in business_summary(q, Claim("cost_change", "Org", "C."), b)]
-    ['A.', 'C.', 'T.', 'B.', 'Q.', 'F.']
-    """
-    status = [c for c in budget if c.kind != "action"]
-    todo = [c for c in budget if c.kind == "action"]
-    out: list[Claim] = []
-    for c in claims:
-        if c.kind == "target_status" and cost is not None:
-            out.append(cost)
-            cost = None
-        out.append(c)
-        if c.kind == "target_status":
-            out += status
-    return out + todo
 
 def with_agreeing_interval(headline: Mapping[str, Any], trend: pd.DataFrame,
                            alpha: float = 0.05) -> dict[str, Any]:
@@ -656,64 +535,3 @@ def with_small_segments(claims: Sequence[Claim], decomposition: pd.DataFrame | N
     why = [i for i, c in enumerate(out) if c.kind in ("driver_mix", "driver_rate", "no_cause")]
     at = (why[0] + 1) if why else min(1, len(out))
     return [*out[:at], extra, *out[at:]]
-
-
-def deep_dive_href(scope: str, value: str) -> str:
-    """Link, from a report of the same month, to the deep dive of a site or queue: the file
-    :func:`qa_insights.reports.engine.kinds.report_stem` names. ``qa-insights build
-    --reports rca`` builds it for every site the organisation's change findings name and
-    every site or queue that missed a quality target
-    (:func:`qa_insights.reports.engine.named.named_scopes`), so a link from the MQR's driver
-    or the MBR's missed-target actions resolves.
-
-    Examples
-    --------
-    >>> deep_dive_href("site", "bpo_beta_cebu"), deep_dive_href("queue", "spam")
-    ('rca_site_bpo_beta_cebu.html', 'rca_spam.html')
-    """
-    from qa_insights.reports.engine.kinds import report_stem
-
-    return f"{report_stem('rca', scope, value)}.html"
-
-
-@dataclass(frozen=True)
-class DeepDiveLinks:
-    """Links to deep dives, shown as one escaped line ("Deep dives: site X · queue Y");
-    nothing when there are none.
-
-    Attributes
-    ----------
-    links : tuple of (str, str)
-        (label, href) pairs.
-    """
-
-    links: tuple[tuple[str, str], ...]
-
-    def _repr_html_(self) -> str:
-        from qa_insights.present.display import escape
-
-        if not self.links:
-            return ""
-        anchors = " · ".join(f'<a href="{escape(href)}">{escape(label)}</a>'
-                             for label, href in self.links)
-        return f'<p class="qa-note">Deep dives: {anchors}</p>'
-
-
-def deep_dive_links(claims: Sequence[Claim], dimension: str = "site") -> DeepDiveLinks:
-    """Links to the deep dive of each segment a summary names as the driver
-    (``driver_mix`` / ``driver_rate``). Only the organisation's summary (segments: sites)
-    is guaranteed a deep dive per driver by the build; pass its claims.
-
-    Examples
-    --------
-    >>> c = Claim("driver_mix", "a<b", "...", True, numbers={"segment": "a<b"})
-    >>> deep_dive_links([c])._repr_html_()
-    '<p class="qa-note">Deep dives: <a href="rca_site_a_b-4a826a.html">site a&lt;b</a></p>'
-    >>> deep_dive_links([])._repr_html_()
-    ''
-    """
-    named = [str(c.numbers.get("segment", c.scope)) for c in claims
-             if c.kind in ("driver_mix", "driver_rate")]
-    noun = dimension.replace("_", " ")
-    return DeepDiveLinks(tuple((f"{noun} {name}", deep_dive_href(dimension, name))
-                               for name in dict.fromkeys(named)))
