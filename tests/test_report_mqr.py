@@ -197,3 +197,30 @@ def test_site_scope_records_equal_the_library(tmp_path: Path, sample_data: Path)
     records = read_records(out)
     _check_records(records, sample_data, month, site=site)
     assert pd.read_csv(tmp_path / "tables" / "quality_by_site.csv").site.tolist() == [site]
+
+
+@pytest.mark.parametrize(("scope", "value"), [("org", ""), ("site", "bpo_beta_cebu"),
+                                              ("queue", "hate_speech")])
+def test_headline_targets_are_the_attainment_tables(sample_store, scope: str,
+                                                    value: str) -> None:
+    """The headline reads only its two metrics at its own scope; their targets and statuses
+    are the rows of the whole attainment table (every metric, every scope)."""
+    from qa_insights.business.targets import target_attainment
+    from qa_insights.reports.engine.context import resolve_context
+    from qa_insights.reports.mqr import headline_numbers, quality_trend
+
+    ctx = resolve_context(sample_store, month="2026-10", scope=scope, scope_value=value)
+    got = headline_numbers(sample_store, ctx, quality_trend(sample_store, ctx, 2))
+    full = target_attainment(sample_store, "2026-10")
+    full = full[(full["scope"] == scope) & (full["scope_value"].astype(str) == value)]
+    seen = 0
+    for metric, key in (("accuracy", "target"), ("critical_error_rate", "critical_target")):
+        rows = full[full["metric"] == metric]
+        status = key.replace("target", "target_status")
+        if rows.empty:
+            assert got[key] is None and got[status] is None
+            continue
+        seen += 1
+        assert (got[key], got[status]) == (float(rows["target"].iloc[0]),
+                                           str(rows["status"].iloc[0]))
+    assert seen  # the sample sets targets at each of these scopes

@@ -90,7 +90,7 @@ def headline_numbers(store: Store, ctx: ReportContext, trend: pd.DataFrame) -> d
     >>> headline_numbers(store, ctx, quality_trend(store, ctx))["accuracy"]  # doctest: +SKIP
     0.9530848329048843
     """
-    from qa_insights.business.targets import target_attainment
+    from qa_insights.business.targets import store_targets, target_attainment
     from qa_insights.quality.trends import month_over_month
 
     row = trend[trend["month"] == ctx.month].iloc[0]
@@ -101,7 +101,12 @@ def headline_numbers(store: Store, ctx: ReportContext, trend: pd.DataFrame) -> d
     targets = {"target": None, "status": None}
     critical = {"target": None, "status": None}
     if store.table_present("targets"):
-        attainment = target_attainment(store, ctx.month)
+        # Only the two metrics at the report's scope: the others (handle time, cost,
+        # calibration) cost queries the headline does not use.
+        t = store_targets(store)
+        t = t[t["metric"].isin(["accuracy", "critical_error_rate"])
+              & (t["scope"] == ("org" if ctx.scope == "org" else ctx.scope))]
+        attainment = target_attainment(store, ctx.month, targets=t)
         targets = _target(attainment, ctx, "accuracy")
         critical = _target(attainment, ctx, "critical_error_rate")
     out.update(target=targets["target"], target_status=targets["status"],
