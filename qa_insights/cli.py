@@ -346,7 +346,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--reports", default="all",
                    help="comma-separated report kinds, any case: "
                         f"{','.join(REPORTS)} (default all); KIND:SCOPE=NAME asks for one "
-                        "report, e.g. rca:queue=spam or rca:site=bpo_beta_cebu")
+                        "report, e.g. rca:queue=spam, rca:site=bpo_beta_cebu or (with a sites "
+                        "table) rca:vendor=alpha, rca:region=APAC")
     p.add_argument("--data", type=data_location, default=Path("data_samples"),
                    help="data folder, or a URL of a clean export for --engine spark")
     p.add_argument("--store", type=Path, default=None,

@@ -181,10 +181,11 @@ def test_plan_makes_one_task_per_month_and_report_and_the_busiest_queues(tmp_pat
     assert hate.header["title"] == "Deep Dive: queue hate" and hate.header["month"] == "2026-10"
 
 
-def test_a_report_asked_for_by_name_gets_its_own_stem(tmp_path, data):
+def test_a_report_asked_for_by_name_gets_its_own_stem(tmp_path):
     from qa_insights.data.opening import open_store
     from qa_insights.reports.engine.kinds import select_reports
 
+    data = write_audits(tmp_path / "named", [audit_row("A1", queue="Abuse Desk")])
     specs = select_reports("dive:site=s1,dive:queue=Abuse Desk", REGISTRY)
     with open_store(data) as store:
         tasks = plan(store, ["2026-10"], specs, data_dir=data, out_dir=tmp_path,
@@ -193,6 +194,10 @@ def test_a_report_asked_for_by_name_gets_its_own_stem(tmp_path, data):
     assert stems[0] == "dive_site_s1"
     assert stems[1].startswith("dive_abuse_desk-")  # made file-safe, with a hash
     assert tasks[0].parameters["scope"] == "site" and tasks[0].parameters["scope_value"] == "s1"
+    with open_store(data) as store, pytest.raises(BuildError, match="valid queue values: "
+                                                                    "Abuse Desk$"):
+        plan(store, ["2026-10"], select_reports("dive:queue=abuse", REGISTRY), data_dir=data,
+             out_dir=tmp_path, notebooks_dir=tmp_path)
 
 
 # --------------------------------------------------------------------------- building

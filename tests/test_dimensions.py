@@ -250,3 +250,36 @@ def test_make_reports_path_ingests_a_mapped_export_with_its_dimensions(tmp_path)
         pd.testing.assert_frame_equal(audit_counts(stored, ["language", "team_lead"]),
                                       audit_counts(direct, ["language", "team_lead"]))
         assert stored.quarantine("audits")["_file"].tolist() == [str(folder / "export.csv")]
+
+
+def _mapped_folder_with_sites(folder: Path) -> Path:
+    """Audits read through a mapping that declares ``team_lead`` personal (a name that does
+    not look personal), beside a sites table with a personal-looking extra column."""
+    folder.mkdir()
+    lines = [AUDIT_HEADER + ",Team Lead",
+             audit_row("A1", site="s1") + ",Ana",
+             audit_row("A2", site="s2", moderator_decision="x") + ",Bo",
+             audit_row("A3", site="s3") + ",Bo"]
+    (folder / "export.csv").write_text("\n".join(lines) + "\n")
+    (folder / "sites.csv").write_text("site,site_type,vendor,region,manager_email\n"
+                                      "s1,bpo,alpha,APAC,a@x.com\ns2,bpo,beta,EMEA,b@x.com\n")
+    (folder / "qa_insights.yaml").write_text(
+        "tables:\n  audits:\n    files: [export.csv]\n    dimensions:\n"
+        "      team_lead: {column: Team Lead, personal: true}\n"
+        "  sites:\n    files: [sites.csv]\n")
+    return folder
+
+
+def test_a_clean_export_keeps_the_dimensions_and_their_personal_flags(tmp_path):
+    """Reopening ``export_clean``'s folder gives the same dimensions: a mapping's personal
+    flag is not in the column names, so the export records it."""
+    folder = _mapped_folder_with_sites(tmp_path / "exports")
+    with open_store(folder) as mapped:
+        expected = {n: (d.source, d.personal) for n, d in mapped.dimensions.items()}
+        counts = audit_counts(mapped, ["vendor", "team_lead"])
+        mapped.export_clean(tmp_path / "clean")
+    assert expected == {"team_lead": ("audits", True), "vendor": ("sites", False),
+                        "region": ("sites", False), "manager_email": ("sites", True)}
+    with open_store(tmp_path / "clean") as reread:
+        assert {n: (d.source, d.personal) for n, d in reread.dimensions.items()} == expected
+        pd.testing.assert_frame_equal(audit_counts(reread, ["vendor", "team_lead"]), counts)

@@ -1,5 +1,6 @@
-"""RCA deep dive: report_rca glue (unit) and the notebook built for queue harassment in
-2026-08 (the planted jump at bpo_gamma_hyderabad)."""
+"""RCA deep dive: report_rca glue (unit), the notebook built for queue harassment in
+2026-08 (the planted jump at bpo_gamma_hyderabad), and deep dives scoped to a vendor
+(``--reports rca:vendor=NAME``, issue 16)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import pytest
 
 from qa_insights.data.opening import open_store
 from qa_insights.present.display import read_records
+from qa_insights.quality.metrics import quality_summary
 from qa_insights.rca.change import explain_change, reason_pareto
 from qa_insights.rca.comparisons import pairwise_rates
 from qa_insights.reports import rca as rr
@@ -20,6 +22,18 @@ pytest_plugins = ["tests.fixtures_report_builds"]
 
 def test_table_names_carry_the_queue_prefix() -> None:
     assert rr.table_name("spam", "error_drivers") == "rca_spam_error_drivers"
+
+
+def test_a_vendor_is_split_by_its_sites_or_its_one_sites_queues() -> None:
+    assert [rr.segment_dimension(s, 1) for s in ("org", "queue", "market", "site")] == [
+        "site", "site", "site", "queue"]
+    assert [rr.segment_dimension(s, n) for s in ("vendor", "region", "country")
+            for n in (1, 2)] == ["queue", "site"] * 3
+    drivers = ["tenure_band", "site_type", "market"]
+    assert rr.scope_drivers("queue", "site", drivers) == drivers
+    assert rr.scope_drivers("site", "queue", drivers) == drivers
+    assert rr.scope_drivers("vendor", "site", drivers) == ["tenure_band", "site", "market"]
+    assert rr.scope_drivers("region", "queue", drivers) == ["tenure_band", "queue", "market"]
 
 
 def test_association_test_skips_sparse_tables_and_runs_large_ones() -> None:
@@ -95,3 +109,67 @@ def test_every_rca_table_is_prefixed_and_holds_no_raw_ids(rca: dict) -> None:
                                             "error_drivers")}
     htmls = sorted(rca["folder"].glob("rca_*.html"))
     assert leaked_ids([*htmls, *tables], raw_ids(rca["data"])) == {}
+
+
+@pytest.fixture(scope="module")
+def vendor_build(tmp_path_factory: pytest.TempPathFactory, sample_data: Path) -> dict:
+    """Deep dives of a vendor with several sites and of a vendor with one, asked by name."""
+    from qa_insights.reports.engine.build import build
+
+    sites = pd.read_csv(sample_data / "sites.csv", dtype=str)
+    per_vendor = sites.groupby("vendor")["site"].apply(sorted)
+    several = next(v for v, s in per_vendor.items() if len(s) > 1)
+    with open_store(sample_data) as store:  # the busiest one-site vendor: drivers estimable
+        volume = quality_summary(store, ["vendor"], filters={"month": VENDOR_MONTH})
+    volume = volume.set_index("vendor")["n_audits"]
+    single = max((v for v, s in per_vendor.items() if len(s) == 1), key=volume.get)
+    out = tmp_path_factory.mktemp("vendor") / "reports"
+    summary = build(month=VENDOR_MONTH, reports=f"rca:vendor={several},rca:vendor={single}",
+                    data_dir=sample_data, out_dir=out, jobs=2, progress=False)
+    assert summary.exit_code == 0, summary.failed
+    return {"out": out, "folder": out / VENDOR_MONTH, "data": sample_data,
+            "several": several, "single": single, "sites": per_vendor}
+
+
+VENDOR_MONTH = "2026-10"
+
+
+@pytest.mark.slow
+def test_a_vendor_deep_dive_is_scoped_to_its_sites_and_linked_from_the_index(
+        vendor_build: dict) -> None:
+    folder, vendor = vendor_build["folder"], vendor_build["several"]
+    prefix = f"rca_vendor_{vendor}"
+    table = pd.read_csv(folder / "tables" / f"{prefix}_change_by_site.csv")
+    with open_store(vendor_build["data"]) as store:
+        expected = explain_change(store, VENDOR_MONTH, "site", filters={"vendor": vendor})
+        loaded = set(store.query("SELECT audit_id FROM audits WHERE month = ?",
+                                 [VENDOR_MONTH])["audit_id"])
+    # independent of the store: the raw audits of the vendor's sites (sites.csv) in pandas
+    raw = pd.read_csv(vendor_build["data"] / "audits.csv", dtype=str,
+                      usecols=["audit_id", "site"])
+    mine = raw[raw["audit_id"].isin(loaded) & raw["site"].isin(vendor_build["sites"][vendor])]
+    assert sorted(table.site) == vendor_build["sites"][vendor]
+    assert table.n_audits_after.sum() == len(mine)
+    assert table.site.tolist() == expected.site.tolist()
+    assert table.rate_effect.tolist() == pytest.approx(expected.rate_effect.tolist(), rel=1e-9)
+    drivers = pd.read_csv(folder / "tables" / f"{prefix}_error_drivers.csv")
+    assert "site" in set(drivers.driver) and "site_type" not in set(drivers.driver)
+    html = (folder / f"{prefix}.html").read_text()
+    assert f"Root-Cause Deep Dive: vendor {vendor}" in html
+    assert f'href="{VENDOR_MONTH}/{prefix}.html"' in (vendor_build["out"] / "index.html").read_text()
+    htmls = sorted(folder.glob("rca_vendor_*.html"))
+    assert len(htmls) == 2
+    assert leaked_ids([*htmls, *folder.glob("tables/*.csv")], raw_ids(vendor_build["data"])) == {}
+
+
+@pytest.mark.slow
+def test_a_one_site_vendor_is_split_by_queue(vendor_build: dict) -> None:
+    folder, vendor = vendor_build["folder"], vendor_build["single"]
+    prefix = f"rca_vendor_{vendor}"
+    assert not (folder / "tables" / f"{prefix}_change_by_site.csv").exists()
+    table = pd.read_csv(folder / "tables" / f"{prefix}_change_by_queue.csv")
+    with open_store(vendor_build["data"]) as store:
+        expected = explain_change(store, VENDOR_MONTH, "queue", filters={"vendor": vendor})
+    assert table.queue.tolist() == expected.queue.tolist()
+    drivers = pd.read_csv(folder / "tables" / f"{prefix}_error_drivers.csv")
+    assert "queue" in set(drivers.driver) and "site_type" not in set(drivers.driver)

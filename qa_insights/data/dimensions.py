@@ -43,6 +43,9 @@ from qa_insights.data.sql import quote_ident
 __all__ = [
     "Dimension",
     "audit_extras",
+    "check_site_attributes",
+    "declared_dimensions",
+    "dimension_record",
     "extend_table",
     "is_dimension_name",
     "join_sites",
@@ -148,6 +151,62 @@ def site_dimensions(con: duckdb.DuckDBPyConnection, sites: str = "sites",
             for c in _columns(con, sites) if c not in ("site", "site_type")}
 
 
+def check_site_attributes(audit_columns: Iterable[str], sites: Iterable[str]) -> None:
+    """Refuse a site attribute named like an audits column (the join would hold both).
+
+    Raises
+    ------
+    DataError
+        The first attribute of sites with the name of an audits column.
+
+    Examples
+    --------
+    >>> check_site_attributes(["site", "queue"], ["vendor"])
+    >>> check_site_attributes(["site", "queue"], ["queue"])  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    qa_insights.data.errors.DataError: sites: column 'queue' is also a column of audits; ...
+    """
+    audit_columns = set(audit_columns)
+    clash = [name for name in sites if name in audit_columns]
+    if clash:
+        raise DataError(f"sites: column {clash[0]!r} is also a column of audits; rename one "
+                        "of them (a site attribute joins the audits by site)")
+
+
+def dimension_record(dimensions: Mapping[str, Dimension]) -> dict[str, dict[str, object]]:
+    """The dimensions as JSON-ready data (what a clean export records in its manifest,
+    so another engine reading it knows them, personal flags included).
+
+    Examples
+    --------
+    >>> dimension_record({"vendor": Dimension("vendor", "sites")})
+    {'vendor': {'source': 'sites', 'personal': False}}
+    """
+    return {name: {"source": d.source, "personal": d.personal} for name, d in dimensions.items()}
+
+
+def declared_dimensions(record: object) -> dict[str, dict[str, bool]] | None:
+    """Table -> dimension -> personal, from :func:`dimension_record`'s output (None when
+    there is no record: an export written before dimensions were recorded).
+
+    Examples
+    --------
+    >>> declared_dimensions({"team_lead": {"source": "audits", "personal": True},
+    ...                      "country": {"source": "sites", "personal": False}})
+    {'audits': {'team_lead': True}, 'sites': {'country': False}}
+    >>> declared_dimensions(None) is None
+    True
+    """
+    if not isinstance(record, dict):
+        return None
+    out: dict[str, dict[str, bool]] = {"audits": {}, "sites": {}}
+    for name, entry in record.items():
+        if isinstance(entry, dict) and entry.get("source") in out:
+            out[str(entry["source"])][str(name)] = bool(entry.get("personal"))
+    return out
+
+
 def join_sites(con: duckdb.DuckDBPyConnection, sites: Mapping[str, Dimension],
                base: str = "audits_validated", sites_table: str = "sites",
                view: str = "audits") -> None:
@@ -160,11 +219,7 @@ def join_sites(con: duckdb.DuckDBPyConnection, sites: Mapping[str, Dimension],
     DataError
         An attribute of sites with the name of an audits column.
     """
-    audit_columns = _columns(con, base)
-    clash = [name for name in sites if name in audit_columns]
-    if clash:
-        raise DataError(f"sites: column {clash[0]!r} is also a column of audits; rename one "
-                        "of them (a site attribute joins the audits by site)")
+    check_site_attributes(_columns(con, base), sites)
     extra = "".join(f", s.{quote_ident(name)}" for name in sites)
     con.execute(f"CREATE OR REPLACE VIEW {view} AS SELECT a.* REPLACE "
                 f"(coalesce(a.site_type, s.site_type) AS site_type){extra} "

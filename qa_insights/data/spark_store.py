@@ -1,6 +1,6 @@
 """Apache Spark behind the same ``query()`` as the DuckDB store.
 
-A :class:`SparkStore` registers the four clean tables as Spark views from a folder written
+A :class:`SparkStore` registers the clean tables as Spark views from a folder written
 by :meth:`qa_insights.data.store.DuckDBStore.export_clean` (local disk, HDFS or ``s3a://``) and runs
 the analysis modules' SQL unchanged: the text is written once in DuckDB's dialect,
 transpiled by sqlglot (``read="duckdb", write="spark"``) and run with its values bound as
@@ -10,6 +10,11 @@ The master URL comes from the ``master`` argument, else the environment variable
 ``QA_INSIGHTS_SPARK_MASTER``, else ``local[2]``. One SparkSession serves the process;
 each store works in its own child session (``newSession``), so two stores' views do not
 clash.
+
+As in the DuckDB store, the view ``audits`` is the clean audits left-joined to the
+``sites`` table by ``site`` (when the data has one), so ``vendor``, ``region`` and every
+other site attribute are dimensions (``store.dimensions``), and the custom dimensions
+(extra audit columns) are kept, with the personal flags the export recorded.
 
 Examples
 --------
@@ -35,6 +40,14 @@ import pandas as pd
 import pyarrow as pa
 
 from qa_insights.data.contract import TABLES, Table
+from qa_insights.data.dimensions import (
+    Dimension,
+    audit_extras,
+    check_site_attributes,
+    declared_dimensions,
+    extend_table,
+    looks_personal,
+)
 from qa_insights.data.store import CLEAN_MANIFEST, Validation
 from qa_insights.data.validation import TableReport
 
@@ -53,6 +66,9 @@ DEFAULT_SPARK_MASTER = "local[2]"
 
 _SPARK_TYPES = {"string": "STRING", "month": "STRING", "timestamp": "TIMESTAMP",
                 "date": "DATE", "integer": "BIGINT", "number": "DOUBLE"}
+
+#: View of the audits as validated, before the join to the sites table.
+_VALIDATED = "audits_validated"
 
 #: Columns derived at validation time (see :mod:`qa_insights.data.validation`), per table.
 _DERIVED = {"audits": (("month", "STRING"), ("is_error", "BOOLEAN"),
@@ -160,6 +176,10 @@ class SparkStore:
     columns : dict
         Table -> the columns the original input held (recorded by the export), so a
         missing optional column stays "not available" (:mod:`qa_insights.data.columns`).
+    dimensions : dict
+        Name -> :class:`~qa_insights.data.dimensions.Dimension`: the sites table's
+        attributes joined to the audits and the custom dimensions, as in
+        :class:`~qa_insights.data.store.DuckDBStore`.
     """
 
     spark: SparkSession
@@ -169,6 +189,7 @@ class SparkStore:
     columns: dict[str, list[str]] = field(default_factory=dict)
     _tmpdir: tempfile.TemporaryDirectory[str] | None = field(default=None, repr=False)
     stale: list[str] = field(default_factory=list)
+    dimensions: dict[str, Dimension] = field(default_factory=dict)
 
     def query(self, sql: str, params: Sequence[object] | None = None) -> pd.DataFrame:
         """Run ``sql`` (DuckDB dialect, ``?`` placeholders) on Spark with ``params`` bound.
@@ -187,7 +208,7 @@ class SparkStore:
     def close(self) -> None:
         """Drop this store's views and remove its temporary folder (the shared Spark
         session keeps running for other stores)."""
-        for name in TABLES:
+        for name in (*TABLES, _VALIDATED):
             self.spark.catalog.dropTempView(name)
         if self._tmpdir is not None:
             self._tmpdir.cleanup()
@@ -227,6 +248,38 @@ def _view(spark: SparkSession, table: Table, path: str,
     return frame
 
 
+def _extras(manifest: dict[str, Any]) -> dict[str, dict[str, bool]]:
+    """Table (``audits``, ``sites``) -> its extra columns kept as dimensions -> personal:
+    as the export recorded them, else (an older export) as the DuckDB store finds them
+    in the recorded source columns (:func:`~qa_insights.data.dimensions.audit_extras`)."""
+    declared = declared_dimensions(manifest.get("dimensions"))
+    if declared is not None:
+        return declared
+    columns = manifest.get("columns") or {}
+    return {name: audit_extras(name, columns.get(name, [])) for name in ("audits", "sites")}
+
+
+def _site_dimensions(sites: SparkFrame, personal: dict[str, bool]) -> dict[str, Dimension]:
+    """What :func:`qa_insights.data.dimensions.site_dimensions` gives on DuckDB."""
+    return {c: Dimension(c, "sites", personal.get(c, looks_personal(c)))
+            for c in sites.columns if c not in ("site", "site_type")}
+
+
+def _join_sites(audits: SparkFrame, sites: SparkFrame,
+                dimensions: dict[str, Dimension]) -> SparkFrame:
+    """What :func:`qa_insights.data.dimensions.join_sites` defines on DuckDB: the audits
+    left-joined to the sites by ``site``, ``site_type`` from the audits or else the sites
+    table, every site attribute a column after the audits'."""
+    from pyspark.sql import functions as F
+
+    check_site_attributes(audits.columns, dimensions)
+    a, s = audits.alias("a"), sites.alias("s")
+    columns = [F.coalesce(F.col("a.site_type"), F.col("s.site_type")).alias("site_type")
+               if c == "site_type" else F.col(f"a.`{c}`") for c in audits.columns]
+    columns += [F.col(f"s.`{name}`") for name in dimensions]
+    return a.join(s, F.col("a.site") == F.col("s.site"), "left").select(*columns)
+
+
 def open_spark_store(clean_dir: str | os.PathLike[str], *, months: Sequence[str] | None = None,
                      master: str | None = None) -> SparkStore:
     """Open a folder written by :meth:`qa_insights.data.store.DuckDBStore.export_clean` on Spark.
@@ -255,13 +308,24 @@ def open_spark_store(clean_dir: str | os.PathLike[str], *, months: Sequence[str]
     validation = Validation({name: TableReport(**report)
                              for name, report in manifest["tables"].items()})
     window = None if months is None else [str(m) for m in months]
+    extras = _extras(manifest)
+    frames = {}
     for name, table in TABLES.items():
+        table = extend_table(table, extras.get(name, {}))
         if validation.tables[name].present:
             path = _join(base, "audits" if name == "audits" else f"{name}.parquet")
-            frame = _view(spark, table, path, window)
+            frames[name] = _view(spark, table, path, window)
         else:
-            frame = _empty(spark, table)
+            frames[name] = _empty(spark, table)
+    dimensions = {name: Dimension(name, "audits", personal)
+                  for name, personal in extras.get("audits", {}).items()}
+    if validation.tables["sites"].present:
+        sites = _site_dimensions(frames["sites"], extras.get("sites", {}))
+        frames[_VALIDATED] = frames["audits"]
+        frames["audits"] = _join_sites(frames["audits"], frames["sites"], sites)
+        dimensions.update(sites)
+    for name, frame in frames.items():
         frame.createOrReplaceTempView(name)
     return SparkStore(spark=spark, data_dir=base, validation=validation,
                       fingerprint=manifest["fingerprint"],
-                      columns=manifest.get("columns") or {})
+                      columns=manifest.get("columns") or {}, dimensions=dimensions)

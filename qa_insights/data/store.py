@@ -34,6 +34,8 @@ from qa_insights.data.contract import TABLES, Table
 from qa_insights.data.dimensions import (
     Dimension,
     audit_extras,
+    declared_dimensions,
+    dimension_record,
     extend_table,
     join_sites,
     missing_site_notes,
@@ -210,7 +212,9 @@ class DuckDBStore:
         opens only its months' files), ``calibration.parquet``, ``volumes.parquet``,
         ``targets.parquet`` (tables the data folder held), with the derived audit columns
         ``month``, ``is_error`` and ``error_type``, and :data:`CLEAN_MANIFEST` holding the
-        validation counts and input fingerprint. Existing table files in ``out_dir`` are
+        validation counts, input fingerprint, source columns and dimensions (with their
+        personal flags). The audits are written as validated, before the join to the
+        sites table (the reader joins them again). Existing table files in ``out_dir`` are
         replaced. The folder is itself a valid data folder for :func:`open_store`.
 
         Returns
@@ -243,7 +247,9 @@ class DuckDBStore:
                                for name, report in self.validation.tables.items()},
                     # the source's columns: the export has every contract column, so a
                     # missing one must stay known as missing (qa_insights.data.columns)
-                    "columns": self.columns}
+                    "columns": self.columns,
+                    # with their personal flags (a mapping's are not in the columns)
+                    "dimensions": dimension_record(self.dimensions)}
         (out / CLEAN_MANIFEST).write_text(json.dumps(manifest, indent=1) + "\n")
         return out
 
@@ -281,12 +287,18 @@ def fingerprint_files(data_dir: Path, files: Sequence[Path]) -> str:
     return digest.hexdigest()
 
 
-def _recorded_columns(data_dir: Path) -> dict[str, list[str]] | None:
-    """The source columns a clean export recorded in :data:`CLEAN_MANIFEST`, if any."""
+def _recorded(data_dir: Path, key: str) -> object:
+    """What a clean export recorded under ``key`` in :data:`CLEAN_MANIFEST`, if anything."""
     try:
-        recorded = json.loads((data_dir / CLEAN_MANIFEST).read_text()).get("columns")
+        recorded: object = json.loads((data_dir / CLEAN_MANIFEST).read_text()).get(key)
     except (OSError, ValueError, AttributeError):
         return None
+    return recorded
+
+
+def _recorded_columns(data_dir: Path) -> dict[str, list[str]] | None:
+    """The source columns a clean export recorded in :data:`CLEAN_MANIFEST`, if any."""
+    recorded = _recorded(data_dir, "columns")
     return recorded if isinstance(recorded, dict) and recorded else None
 
 
@@ -410,7 +422,7 @@ def open_folder(data_dir: str | os.PathLike[str], *, months: Sequence[str] | Non
                  for name, (kind, files) in found.items()}
     headers = _recorded_columns(data_dir) or {name: read_header(kind, files)
                                               for name, (kind, files) in found.items() if files}
-    declared = dimensions or {}
+    declared = dimensions or declared_dimensions(_recorded(data_dir, "dimensions")) or {}
     extras = {name: {k: v for k, v in audit_extras(name, headers.get(name, []),
                                                    declared.get(name)).items()
                      if k not in repeated_names(*found[name])}

@@ -39,11 +39,60 @@ __all__ = [
     "hypothesis_shown",
     "pairwise_shown",
     "reason_mix_test",
+    "scope_drivers",
+    "segment_dimension",
     "sentences",
     "table_name",
 ]
 
 _MISSING = "–"
+
+
+#: Scopes whose deep dive compares sites (the organisation's, a queue's, a market's).
+_BY_SITE = ("org", "queue", "market")
+
+
+def segment_dimension(scope: str, n_sites: int) -> str:
+    """The segments a deep dive compares: the sites of a queue (market, organisation), the
+    queues of a site, and the sites of a vendor, region or other site attribute, or its
+    queues when it has a single site (one segment compares nothing).
+
+    Parameters
+    ----------
+    scope : str
+        The report's scope (:attr:`qa_insights.reports.engine.context.ReportContext.scope`).
+    n_sites : int
+        Sites with audits in the scope and month.
+
+    Examples
+    --------
+    >>> segment_dimension("queue", 1), segment_dimension("site", 1)
+    ('site', 'queue')
+    >>> segment_dimension("vendor", 3), segment_dimension("vendor", 1)
+    ('site', 'queue')
+    """
+    if scope in _BY_SITE:
+        return "site"
+    if scope == "site":
+        return "queue"
+    return "site" if n_sites > 1 else "queue"
+
+
+def scope_drivers(scope: str, by: str, drivers: Sequence[str]) -> list[str]:
+    """The error drivers of a deep dive: ``drivers`` as given, but for a vendor, region or
+    other site attribute the segments (``by``: its sites, or its one site's queues) in
+    place of ``site_type`` (which a site fixes, and a vendor's sites mostly share).
+
+    Examples
+    --------
+    >>> scope_drivers("queue", "site", ["tenure_band", "site_type"])
+    ['tenure_band', 'site_type']
+    >>> scope_drivers("vendor", "site", ["tenure_band", "site_type"])
+    ['tenure_band', 'site']
+    """
+    if scope in (*_BY_SITE, "site"):
+        return list(drivers)
+    return [by if d == "site_type" else d for d in drivers]
 
 
 def table_name(scope_value: str, name: str) -> str:

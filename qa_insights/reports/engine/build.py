@@ -199,16 +199,45 @@ def _select_months(store: Any, month: str | None, all_months: bool) -> list[str]
 
 # --------------------------------------------------------------------------- planning
 
+def _check_targets(store: Any, spec: ReportSpec) -> None:
+    """Refuse a single report asked for (``rca:vendor=NAME``) whose scope the data lacks
+    (``vendor`` without a sites table) or whose value is not in the audits, listing the
+    valid ones, before any report runs."""
+    from qa_insights.reports.engine.context import (
+        SCOPES,
+        ParameterError,
+        report_scopes,
+        scope_values,
+    )
+
+    for scope, value in spec.targets:
+        asked = f"report '{spec.key}:{scope}={value}'"
+        try:
+            valid = [str(v) for v in scope_values(store, scope) if v is not None]
+        except ParameterError as exc:
+            if scope in SCOPES:  # vendor or region without a sites table: says so
+                raise BuildError(f"{asked}: {exc}") from None
+            scopes = ", ".join(s for s in report_scopes(store) if s != "org")
+            raise BuildError(f"{asked}: the data has no {scope!r} (neither a report scope "
+                             f"nor a column of the sites table); valid: {scopes}") from None
+        if value not in valid:
+            shown = ", ".join(valid[:30]) + (f" ... ({len(valid)} in all)"
+                                             if len(valid) > 30 else "")
+            raise BuildError(f"{asked}: {value!r} is not a {scope} of the data; valid "
+                             f"{scope} values: {shown or 'none'}")
+
+
 def _scopes(store: Any, spec: ReportSpec, month: str,
             rca_limit: int) -> list[tuple[str, str | None]]:
-    """(scope, value) of each report of ``spec`` in ``month``: the targets asked for; for a
-    per-queue kind the ``rca_limit`` busiest queues, then every site or queue the month's
-    findings point to (:func:`qa_insights.reports.engine.named.named_scopes`); else the
-    organisation."""
+    """(scope, value) of each report of ``spec`` in ``month``: the targets asked for
+    (checked against the data, :func:`_check_targets`); for a per-queue kind the
+    ``rca_limit`` busiest queues, then every site or queue the month's findings point to
+    (:func:`qa_insights.reports.engine.named.named_scopes`); else the organisation."""
     from qa_insights.reports.engine.context import scope_values
     from qa_insights.reports.engine.named import named_scopes
 
     if spec.targets:
+        _check_targets(store, spec)
         return [(scope, value) for scope, value in spec.targets]
     if spec.per_queue:
         busiest: list[tuple[str, str | None]] = [

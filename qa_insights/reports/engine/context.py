@@ -34,6 +34,7 @@ import pandas as pd
 from qa_insights.data.month_choice import default_month
 from qa_insights.data.months import MONTH_RE, month_range, shift_month
 from qa_insights.data.scalars import as_int
+from qa_insights.data.sql import quote_ident
 
 if TYPE_CHECKING:
     from qa_insights.data.protocol import Store
@@ -50,11 +51,14 @@ __all__ = [
     "report_months",
     "require_data",
     "resolve_context",
+    "report_scopes",
+    "scope_column",
     "scope_values",
 ]
 
 #: Scope name -> column of ``audits`` it filters on (``org`` = no filter). ``vendor`` and
-#: ``region`` need a sites table (:mod:`qa_insights.data.dimensions`).
+#: ``region`` need a sites table (:mod:`qa_insights.data.dimensions`); any other attribute
+#: of the data's sites table (``country``) is a scope too, filtering on its own column.
 SCOPES: dict[str, str | None] = {"org": None, "site": "site", "queue": "queue",
                                  "market": "market", "vendor": "vendor", "region": "region"}
 
@@ -85,9 +89,10 @@ class ReportContext:
     month : str
         Reporting month ``YYYY-MM``.
     scope : str
-        ``org``, ``site``, ``queue`` or ``market``.
+        ``org``, ``site``, ``queue``, ``market``, or ``vendor``, ``region`` or another
+        attribute of the sites table.
     scope_value : str
-        The site / queue / market (empty for ``org``).
+        The site / queue / market / vendor ... (empty for ``org``).
     min_n : int
         Segments with fewer audits are greyed out and never ranked.
     analyst_mode : bool
@@ -113,7 +118,7 @@ class ReportContext:
     @property
     def scope_filter(self) -> dict[str, Any]:
         """``{column: value}`` of the scope (empty for ``org``), e.g. ``{"site": "x"}``."""
-        column = SCOPES[self.scope]
+        column = scope_column(self.scope)
         return {} if column is None else {column: self.scope_value}
 
     @property
@@ -249,10 +254,10 @@ def scope_values(store: Store, scope: str, month: str | None = None, *,
     ['bpo_alpha_manila']
     """
     _check_scope(scope, store)
-    column = SCOPES[scope]
+    column = scope_column(scope)
     if column is None:
         return []
-    sql = f"SELECT {column}, count(*) AS n FROM audits"
+    sql = f"SELECT {quote_ident(column)}, count(*) AS n FROM audits"
     params: list[str] = []
     if month:
         sql += " WHERE month = ?"
@@ -261,12 +266,45 @@ def scope_values(store: Store, scope: str, month: str | None = None, *,
     return store.query(sql, params)[column].tolist()
 
 
+def scope_column(scope: str) -> str | None:
+    """The ``audits`` column a scope filters on: :data:`SCOPES`' entry, else the scope's
+    own name (a site attribute); None for ``org``.
+
+    Examples
+    --------
+    >>> scope_column("org"), scope_column("vendor"), scope_column("country")
+    (None, 'vendor', 'country')
+    """
+    return SCOPES[scope] if scope in SCOPES else scope
+
+
+def _site_attributes(store: Store | None) -> list[str]:
+    """The sites table's attributes joined to ``store``'s audits (none without one)."""
+    dims = getattr(store, "dimensions", None) or {}
+    return [name for name, dim in dims.items() if dim.source == "sites"]
+
+
+def report_scopes(store: Store) -> list[str]:
+    """The scopes a report on ``store`` can take: ``org``, ``site``, ``queue``, ``market``,
+    and with a sites table ``vendor``, ``region`` and its other attributes.
+
+    Examples
+    --------
+    >>> report_scopes(store)                                             # doctest: +SKIP
+    ['org', 'site', 'queue', 'market', 'vendor', 'region', 'country']
+    """
+    attributes = _site_attributes(store)
+    return [s for s in dict.fromkeys([*SCOPES, *attributes])
+            if s not in _SITE_SCOPES or s in attributes]
+
+
 def _check_scope(scope: str, store: Store | None = None) -> None:
-    if scope not in SCOPES:
+    attributes = _site_attributes(store)
+    if scope not in SCOPES and scope not in attributes:
+        valid = list(dict.fromkeys([*SCOPES, *attributes]))
         raise ParameterError(f"parameter scope: unknown scope {scope!r}; valid: "
-                             f"{', '.join(SCOPES)}")
-    if scope in _SITE_SCOPES and store is not None and scope not in (
-            getattr(store, "dimensions", None) or {}):
+                             f"{', '.join(valid)}")
+    if scope in _SITE_SCOPES and store is not None and scope not in attributes:
         raise ParameterError(f"parameter scope: {scope!r} needs a sites table giving each "
                              f"site its {scope} (docs/data-contract.md, sites)")
 
@@ -294,9 +332,11 @@ def resolve_context(store: Store, *, month: str = "", scope: str = "org",
     month : str
         ``YYYY-MM``; empty means the latest month with audits.
     scope : str
-        ``org``, ``site``, ``queue`` or ``market``.
+        ``org``, ``site``, ``queue``, ``market``, or (with a sites table) ``vendor``,
+        ``region`` or another site attribute.
     scope_value : str
-        The site / queue / market for a non-``org`` scope; must appear in the audits.
+        The site / queue / market / vendor ... for a non-``org`` scope; must appear in the
+        audits.
     min_n : int
         Minimum audits for a segment to be ranked (at least 1).
     analyst_mode : bool
@@ -356,10 +396,10 @@ def resolve_context(store: Store, *, month: str = "", scope: str = "org",
                                  f"values: {_list(valid_values)}")
     if not isinstance(min_n, int) or isinstance(min_n, bool) or min_n < 1:
         raise ParameterError(f"parameter min_n: expected a whole number >= 1, got {min_n!r}")
-    column = SCOPES[scope]
+    column = scope_column(scope)
     sql, params = "SELECT count(*) FROM audits WHERE month = ?", [month]
     if column is not None:
-        sql += f" AND {column} = ?"
+        sql += f" AND {quote_ident(column)} = ?"
         params.append(scope_value)
     n_audits = as_int(store.query(sql, params).iloc[0, 0])
     personal = tuple(name for name, dim in (getattr(store, "dimensions", None) or {}).items()

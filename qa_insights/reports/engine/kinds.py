@@ -9,8 +9,8 @@ Examples
 --------
 >>> [spec.key for spec in REPORTS.values()]
 ['mqr', 'mbr', 'calibration', 'rca', 'target_planning', 'experiment_readout']
->>> [(s.key, s.targets) for s in select_reports("MQR, rca:queue=spam")]
-[('mqr', ()), ('rca', (('queue', 'spam'),))]
+>>> [(s.key, s.targets) for s in select_reports("MQR, rca:queue=spam, rca:vendor=alpha")]
+[('mqr', ()), ('rca', (('queue', 'spam'), ('vendor', 'alpha')))]
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from qa_insights.data.dimensions import is_dimension_name
 from qa_insights.reports.engine.tables import slugify
 
 __all__ = ["REPORTS", "ReportSpec", "UnknownReport", "index_rank", "report_stem",
@@ -47,6 +48,10 @@ class ReportSpec:
     target_scopes : tuple of str
         Scopes a single report of this kind can be asked for by name
         (``--reports rca:site=NAME``); empty: none.
+    site_attributes : bool
+        A single report may also be asked for by any other attribute of the data's sites
+        table (``rca:country=PH``); the build checks the attribute and the value against
+        the data before it runs anything.
     targets : tuple of (scope, value)
         The single reports asked for (set by :func:`select_reports`); empty: the default.
     """
@@ -56,6 +61,7 @@ class ReportSpec:
     title: str
     per_queue: bool = False
     target_scopes: tuple[str, ...] = ()
+    site_attributes: bool = False
     targets: tuple[tuple[str, str], ...] = ()
 
     @property
@@ -70,7 +76,8 @@ REPORTS: dict[str, ReportSpec] = {s.key: s for s in (
     ReportSpec("mbr", "monthly_business_review.ipynb", "Monthly Business Review"),
     ReportSpec("calibration", "calibration_report.ipynb", "Calibration Report"),
     ReportSpec("rca", "rca_deep_dive.ipynb", "Root-Cause Deep Dive", per_queue=True,
-               target_scopes=("queue", "site", "market")),
+               target_scopes=("queue", "site", "market", "vendor", "region"),
+               site_attributes=True),
     ReportSpec("target_planning", "target_planning.ipynb", "Target Planning"),
     ReportSpec("experiment_readout", "experiment_readout.ipynb", "Experiment Readout"),
 )}
@@ -91,7 +98,7 @@ def report_stem(key: str, scope: str = "org", value: str | None = None,
                 registry: Mapping[str, ReportSpec] = REPORTS) -> str:
     """Output file stem of one report: the kind's own stem for the organisation,
     ``<key>_<queue>`` for a queue (as the busiest-queue deep dives), ``<key>_<scope>_<value>``
-    for a site or market (values made file-safe by
+    for a site, market, vendor, region or other site attribute (values made file-safe by
     :func:`qa_insights.reports.engine.tables.slugify`). A report links to another one as
     ``report_stem(...) + ".html"`` in the same month's folder.
 
@@ -99,8 +106,8 @@ def report_stem(key: str, scope: str = "org", value: str | None = None,
     --------
     >>> report_stem("mqr"), report_stem("rca", "queue", "spam")
     ('monthly_quality_report', 'rca_spam')
-    >>> report_stem("rca", "site", "bpo_beta_cebu")
-    'rca_site_bpo_beta_cebu'
+    >>> report_stem("rca", "site", "bpo_beta_cebu"), report_stem("rca", "vendor", "alpha")
+    ('rca_site_bpo_beta_cebu', 'rca_vendor_alpha')
     """
     if value is None or scope == "org":
         return registry[key].stem
@@ -118,9 +125,12 @@ def _parse_one(item: str, registry: Mapping[str, ReportSpec]) -> tuple[str, tupl
         return key, None
     scope, equals, value = target.partition("=")
     scope = scope.strip().lower()
-    allowed = registry[key].target_scopes
-    if not equals or scope not in allowed or not value.strip():
-        hint = (f"use {key}:{allowed[0]}=NAME ({', '.join(allowed)})" if allowed
+    spec = registry[key]
+    allowed = spec.target_scopes
+    known = scope in allowed or (spec.site_attributes and is_dimension_name(scope))
+    if not equals or not known or not value.strip():
+        more = ", or another attribute of the sites table" if spec.site_attributes else ""
+        hint = (f"use {key}:{allowed[0]}=NAME ({', '.join(allowed)}{more})" if allowed
                 else f"{key} is built for the whole organisation only")
         raise UnknownReport(f"report {item.strip()!r}: {hint}")
     return key, (scope, value.strip())
@@ -130,7 +140,9 @@ def select_reports(reports: str | Sequence[str] | None,
                    registry: Mapping[str, ReportSpec] = REPORTS) -> list[ReportSpec]:
     """The report kinds a selection asks for, in the order given: names are
     case-insensitive, ``all`` (or None) is every kind, and ``KIND:SCOPE=NAME`` asks for one
-    report of that scope (``rca:queue=spam``, ``rca:site=bpo_beta_cebu``).
+    report of that scope (``rca:queue=spam``, ``rca:site=bpo_beta_cebu``,
+    ``rca:vendor=alpha``). Whether the data has that scope and value is checked when the
+    build plans (:func:`qa_insights.reports.engine.build.plan`).
 
     Raises
     ------
@@ -147,6 +159,10 @@ def select_reports(reports: str | Sequence[str] | None,
     Traceback (most recent call last):
     ...
     qa_insights.reports.engine.kinds.UnknownReport: report 'mqr:site=x': mqr is built for the whole organisation only
+    >>> select_reports("rca:Vendor Name=x")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    qa_insights.reports.engine.kinds.UnknownReport: report 'rca:Vendor Name=x': use rca:queue=NAME (queue, site, market, vendor, region, or another attribute of the sites table)
     """
     if reports is None or reports == "all" or list(reports) == ["all"]:
         return list(registry.values())
