@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import doctest
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,6 +14,7 @@ import pytest
 from qa_insights.data.opening import open_store
 from qa_insights.data.protocol import Store
 from qa_insights.data.queries import TENURE_BANDS
+from qa_insights.present.privacy import MIN_AUDITS_PER_PERSON
 from qa_insights.rca.change import explain_change
 from qa_insights.rca.drivers import driver_cells, logistic_drivers
 from qa_insights.reports.engine import context as report_context
@@ -323,3 +325,24 @@ def test_the_context_shows_as_escaped_html() -> None:
     analyst = ReportContext("2026-10", "org", "", 25, True, ("2026-10",), 7)._repr_html_()
     assert "7 audits in 2026-10 for the whole organisation" in analyst
     assert "<strong>Analyst mode: raw moderator ids may be shown.</strong>" in analyst
+
+
+def test_people_with_few_audits_are_left_out_and_counted(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("QA_INSIGHTS_PSEUDONYM_KEY", "test-key")
+    least = MIN_AUDITS_PER_PERSON
+    frame = pd.DataFrame({"moderator_id": ["m1", "m2", "m3", "m4"],
+                          "n_audits": [least - 1, least, least + 5, 1]})
+    ctx = ReportContext("2026-10", "org", "", 30, False, ("2026-10",), 100)
+    shown = ctx.people(frame)
+    assert shown.n_audits.tolist() == [least, least + 5]  # fewer than the minimum: left out
+    assert shown.attrs["suppressed"] == 2
+    assert shown.moderator_id.str.startswith("MOD-").all()
+    assert len(dataclasses.replace(ctx, analyst_mode=True).people(frame)) == 4
+    sites = pd.DataFrame({"site": ["a", "b"], "n_audits": [1, least]})  # no people in it
+    assert ctx.people(sites).equals(sites) and "suppressed" not in ctx.people(sites).attrs
+
+
+def test_a_resolved_context_cannot_be_changed_past_its_checks(store: Store) -> None:
+    ctx = resolve_context(store)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        ctx.month = "1999-01"  # type: ignore[misc]
