@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import doctest
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,14 +14,19 @@ import pytest
 from qa_insights.data.opening import open_store
 from qa_insights.data.protocol import Store
 from qa_insights.data.queries import TENURE_BANDS
+from qa_insights.present.privacy import MIN_AUDITS_PER_PERSON
 from qa_insights.rca.change import explain_change
 from qa_insights.rca.drivers import driver_cells, logistic_drivers
 from qa_insights.reports.engine import context as report_context
 from qa_insights.reports.engine.context import (
     NoDataForReport,
     ParameterError,
+    ReportContext,
     known_months,
+    latest_partition_month,
     months_with_data,
+    report_months,
+    report_scopes,
     require_data,
     resolve_context,
     scope_values,
@@ -34,6 +40,7 @@ from qa_insights.reports.sections import (
     scope_overview,
 )
 from qa_insights.stats.sampling import stratum_counts
+from tests.fixtures_data import AUDIT_HEADER, audit_row, write_audits
 
 pytest_plugins = ["tests.fixtures_reports"]
 
@@ -209,3 +216,133 @@ def test_people_are_pseudonymised_unless_analyst_mode(store: Store,
     assert not set(shown.moderator_id) & set(frame.moderator_id)
     raw = resolve_context(store, analyst_mode=True).people(frame)
     assert raw.equals(frame)
+
+
+def _gap_store_folder(folder: Path) -> Path:
+    """Audits in 2026-01 (one) and 2026-03 (one), none in 2026-02; no calibration, no volumes."""
+    return write_audits(folder, [audit_row("A1", "2026-01-05T10:00:00Z", site="s1"),
+                                 audit_row("A2", "2026-03-05T10:00:00Z", site="s2")])
+
+
+def test_a_gap_month_inside_the_data_is_valid_and_empty(tmp_path: Path) -> None:
+    with open_store(_gap_store_folder(tmp_path)) as store:
+        assert months_with_data(store) == ["2026-01", "2026-03"]
+        assert months_with_data(store, "calibration") == [] == months_with_data(store, "volumes")
+        assert known_months(store) == ["2026-01", "2026-02", "2026-03"]
+        gap = resolve_context(store, month="2026-02")
+        assert (gap.n_audits, gap.months) == (0, ("2026-01", "2026-02", "2026-03"))
+        with pytest.raises(NoDataForReport, match="^No audits in 2026-02 for the whole "
+                                                  "organisation.$"):
+            require_data(gap)
+        one = resolve_context(store, month="2026-01", scope="site", scope_value="s1")
+        assert one.n_audits == 1
+        require_data(one)  # a single audit is data: no stop
+        for outside in ("2025-12", "2026-04"):  # just before the first, just after the last
+            with pytest.raises(ParameterError, match=f"^parameter month: '{outside}' is not in "
+                                                     "the data; valid months: 2026-01 to "
+                                                     "2026-03$"):
+                resolve_context(store, month=outside)
+
+
+def test_min_n_is_a_whole_number_of_at_least_one(store: Store) -> None:
+    assert resolve_context(store, min_n=1).min_n == 1
+    for bad in (0, -5, 2.5, True, "30"):
+        with pytest.raises(ParameterError, match=f"^parameter min_n: expected a whole number "
+                                                 f">= 1, got {bad!r}$"):
+            resolve_context(store, min_n=bad)  # type: ignore[arg-type]
+
+
+def test_a_month_window_without_audits_asks_for_a_month(tmp_path: Path) -> None:
+    with open_store(_gap_store_folder(tmp_path), months=["2020-01"]) as store:
+        with pytest.raises(ParameterError, match="^parameter month: the data holds no audits, "
+                                                 "so there is no latest month; give "
+                                                 "month=YYYY-MM$"):
+            resolve_context(store)
+        with pytest.raises(ParameterError, match=r"'2026-01' is not in the data; valid months: "
+                                                 r"none \(no dated rows\)$"):
+            resolve_context(store, month="2026-01")
+
+
+@pytest.mark.parametrize("n_sites", [20, 21])
+def test_a_long_list_of_valid_values_is_cut_at_twenty_and_counted(tmp_path: Path,
+                                                                   n_sites: int) -> None:
+    sites = [f"s{i:02d}" for i in range(1, n_sites + 1)]
+    folder = write_audits(tmp_path, [audit_row(f"A{i}", site=s) for i, s in enumerate(sites)])
+    with open_store(folder) as store, pytest.raises(ParameterError) as info:
+        resolve_context(store, scope="site", scope_value="atlantis")
+    shown = ", ".join(repr(s) for s in sites[:20])
+    more = f" ... ({n_sites} in all)" if n_sites > 20 else ""
+    assert str(info.value).endswith(f"valid values: {shown}{more}")
+
+
+def test_report_scopes_offer_site_attributes_only_with_a_sites_table(store: Store,
+                                                                      sample_data: Path,
+                                                                      tmp_path: Path) -> None:
+    audit_columns = set(AUDIT_HEADER.split(","))
+    attributes = [c for c in pd.read_csv(sample_data / "sites.csv", nrows=0).columns
+                  if c not in audit_columns]
+    assert {"vendor", "region"} <= set(attributes)
+    scopes = report_scopes(store)
+    assert scopes[:4] == ["org", "site", "queue", "market"]
+    assert sorted(scopes[4:]) == sorted(attributes)
+    with open_store(_gap_store_folder(tmp_path)) as bare:
+        assert report_scopes(bare) == ["org", "site", "queue", "market"]
+        with pytest.raises(ParameterError, match="^parameter scope: 'vendor' needs a sites table"):
+            resolve_context(bare, scope="vendor", scope_value="alpha")
+
+
+def test_report_months_is_the_window_of_back_months_ending_at_the_month() -> None:
+    assert report_months("2026-03", back=1) == ["2026-03"]
+    assert report_months("2026-01", back=3) == ["2025-11", "2025-12", "2026-01"]
+    for bad in ("2026-13", "Oct 2026"):
+        assert report_months(bad) is None  # left to resolve_context, which lists valid months
+    with pytest.raises(ValueError, match="^back must be at least 1, got 0$"):
+        report_months("2026-03", back=0)
+
+
+def test_the_latest_partition_month_is_read_from_folder_names(tmp_path: Path,
+                                                              sample_data: Path) -> None:
+    audits = tmp_path / "audits"
+    for name in ("month=2026-09", "month=2026-10", "month=2026-13", "month=latest"):
+        (audits / name).mkdir(parents=True)
+    (audits / "month=2026-11").write_text("")  # a file, not a partition folder
+    assert latest_partition_month(tmp_path) == "2026-10"
+    assert report_months("", back=2, data_dir=tmp_path) == ["2026-09", "2026-10"]
+    assert report_months("2026-05", back=1, data_dir=tmp_path) == ["2026-05"]  # given wins
+    assert latest_partition_month(sample_data) is None  # CSV files
+    assert latest_partition_month(None) is None
+    assert latest_partition_month(f"s3://bucket{tmp_path}") is None  # never listed
+
+
+def test_the_context_shows_as_escaped_html() -> None:
+    scope_value = '<b>"Dublin" & co</b>'
+    ctx = ReportContext("2026-10", "site", scope_value, 25, False, ("2026-10",), 12345)
+    shown = ctx._repr_html_()
+    assert shown.startswith('<p class="qa-context">') and shown.endswith("</p>")
+    assert ("12,345 audits in 2026-10 for the site &lt;b&gt;&quot;Dublin&quot; &amp; "
+            "co&lt;/b&gt;; segments with fewer than 25 audits are greyed out.") in shown
+    assert "Analyst mode" not in shown
+    analyst = ReportContext("2026-10", "org", "", 25, True, ("2026-10",), 7)._repr_html_()
+    assert "7 audits in 2026-10 for the whole organisation" in analyst
+    assert "<strong>Analyst mode: raw moderator ids may be shown.</strong>" in analyst
+
+
+def test_people_with_few_audits_are_left_out_and_counted(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("QA_INSIGHTS_PSEUDONYM_KEY", "test-key")
+    least = MIN_AUDITS_PER_PERSON
+    frame = pd.DataFrame({"moderator_id": ["m1", "m2", "m3", "m4"],
+                          "n_audits": [least - 1, least, least + 5, 1]})
+    ctx = ReportContext("2026-10", "org", "", 30, False, ("2026-10",), 100)
+    shown = ctx.people(frame)
+    assert shown.n_audits.tolist() == [least, least + 5]  # fewer than the minimum: left out
+    assert shown.attrs["suppressed"] == 2
+    assert shown.moderator_id.str.startswith("MOD-").all()
+    assert len(dataclasses.replace(ctx, analyst_mode=True).people(frame)) == 4
+    sites = pd.DataFrame({"site": ["a", "b"], "n_audits": [1, least]})  # no people in it
+    assert ctx.people(sites).equals(sites) and "suppressed" not in ctx.people(sites).attrs
+
+
+def test_a_resolved_context_cannot_be_changed_past_its_checks(store: Store) -> None:
+    ctx = resolve_context(store)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        ctx.month = "1999-01"  # type: ignore[misc]

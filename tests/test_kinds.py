@@ -4,16 +4,20 @@ build's check of those scopes against the data before anything runs."""
 
 from __future__ import annotations
 
+import dataclasses
+import doctest
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
 from qa_insights.data.opening import open_store
+from qa_insights.reports.engine import kinds
 from qa_insights.reports.engine.build import BuildError, plan
 from qa_insights.reports.engine.kinds import (
     REPORTS,
     UnknownReport,
+    index_rank,
     report_stem,
     select_reports,
 )
@@ -90,3 +94,67 @@ def test_a_vendor_deep_dive_without_a_sites_table_says_what_is_missing(tmp_path)
     with open_store(folder) as store, pytest.raises(BuildError, match="valid: site, queue, "
                                                                       "market$"):
         _plan(store, "rca:country=PH", folder)
+
+
+def test_docstring_examples() -> None:
+    assert doctest.testmod(kinds).failed == 0
+
+
+def test_every_kind_has_its_notebook_and_its_stem_is_the_notebook_name() -> None:
+    for spec in REPORTS.values():
+        assert (NOTEBOOKS_DIR / spec.notebook).is_file(), spec.key
+        assert f"{spec.stem}.ipynb" == spec.notebook
+        assert report_stem(spec.key) == report_stem(spec.key, "org", "") == spec.stem
+    assert [k for k, s in REPORTS.items() if s.per_queue] == ["rca"]  # the others: monthly
+
+
+def test_the_index_lists_kinds_in_registry_order_and_unknown_kinds_last() -> None:
+    shuffled = ["experiment_readout", "old_report", "rca", "mqr", "calibration"]
+    assert sorted(shuffled, key=index_rank) == [
+        "mqr", "calibration", "rca", "experiment_readout", "old_report"]
+    assert [index_rank(k) for k in REPORTS] == list(range(len(REPORTS)))
+    assert index_rank("old_report") == len(REPORTS)
+
+
+@pytest.mark.parametrize("asked", [None, "all", ["all"]])
+def test_all_or_nothing_asked_is_every_kind_in_build_order(asked) -> None:
+    assert [s.key for s in select_reports(asked)] == list(REPORTS)
+    assert all(s.targets == () for s in select_reports(asked))
+
+
+@pytest.mark.parametrize("asked", ["", " , ", []])
+def test_an_empty_selection_is_refused_listing_the_kinds(asked) -> None:
+    with pytest.raises(UnknownReport, match=f"^no report given; valid: {', '.join(REPORTS)} "
+                                            r"\(or all\)$"):
+        select_reports(asked)
+
+
+@pytest.mark.parametrize(("asked", "named"), [("mqr, Weekly", "Weekly"),
+                                               ("weekly:site=x", "weekly")])
+def test_an_unknown_kind_is_refused_by_name_listing_the_kinds(asked, named) -> None:
+    with pytest.raises(UnknownReport, match=f"^unknown report '{named}'; valid: "
+                                            f"{', '.join(REPORTS)} " r"\(or all\)$"):
+        select_reports(asked)
+
+
+def test_single_reports_of_a_kind_are_kept_in_order_once_and_the_default_set_wins() -> None:
+    (spec,) = select_reports("rca:site=a, rca:queue=b, RCA:site=a, rca:market=c")
+    assert spec.targets == (("site", "a"), ("queue", "b"), ("market", "c"))
+    for asked in ("rca:site=a, rca", "rca, rca:site=a", "rca:site=a, rca, rca:queue=b"):
+        (spec,) = select_reports(asked)
+        assert spec.targets == (), asked  # every busiest-queue deep dive, not just one
+    assert REPORTS["rca"].targets == ()  # the registry itself is left as it was
+
+
+def test_the_registry_cannot_be_changed_in_place() -> None:
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        REPORTS["mqr"].title = "Something else"  # type: ignore[misc]
+
+
+def test_a_bad_scope_names_a_form_that_works() -> None:
+    with pytest.raises(UnknownReport) as raised:
+        select_reports("rca:shift day")
+    hint = str(raised.value).split(": use ", 1)[1].split(" ", 1)[0]
+    example = hint.replace("NAME", "spam")
+    assert example == f"rca:{REPORTS['rca'].target_scopes[0]}=spam"
+    assert select_reports(example)[0].targets == ((REPORTS["rca"].target_scopes[0], "spam"),)

@@ -73,6 +73,8 @@ MODULES: dict[str, tuple[tuple[str, ...], int, float]] = {
     "qa_insights/reports/engine/publish.py": (("tests/test_publish.py",), 40, 0.85),
     "qa_insights/reports/engine/build.py": (("tests/test_build.py", "tests/test_pdf.py"), 40,
                                             0.85),
+    "qa_insights/reports/engine/context.py": (("tests/test_context.py",), 40, 0.85),
+    "qa_insights/reports/engine/kinds.py": (("tests/test_kinds.py",), 40, 0.85),
 }
 
 #: Lines of tests/MUTATION.md between which ``--out`` writes the measured table.
